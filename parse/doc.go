@@ -1,0 +1,34 @@
+// Package parse reads Amazon S3 server access log records with a
+// hand-written, zero-allocation field scanner.
+//
+// A Record holds a line and the offsets of its fields; accessors return
+// sub-slices of the line, so locating every field costs no allocation, and
+// typed values (integers, the request time) are decoded only when asked for.
+// A Scanner reads records from an io.Reader or an in-memory block, counts and
+// reports malformed lines, and goes on.
+//
+// The parser follows the format as S3 really writes it, not as its
+// documentation suggests:
+//
+//   - Records have 17 to 27 known fields depending on their age; unknown
+//     trailing fields are kept and counted, never a reject.
+//   - S3 does not escape quotes inside Request-URI, Referer and User-Agent.
+//     A request line closes at the first quote followed by a space and an
+//     HTTP status; a referrer at the first quote followed by a space and the
+//     next quoted field; a user agent at the last quote of the line, since no
+//     later field is quoted. A referrer ending in a stray quote (…id=452"")
+//     is therefore read as ending in a quote.
+//   - Empty values appear as -, "-" and a bare - where a quoted field
+//     belongs; all of them are absent (see Record.Value).
+//   - A requester may contain spaces (the CloudFront origin access identity
+//     "…user/CloudFront Origin Access Identity E2EXAMPLE"), and a Host Id may
+//     be logged as two tokens. The parser merges them when that is what makes
+//     the operation name and the signature version land in their slots.
+//   - Lines that cannot be read without guessing are rejected with the
+//     field and column where they went wrong: truncated records, two records
+//     spliced on one line, fields shifted by a missing space.
+//
+// Parsing runs a fast path of plain splitting checked by cheap validation of
+// the fields whose shape is known; only lines that fail it take the slow,
+// resynchronising path.
+package parse

@@ -1,0 +1,216 @@
+package parse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxLineSize is the longest line a Scanner accepts unless told
+// otherwise. Real records are well under 10 KiB; a longer line is rejected
+// (counted, reported) and skipped, so memory stays bounded whatever the input.
+const DefaultMaxLineSize = 1 << 20
+
+// Scanner reads records from an io.Reader or from an in-memory block, in the
+// manner of bufio.Scanner: call Scan until it returns false, then Err.
+//
+// Only valid records are returned by Scan. A malformed line never stops the
+// scan: it is counted (Rejected) and passed to the function set with
+// OnReject, then scanning goes on. Err reports I/O errors only.
+//
+// A Scanner is not safe for concurrent use. Reset and ResetBytes let one
+// Scanner, and its buffer, serve many inputs.
+type Scanner struct {
+	r       io.Reader
+	buf     []byte // reader mode: buffered input, data in buf[lo:hi]
+	lo, hi  int
+	eof     bool
+	skip    bool // discarding the rest of an over-long line
+	block   []byte
+	rec     Record
+	object  string
+	line    int64
+	lines   int64
+	rejects int64
+	maxLine int
+	err     error
+	reject  func(*ParseError, []byte)
+	perr    ParseError
+}
+
+// NewScanner returns a Scanner reading from r.
+func NewScanner(r io.Reader) *Scanner {
+	s := &Scanner{}
+	s.Reset(r, "")
+	return s
+}
+
+// NewBlockScanner returns a Scanner over the lines of b. Records refer into
+// b; no copy is made.
+func NewBlockScanner(b []byte) *Scanner {
+	s := &Scanner{}
+	s.ResetBytes(b, "", 1)
+	return s
+}
+
+// Reset makes s read from r, naming it object in ParseErrors, with line
+// numbers from 1. The buffer is kept.
+func (s *Scanner) Reset(r io.Reader, object string) {
+	s.resetCommon(object, 1)
+	s.r = r
+	s.block = nil
+	if s.buf == nil {
+		s.buf = make([]byte, 64<<10)
+	}
+}
+
+// ResetBytes makes s read the lines of b, naming them object in
+// ParseErrors; firstLine is the line number of b's first line.
+func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
+	s.resetCommon(object, firstLine)
+	s.r = nil
+	s.block = b
+}
+
+func (s *Scanner) resetCommon(object string, firstLine int64) {
+	s.object = object
+	s.line = firstLine - 1
+	s.lines, s.rejects = 0, 0
+	s.lo, s.hi = 0, 0
+	s.eof, s.skip = false, false
+	s.err = nil
+	if s.maxLine == 0 {
+		s.maxLine = DefaultMaxLineSize
+	}
+}
+
+// SetMaxLineSize sets the longest accepted line (default DefaultMaxLineSize).
+// Call it before the first Scan.
+func (s *Scanner) SetMaxLineSize(n int) { s.maxLine = n }
+
+// OnReject sets a function called with each malformed line and the reason.
+// The ParseError and the line are valid only during the call.
+func (s *Scanner) OnReject(fn func(err *ParseError, line []byte)) { s.reject = fn }
+
+// Record returns the current record, valid until the next call to Scan.
+func (s *Scanner) Record() *Record { return &s.rec }
+
+// LineNumber returns the 1-based line number of the current record.
+func (s *Scanner) LineNumber() int64 { return s.line }
+
+// Lines returns the number of non-empty lines read so far, valid or not.
+func (s *Scanner) Lines() int64 { return s.lines }
+
+// Rejected returns the number of malformed lines seen so far.
+func (s *Scanner) Rejected() int64 { return s.rejects }
+
+// Err returns the first I/O error, or nil at a clean end of input.
+func (s *Scanner) Err() error { return s.err }
+
+// Scan advances to the next valid record. It returns false at the end of
+// the input or on an I/O error.
+func (s *Scanner) Scan() bool {
+	for {
+		line, ok := s.nextLine()
+		if !ok {
+			return false
+		}
+		s.line++
+		if len(line) == 0 || len(trimEOL(line)) == 0 {
+			continue
+		}
+		s.lines++
+		if err := s.rec.Parse(line); err != nil {
+			s.rejectLine(err.(*ParseError), line)
+			continue
+		}
+		return true
+	}
+}
+
+func (s *Scanner) rejectLine(pe *ParseError, line []byte) {
+	s.rejects++
+	if s.reject == nil {
+		return
+	}
+	s.perr = *pe
+	s.perr.Object, s.perr.Line = s.object, s.line
+	s.reject(&s.perr, line)
+}
+
+// nextLine returns the next line without its "\n".
+func (s *Scanner) nextLine() ([]byte, bool) {
+	if s.r == nil {
+		if len(s.block) == 0 {
+			return nil, false
+		}
+		i := bytes.IndexByte(s.block, '\n')
+		var line []byte
+		if i < 0 {
+			line, s.block = s.block, nil
+		} else {
+			line, s.block = s.block[:i], s.block[i+1:]
+		}
+		if len(line) > s.maxLine {
+			s.line++
+			s.lines++
+			s.rejectLine(&ParseError{Column: s.maxLine + 1, Reason: s.tooLong()}, line[:s.maxLine])
+			return s.nextLine()
+		}
+		return line, true
+	}
+	for {
+		if i := bytes.IndexByte(s.buf[s.lo:s.hi], '\n'); i >= 0 {
+			line := s.buf[s.lo : s.lo+i]
+			s.lo += i + 1
+			if s.skip {
+				s.skip = false
+				continue
+			}
+			return line, true
+		}
+		if s.eof {
+			if s.lo < s.hi && !s.skip {
+				line := s.buf[s.lo:s.hi]
+				s.lo = s.hi
+				return line, true
+			}
+			return nil, false
+		}
+		if s.skip {
+			s.lo, s.hi = 0, 0
+		}
+		if s.lo > 0 {
+			s.hi = copy(s.buf, s.buf[s.lo:s.hi])
+			s.lo = 0
+		}
+		if s.hi == len(s.buf) {
+			if len(s.buf) >= s.maxLine {
+				// The line does not fit: report it and drop the rest of it.
+				s.line++
+				s.lines++
+				s.rejectLine(&ParseError{Column: s.maxLine + 1, Reason: s.tooLong()}, s.buf[:min(len(s.buf), 512)])
+				s.skip = true
+				s.lo, s.hi = 0, 0
+				continue
+			}
+			nb := make([]byte, min(2*len(s.buf), s.maxLine))
+			copy(nb, s.buf[:s.hi])
+			s.buf = nb
+		}
+		n, err := s.r.Read(s.buf[s.hi:])
+		s.hi += n
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.err = err
+				return nil, false
+			}
+			s.eof = true
+		}
+	}
+}
+
+func (s *Scanner) tooLong() string {
+	return fmt.Sprintf("line longer than %d bytes", s.maxLine)
+}

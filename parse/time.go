@@ -1,0 +1,124 @@
+package parse
+
+import "time"
+
+// TimeLayout is the layout of the Time field without its brackets, in
+// Go's time.Parse notation.
+const TimeLayout = "02/Jan/2006:15:04:05 -0700"
+
+// Time returns the request time in UTC.
+func (r *Record) Time() time.Time { return time.Unix(r.unix, 0).UTC() }
+
+// parseTime parses the Time field content, fast path first, then
+// time.Parse for anything not in the fixed-width form.
+func parseTime(b []byte) (int64, bool) {
+	if v, ok := parseTimeFixed(b); ok {
+		return v, true
+	}
+	t, err := time.Parse(TimeLayout, string(b))
+	if err != nil {
+		return 0, false
+	}
+	return t.Unix(), true
+}
+
+// ParseTime parses a Time field value such as "06/Feb/2019:00:00:38 +0000"
+// into seconds since the Unix epoch. It does not allocate for the fixed-width
+// form S3 writes.
+func ParseTime(b []byte) (unix int64, ok bool) { return parseTime(b) }
+
+// parseTimeFixed parses exactly "06/Feb/2019:00:00:38 +0000" (26 bytes),
+// honouring the offset, without allocating.
+func parseTimeFixed(b []byte) (int64, bool) {
+	if len(b) != 26 || b[2] != '/' || b[6] != '/' || b[11] != ':' || b[14] != ':' ||
+		b[17] != ':' || b[20] != ' ' || (b[21] != '+' && b[21] != '-') {
+		return 0, false
+	}
+	d2 := func(i int) int {
+		a, c := b[i]-'0', b[i+1]-'0'
+		if a > 9 || c > 9 {
+			return -1
+		}
+		return int(a)*10 + int(c)
+	}
+	day, hh, mm, ss := d2(0), d2(12), d2(15), d2(18)
+	y1, y2 := d2(7), d2(9)
+	oh, om := d2(22), d2(24)
+	if day < 1 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 ||
+		y1 < 0 || y2 < 0 || oh < 0 || oh > 23 || om < 0 || om > 59 {
+		return 0, false
+	}
+	month := monthIndex(b[3], b[4], b[5])
+	if month == 0 {
+		return 0, false
+	}
+	year := y1*100 + y2
+	if day > daysIn(month, year) {
+		return 0, false
+	}
+	secs := daysFromCivil(year, month, day)*86400 + int64(hh*3600+mm*60+ss)
+	off := int64(oh*3600 + om*60)
+	if b[21] == '+' {
+		secs -= off
+	} else {
+		secs += off
+	}
+	return secs, true
+}
+
+func monthIndex(a, b, c byte) int {
+	switch uint32(a)<<16 | uint32(b)<<8 | uint32(c) {
+	case 'J'<<16 | 'a'<<8 | 'n':
+		return 1
+	case 'F'<<16 | 'e'<<8 | 'b':
+		return 2
+	case 'M'<<16 | 'a'<<8 | 'r':
+		return 3
+	case 'A'<<16 | 'p'<<8 | 'r':
+		return 4
+	case 'M'<<16 | 'a'<<8 | 'y':
+		return 5
+	case 'J'<<16 | 'u'<<8 | 'n':
+		return 6
+	case 'J'<<16 | 'u'<<8 | 'l':
+		return 7
+	case 'A'<<16 | 'u'<<8 | 'g':
+		return 8
+	case 'S'<<16 | 'e'<<8 | 'p':
+		return 9
+	case 'O'<<16 | 'c'<<8 | 't':
+		return 10
+	case 'N'<<16 | 'o'<<8 | 'v':
+		return 11
+	case 'D'<<16 | 'e'<<8 | 'c':
+		return 12
+	}
+	return 0
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the number of days since 1970-01-01 of a proleptic
+// Gregorian date (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
