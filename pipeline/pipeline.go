@@ -1,0 +1,489 @@
+// Package pipeline reads log objects from their sources (local files and
+// directories, stdin, S3 prefixes), cuts them into blocks of whole lines and
+// hands the blocks to parse workers:
+//
+//	list → fetch → parse/filter (caller's workers)
+//
+// Stages are connected by bounded channels and run under one errgroup: the
+// first error cancels the run, every send selects on ctx.Done(), and memory
+// is bounded by a fixed number of block buffers.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/parse"
+)
+
+// Object is one log object (an S3 object or a local file).
+type Object struct {
+	Source string // the SOURCE argument it was listed from
+	Name   string // S3 key or file path; used for log_object
+	Size   int64  // bytes, -1 if unknown (stdin)
+	// Key is what the object's name says about its contents (SPEC §5);
+	// Key.Layout is LayoutUnknown when it matches neither layout.
+	Key KeyInfo
+}
+
+// Chunk is a block of whole lines from one object. Data is valid only
+// during the call that receives it.
+type Chunk struct {
+	Object    *Object
+	FirstLine int64 // line number of Data's first line, 1-based
+	Data      []byte
+}
+
+// Window is a time range of records, from a query's WHERE; zero ends are
+// unbounded.
+type Window struct {
+	From, To time.Time
+}
+
+// Bounded reports whether the window limits anything.
+func (w Window) Bounded() bool { return !w.From.IsZero() || !w.To.IsZero() }
+
+// Skip reports whether an object with key k cannot hold records in the
+// window (SPEC §5). A delivery-time object holds records from before its key
+// time, so it is skipped when delivered before the window starts or more
+// than lateness after it ends. An event-day object holds the records of
+// that UTC day only. An object whose key matches no layout is never skipped.
+func (w Window) Skip(k KeyInfo, lateness time.Duration) bool {
+	switch {
+	case k.Layout == LayoutUnknown:
+		return false
+	case k.EventDay:
+		end := k.Time.Add(24 * time.Hour)
+		return !w.From.IsZero() && !end.After(w.From) || !w.To.IsZero() && k.Time.After(w.To)
+	}
+	return !w.From.IsZero() && k.Time.Before(w.From) || !w.To.IsZero() && k.Time.After(w.To.Add(lateness))
+}
+
+// Config controls a run. The zero value is usable.
+type Config struct {
+	// Workers is the number of goroutines calling the chunk function.
+	// Default runtime.GOMAXPROCS(0).
+	Workers int
+	// Concurrency is the number of objects read at once (in-flight S3
+	// requests). Default 64 for S3 sources, 4 for local ones.
+	Concurrency int
+	// BlockSize is the size of a block of lines. Default 1 MiB.
+	BlockSize int
+	// MaxLineSize is the longest accepted line. Default
+	// parse.DefaultMaxLineSize.
+	MaxLineSize int
+	// Window prunes objects by key time; Lateness (default 24h) is how long
+	// after a record's time its object may be delivered.
+	Window   Window
+	Lateness time.Duration
+	// Shard and Shards select the objects whose key hashes to Shard of
+	// Shards (SPEC §7). Shards 0 means no sharding.
+	Shard, Shards int
+	// SkipFailed turns an object that fails after retries into a warning
+	// (Stats.Failed) instead of a failure of the run.
+	SkipFailed bool
+	// AWS selects the AWS configuration for s3:// sources.
+	AWS awsconf.Options
+	// Stdin is read for the source "-". Default none (an error).
+	Stdin io.Reader
+	// Skip, when set, is asked for each listed object; true skips it
+	// (convert uses it for objects already converted).
+	Skip func(*Object) bool
+	// ObjectDone, when set, is called once every chunk of an object has
+	// been processed, from the goroutine that processed its last chunk.
+	ObjectDone func(*Object)
+	// OnReject, when set, receives lines the pipeline itself rejects (longer
+	// than MaxLineSize). It may be called from several goroutines at once.
+	OnReject func(*parse.ParseError, []byte)
+}
+
+func (c *Config) defaults(s3 bool) {
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+		if s3 {
+			c.Concurrency = 64
+		}
+	}
+	if c.BlockSize <= 0 {
+		c.BlockSize = 1 << 20
+	}
+	if c.MaxLineSize <= 0 {
+		c.MaxLineSize = parse.DefaultMaxLineSize
+	}
+	if c.Lateness == 0 {
+		c.Lateness = 24 * time.Hour
+	}
+}
+
+// Stats counts what a run did. Its counters are safe for concurrent use.
+type Stats struct {
+	Listed       atomic.Int64 // objects listed
+	SkippedTime  atomic.Int64 // skipped by key time (SPEC §5)
+	SkippedShard atomic.Int64 // belonging to other shards
+	SkippedDone  atomic.Int64 // skipped by Config.Skip
+	Read         atomic.Int64 // objects read completely
+	Bytes        atomic.Int64 // bytes read (after decompression)
+	Lines        atomic.Int64 // non-empty lines, counted by the caller
+	Rejected     atomic.Int64 // malformed lines, counted by the caller
+	Requests     atomic.Int64 // list and get requests sent (S3)
+	Retries      atomic.Int64 // retried requests (S3)
+	Start        time.Time
+
+	mu     sync.Mutex
+	failed []string // objects that failed after retries (SkipFailed)
+}
+
+// Failed returns the objects that failed and were skipped, sorted.
+func (s *Stats) Failed() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]string(nil), s.failed...)
+	sort.Strings(out)
+	return out
+}
+
+func (s *Stats) addFailed(name string) {
+	s.mu.Lock()
+	s.failed = append(s.failed, name)
+	s.mu.Unlock()
+}
+
+// Summary is the one-line run summary for stderr.
+func (s *Stats) Summary() string {
+	el := time.Since(s.Start)
+	mb := float64(s.Bytes.Load()) / 1e6
+	rate := 0.0
+	if el > 0 {
+		rate = mb / el.Seconds()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d objects read", s.Read.Load())
+	if sk := s.SkippedTime.Load(); sk > 0 || s.Listed.Load() != s.Read.Load() {
+		fmt.Fprintf(&b, " (%d listed, %d skipped by key time", s.Listed.Load(), sk)
+		if n := s.SkippedShard.Load(); n > 0 {
+			fmt.Fprintf(&b, ", %d other shards", n)
+		}
+		if n := s.SkippedDone.Load(); n > 0 {
+			fmt.Fprintf(&b, ", %d already done", n)
+		}
+		b.WriteString(")")
+	}
+	fmt.Fprintf(&b, ", %.1f MB, %d lines, %d rejected, %s, %.1f MB/s",
+		mb, s.Lines.Load(), s.Rejected.Load(), el.Round(time.Millisecond), rate)
+	if f := s.Failed(); len(f) > 0 {
+		fmt.Fprintf(&b, ", %d FAILED objects skipped", len(f))
+	}
+	return b.String()
+}
+
+// ShardOf returns the shard in [0, n) that an object name belongs to.
+func ShardOf(name string, n int) int {
+	h := fnv.New64a()
+	io.WriteString(h, name)
+	return int(h.Sum64() % uint64(n))
+}
+
+// store lists and opens the objects of one source.
+type store interface {
+	// list sends the source's objects to out. It may use w and lateness to
+	// avoid listing objects outside the window; the caller filters again.
+	list(ctx context.Context, w Window, lateness time.Duration, out func(Object) error) error
+	// open returns the object's content. Read errors from it are final:
+	// the store has retried what could be retried.
+	open(ctx context.Context, o *Object) (io.ReadCloser, error)
+}
+
+// IsS3 reports whether a source names an S3 location.
+func IsS3(src string) bool { return strings.HasPrefix(src, "s3://") }
+
+func newStore(ctx context.Context, cfg *Config, src string, stats *Stats) (store, error) {
+	if IsS3(src) {
+		return newS3Store(ctx, cfg, src, stats)
+	}
+	return newLocalStore(cfg, src)
+}
+
+// Run reads every object of sources and calls fn with each block of lines,
+// from cfg.Workers goroutines; worker is the calling goroutine's index in
+// [0, cfg.Workers), so callers can keep per-worker state without locks.
+// It returns when all objects are read and processed, or at the first error
+// (of fn, of a store, or of ctx), which cancels everything else.
+func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, c *Chunk) error) (*Stats, error) {
+	s3 := false
+	for _, src := range sources {
+		s3 = s3 || IsS3(src)
+	}
+	cfg.defaults(s3)
+	stats := &Stats{Start: time.Now()}
+	if len(sources) == 0 {
+		return stats, errors.New("no source given")
+	}
+	stores := make([]store, len(sources))
+	for i, src := range sources {
+		st, err := newStore(ctx, &cfg, src, stats)
+		if err != nil {
+			return stats, err
+		}
+		stores[i] = st
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	type job struct {
+		obj *Object
+		st  store
+	}
+	jobs := make(chan job, 4*cfg.Concurrency)
+	chunks := make(chan *chunkBuf, cfg.Workers)
+	pool := newBufPool(cfg.Concurrency+2*cfg.Workers, cfg.BlockSize)
+
+	// List.
+	g.Go(func() error {
+		defer close(jobs)
+		for i, st := range stores {
+			err := st.list(ctx, cfg.Window, cfg.Lateness, func(o Object) error {
+				stats.Listed.Add(1)
+				o.Source = sources[i]
+				if cfg.Window.Skip(o.Key, cfg.Lateness) {
+					stats.SkippedTime.Add(1)
+					return nil
+				}
+				if cfg.Shards > 0 && ShardOf(o.Name, cfg.Shards) != cfg.Shard {
+					stats.SkippedShard.Add(1)
+					return nil
+				}
+				if cfg.Skip != nil && cfg.Skip(&o) {
+					stats.SkippedDone.Add(1)
+					return nil
+				}
+				select {
+				case jobs <- job{&o, st}:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	// Fetch: read objects into blocks of whole lines.
+	var fetchers sync.WaitGroup
+	for range cfg.Concurrency {
+		fetchers.Add(1)
+		g.Go(func() error {
+			defer fetchers.Done()
+			for j := range jobs {
+				if err := readObject(ctx, &cfg, j.st, j.obj, pool, chunks, stats); err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					if cfg.SkipFailed {
+						stats.addFailed(j.obj.Name)
+						continue
+					}
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		fetchers.Wait()
+		close(chunks)
+		return nil
+	})
+
+	// Process.
+	for w := range cfg.Workers {
+		g.Go(func() error {
+			for cb := range chunks {
+				err := fn(w, &cb.Chunk)
+				cb.done(&cfg)
+				pool.put(cb)
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	return stats, err
+}
+
+// objectState counts the chunks of one object still being processed.
+type objectState struct {
+	pending atomic.Int64
+}
+
+// chunkBuf is a pooled block buffer travelling from fetcher to worker.
+type chunkBuf struct {
+	Chunk
+	buf   []byte
+	state *objectState
+}
+
+func (cb *chunkBuf) done(cfg *Config) {
+	if cb.state.pending.Add(-1) == 0 && cfg.ObjectDone != nil {
+		cfg.ObjectDone(cb.Object)
+	}
+}
+
+// bufPool is a fixed set of block buffers: taking one blocks when all are in
+// use, which bounds memory to about n × size.
+type bufPool struct {
+	free chan *chunkBuf
+	size int
+}
+
+func newBufPool(n, size int) *bufPool {
+	p := &bufPool{free: make(chan *chunkBuf, n), size: size}
+	for range n {
+		p.free <- &chunkBuf{}
+	}
+	return p
+}
+
+// get takes a buffer with room for at least need bytes.
+func (p *bufPool) get(ctx context.Context, need int) (*chunkBuf, error) {
+	select {
+	case cb := <-p.free:
+		if cap(cb.buf) < need {
+			cb.buf = make([]byte, 0, need)
+		}
+		cb.buf = cb.buf[:0]
+		return cb, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *bufPool) put(cb *chunkBuf) {
+	if cap(cb.buf) > 4*p.size { // a long line grew it: do not keep it
+		cb.buf = nil
+	}
+	cb.Chunk = Chunk{}
+	p.free <- cb
+}
+
+// readObject reads one object and sends its blocks to out. Each block ends
+// at a line boundary; the partial last line is carried to the next block.
+func readObject(ctx context.Context, cfg *Config, st store, o *Object, pool *bufPool, out chan<- *chunkBuf, stats *Stats) error {
+	rc, err := st.open(ctx, o)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Name, err)
+	}
+	defer rc.Close()
+	r, err := decompress(o.Name, rc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Name, err)
+	}
+	defer r.Close()
+	state := &objectState{}
+	state.pending.Add(1) // the reader's own reference
+	release := func() {
+		if state.pending.Add(-1) == 0 && cfg.ObjectDone != nil {
+			cfg.ObjectDone(o)
+		}
+	}
+	line := int64(1)
+	var carry []byte
+	skipping := false // dropping the rest of an over-long line
+	need := pool.size // block size; grows for a line longer than a block
+	eof := false
+	for !eof {
+		cb, err := pool.get(ctx, need)
+		if err != nil {
+			return err
+		}
+		cb.buf = append(cb.buf, carry...)
+		// Fill the block.
+		for len(cb.buf) < cap(cb.buf) {
+			n, err := r.Read(cb.buf[len(cb.buf):cap(cb.buf)])
+			cb.buf = cb.buf[:len(cb.buf)+n]
+			stats.Bytes.Add(int64(n))
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					eof = true
+					break
+				}
+				pool.put(cb)
+				return fmt.Errorf("%s: %w", o.Name, err)
+			}
+		}
+		data := cb.buf
+		if skipping {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				carry = carry[:0]
+				pool.put(cb)
+				continue
+			}
+			skipping = false
+			line++
+			data = data[i+1:]
+		}
+		cut := len(data)
+		if !eof {
+			cut = bytes.LastIndexByte(data, '\n') + 1
+			if cut == 0 {
+				// No line end in a whole block: the line is longer than a
+				// block. Grow until MaxLineSize, then reject the line.
+				if len(data) < cfg.MaxLineSize {
+					carry = append(carry[:0], data...)
+					pool.put(cb)
+					need = min(2*len(carry), cfg.MaxLineSize+1)
+					continue
+				}
+				if cfg.OnReject != nil {
+					cfg.OnReject(&parse.ParseError{Object: o.Name, Line: line, Column: cfg.MaxLineSize + 1,
+						Reason: fmt.Sprintf("line longer than %d bytes", cfg.MaxLineSize)}, data[:min(len(data), 512)])
+				}
+				stats.Lines.Add(1)
+				stats.Rejected.Add(1)
+				skipping = true
+				carry = carry[:0]
+				pool.put(cb)
+				continue
+			}
+		}
+		carry = append(carry[:0], data[cut:]...)
+		need = pool.size
+		if cut == 0 {
+			pool.put(cb)
+			continue
+		}
+		cb.Chunk = Chunk{Object: o, FirstLine: line, Data: data[:cut]}
+		cb.state = state
+		line += int64(bytes.Count(data[:cut], []byte{'\n'}))
+		state.pending.Add(1)
+		select {
+		case out <- cb:
+		case <-ctx.Done():
+			pool.put(cb)
+			return ctx.Err()
+		}
+	}
+	stats.Read.Add(1)
+	release()
+	return nil
+}
