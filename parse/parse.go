@@ -357,21 +357,30 @@ func (r *Record) slow() error {
 		r.start[RequestURI], r.end[RequestURI] = uint32(i), uint32(i+1)
 		i += 2
 	case b[i] == '"':
-		q := -1
+		// Candidates are quotes followed by a space; the first one after
+		// which the numeric fields and the referrer's start fit wins.
+		q, httpEnd := -1, -1
 		for k := i + 1; k < n; {
 			j := bytes.IndexByte(b[k:], '"')
 			if j < 0 {
 				break
 			}
 			j += k
-			if j+1 == n {
-				return truncated(HTTPStatus, n)
+			k = j + 1
+			if j+1 < n && b[j+1] != ' ' {
+				continue
 			}
-			if b[j+1] == ' ' && isNumberOrDash(b[j+2:token(j+2).e], true) {
+			if httpEnd < 0 && endsWithHTTPVersion(b[i+1:j]) {
+				httpEnd = j
+			}
+			if j+1 < n && fitsAfterRequestLine(b, j+2) {
 				q = j
 				break
 			}
-			k = j + 1
+		}
+		if q < 0 && httpEnd >= 0 {
+			// Report what is wrong after the likeliest close.
+			q = httpEnd
 		}
 		if q < 0 {
 			return fail(RequestURI, i, "no closing quote followed by an HTTP status")
@@ -410,24 +419,30 @@ func (r *Record) slow() error {
 		r.start[Referer], r.end[Referer] = uint32(i), uint32(i+1)
 		i += 2
 	case b[i] == '"':
-		q := -1
+		q, first := -1, -1
 		for k := i + 1; k < n; {
 			j := bytes.IndexByte(b[k:], '"')
 			if j < 0 {
 				break
 			}
 			j += k
-			if j+2 < n && b[j+1] == ' ' && (b[j+2] == '"' || b[j+2] == '-' && (j+3 == n || b[j+3] == ' ')) {
+			k = j + 1
+			if j+1 == n || b[j+1] != ' ' {
+				continue
+			}
+			if first < 0 {
+				first = j
+			}
+			if j+2 < n && (b[j+2] == '"' || b[j+2] == '-' && (j+3 == n || b[j+3] == ' ')) {
 				q = j
 				break
 			}
-			k = j + 1
 		}
 		if q < 0 {
-			if bytes.IndexByte(b[i+1:], '"') < 0 {
+			if first < 0 {
 				return fail(Referer, i, "no closing quote")
 			}
-			return truncated(UserAgent, n)
+			return fail(UserAgent, first+2, "expected a quoted user agent or -")
 		}
 		r.start[Referer], r.end[Referer] = uint32(i+1), uint32(q)
 		i = q + 2
@@ -548,6 +563,39 @@ func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) er
 		}
 	}
 	return nil
+}
+
+// endsWithHTTPVersion reports whether a request line ends in " HTTP/d.d".
+func endsWithHTTPVersion(b []byte) bool {
+	n := len(b)
+	return n >= 9 && string(b[n-9:n-3]) == " HTTP/" && b[n-3] >= '0' && b[n-3] <= '9' && b[n-2] == '.' && b[n-1] >= '0' && b[n-1] <= '9'
+}
+
+// fitsAfterRequestLine reports whether the fields from i on look like what
+// follows a request line: a status, an error code, four numbers (or -), and
+// the start of the referrer.
+func fitsAfterRequestLine(b []byte, i int) bool {
+	for f := HTTPStatus; f <= Referer; f++ {
+		if i >= len(b) {
+			return false
+		}
+		j := bytes.IndexByte(b[i:], ' ')
+		if j <= 0 {
+			return false
+		}
+		t := b[i : i+j]
+		switch f {
+		case ErrorCode:
+		case Referer:
+			return t[0] == '"' || isDash(t)
+		default:
+			if !isNumberOrDash(t, f == HTTPStatus) {
+				return false
+			}
+		}
+		i += j + 1
+	}
+	return false
 }
 
 // findSplice returns the offset of a record timestamp "[dd/Mon/yyyy:" that
