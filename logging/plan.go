@@ -143,7 +143,11 @@ func (t *Target) Actions() string {
 		a = append(a, "create (public access blocked, SSE-S3)")
 	}
 	if t.Policy != nil {
-		a = append(a, fmt.Sprintf("put policy (delivery for %d buckets)", t.Sources))
+		plural := "s"
+		if t.Sources == 1 {
+			plural = ""
+		}
+		a = append(a, fmt.Sprintf("put policy (delivery for %d bucket%s)", t.Sources, plural))
 	}
 	if t.Lifecycle != nil {
 		a = append(a, fmt.Sprintf("put lifecycle (expire after %dd)", t.ExpireDays))
