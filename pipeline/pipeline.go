@@ -97,6 +97,15 @@ type Config struct {
 	SkipFailed bool
 	// AWS selects the AWS configuration for s3:// sources.
 	AWS awsconf.Options
+	// MaxAttempts is how many times an S3 request (or the read of an
+	// object's body) is tried before the object fails. Default 8.
+	MaxAttempts int
+	// RetryBase is the first backoff between S3 attempts; it doubles up to
+	// 5 s, with jitter. Default 100 ms.
+	RetryBase time.Duration
+	// MaxBuffered bounds the bytes of small S3 objects held whole in
+	// memory at once. Default 256 MiB.
+	MaxBuffered int64
 	// Stdin is read for the source "-". Default none (an error).
 	Stdin io.Reader
 	// Skip, when set, is asked for each listed object; true skips it
