@@ -1,0 +1,176 @@
+package sink
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/schema"
+)
+
+// timestampType is the Arrow type of requestdatetime: microseconds, UTC,
+// which Parquet stores as INT64 TIMESTAMP(MICROS, isAdjustedToUTC=true),
+// the unit Spark and DuckDB write and Athena, Trino and DuckDB read.
+var timestampType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+
+// OutputColumns returns the columns of converted output, in file order:
+// the SPEC §3 columns, then log_object and log_line. The partition column
+// (dt) is in the directory names, not in the files.
+func OutputColumns() []schema.Column {
+	cols := append([]schema.Column(nil), schema.Star()...)
+	for _, c := range schema.Columns {
+		if c.Source == schema.FromObject || c.Source == schema.FromLine {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+// ArrowSchema returns the Arrow schema of converted output. Every column is
+// nullable except log_object, log_line and requestdatetime.
+func ArrowSchema() *arrow.Schema {
+	cols := OutputColumns()
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		f := arrow.Field{Name: c.Name, Type: ResultTypeOf(c.Type).arrow(), Nullable: true}
+		switch c.Source {
+		case schema.FromObject, schema.FromLine:
+			f.Nullable = false
+		}
+		if c.Type == schema.Timestamp {
+			f.Nullable = false
+		}
+		fields[i] = f
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// dictionaryColumns lists the output columns worth dictionary encoding:
+// the schema's low-cardinality strings and httpstatus.
+func dictionaryColumns() []string {
+	var out []string
+	for _, c := range OutputColumns() {
+		if c.Dictionary || c.Name == "httpstatus" {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// column is one output column with its typed builder.
+type column struct {
+	src   schema.Source
+	field parse.Field
+	typ   schema.Type
+	str   *array.StringBuilder
+	i32   *array.Int32Builder
+	i64   *array.Int64Builder
+	ts    *array.TimestampBuilder
+}
+
+// Batch accumulates parsed records as an Arrow record batch with the output
+// schema. Appending copies the field bytes into the column buffers and
+// allocates nothing else; NewRecordBatch hands the buffers over and
+// leaves the Batch empty and reusable. A Batch is not safe for concurrent
+// use.
+type Batch struct {
+	rb      *array.RecordBuilder
+	cols    []column
+	rows    int
+	bytes   int64
+	scratch []byte
+}
+
+// NewBatch returns an empty Batch.
+func NewBatch() *Batch {
+	sc := ArrowSchema()
+	b := &Batch{rb: array.NewRecordBuilder(memory.DefaultAllocator, sc)}
+	for i, c := range OutputColumns() {
+		col := column{src: c.Source, field: c.Field, typ: c.Type}
+		switch fb := b.rb.Field(i).(type) {
+		case *array.StringBuilder:
+			col.str = fb
+		case *array.Int32Builder:
+			col.i32 = fb
+		case *array.Int64Builder:
+			col.i64 = fb
+		case *array.TimestampBuilder:
+			col.ts = fb
+		}
+		b.cols = append(b.cols, col)
+	}
+	return b
+}
+
+// Rows returns the number of rows appended since the last NewRecordBatch.
+func (b *Batch) Rows() int { return b.rows }
+
+// Bytes estimates the uncompressed size of the rows appended since the
+// last NewRecordBatch.
+func (b *Batch) Bytes() int64 { return b.bytes }
+
+// Append adds one record, read from line line of log object object.
+func (b *Batch) Append(r *parse.Record, object string, line int64) {
+	method, target, proto, _ := r.RequestLine()
+	n := int64(len(r.Line()) + len(object) + 8*len(b.cols))
+	for i := range b.cols {
+		c := &b.cols[i]
+		var v []byte
+		ok := false
+		switch c.src {
+		case schema.FromField:
+			switch c.typ {
+			case schema.Int32:
+				x, ok := r.Int(c.field)
+				if ok {
+					c.i32.Append(int32(x))
+				} else {
+					c.i32.AppendNull()
+				}
+				continue
+			case schema.Int64:
+				x, ok := r.Int(c.field)
+				if ok {
+					c.i64.Append(x)
+				} else {
+					c.i64.AppendNull()
+				}
+				continue
+			case schema.Timestamp:
+				c.ts.Append(arrow.Timestamp(r.Unix() * 1e6))
+				continue
+			}
+			v, ok = r.Value(c.field)
+		case schema.FromMethod:
+			v, ok = method, method != nil
+		case schema.FromTarget:
+			v, ok = target, target != nil
+		case schema.FromProto:
+			v, ok = proto, proto != nil
+		case schema.FromObject:
+			c.str.AppendString(object)
+			continue
+		case schema.FromLine:
+			c.i64.Append(line)
+			continue
+		}
+		if ok {
+			appendUTF8(c.str, v, &b.scratch)
+		} else {
+			c.str.AppendNull()
+		}
+	}
+	b.rows++
+	b.bytes += n
+}
+
+// NewRecordBatch returns the rows appended so far as a record batch (the
+// caller releases it) and empties b.
+func (b *Batch) NewRecordBatch() arrow.RecordBatch {
+	b.rows, b.bytes = 0, 0
+	return b.rb.NewRecordBatch()
+}
+
+// Release frees b's buffers.
+func (b *Batch) Release() { b.rb.Release() }

@@ -1,0 +1,140 @@
+package sink
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Format is an output file format.
+type Format uint8
+
+// The output formats.
+const (
+	Parquet Format = iota // Apache Parquet (default)
+	Arrow                 // Arrow IPC file format (Feather v2)
+)
+
+// String returns "parquet" or "arrow".
+func (f Format) String() string {
+	if f == Arrow {
+		return "arrow"
+	}
+	return "parquet"
+}
+
+// Ext returns the file name extension, with its dot.
+func (f Format) Ext() string {
+	if f == Arrow {
+		return ".arrow"
+	}
+	return ".parquet"
+}
+
+// ParseFormat parses "parquet" or "arrow".
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "parquet", "":
+		return Parquet, nil
+	case "arrow", "ipc", "feather":
+		return Arrow, nil
+	}
+	return 0, fmt.Errorf("unknown format %q (want parquet or arrow)", s)
+}
+
+// Compression names a codec: "zstd" (default), "snappy", "gzip", "lz4"
+// (Arrow only) or "none". Parquet accepts zstd, snappy, gzip and none; Arrow
+// IPC accepts zstd, lz4 and none.
+type Compression string
+
+func (c Compression) parquet() (compress.Compression, error) {
+	switch strings.ToLower(string(c)) {
+	case "", "zstd":
+		return compress.Codecs.Zstd, nil
+	case "snappy":
+		return compress.Codecs.Snappy, nil
+	case "gzip":
+		return compress.Codecs.Gzip, nil
+	case "none", "uncompressed":
+		return compress.Codecs.Uncompressed, nil
+	}
+	return 0, fmt.Errorf("compression %q is not available for parquet (want zstd, snappy, gzip or none)", string(c))
+}
+
+func (c Compression) ipc() ([]ipc.Option, error) {
+	switch strings.ToLower(string(c)) {
+	case "", "zstd":
+		return []ipc.Option{ipc.WithZstd()}, nil
+	case "lz4":
+		return []ipc.Option{ipc.WithLZ4()}, nil
+	case "none", "uncompressed":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("compression %q is not available for arrow (want zstd, lz4 or none)", string(c))
+}
+
+// Validate reports whether c can be used with format f.
+func (c Compression) Validate(f Format) error {
+	var err error
+	if f == Arrow {
+		_, err = c.ipc()
+	} else {
+		_, err = c.parquet()
+	}
+	return err
+}
+
+// tableWriter writes record batches to one file. Each Write of a Parquet
+// writer becomes one row group (the caller sizes batches).
+type tableWriter interface {
+	Write(rec arrow.RecordBatch) error
+	Close() error
+}
+
+// tableOptions configure newTableWriter.
+type tableOptions struct {
+	format      Format
+	compression Compression
+	// dict lists the columns to dictionary encode in Parquet.
+	dict []string
+	// rowGroupRows caps a Parquet row group; 0 means 1<<20.
+	rowGroupRows int64
+}
+
+func newTableWriter(w io.Writer, sc *arrow.Schema, o tableOptions) (tableWriter, error) {
+	if o.format == Arrow {
+		opts, err := o.compression.ipc()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, ipc.WithSchema(sc), ipc.WithAllocator(memory.DefaultAllocator))
+		return ipc.NewFileWriter(w, opts...)
+	}
+	codec, err := o.compression.parquet()
+	if err != nil {
+		return nil, err
+	}
+	rg := o.rowGroupRows
+	if rg <= 0 {
+		rg = 1 << 20
+	}
+	props := []parquet.WriterProperty{
+		parquet.WithCompression(codec),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithStats(true),
+		parquet.WithMaxRowGroupLength(rg),
+		parquet.WithCreatedBy("s3logs"),
+	}
+	for _, name := range o.dict {
+		props = append(props, parquet.WithDictionaryFor(name, true))
+	}
+	return pqarrow.NewFileWriter(sc, w, parquet.NewWriterProperties(props...),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+}
