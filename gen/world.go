@@ -190,7 +190,7 @@ func newWorld(c Config) *world {
 		{requester: "", ips: ips(60, 0.08), uas: browserUAs, referers: []string{"", "", "https://www.example.com/", "https://www.example.com/gallery/index.html", "https://www.google.com/"},
 			plainHTTP: 0.1, weight: 20},
 		{requester: "arn:aws:sts::" + acct + ":assumed-role/app-server-role/" + instance, ips: ips(3, 0.2), uas: toolUAs[2:4],
-			sigv: "SigV4", presign: 0.15, writes: true, weight: 30},
+			sigv: "SigV4", presign: 0.05, writes: true, weight: 30},
 		{requester: "arn:aws:iam::" + acct + ":user/alice", ips: ips(2, 0), uas: toolUAs[:2],
 			sigv: "SigV4", writes: true, weight: 8},
 		{requester: "arn:aws:iam::" + acct + ":user/legacy-backup", ips: ips(1, 0), uas: legacyUAs,

@@ -1,8 +1,146 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
 
-// runGen is not built yet; its issue replaces this file.
+	"github.com/s3logs/s3logs/gen"
+)
+
+const genExamples = `
+Examples:
+  s3logs gen --out ./logs/ --objects 100 --lines 500
+  s3logs gen --out ./logs/ --layout partitioned --partition-date delivery --buckets web,assets --start 2024-03-01 --days 30
+  s3logs gen --out ./logs/ --seed 7 --traps 0.02   # more real-world oddities
+
+The same flags and --seed always write the same objects, byte for byte.
+`
+
+// runGen writes synthetic log objects (SPEC §2, s3logs gen).
 func runGen(ctx context.Context, e *env, args []string) error {
-	return errNotYet
+	fs := newFlagSet("gen", "[flags] --out DIR", e.stderr)
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(e.stderr, genExamples)
+	}
+	out := fs.String("out", "", "output `DIR` (required); the object keys become relative paths")
+	seed := fs.Int64("seed", 1, "random seed: the same seed and flags give the same objects")
+	objects := fs.Int("objects", 100, "number of log objects")
+	lines := fs.Int("lines", 500, "average number of lines per object")
+	start := fs.String("start", "2024-03-01", "first record time, RFC 3339 or yyyy-mm-dd (UTC)")
+	days := fs.Float64("days", 7, "span of record times in days")
+	layout := fs.String("layout", "simple", "key layout: simple or partitioned")
+	pdate := fs.String("partition-date", "event", "date of partitioned keys: event or delivery")
+	prefix := fs.String("prefix", "", "TargetPrefix before every key, e.g. logs/")
+	account := fs.String("source-account", "123456789012", "source account id in partitioned keys")
+	region := fs.String("source-region", "us-east-1", "source buckets' region in partitioned keys and records")
+	buckets := fs.String("buckets", "amzn-s3-demo-bucket1", "comma-separated source bucket `names`")
+	traps := fs.Float64("traps", gen.DefaultTrapRate, "share of lines with real-world oddities (0 for none)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	cfg, err := genConfig(*seed, *objects, *lines, *start, *days, *layout, *pdate, *prefix, *account, *region, *buckets, *traps)
+	if err != nil {
+		return err
+	}
+	put, err := genPut(*out)
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	sum, err := gen.Write(ctx, cfg, put)
+	if err != nil {
+		return err
+	}
+	el := time.Since(began)
+	fmt.Fprintf(e.stderr, "s3logs gen: %s to %s in %.1fs (%.1f MB/s)\n", sum, *out, el.Seconds(),
+		float64(sum.Bytes)/1e6/max(el.Seconds(), 1e-9))
+	return nil
+}
+
+// genConfig checks the flag values and turns them into a gen.Config.
+func genConfig(seed int64, objects, lines int, start string, days float64, layout, pdate, prefix, account, region, buckets string, traps float64) (gen.Config, error) {
+	cfg := gen.Config{Seed: seed, Objects: objects, LinesPerObject: lines, Prefix: prefix,
+		SourceAccount: account, SourceRegion: region}
+	if objects <= 0 || lines <= 0 {
+		return cfg, usagef("--objects and --lines must be positive")
+	}
+	t, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		t, err = time.Parse("2006-01-02", start)
+	}
+	if err != nil {
+		return cfg, usagef("--start %q: want RFC 3339 (2024-03-01T00:00:00Z) or yyyy-mm-dd", start)
+	}
+	if t.Year() < 2006 || t.Year() > 9000 {
+		return cfg, usagef("--start %q: S3 server access logs exist from 2006", start)
+	}
+	cfg.Start = t
+	if !(days > 0) || days > 36500 {
+		return cfg, usagef("--days %v: want a positive number of days", days)
+	}
+	cfg.Span = time.Duration(days * 24 * float64(time.Hour))
+	switch layout {
+	case "simple":
+		cfg.Layout = gen.Simple
+	case "partitioned":
+		cfg.Layout = gen.Partitioned
+	default:
+		return cfg, usagef("--layout %q: want simple or partitioned", layout)
+	}
+	switch pdate {
+	case "event":
+		cfg.PartitionDate = gen.EventTime
+	case "delivery":
+		cfg.PartitionDate = gen.DeliveryTime
+	default:
+		return cfg, usagef("--partition-date %q: want event or delivery", pdate)
+	}
+	if len(account) != 12 || strings.Trim(account, "0123456789") != "" {
+		return cfg, usagef("--source-account %q: want a 12-digit AWS account id", account)
+	}
+	if region == "" || strings.ContainsAny(region, " /") {
+		return cfg, usagef("--source-region %q: want a region name like us-east-1", region)
+	}
+	for _, b := range strings.Split(buckets, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" || strings.ContainsAny(b, " /") {
+			return cfg, usagef("--buckets %q: want comma-separated bucket names", buckets)
+		}
+		cfg.Buckets = append(cfg.Buckets, b)
+	}
+	switch {
+	case traps < 0 || traps > 1 || traps != traps:
+		return cfg, usagef("--traps %v: want a share between 0 and 1", traps)
+	case traps == 0:
+		cfg.TrapRate = -1 // none; gen's zero value means its default
+	default:
+		cfg.TrapRate = traps
+	}
+	if strings.HasPrefix(prefix, "/") || strings.Contains("/"+prefix, "/../") {
+		return cfg, usagef("--prefix %q: want a relative key prefix like logs/", prefix)
+	}
+	return cfg, nil
+}
+
+// genPut returns the function that stores one generated object at out.
+// Only local directories are wired here; S3 destinations come with the
+// pipeline's uploader.
+func genPut(out string) (func(ctx context.Context, key string, data []byte) error, error) {
+	switch {
+	case out == "":
+		return nil, usagef("--out DIR is required")
+	case strings.HasPrefix(out, "s3://"):
+		return nil, usagef("--out %s: writing to S3 needs the pipeline's uploader, not wired into gen yet; write to a directory and upload it (aws s3 sync DIR %s)", out, out)
+	}
+	return func(_ context.Context, key string, data []byte) error {
+		return gen.WriteFile(out, key, data)
+	}, nil
 }
