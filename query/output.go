@@ -1,0 +1,245 @@
+package query
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// NewWriter returns a RowWriter for one of the text formats: "csv", "json"
+// (one object per line) or "table" (aligned columns for people; it holds
+// all rows until End). Parquet and Arrow live in package sink.
+func NewWriter(format string, w io.Writer) (RowWriter, error) {
+	switch format {
+	case "csv":
+		return &csvWriter{w: bufio.NewWriterSize(w, 64<<10)}, nil
+	case "json":
+		return &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}, nil
+	case "table":
+		return &tableWriter{w: w}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want table, csv, json, parquet or arrow)", format)
+}
+
+// csvWriter writes RFC 4180 CSV with a header row; NULL is an empty field.
+type csvWriter struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+func (c *csvWriter) Begin(cols []ResultColumn) error {
+	c.buf = c.buf[:0]
+	for i, col := range cols {
+		if i > 0 {
+			c.buf = append(c.buf, ',')
+		}
+		c.buf = appendCSVField(c.buf, []byte(col.Name))
+	}
+	c.buf = append(c.buf, '\n')
+	_, err := c.w.Write(c.buf)
+	return err
+}
+
+func (c *csvWriter) WriteRow(row []Value) error {
+	c.buf = c.buf[:0]
+	for i, v := range row {
+		if i > 0 {
+			c.buf = append(c.buf, ',')
+		}
+		if v.Kind == KindString {
+			c.buf = appendCSVField(c.buf, v.S)
+		} else {
+			c.buf = v.AppendText(c.buf)
+		}
+	}
+	c.buf = append(c.buf, '\n')
+	_, err := c.w.Write(c.buf)
+	return err
+}
+
+func (c *csvWriter) End() error { return c.w.Flush() }
+
+func appendCSVField(dst, s []byte) []byte {
+	need := len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ')
+	for _, b := range s {
+		if b == ',' || b == '"' || b == '\n' || b == '\r' {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for _, b := range s {
+		if b == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, b)
+	}
+	return append(dst, '"')
+}
+
+// jsonWriter writes one JSON object per row; NULL is null, numbers are
+// numbers, timestamps RFC 3339 strings. Invalid UTF-8 bytes are written as
+// \ufffd, as encoding/json does.
+type jsonWriter struct {
+	w    *bufio.Writer
+	keys [][]byte
+	buf  []byte
+}
+
+func (j *jsonWriter) Begin(cols []ResultColumn) error {
+	j.keys = make([][]byte, len(cols))
+	for i, c := range cols {
+		j.keys[i] = appendJSONString(nil, []byte(c.Name))
+	}
+	return nil
+}
+
+func (j *jsonWriter) WriteRow(row []Value) error {
+	b := append(j.buf[:0], '{')
+	for i, v := range row {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, j.keys[i]...)
+		b = append(b, ':')
+		switch v.Kind {
+		case KindNull:
+			b = append(b, "null"...)
+		case KindInt, KindBool:
+			b = v.AppendText(b)
+		case KindFloat:
+			if s := v.String(); strings.ContainsAny(s, "NI") { // NaN, ±Inf
+				b = appendJSONString(b, []byte(s))
+			} else {
+				b = append(b, s...)
+			}
+		case KindString:
+			b = appendJSONString(b, v.S)
+		default:
+			b = appendJSONString(b, v.AppendText(nil))
+		}
+	}
+	b = append(b, '}', '\n')
+	j.buf = b
+	_, err := j.w.Write(b)
+	return err
+}
+
+func (j *jsonWriter) End() error { return j.w.Flush() }
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(dst, '"')
+}
+
+// tableWriter prints aligned columns with a header, NULL as "NULL".
+type tableWriter struct {
+	w    io.Writer
+	cols []ResultColumn
+	rows [][]string
+}
+
+func (t *tableWriter) Begin(cols []ResultColumn) error {
+	t.cols = cols
+	return nil
+}
+
+func (t *tableWriter) WriteRow(row []Value) error {
+	r := make([]string, len(row))
+	for i, v := range row {
+		if v.Kind == KindNull {
+			r[i] = "NULL"
+			continue
+		}
+		s := v.String()
+		if !utf8.ValidString(s) || strings.ContainsAny(s, "\n\r\t") {
+			s = strings.Trim(strconv.QuoteToGraphic(s), `"`)
+		}
+		r[i] = s
+	}
+	t.rows = append(t.rows, r)
+	return nil
+}
+
+func (t *tableWriter) End() error {
+	width := make([]int, len(t.cols))
+	right := make([]bool, len(t.cols))
+	for i, c := range t.cols {
+		width[i] = utf8.RuneCountInString(c.Name)
+		right[i] = isNumeric(c.Kind)
+	}
+	for _, r := range t.rows {
+		for i, s := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(s))
+		}
+	}
+	bw := bufio.NewWriter(t.w)
+	line := func(cells []string, head bool) {
+		for i, s := range cells {
+			if i > 0 {
+				bw.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(s))
+			if right[i] && !head {
+				bw.WriteString(pad + s)
+			} else if i < len(cells)-1 {
+				bw.WriteString(s + pad)
+			} else {
+				bw.WriteString(s)
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	names := make([]string, len(t.cols))
+	rule := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		names[i] = c.Name
+		rule[i] = strings.Repeat("-", width[i])
+	}
+	line(names, true)
+	line(rule, true)
+	for _, r := range t.rows {
+		line(r, false)
+	}
+	fmt.Fprintf(bw, "(%d row%s)\n", len(t.rows), map[bool]string{true: "", false: "s"}[len(t.rows) == 1])
+	return bw.Flush()
+}
