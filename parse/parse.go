@@ -97,7 +97,7 @@ func (r *Record) fast() bool {
 	}
 	if i >= n {
 		r.n = MinFields
-		return true
+		return !r.spliced()
 	}
 	// Nothing after the User-Agent is quoted; a quote there means the
 	// User-Agent held a quote followed by a space.
@@ -121,13 +121,23 @@ func (r *Record) fast() bool {
 	}
 	r.n = int(f)
 	if i < n {
+		if bytes.Contains(b[i-1:], doubleSpace) {
+			return false
+		}
 		r.xoff = i
 		r.extra = bytes.Count(b[i:], sp) + 1
 	}
-	return r.validTail()
+	return r.validTail() && !r.spliced()
 }
 
-var sp = []byte{' '}
+// spliced reports whether a second record's timestamp follows the first.
+// The bracket search is one vectorised scan; most lines have no '['.
+func (r *Record) spliced() bool {
+	from := int(r.end[Time]) + 1
+	return bytes.IndexByte(r.line[from:], '[') >= 0 && findSplice(r.line, from) >= 0
+}
+
+var sp, doubleSpace = []byte{' '}, []byte("  ")
 
 // fastQuoted reads a quoted field (or a bare "-") starting at i and returns
 // the offset after it and its separator, or -1.
@@ -190,7 +200,7 @@ func isNumberOrDash(b []byte, status bool) bool {
 	if len(b) == 1 && b[0] == '-' {
 		return true
 	}
-	if status && len(b) != 3 || len(b) == 0 || len(b) > 19 {
+	if status && len(b) != 3 || len(b) == 0 || len(b) > 18 {
 		return false
 	}
 	for _, c := range b {
@@ -217,7 +227,7 @@ func isTLSVersion(b []byte) bool {
 	if isDash(b) {
 		return true
 	}
-	if len(b) < 5 || len(b) > 8 || string(b[:3]) != "TLS" || (b[3] != 'v' && b[3] != 'V') {
+	if len(b) < 5 || len(b) > 9 || string(b[:3]) != "TLS" || (b[3] != 'v' && b[3] != 'V') {
 		return false
 	}
 	for _, c := range b[4:] {
@@ -243,6 +253,7 @@ type span struct{ s, e int }
 // where real logs are known to differ from plain splitting and rejects what
 // cannot be read without guessing.
 func (r *Record) slow() error {
+	r.extra, r.xoff = 0, 0
 	b := r.line
 	n := len(b)
 	fail := func(f Field, col int, format string, args ...any) error {
@@ -302,6 +313,9 @@ func (r *Record) slow() error {
 		return truncated(RemoteIP, i)
 	}
 	t := token(i)
+	if t.e == t.s {
+		return fail(RemoteIP, i, "empty field (two spaces)")
+	}
 	r.start[RemoteIP], r.end[RemoteIP] = uint32(t.s), uint32(t.e)
 	i = t.e + 1
 

@@ -44,8 +44,9 @@ func parseTimeFixed(b []byte) (int64, bool) {
 	day, hh, mm, ss := d2(0), d2(12), d2(15), d2(18)
 	y1, y2 := d2(7), d2(9)
 	oh, om := d2(22), d2(24)
-	if day < 1 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 ||
-		y1 < 0 || y2 < 0 || oh < 0 || oh > 23 || om < 0 || om > 59 {
+	// The same ranges time.Parse accepts.
+	if day < 1 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59 ||
+		y1 < 0 || y2 < 0 || oh < 0 || oh > 24 || om < 0 || om > 60 {
 		return 0, false
 	}
 	month := monthIndex(b[3], b[4], b[5])
@@ -116,6 +117,9 @@ func daysFromCivil(y, m, d int) int64 {
 		y--
 	}
 	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
 	yoe := y - era*400
 	mp := (m + 9) % 12
 	doy := (153*mp+2)/5 + d - 1
