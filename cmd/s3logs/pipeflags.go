@@ -1,0 +1,96 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/pipeline"
+)
+
+// pipeFlags are the flags every command that reads log objects shares
+// (SPEC §2 common flags): how many workers and requests, which AWS
+// endpoint, lateness, sharding, failure handling, rejects and progress.
+// Register them on a FlagSet, parse, then call config.
+type pipeFlags struct {
+	workers     int
+	concurrency int
+	endpoint    string
+	region      string
+	profile     string
+	lateness    time.Duration
+	shard       string
+	skipFailed  bool
+	rejects     string
+	strict      bool
+	noProgress  bool
+	quiet       bool
+}
+
+// register adds the flags to fs.
+func (p *pipeFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&p.workers, "workers", 0, "parse `N` workers (default GOMAXPROCS)")
+	fs.IntVar(&p.concurrency, "concurrency", 0, "`N` objects read at once / in-flight S3 requests (default 64 for S3, 4 local)")
+	fs.StringVar(&p.endpoint, "endpoint", "", "S3 endpoint `URL` (default AWS_ENDPOINT_URL_S3, else AWS)")
+	fs.StringVar(&p.region, "region", "", "AWS `region` (default AWS_REGION or the profile's)")
+	fs.StringVar(&p.profile, "profile", "", "AWS shared config `profile`")
+	fs.DurationVar(&p.lateness, "lateness", 24*time.Hour, "how late a log object may be delivered after its records (time pruning, SPEC §5)")
+	fs.StringVar(&p.shard, "shard", "", "process only shard `I/N` of the objects (0 ≤ I < N)")
+	fs.BoolVar(&p.skipFailed, "skip-failed", false, "warn about objects that fail after retries instead of failing")
+	fs.StringVar(&p.rejects, "rejects", "", "write each malformed line with its object:line:column: field: reason to `FILE`")
+	fs.BoolVar(&p.strict, "strict", false, "fail on the first malformed line")
+	fs.BoolVar(&p.noProgress, "no-progress", false, "no progress display")
+	fs.BoolVar(&p.quiet, "quiet", false, "no run summary on stderr")
+}
+
+// config returns the pipeline configuration the flags describe (without
+// Stdin, Window or callbacks, which the command sets). Bad values are
+// usage errors.
+func (p *pipeFlags) config() (pipeline.Config, error) {
+	cfg := pipeline.Config{
+		Workers:     p.workers,
+		Concurrency: p.concurrency,
+		Lateness:    p.lateness,
+		SkipFailed:  p.skipFailed,
+		AWS: awsconf.Options{
+			Profile: p.profile, Region: p.region, Endpoint: p.endpoint, MaxConns: p.concurrency,
+		},
+	}
+	if p.workers < 0 || p.concurrency < 0 {
+		return cfg, usagef("--workers and --concurrency must not be negative")
+	}
+	if p.lateness < 0 {
+		return cfg, usagef("--lateness must not be negative")
+	}
+	if p.shard != "" {
+		i, n, ok := strings.Cut(p.shard, "/")
+		si, err1 := strconv.Atoi(i)
+		sn, err2 := strconv.Atoi(n)
+		if !ok || err1 != nil || err2 != nil || sn < 1 || si < 0 || si >= sn {
+			return cfg, usagef("--shard %q: want I/N with 0 ≤ I < N", p.shard)
+		}
+		cfg.Shard, cfg.Shards = si, sn
+	}
+	return cfg, nil
+}
+
+// summary prints the run summary and any skipped failed objects to w,
+// unless --quiet.
+func (p *pipeFlags) summary(w io.Writer, cmd string, st *pipeline.Stats) {
+	if st == nil {
+		return
+	}
+	if f := st.Failed(); len(f) > 0 {
+		fmt.Fprintf(w, "s3logs %s: warning: %d objects failed and were skipped:\n", cmd, len(f))
+		for _, name := range f {
+			fmt.Fprintf(w, "  %s\n", name)
+		}
+	}
+	if !p.quiet {
+		fmt.Fprintf(w, "s3logs %s: %s\n", cmd, st.Summary())
+	}
+}
