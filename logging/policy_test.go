@@ -2,6 +2,7 @@ package logging
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -131,4 +132,28 @@ func TestMergeLifecycle(t *testing.T) {
 	if !changed || len(rules2) != 2 || aws.ToInt32(rules2[1].Expiration.Days) != 60 || aws.ToInt32(rules[1].Expiration.Days) != 30 {
 		t.Errorf("replace: %v %+v", changed, rules2)
 	}
+}
+
+// FuzzExpand checks that any pattern either fails with ErrConfig or expands
+// to text with every placeholder replaced and the literal parts kept.
+func FuzzExpand(f *testing.F) {
+	f.Add(DefaultTargetBucket)
+	f.Add(DefaultTargetPrefix)
+	f.Add("{")
+	f.Add("a}{b")
+	f.Fuzz(func(t *testing.T, pattern string) {
+		got, err := expand(pattern, "ACCT", "REGION", "BUCKET")
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("expand(%q): error %v does not wrap ErrConfig", pattern, err)
+			}
+			return
+		}
+		// Reference: the three replacements done naively must agree when
+		// the pattern has no other braces.
+		ref := strings.NewReplacer("{account}", "ACCT", "{region}", "REGION", "{bucket}", "BUCKET").Replace(pattern)
+		if got != ref {
+			t.Fatalf("expand(%q) = %q, reference %q", pattern, got, ref)
+		}
+	})
 }
