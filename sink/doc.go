@@ -1,6 +1,8 @@
 // Package sink writes parsed log records and query results as Apache
 // Parquet or Arrow IPC files (SPEC §6).
 //
+// # Types
+//
 // Batch turns parse.Records into Arrow record batches with the SPEC §3
 // schema and real types: requestdatetime is timestamp[us, UTC] (Parquet
 // INT64 TIMESTAMP(MICROS, isAdjustedToUTC)), httpstatus int32, sizes and
@@ -8,6 +10,41 @@
 // log_line. Parquet strings must be UTF-8, but S3 logs bytes as the client
 // sent them: invalid UTF-8 sequences are replaced by U+FFFD in output
 // strings (one per run of invalid bytes, as strings.ToValidUTF8 does).
+// Parquet files are zstd-compressed by default, with statistics, and
+// dictionary encoding for the low-cardinality columns (schema.Column's
+// Dictionary flag, and httpstatus).
 //
 // ResultWriter writes typed rows (query results) to one file.
+//
+// # Conversion and the manifest
+//
+// Convert runs the pipeline; each worker keeps a Batch and an open file
+// per partition (dt=yyyy-MM-dd, or dt=yyyy-MM-dd-HH by hour, by request
+// time in UTC), writing a row group whenever a batch is full and rolling
+// files at Options.TargetFileSize. Files are written under a temporary
+// directory (<out>/.s3logs/tmp/<run>/ locally) and are named
+// part-<run>-<worker>-<seq>.parquet.
+//
+// Exactly once rests on one rule: a worker commits only between chunks.
+// A commit closes all of the worker's files, publishes them (rename, or a
+// completed S3 upload) and then writes one manifest entry,
+// _manifest/<run>-<worker>-<seq>.json, naming the files and the line
+// ranges of the chunks the worker processed since its last commit. Every
+// record of those chunks that passed the filter is in those files, and no
+// other record is. The entry is written in one step, so after a crash each
+// chunk's records are either wholly in files named by an entry or in no
+// such file. Workers commit independently every Options.CommitBytes of
+// input, and all of them at the end of the run.
+//
+// An entry also lists objects now complete: objects the pipeline finished
+// whose every chunk is in an entry written before this one started.
+//
+// On start, Convert reads all entries. Complete objects are skipped
+// (pipeline.Config.Skip); in other objects the lines inside recorded ranges
+// are dropped, so a re-run after a kill converts exactly the missing
+// records. Output files that no entry names (published before a killed
+// run could write its entry) are deleted, as are stale temporary
+// directories; with --shard only files of the same shard are touched, so
+// shards can share a destination. Conversions into one destination must
+// not otherwise run concurrently.
 package sink
