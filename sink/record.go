@@ -17,15 +17,7 @@ var timestampType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC
 // OutputColumns returns the columns of converted output, in file order:
 // the SPEC §3 columns, then log_object and log_line. The partition column
 // (dt) is in the directory names, not in the files.
-func OutputColumns() []schema.Column {
-	cols := append([]schema.Column(nil), schema.Star()...)
-	for _, c := range schema.Columns {
-		if c.Source == schema.FromObject || c.Source == schema.FromLine {
-			cols = append(cols, c)
-		}
-	}
-	return cols
-}
+func OutputColumns() []schema.Column { return schema.OutputColumns() }
 
 // ArrowSchema returns the Arrow schema of converted output. Every column is
 // nullable except log_object, log_line and requestdatetime.
