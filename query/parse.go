@@ -25,6 +25,7 @@ type Statement struct {
 // SelectItem is one SELECT item: Star, or Expr with an optional alias.
 type SelectItem struct {
 	Star  bool
+	tok   token // the * of a Star item
 	Expr  Expr
 	Alias string
 }
@@ -385,13 +386,12 @@ func (p *parser) statement() (*Statement, error) {
 
 func (p *parser) selectItem() (SelectItem, error) {
 	if p.peek().is("*") {
-		p.next()
-		return SelectItem{Star: true}, nil
+		return SelectItem{Star: true, tok: p.next()}, nil
 	}
 	// table.* is accepted as *.
 	if t := p.peek(); (t.kind == tIdent || t.kind == tQIdent) && p.toks[p.i+1].is(".") && p.i+2 < len(p.toks) && p.toks[p.i+2].is("*") {
 		p.i += 3
-		return SelectItem{Star: true}, nil
+		return SelectItem{Star: true, tok: p.toks[p.i-1]}, nil
 	}
 	e, err := p.expr()
 	if err != nil {

@@ -90,7 +90,7 @@ func Compile(sql string, o Options) (*Plan, error) {
 	for _, it := range st.Items {
 		if it.Star {
 			for _, col := range schema.Star() {
-				items = append(items, item{expr: &colRef{tok: token{line: 1, col: 1}, name: col.Name}, name: col.Name})
+				items = append(items, item{expr: &colRef{tok: it.tok, name: col.Name}, name: col.Name})
 			}
 			continue
 		}
