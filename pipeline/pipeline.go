@@ -114,6 +114,10 @@ type Config struct {
 	// ObjectDone, when set, is called once every chunk of an object has
 	// been processed, from the goroutine that processed its last chunk.
 	ObjectDone func(*Object)
+	// Stats, when set, is the Stats the run counts into and returns, so a
+	// progress display can read its counters while the run goes on.
+	// Default a new Stats.
+	Stats *Stats
 	// OnReject, when set, receives lines the pipeline itself rejects (longer
 	// than MaxLineSize). It may be called from several goroutines at once.
 	OnReject func(*parse.ParseError, []byte)
@@ -152,6 +156,7 @@ type Stats struct {
 	Rejected     atomic.Int64 // malformed lines, counted by the caller
 	Requests     atomic.Int64 // list and get requests sent (S3)
 	Retries      atomic.Int64 // retried requests (S3)
+	ListDone     atomic.Bool  // listing has finished: Listed is final
 	Start        time.Time
 
 	mu     sync.Mutex
@@ -239,7 +244,11 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 		s3 = s3 || IsS3(src)
 	}
 	cfg.defaults(s3)
-	stats := &Stats{Start: time.Now()}
+	stats := cfg.Stats
+	if stats == nil {
+		stats = &Stats{}
+	}
+	stats.Start = time.Now()
 	if len(sources) == 0 {
 		return stats, errors.New("no source given")
 	}
@@ -291,6 +300,7 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 				return err
 			}
 		}
+		stats.ListDone.Store(true)
 		return nil
 	})
 
