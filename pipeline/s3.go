@@ -36,8 +36,17 @@ const (
 	keyStamp       = "2006-01-02-15-04-05"
 )
 
-// errShortBody marks a body that ended before its Content-Length.
-var errShortBody = errors.New("body shorter than its Content-Length")
+// Errors the store retries.
+var (
+	// errShortBody marks a body that ended before its Content-Length.
+	errShortBody = errors.New("body shorter than its Content-Length")
+	// errStalled marks a GET of a small object that took longer than
+	// smallTimeout: a stalled connection, which would otherwise hang.
+	errStalled = errors.New("GET stalled")
+)
+
+// smallTimeout bounds one attempt to GET a small object.
+const smallTimeout = 2 * time.Minute
 
 // s3Store is an S3 prefix, s3://bucket/prefix. Listing is pipelined (objects
 // are sent as each page arrives) and pruned by the window (SPEC §5); GETs
@@ -105,7 +114,7 @@ func retryable(err error) bool {
 	switch {
 	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
-	case errors.Is(err, errShortBody), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+	case errors.Is(err, errShortBody), errors.Is(err, errStalled), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return true
 	}
@@ -452,16 +461,24 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 		s.mem.Release(weight)
 	}
 	err := s.do(ctx, func() error {
-		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &o.Name})
-		if err != nil {
+		actx, cancel := context.WithTimeoutCause(ctx, smallTimeout, errStalled)
+		defer cancel()
+		stalled := func(err error) error {
+			if ctx.Err() == nil && actx.Err() != nil {
+				return fmt.Errorf("%w after %v: %w", errStalled, smallTimeout, err)
+			}
 			return err
+		}
+		out, err := s.client.GetObject(actx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &o.Name})
+		if err != nil {
+			return stalled(err)
 		}
 		defer out.Body.Close()
 		buf := bytes.NewBuffer((*bp)[:0])
 		_, err = buf.ReadFrom(out.Body)
 		*bp = buf.Bytes()
 		if err != nil {
-			return err
+			return stalled(err)
 		}
 		if out.ContentLength != nil && int64(len(*bp)) != *out.ContentLength {
 			return errShortBody
