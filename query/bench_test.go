@@ -1,0 +1,66 @@
+package query
+
+import (
+	"testing"
+
+	"github.com/s3logs/s3logs/gen"
+)
+
+// discard is a RowWriter that drops rows.
+type discard struct{ n int }
+
+func (d *discard) Begin([]ResultColumn) error { return nil }
+func (d *discard) WriteRow([]Value) error     { d.n++; return nil }
+func (d *discard) End() error                 { return nil }
+
+func benchQuery(b *testing.B, sql string) {
+	data := gen.Block(1, 8<<20)
+	p, err := Compile(sql, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := runBlock(p, data, &discard{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGroupBySigV is AWS's "requesters still on SigV2" shape: every
+// line parsed, two columns decoded, a hash aggregate.
+func BenchmarkGroupBySigV(b *testing.B) {
+	benchQuery(b, "SELECT requester, Sigv, Count(Sigv) as SigCount FROM s3_access_logs_db.mybucket_logs GROUP BY requester, Sigv")
+}
+
+// BenchmarkWhoDeleted is the selective filter: the line prefilter rejects
+// almost every line before it is parsed.
+func BenchmarkWhoDeleted(b *testing.B) {
+	benchQuery(b, "SELECT * FROM s3_access_logs_db.mybucket_logs WHERE key = 'images/picture.jpg' AND operation like '%DELETE%'")
+}
+
+// BenchmarkTimeRangeCount: a time-range filter evaluated on the parsed
+// timestamp, no prefilter possible.
+func BenchmarkTimeRangeCount(b *testing.B) {
+	benchQuery(b, "SELECT count(*) FROM t WHERE parse_datetime(RequestDateTime,'dd/MMM/yyyy:HH:mm:ss Z') BETWEEN parse_datetime('2024-03-02','yyyy-MM-dd') AND parse_datetime('2024-03-03','yyyy-MM-dd')")
+}
+
+// BenchmarkNoPushdownWhoDeleted is the selective filter evaluated after a
+// full parse, to show what pushdown buys.
+func BenchmarkNoPushdownWhoDeleted(b *testing.B) {
+	data := gen.Block(1, 8<<20)
+	p, err := Compile("SELECT * FROM s3_access_logs_db.mybucket_logs WHERE key = 'images/picture.jpg' AND operation like '%DELETE%'", Options{NoPushdown: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := runBlock(p, data, &discard{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
