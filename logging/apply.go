@@ -114,6 +114,11 @@ func applyTarget(ctx context.Context, c API, t *Target) error {
 }
 
 func putLogging(ctx context.Context, c API, bucket string, d Destination) error {
+	if d.Bucket == bucket {
+		// Build never plans this; a bucket logging into itself would log
+		// its own log deliveries for ever.
+		return fmt.Errorf("refusing to make %s log into itself", bucket)
+	}
 	f := &types.TargetObjectKeyFormat{SimplePrefix: &types.SimplePrefix{}}
 	if d.Layout.Partitioned {
 		f = &types.TargetObjectKeyFormat{PartitionedPrefix: &types.PartitionedPrefix{PartitionDateSource: types.PartitionDateSource(d.Layout.date())}}

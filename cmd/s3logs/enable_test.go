@@ -37,6 +37,8 @@ func fakeAWS(t *testing.T) *loggingtest.Server {
 	t.Setenv("AWS_CA_BUNDLE", "")
 	s := loggingtest.New()
 	t.Cleanup(s.Close)
+	// Without --account the CLI asks STS; keep that call on the fake too.
+	t.Setenv("AWS_ENDPOINT_URL_STS", s.URL)
 	s.AddBucket("web", "us-east-1")
 	s.AddBucket("data", "eu-central-1")
 	s.AddBucket("old", "eu-central-1")
@@ -131,6 +133,12 @@ func TestEnableCLIFailureAndSimpleStatus(t *testing.T) {
 	}
 	if b, _ := s.Get("web"); b.Logging == nil || b.Logging.Format != "simple" {
 		t.Errorf("web logging %+v", b.Logging)
+	}
+	// No --account: it comes from STS, which the fake answers.
+	s.SetAccount("444455556666")
+	if code, out, errOut := runCmd(t, s, "enable", "--buckets", "old", "--force", "--dry-run"); code != 0 ||
+		!hasLine(out, "old", "eu-central-1", "444455556666-s3-access-logs-eu-central-1", "old/", "simple", "update") {
+		t.Errorf("account from STS: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCmd(t, s, "status", "--buckets", "web")
 	target := testAccount + "-s3-access-logs-us-east-1"

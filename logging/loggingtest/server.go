@@ -10,6 +10,7 @@
 package loggingtest
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -35,6 +36,16 @@ type Server struct {
 	calls   []Call
 	fails   map[string]string // "Op" or "Op bucket" -> error code
 	clients map[string]*s3.Client
+	account string
+}
+
+// SetAccount sets the account id STS GetCallerIdentity (POST /
+// Action=GetCallerIdentity, with AWS_ENDPOINT_URL_STS pointing here)
+// answers; until it is set that call fails with NotImplemented.
+func (s *Server) SetAccount(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.account = id
 }
 
 // Bucket is the state the server keeps per bucket.
@@ -240,8 +251,14 @@ func signedRegion(r *http.Request) string {
 func operation(r *http.Request, bucket string) string {
 	q := r.URL.Query()
 	if bucket == "" {
-		if r.Method == http.MethodGet {
+		switch r.Method {
+		case http.MethodGet:
 			return "ListBuckets"
+		case http.MethodPost:
+			// STS's query protocol, when AWS_ENDPOINT_URL_STS points here.
+			if r.ParseForm() == nil && r.PostForm.Get("Action") == "GetCallerIdentity" {
+				return "GetCallerIdentity"
+			}
 		}
 		return ""
 	}
@@ -269,6 +286,7 @@ func operation(r *http.Request, bucket string) string {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	bucket := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
 	c := Call{Op: operation(r, bucket), Bucket: bucket, Region: signedRegion(r), Body: body}
 	status, out, code := s.handle(c)
@@ -310,6 +328,14 @@ func (s *Server) handle(c Call) (int, []byte, string) {
 	}
 	if code := s.fails[c.Op]; code != "" {
 		return 0, nil, code
+	}
+	if c.Op == "GetCallerIdentity" {
+		if s.account == "" {
+			return 0, nil, "NotImplemented"
+		}
+		return 200, []byte(xmlHead + `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+			`<Arn>arn:aws:iam::` + s.account + `:user/test</Arn><UserId>AIDATEST</UserId><Account>` + s.account +
+			`</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>`), ""
 	}
 	if c.Op == "ListBuckets" {
 		var b strings.Builder
