@@ -1,8 +1,229 @@
 package main
 
-import "context"
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
-// runReport is not built yet; its issue replaces this file.
+	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/report"
+)
+
+const reportExamples = `
+SOURCE is s3://bucket/prefix/, a file, a directory, or - for stdin.
+
+Examples:
+  s3logs report --since 90d s3://my-log-bucket/logs/ --out report.html
+  s3logs report --from 2024-03-01 --to 2024-03-31 ./logs/ --format md --out report.md
+  s3logs report examples/logs/ --format json | jq '.sections[].stats'
+
+--since DUR keeps records of the last DUR before now (90d, 36h, 2h30m);
+--from/--to take RFC 3339 times or yyyy-mm-dd dates (--to a date includes
+that whole day). Each table shows the SQL that reproduces it with
+s3logs query.
+`
+
+// runReport answers the standard security questions over log objects in
+// one pass and writes an HTML page, Markdown or JSON (SPEC §2).
 func runReport(ctx context.Context, e *env, args []string) error {
-	return errNotYet
+	fs := newFlagSet("report", "[--since 90d | --from T --to T] [flags] SOURCE... [--out report.html]", e.stderr)
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(e.stderr, reportExamples)
+	}
+	var pf pipeFlags
+	pf.register(fs)
+	since := fs.String("since", "", "report on the last `DUR` before now, e.g. 90d, 12h")
+	fromS := fs.String("from", "", "first request `time` (RFC 3339 or yyyy-mm-dd), inclusive")
+	toS := fs.String("to", "", "last request `time` (RFC 3339, exclusive, or yyyy-mm-dd, that whole day)")
+	nowS := fs.String("now", "", "the `time` --since counts back from and the report is dated (default now)")
+	format := fs.String("format", "", "output format: html, md or json (default from --out's extension, else html)")
+	out := fs.String("out", "", "write the report to `PATH` (default stdout)")
+	top := fs.Int("top", 20, "rows of each ranked table")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return usagef("missing SOURCE")
+	}
+	if *top < 1 {
+		return usagef("--top must be at least 1")
+	}
+	now := time.Now().UTC()
+	if *nowS != "" {
+		if now, err = parseReportTime(*nowS, false); err != nil {
+			return usagef("--now: %v", err)
+		}
+	}
+	win, err := reportWindow(*since, *fromS, *toS, now)
+	if err != nil {
+		return usageError{err}
+	}
+	f := *format
+	if f == "" {
+		switch strings.ToLower(filepath.Ext(*out)) {
+		case ".md", ".markdown":
+			f = "md"
+		case ".json":
+			f = "json"
+		default:
+			f = "html"
+		}
+	}
+	if f != "html" && f != "md" && f != "json" {
+		return usagef("--format %q: want html, md or json", f)
+	}
+	pc, err := pf.config()
+	if err != nil {
+		return err
+	}
+	pc.Stdin = e.stdin
+	cfg := report.Config{Pipeline: pc, Window: win, TopN: *top, Now: now, Strict: pf.strict}
+
+	var rejW *bufio.Writer
+	var rejErr error
+	if pf.rejects != "" {
+		rf, err := os.Create(pf.rejects)
+		if err != nil {
+			return err
+		}
+		defer rf.Close()
+		rejW = bufio.NewWriter(rf)
+		cfg.OnReject = func(pe *parse.ParseError, line []byte) { // serialised by Build
+			if _, err := fmt.Fprintf(rejW, "%s\n%s\n", pe.Error(), line); err != nil && rejErr == nil {
+				rejErr = err
+			}
+		}
+	}
+	rep, st, runErr := report.Build(ctx, cfg, pos)
+	if rejW != nil {
+		if err := rejW.Flush(); err != nil && rejErr == nil {
+			rejErr = err
+		}
+		if rejErr != nil && runErr == nil {
+			runErr = fmt.Errorf("--rejects: %w", rejErr)
+		}
+	}
+	pf.summary(e.stderr, "report", st)
+	if runErr != nil {
+		var pe *parse.ParseError
+		if errors.As(runErr, &pe) && pf.strict {
+			return fmt.Errorf("--strict: malformed line: %w", runErr)
+		}
+		return runErr
+	}
+	if *out == "" {
+		return report.Write(e.stdout, rep, f)
+	}
+	return writeFileAtomic(*out, func(w io.Writer) error { return report.Write(w, rep, f) })
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory and a rename, so a reader never sees half a report.
+func writeFileAtomic(path string, fn func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(tmp)
+	err = fn(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// reportWindow turns --since or --from/--to into a window.
+func reportWindow(since, from, to string, now time.Time) (pipeline.Window, error) {
+	var w pipeline.Window
+	if since != "" && (from != "" || to != "") {
+		return w, errors.New("--since cannot be combined with --from or --to")
+	}
+	if since != "" {
+		d, err := parseSince(since)
+		if err != nil {
+			return w, fmt.Errorf("--since: %w", err)
+		}
+		// To is exclusive: include the current second.
+		w.From, w.To = now.Add(-d).Truncate(time.Second), now.Truncate(time.Second).Add(time.Second)
+		return w, nil
+	}
+	var err error
+	if from != "" {
+		if w.From, err = parseReportTime(from, false); err != nil {
+			return w, fmt.Errorf("--from: %w", err)
+		}
+	}
+	if to != "" {
+		if w.To, err = parseReportTime(to, true); err != nil {
+			return w, fmt.Errorf("--to: %w", err)
+		}
+	}
+	if !w.From.IsZero() && !w.To.IsZero() && !w.From.Before(w.To) {
+		return w, fmt.Errorf("--from %s is not before --to %s", from, to)
+	}
+	return w, nil
+}
+
+// parseSince parses a duration with an optional day suffix: 90d, 36h, 1d12h.
+func parseSince(s string) (time.Duration, error) {
+	var days int64
+	rest := s
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.ParseInt(s[:i], 10, 32)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q: want a duration such as 90d, 36h or 1d12h", s)
+		}
+		days, rest = n, s[i+1:]
+	}
+	var d time.Duration
+	if rest != "" {
+		var err error
+		if d, err = time.ParseDuration(rest); err != nil {
+			return 0, fmt.Errorf("%q: want a duration such as 90d, 36h or 1d12h", s)
+		}
+	}
+	d += time.Duration(days) * 24 * time.Hour
+	if d <= 0 {
+		return 0, fmt.Errorf("%q: must be positive", s)
+	}
+	return d, nil
+}
+
+// parseReportTime parses RFC 3339 or yyyy-mm-dd (UTC). With endOfDay a
+// date means the end of that day (the next midnight, exclusive).
+func parseReportTime(s string, endOfDay bool) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if endOfDay {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2024-03-01T00:00:00Z) or a date (2024-03-01)", s)
 }

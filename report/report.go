@@ -1,0 +1,280 @@
+// Package report answers the standard security and operations questions
+// about S3 server access logs (AWS's access-log guidance) in one pass over
+// the logs, and renders the answers as a self-contained HTML page, Markdown
+// or JSON.
+//
+// Every table of the report carries the SQL that reproduces it with
+// `s3logs query`, so a reader can audit any number; the report itself
+// computes all sections in a single scan with per-worker aggregates,
+// because the query engine runs one statement per scan.
+package report
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/pipeline"
+)
+
+// Config controls Build. The zero value is usable.
+type Config struct {
+	// Pipeline configures the read (workers, concurrency, AWS, lateness).
+	// Its Window is replaced by Window below.
+	Pipeline pipeline.Config
+	// Window bounds the report to records with From <= time < To; zero ends
+	// are unbounded. It also prunes log objects by key time (SPEC §5).
+	Window pipeline.Window
+	// TopN is the number of rows of each ranked table. Default 20.
+	TopN int
+	// MaxGroups bounds the distinct values each per-worker aggregate keeps
+	// (memory stays bounded on high-cardinality keys such as object keys);
+	// values past it are counted under "(other)" and the table is marked
+	// approximate. Default 1<<18.
+	MaxGroups int
+	// Now is the report's generation time. Default time.Now().
+	Now time.Time
+	// OnReject, when set, receives each malformed line. Calls are
+	// serialised.
+	OnReject func(err *parse.ParseError, line []byte)
+	// Strict makes the first malformed line fail the run.
+	Strict bool
+}
+
+// Report is the result of Build: a header and its sections, in order.
+// It is plain data (and JSON-serialisable); render it with WriteHTML,
+// WriteMarkdown or WriteJSON.
+type Report struct {
+	Title     string          `json:"title"`
+	Generated time.Time       `json:"generated"`
+	Sources   []string        `json:"sources"`
+	Window    pipeline.Window `json:"window"`
+	// First and Last are the oldest and newest record times in the window
+	// (zero when there are none).
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+	Records  int64     `json:"records"`  // valid records in the window
+	Lines    int64     `json:"lines"`    // non-empty lines read
+	Rejected int64     `json:"rejected"` // malformed lines
+	Objects  int64     `json:"objects"`  // log objects read
+	Sections []Section `json:"sections"`
+}
+
+// Section is one question the report answers.
+type Section struct {
+	ID       string  `json:"id"`
+	Title    string  `json:"title"`
+	Question string  `json:"question"`
+	Stats    []Stat  `json:"stats"`
+	Charts   []Chart `json:"charts,omitempty"`
+	Tables   []Table `json:"tables"`
+}
+
+// Stat is one headline number of a section.
+type Stat struct {
+	Label string `json:"label"`
+	Value int64  `json:"value"`
+	Bytes bool   `json:"bytes,omitempty"` // Value is a byte count
+}
+
+// Table is one result table with the SQL that reproduces it.
+type Table struct {
+	Caption string   `json:"caption"`
+	SQL     string   `json:"sql"`
+	Note    string   `json:"note,omitempty"`
+	Columns []Column `json:"columns"`
+	// Rows hold string (empty for NULL), int64 or time.Time cells.
+	Rows [][]any `json:"rows"`
+	// Groups is how many rows the full result has; Rows holds the first
+	// TopN of them.
+	Groups int64 `json:"groups"`
+	// Approximate is set when a worker's aggregate overflowed MaxGroups.
+	Approximate bool `json:"approximate,omitempty"`
+}
+
+// Column describes a table column.
+type Column struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"` // "string", "int", "bytes" or "time"
+	Label string `json:"label"`
+}
+
+// Chart is a chart of a section: either time series (stacked bars over
+// time buckets) or ranked bars.
+type Chart struct {
+	Title string `json:"title"`
+	// Desc is the text alternative: what the chart shows, in words.
+	Desc string `json:"desc"`
+	// Kind is "time" (stacked bars per Bucket) or "bars" (one bar per Label).
+	Kind   string   `json:"kind"`
+	Bucket string   `json:"bucket,omitempty"` // "hour" or "day" for time charts
+	Times  []int64  `json:"times,omitempty"`  // bucket start, Unix seconds
+	Labels []string `json:"labels,omitempty"` // bar labels for "bars"
+	Series []Series `json:"series"`
+	Bytes  bool     `json:"bytes,omitempty"`
+}
+
+// Series is one stacked series of a Chart; Values align with Times or
+// Labels.
+type Series struct {
+	Name   string  `json:"name"`
+	Values []int64 `json:"values"`
+}
+
+// Build reads every object of sources once and computes every section.
+// The returned Stats are those of the pipeline run (nil only if the run
+// could not start).
+func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipeline.Stats, error) {
+	if cfg.TopN <= 0 {
+		cfg.TopN = 20
+	}
+	if cfg.MaxGroups <= 0 {
+		cfg.MaxGroups = 1 << 18
+	}
+	if cfg.Now.IsZero() {
+		cfg.Now = time.Now()
+	}
+	pc := cfg.Pipeline
+	pc.Window = cfg.Window
+	workers := pc.Workers
+	if workers <= 0 {
+		workers = defaultWorkers()
+	}
+	pc.Workers = workers
+
+	from, to := bounds(cfg.Window)
+	accs := make([]*acc, workers)
+	scanners := make([]*parse.Scanner, workers)
+	var mu sync.Mutex // serialises OnReject
+	var strictErr error
+	var lines, rejected int64
+	var objMu sync.Mutex
+	objects := map[string]struct{}{}
+	for i := range accs {
+		accs[i] = newAcc(cfg.MaxGroups, cfg.TopN)
+		s := parse.NewBlockScanner(nil)
+		s.OnReject(func(pe *parse.ParseError, line []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if cfg.Strict && strictErr == nil {
+				cp := *pe
+				strictErr = &cp
+			}
+			if cfg.OnReject != nil {
+				cfg.OnReject(pe, line)
+			}
+		})
+		scanners[i] = s
+	}
+	if cfg.OnReject != nil {
+		pc.OnReject = func(pe *parse.ParseError, line []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			cfg.OnReject(pe, line)
+		}
+	}
+	userDone := pc.ObjectDone
+	pc.ObjectDone = func(o *pipeline.Object) {
+		objMu.Lock()
+		objects[o.Name] = struct{}{}
+		objMu.Unlock()
+		if userDone != nil {
+			userDone(o)
+		}
+	}
+	var stMu sync.Mutex
+	st, err := pipeline.Run(ctx, pc, sources, func(w int, c *pipeline.Chunk) error {
+		s, a := scanners[w], accs[w]
+		s.ResetBytes(c.Data, c.Object.Name, c.FirstLine)
+		for s.Scan() {
+			r := s.Record()
+			t := r.Unix()
+			if t < from || t >= to {
+				continue
+			}
+			a.add(r, t)
+		}
+		stMu.Lock()
+		lines += s.Lines()
+		rejected += s.Rejected()
+		stMu.Unlock()
+		if cfg.Strict {
+			mu.Lock()
+			e := strictErr
+			mu.Unlock()
+			if e != nil {
+				return e
+			}
+		}
+		return nil
+	})
+	if st != nil {
+		st.Lines.Add(lines)
+		st.Rejected.Add(rejected)
+	}
+	if err != nil {
+		return nil, st, err
+	}
+	total := accs[0]
+	for _, a := range accs[1:] {
+		total.merge(a)
+	}
+	rep := &Report{
+		Title:     "S3 access log report",
+		Generated: cfg.Now.UTC().Truncate(time.Second),
+		Sources:   append([]string(nil), sources...),
+		Window:    cfg.Window,
+		Records:   total.records,
+		Lines:     lines,
+		Rejected:  rejected,
+		Objects:   int64(len(objects)),
+	}
+	if total.records > 0 {
+		rep.First = time.Unix(total.first, 0).UTC()
+		rep.Last = time.Unix(total.last, 0).UTC()
+	}
+	rep.Sections = sections(total, cfg, rep)
+	return rep, st, nil
+}
+
+func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// bounds returns the window as a half-open range of Unix seconds.
+func bounds(w pipeline.Window) (from, to int64) {
+	from, to = -1<<62, 1<<62
+	if !w.From.IsZero() {
+		from = w.From.Unix()
+	}
+	if !w.To.IsZero() {
+		to = w.To.Unix()
+	}
+	return from, to
+}
+
+// WhereWindow returns the SQL condition that bounds requestdatetime to w
+// (From inclusive, To exclusive), or "" when w is unbounded.
+func WhereWindow(w pipeline.Window) string {
+	var parts []string
+	if !w.From.IsZero() {
+		parts = append(parts, fmt.Sprintf("requestdatetime >= TIMESTAMP '%s'", w.From.UTC().Format(time.DateTime)))
+	}
+	if !w.To.IsZero() {
+		parts = append(parts, fmt.Sprintf("requestdatetime < TIMESTAMP '%s'", w.To.UTC().Format(time.DateTime)))
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
