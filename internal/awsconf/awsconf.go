@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -34,20 +35,23 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if o.MaxConns <= 0 {
 		o.MaxConns = 64
 	}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          o.MaxConns * 2,
-		MaxIdleConnsPerHost:   o.MaxConns,
-		MaxConnsPerHost:       0,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	// A BuildableClient (not a plain *http.Client) so the SDK can still
+	// apply AWS_CA_BUNDLE and its other transport settings.
+	client := awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = 10 * time.Second
+			d.KeepAlive = 30 * time.Second
+		}).
+		WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxIdleConns = o.MaxConns * 2
+			tr.MaxIdleConnsPerHost = o.MaxConns
+			tr.IdleConnTimeout = 90 * time.Second
+			tr.TLSHandshakeTimeout = 10 * time.Second
+			tr.ResponseHeaderTimeout = 60 * time.Second
+			tr.ExpectContinueTimeout = time.Second
+		})
 	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(&http.Client{Transport: tr}),
+		config.WithHTTPClient(client),
 	}
 	if o.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
