@@ -127,18 +127,18 @@ type acc struct {
 	records     int64
 	first, last int64
 
-	opHour                               *groups // hour, operation
-	del                                  *groups // operation, requester
-	events                               []event
-	anonBucket, anonPrefix, anonIP       *groups
-	sigv2                                *groups // requester
-	acl                                  *groups // bucket, requester, operation
-	tls                                  *groups // tls label, requester, remote ip
-	presign                              *groups // requester
-	denyReq, denyIP                      *groups
-	errHour, errCode                     *groups // hour; error code, status
-	bytesIP, bytesReq, bytesKey          *groups
-	buf                                  []byte
+	opHour                         *groups // hour, operation
+	del                            *groups // operation, requester
+	events                         []event
+	anonBucket, anonPrefix, anonIP *groups
+	sigv2                          *groups // requester
+	acl                            *groups // bucket, requester, operation
+	tls                            *groups // tls label, requester, remote ip
+	presign                        *groups // requester
+	denyReq, denyIP                *groups
+	errHour, errCode               *groups // hour; error code, status
+	bytesIP, bytesReq, bytesKey    *groups
+	buf                            []byte
 }
 
 func newAcc(max, topN int) *acc {

@@ -105,8 +105,8 @@ func (b *builder) table(caption, sql string, cols []Column, g *groups, score fun
 	return t
 }
 
-func byN(c *counts) int64     { return c.n }
-func byBytes(c *counts) int64 { return c.bytes }
+func byN(c *counts) int64      { return c.n }
+func byBytes(c *counts) int64  { return c.bytes }
 func utc(unix int64) time.Time { return time.Unix(unix, 0).UTC() }
 
 func sections(a *acc, cfg Config, rep *Report) []Section {
