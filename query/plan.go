@@ -696,7 +696,11 @@ func (p *Plan) Explain() string {
 		}
 		fmt.Fprintf(&b, "%s %s\n", kind, c.text)
 	}
-	fmt.Fprintf(&b, "decoded columns: %s\n", strings.Join(p.UsedColumns(), ", "))
+	used := strings.Join(p.UsedColumns(), ", ")
+	if used == "" {
+		used = "(none)"
+	}
+	fmt.Fprintf(&b, "decoded columns: %s\n", used)
 	w := "unbounded (every object is read)"
 	if p.window.Bounded() {
 		f, t := "-∞", "+∞"

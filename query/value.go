@@ -89,6 +89,9 @@ func (v Value) AppendText(dst []byte) []byte {
 	case KindInt:
 		return strconv.AppendInt(dst, v.I, 10)
 	case KindFloat:
+		if a := math.Abs(v.F); a == 0 || a >= 1e-6 && a < 1e21 {
+			return strconv.AppendFloat(dst, v.F, 'f', -1, 64)
+		}
 		return strconv.AppendFloat(dst, v.F, 'g', -1, 64)
 	case KindString:
 		return append(dst, v.S...)
