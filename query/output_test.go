@@ -1,0 +1,96 @@
+package query
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func writeAll(t *testing.T, format string, cols []ResultColumn, rows [][]Value) string {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := NewWriter(format, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Begin(cols); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := w.WriteRow(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.End(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+var outCols = []ResultColumn{{Name: "s", Kind: KindString}, {Name: "n", Kind: KindInt}, {Name: "t", Kind: KindTime}, {Name: "f", Kind: KindFloat}, {Name: "b", Kind: KindBool}}
+
+var outRows = [][]Value{
+	{StringValue(`a,"b"` + "\nc"), IntValue(-5), TimeValue(1549411238), FloatValue(2.5), BoolValue(true)},
+	{{}, {}, {}, {}, {}},
+	{StringValue(" lead"), IntValue(9898557440), TimeValue(0), FloatValue(1e6), BoolValue(false)},
+	{StringValue("bad \xff utf8 \x01 \"q\" \\"), IntValue(0), TimeValue(1), FloatValue(0.125), BoolValue(false)},
+}
+
+func TestCSVWriter(t *testing.T) {
+	out := writeAll(t, "csv", outCols, outRows)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := [][]string{
+		{"s", "n", "t", "f", "b"},
+		{"a,\"b\"\nc", "-5", "2019-02-06T00:00:38Z", "2.5", "true"},
+		{"", "", "", "", ""},
+		{" lead", "9898557440", "1970-01-01T00:00:00Z", "1000000", "false"},
+		{"bad \xff utf8 \x01 \"q\" \\", "0", "1970-01-01T00:00:01Z", "0.125", "false"},
+	}
+	for i := range want {
+		if strings.Join(recs[i], "|") != strings.Join(want[i], "|") {
+			t.Errorf("row %d: %q, want %q", i, recs[i], want[i])
+		}
+	}
+}
+
+func TestJSONWriter(t *testing.T) {
+	out := writeAll(t, "json", outCols, outRows)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(outRows) {
+		t.Fatalf("%d lines: %s", len(lines), out)
+	}
+	want := []map[string]any{
+		{"s": "a,\"b\"\nc", "n": -5.0, "t": "2019-02-06T00:00:38Z", "f": 2.5, "b": true},
+		{"s": nil, "n": nil, "t": nil, "f": nil, "b": nil},
+		{"s": " lead", "n": 9898557440.0, "t": "1970-01-01T00:00:00Z", "f": 1e6, "b": false},
+		{"s": "bad \ufffd utf8 \x01 \"q\" \\", "n": 0.0, "t": "1970-01-01T00:00:01Z", "f": 0.125, "b": false},
+	}
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d %q: %v", i, l, err)
+		}
+		for k, v := range want[i] {
+			if m[k] != v {
+				t.Errorf("line %d %s = %#v, want %#v", i, k, m[k], v)
+			}
+		}
+	}
+}
+
+func TestTableWriter(t *testing.T) {
+	out := writeAll(t, "table", []ResultColumn{{Name: "name", Kind: KindString}, {Name: "count", Kind: KindInt}},
+		[][]Value{{StringValue("a"), IntValue(5)}, {{}, IntValue(12345)}})
+	want := "name  count\n----  -----\na         5\nNULL  12345\n(2 rows)\n"
+	if out != want {
+		t.Errorf("table:\n%s\nwant:\n%s", out, want)
+	}
+	if _, err := NewWriter("xml", &bytes.Buffer{}); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
