@@ -171,15 +171,26 @@ func appendJSONString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
+// tableRows is how many rows a table writer holds to size its columns;
+// later rows are printed as they come with those widths (a longer cell
+// pushes its line out of alignment), so memory stays bounded.
+const tableRows = 1000
+
 // tableWriter prints aligned columns with a header, NULL as "NULL".
 type tableWriter struct {
-	w    io.Writer
-	cols []ResultColumn
-	rows [][]string
+	w       io.Writer
+	bw      *bufio.Writer
+	cols    []ResultColumn
+	rows    [][]string
+	width   []int
+	right   []bool
+	n       int
+	flushed bool
 }
 
 func (t *tableWriter) Begin(cols []ResultColumn) error {
 	t.cols = cols
+	t.bw = bufio.NewWriter(t.w)
 	return nil
 }
 
@@ -196,50 +207,71 @@ func (t *tableWriter) WriteRow(row []Value) error {
 		}
 		r[i] = s
 	}
+	t.n++
+	if t.flushed {
+		t.line(r, false)
+		return nil
+	}
 	t.rows = append(t.rows, r)
+	if len(t.rows) >= tableRows {
+		t.flush()
+	}
 	return nil
 }
 
-func (t *tableWriter) End() error {
-	width := make([]int, len(t.cols))
-	right := make([]bool, len(t.cols))
+// flush sizes the columns from the rows held, prints the header and them.
+func (t *tableWriter) flush() {
+	t.width = make([]int, len(t.cols))
+	t.right = make([]bool, len(t.cols))
 	for i, c := range t.cols {
-		width[i] = utf8.RuneCountInString(c.Name)
-		right[i] = isNumeric(c.Kind)
+		t.width[i] = utf8.RuneCountInString(c.Name)
+		t.right[i] = isNumeric(c.Kind)
 	}
 	for _, r := range t.rows {
 		for i, s := range r {
-			width[i] = max(width[i], utf8.RuneCountInString(s))
+			t.width[i] = max(t.width[i], utf8.RuneCountInString(s))
 		}
-	}
-	bw := bufio.NewWriter(t.w)
-	line := func(cells []string, head bool) {
-		for i, s := range cells {
-			if i > 0 {
-				bw.WriteString("  ")
-			}
-			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(s))
-			if right[i] && !head {
-				bw.WriteString(pad + s)
-			} else if i < len(cells)-1 {
-				bw.WriteString(s + pad)
-			} else {
-				bw.WriteString(s)
-			}
-		}
-		bw.WriteByte('\n')
 	}
 	names := make([]string, len(t.cols))
 	rule := make([]string, len(t.cols))
 	for i, c := range t.cols {
 		names[i] = c.Name
-		rule[i] = strings.Repeat("-", width[i])
+		rule[i] = strings.Repeat("-", t.width[i])
 	}
-	line(names, true)
-	line(rule, true)
+	t.line(names, true)
+	t.line(rule, true)
 	for _, r := range t.rows {
-		line(r, false)
+		t.line(r, false)
 	}
-	fmt.Fprintf(bw, "(%d row%s)\n", len(t.rows), map[bool]string{true: "", false: "s"}[len(t.rows) == 1])
-	return bw.Flush()
+	t.rows = nil
+	t.flushed = true
+}
+
+func (t *tableWriter) line(cells []string, head bool) {
+	for i, s := range cells {
+		if i > 0 {
+			t.bw.WriteString("  ")
+		}
+		pad := strings.Repeat(" ", max(0, t.width[i]-utf8.RuneCountInString(s)))
+		if t.right[i] && !head {
+			t.bw.WriteString(pad + s)
+		} else if i < len(cells)-1 {
+			t.bw.WriteString(s + pad)
+		} else {
+			t.bw.WriteString(s)
+		}
+	}
+	t.bw.WriteByte('\n')
+}
+
+func (t *tableWriter) End() error {
+	if !t.flushed {
+		t.flush()
+	}
+	plural := "s"
+	if t.n == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(t.bw, "(%d row%s)\n", t.n, plural)
+	return t.bw.Flush()
 }

@@ -90,6 +90,17 @@ func TestTableWriter(t *testing.T) {
 	if out != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out, want)
 	}
+	// Past the rows held for sizing (1000), rows stream with the widths
+	// those gave: "0" pads to 3, "1499" overflows.
+	var many [][]Value
+	for i := range 1500 {
+		many = append(many, []Value{IntValue(int64(i))})
+	}
+	out = writeAll(t, "table", []ResultColumn{{Name: "i", Kind: KindInt}}, many)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2+1500+1 || lines[2+1499] != "1499" || lines[2] != "  0" || lines[len(lines)-1] != "(1500 rows)" {
+		t.Errorf("1500-row table: %d lines, row 0 %q, last row %q, footer %q", len(lines), lines[2], lines[2+1499], lines[len(lines)-1])
+	}
 	if _, err := NewWriter("xml", &bytes.Buffer{}); err == nil {
 		t.Error("unknown format accepted")
 	}
