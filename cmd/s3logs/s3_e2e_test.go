@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,6 +180,17 @@ func TestS3EndToEnd(t *testing.T) {
 				t.Errorf("one-day count with long lateness = %q, want %d", out, allRecords)
 			}
 
+			// Through a proxy that throttles, fails, resets and truncates
+			// a third of the GETs: the same answer, and the retries show.
+			fp := newFaultProxy(t, ep, 0.3)
+			fromFaulty, _ := cli(t, "query", "--format", "csv", "--endpoint", fp.URL, "--concurrency", "16", q, src)
+			if fromFaulty != fromS3 {
+				t.Fatalf("through faults:\n%s\nwant\n%s", fromFaulty, fromS3)
+			}
+			if fp.injected() == 0 {
+				t.Fatal("no fault injected")
+			}
+
 			// Shards: every object in exactly one shard.
 			pq := "SELECT log_object, count(*) AS n FROM logs GROUP BY log_object ORDER BY log_object"
 			whole, _ := cli(t, "query", "--format", "csv", pq, src)
@@ -195,4 +213,75 @@ func TestS3EndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// faultProxy is a reverse proxy on loopback in front of the S3 server that
+// breaks a seeded random share of GET requests: 503 SlowDown, 500, a reset
+// connection, or a body cut short of its Content-Length.
+type faultProxy struct {
+	URL  string
+	mu   sync.Mutex
+	rnd  *rand.Rand
+	rate float64
+	n    int
+}
+
+func newFaultProxy(t *testing.T, endpoint string, rate float64) *faultProxy {
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	p := &faultProxy{rnd: rand.New(rand.NewPCG(7, 7)), rate: rate}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fault := -1
+		if r.Method == http.MethodGet {
+			p.mu.Lock()
+			if p.rnd.Float64() < p.rate {
+				fault = p.rnd.IntN(4)
+				p.n++
+			}
+			p.mu.Unlock()
+		}
+		switch fault {
+		case 0, 1:
+			code, status := "SlowDown", 503
+			if fault == 1 {
+				code, status = "InternalError", 500
+			}
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected</Message></Error>`, code)
+		case 2:
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				panic(err)
+			}
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+			conn.Close()
+		case 3:
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r)
+			body := rec.Body.Bytes()
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.WriteHeader(rec.Code)
+			w.Write(body[:len(body)/2]) // the server then closes the connection
+		default:
+			rp.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+func (p *faultProxy) injected() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
 }
