@@ -54,8 +54,7 @@ type worker struct {
 	rows   [][]Value
 	vals   []Value
 	obj    *pipeline.Object
-	lines  int64
-	rejs   int64
+	enc    []byte // rows encoded for a rowEncoder, not yet written
 }
 
 // run holds the shared state of one Run.
@@ -65,6 +64,8 @@ type run struct {
 	out     RowWriter
 	mu      sync.Mutex // serialises out and OnReject
 	written int64
+	enc     rowEncoder   // set when out encodes rows on the workers
+	slots   atomic.Int64 // rows reserved under LIMIT by encoding workers
 	lines   atomic.Int64
 	rejects atomic.Int64
 	pre     [][]byte
@@ -110,6 +111,7 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	if p.limit == 0 {
 		return &pipeline.Stats{}, w.End()
 	}
+	r.enc, _ = w.(rowEncoder)
 	stats, err := pipeline.Run(ctx, cfg, sources, func(i int, c *pipeline.Chunk) error {
 		return r.chunk(workers[i], c)
 	})
@@ -244,6 +246,28 @@ func (r *run) row(w *worker) error {
 	for i, e := range p.proj {
 		w.vals[i] = e.fn(&w.rc)
 	}
+	if r.enc != nil {
+		// Encode here, in parallel; write in batches under the lock.
+		// Under LIMIT each row first reserves one of the LIMIT slots.
+		last := false
+		if p.limit >= 0 {
+			n := r.slots.Add(1)
+			if n > p.limit {
+				return errLimit
+			}
+			last = n == p.limit
+		}
+		w.enc = r.enc.appendRow(w.enc, w.vals)
+		if len(w.enc) >= 64<<10 {
+			if err := r.flush(w); err != nil {
+				return err
+			}
+		}
+		if last {
+			return errLimit
+		}
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p.limit >= 0 && r.written >= p.limit {
@@ -257,6 +281,18 @@ func (r *run) row(w *worker) error {
 		return errLimit
 	}
 	return nil
+}
+
+// flush writes w's encoded rows.
+func (r *run) flush(w *worker) error {
+	if len(w.enc) == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	err := r.enc.writeEncoded(w.enc)
+	r.mu.Unlock()
+	w.enc = w.enc[:0]
+	return err
 }
 
 // less orders two projected rows by ORDER BY.
@@ -365,7 +401,15 @@ func (r *run) finish(workers []*worker) error {
 			w.rows = nil
 		}
 	default:
-		return nil // streamed
+		// Streamed; write what the workers still hold.
+		for _, w := range workers {
+			if r.enc != nil {
+				if err := r.flush(w); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
 	if len(p.order) > 0 {
 		sort.SliceStable(rows, func(i, j int) bool { return p.less(rows[i], rows[j]) })

@@ -40,7 +40,7 @@ func runQuery(t testing.TB, sql string, data []byte, workers int, o Options) (*c
 		t.Fatalf("Compile(%q): %v", sql, err)
 	}
 	c := &capture{}
-	cfg := pipeline.Config{Workers: workers, BlockSize: 4 << 10, Stdin: bytes.NewReader(data)}
+	cfg := pipelineConfig(data, workers)
 	st, err := p.Run(context.Background(), cfg, []string{"-"}, c, RunOptions{})
 	if err != nil {
 		t.Fatalf("Run(%q): %v", sql, err)
@@ -62,4 +62,10 @@ func fixture(t testing.TB, seed int64, objects, lines int) ([]gen.Record, []byte
 		data = o.AppendTo(data)
 	}
 	return recs, data
+}
+
+// pipelineConfig reads data as stdin with small blocks, so that several
+// workers see blocks.
+func pipelineConfig(data []byte, workers int) pipeline.Config {
+	return pipeline.Config{Workers: workers, BlockSize: 4 << 10, Stdin: bytes.NewReader(data)}
 }

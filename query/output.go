@@ -27,6 +27,19 @@ func NewWriter(format string, w io.Writer) (RowWriter, error) {
 	return nil, fmt.Errorf("unknown format %q (want table, csv, json, parquet or arrow)", format)
 }
 
+// rowEncoder is implemented by writers whose rows can be encoded on the
+// workers' goroutines: appendRow must be safe for concurrent use after
+// Begin; writeEncoded writes encoded rows and is called under Run's lock.
+type rowEncoder interface {
+	appendRow(dst []byte, row []Value) []byte
+	writeEncoded(b []byte) error
+}
+
+var (
+	_ rowEncoder = (*csvWriter)(nil)
+	_ rowEncoder = (*jsonWriter)(nil)
+)
+
 // csvWriter writes RFC 4180 CSV with a header row; NULL is an empty field.
 type csvWriter struct {
 	w   *bufio.Writer
@@ -47,19 +60,27 @@ func (c *csvWriter) Begin(cols []ResultColumn) error {
 }
 
 func (c *csvWriter) WriteRow(row []Value) error {
-	c.buf = c.buf[:0]
+	c.buf = c.appendRow(c.buf[:0], row)
+	_, err := c.w.Write(c.buf)
+	return err
+}
+
+func (c *csvWriter) appendRow(b []byte, row []Value) []byte {
 	for i, v := range row {
 		if i > 0 {
-			c.buf = append(c.buf, ',')
+			b = append(b, ',')
 		}
 		if v.Kind == KindString {
-			c.buf = appendCSVField(c.buf, v.S)
+			b = appendCSVField(b, v.S)
 		} else {
-			c.buf = v.AppendText(c.buf)
+			b = v.AppendText(b)
 		}
 	}
-	c.buf = append(c.buf, '\n')
-	_, err := c.w.Write(c.buf)
+	return append(b, '\n')
+}
+
+func (c *csvWriter) writeEncoded(b []byte) error {
+	_, err := c.w.Write(b)
 	return err
 }
 
@@ -104,7 +125,18 @@ func (j *jsonWriter) Begin(cols []ResultColumn) error {
 }
 
 func (j *jsonWriter) WriteRow(row []Value) error {
-	b := append(j.buf[:0], '{')
+	j.buf = j.appendRow(j.buf[:0], row)
+	_, err := j.w.Write(j.buf)
+	return err
+}
+
+func (j *jsonWriter) writeEncoded(b []byte) error {
+	_, err := j.w.Write(b)
+	return err
+}
+
+func (j *jsonWriter) appendRow(b []byte, row []Value) []byte {
+	b = append(b, '{')
 	for i, v := range row {
 		if i > 0 {
 			b = append(b, ',')
@@ -128,10 +160,7 @@ func (j *jsonWriter) WriteRow(row []Value) error {
 			b = appendJSONString(b, v.AppendText(nil))
 		}
 	}
-	b = append(b, '}', '\n')
-	j.buf = b
-	_, err := j.w.Write(b)
-	return err
+	return append(b, '}', '\n')
 }
 
 func (j *jsonWriter) End() error { return j.w.Flush() }

@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"strings"
@@ -103,5 +104,43 @@ func TestTableWriter(t *testing.T) {
 	}
 	if _, err := NewWriter("xml", &bytes.Buffer{}); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+// TestEncodedStreaming: CSV and JSON rows are encoded on the workers;
+// every row arrives once, and LIMIT gives exactly LIMIT rows.
+func TestEncodedStreaming(t *testing.T) {
+	recs, data := fixture(t, 6, 6, 400)
+	for _, format := range []string{"csv", "json"} {
+		for _, tc := range []struct {
+			sql  string
+			want int
+		}{
+			{"SELECT requestid, log_line FROM logs", len(recs)},
+			{"SELECT requestid, log_line FROM logs LIMIT 77", 77},
+			{"SELECT requestid, log_line FROM logs LIMIT 1", 1},
+		} {
+			p, err := Compile(tc.sql, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			w, _ := NewWriter(format, &b)
+			cfg := pipelineConfig(data, 3)
+			if _, err := p.Run(context.Background(), cfg, []string{"-"}, w, RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			if format == "csv" {
+				lines = lines[1:]
+			}
+			seen := map[string]bool{}
+			for _, l := range lines {
+				seen[l] = true
+			}
+			if len(lines) != tc.want || len(seen) != tc.want {
+				t.Errorf("%s %s: %d rows (%d distinct), want %d", format, tc.sql, len(lines), len(seen), tc.want)
+			}
+		}
 	}
 }
