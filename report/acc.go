@@ -126,6 +126,9 @@ type acc struct {
 	max, topN   int
 	records     int64
 	first, last int64
+	// delN counts DELETE, batch and lifecycle deletions and tlsN TLS 1.0,
+	// TLS 1.1 and plain HTTP, exactly whatever the groups keep.
+	delN, tlsN [3]int64
 
 	opHour                         *groups // hour, operation
 	del                            *groups // operation, requester
@@ -202,6 +205,14 @@ func (a *acc) add(r *parse.Record, t int64) {
 
 	switch string(op) {
 	case opDelete, opBatchDelete, opExpire, opDeleteMark:
+		switch string(op) {
+		case opDelete:
+			a.delN[0]++
+		case opBatchDelete:
+			a.delN[1]++
+		default:
+			a.delN[2]++
+		}
 		c := a.del.get(a.key(op, requester))
 		c.n++
 		if isOK {
@@ -247,10 +258,15 @@ func (a *acc) add(r *parse.Record, t int64) {
 	tlsv := val(r, parse.TLSVersion)
 	var tlsLabel []byte
 	switch {
-	case bytes.Equal(tlsv, bTLS10) || bytes.Equal(tlsv, bTLS11):
+	case bytes.Equal(tlsv, bTLS10):
 		tlsLabel = tlsv
+		a.tlsN[0]++
+	case bytes.Equal(tlsv, bTLS11):
+		tlsLabel = tlsv
+		a.tlsN[1]++
 	case tlsv == nil && bytes.HasPrefix(op, bREST):
 		tlsLabel = bPlainHTTP
+		a.tlsN[2]++
 	}
 	if tlsLabel != nil {
 		a.tls.get(a.key(tlsLabel, requester, ip)).n++
@@ -316,6 +332,10 @@ func trimEvents(ev []event, n int) []event {
 
 func (a *acc) merge(o *acc) {
 	a.records += o.records
+	for i := range a.delN {
+		a.delN[i] += o.delN[i]
+		a.tlsN[i] += o.tlsN[i]
+	}
 	a.first = min(a.first, o.first)
 	a.last = max(a.last, o.last)
 	for _, p := range [...][2]*groups{

@@ -216,8 +216,9 @@ const pageHTML = `<!DOCTYPE html>
 </details>{{end}}
 </figure>
 {{end}}
+<div class="tables">
 {{range .Tables}}
-<div class="tbl">
+<div class="tbl{{if gt (len .Columns) 3}} wide{{end}}">
 <table>
 <caption>{{.Caption}}{{if more .}} <span class="muted">— top {{len .Rows}} of {{num .Groups}}</span>{{end}}</caption>
 <thead><tr>{{range .Columns}}<th scope="col"{{if numeric .}} class="n"{{end}}>{{.Label}}</th>{{end}}</tr></thead>
@@ -231,6 +232,7 @@ const pageHTML = `<!DOCTYPE html>
 <details class="sql"><summary>SQL</summary><pre><code>{{.SQL}}</code></pre></details>
 </div>
 {{end}}
+</div>
 </section>
 {{end}}
 </main>
@@ -281,7 +283,9 @@ svg.chart .xlabels line{stroke:#9aa3b2}
 svg.chart .unit{text-anchor:end;fill:#8a93a3;font-size:11px}
 svg.chart .label{fill:#1d2330}
 svg.chart .value{font-variant-numeric:tabular-nums}
-.tbl{margin:10px 0 18px}
+.tables{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:0 28px}
+.tbl{margin:10px 0 18px;min-width:0}
+.tbl.wide{grid-column:1/-1}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding:4px 0 6px}
 th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:anywhere}
@@ -305,6 +309,7 @@ a:focus,summary:focus{outline:2px solid var(--accent);outline-offset:2px}
  section{break-inside:auto;border-top:1px solid #999}
  h2{break-after:avoid}
  .fig,.stats,tr{break-inside:avoid}
+ .tables{display:block}
  details.sql{display:none}
  a{color:inherit}
 }

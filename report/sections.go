@@ -9,6 +9,7 @@ import (
 
 // Section IDs, in report order.
 const (
+	SecActivity  = "activity"
 	SecDeletions = "deletions"
 	SecAnonymous = "anonymous"
 	SecSigV2     = "sigv2"
@@ -18,7 +19,6 @@ const (
 	SecDenied    = "access-denied"
 	SecErrors    = "server-errors"
 	SecTalkers   = "top-talkers"
-	SecActivity  = "activity"
 )
 
 // deleteOps lists the deletion operations as an SQL IN list.
@@ -113,25 +113,14 @@ func sections(a *acc, cfg Config, rep *Report) []Section {
 	a.events = trimEvents(a.events, cfg.TopN)
 	b := &builder{a: a, topN: cfg.TopN, where: WhereWindow(cfg.Window)}
 	return []Section{
-		b.deletions(), b.anonymous(), b.sigv2(), b.aclRequired(), b.oldTLS(), b.presigned(),
-		b.denied(), b.serverErrors(rep), b.talkers(), b.activity(rep),
+		b.activity(rep), b.deletions(), b.anonymous(), b.sigv2(), b.aclRequired(), b.oldTLS(), b.presigned(),
+		b.denied(), b.serverErrors(rep), b.talkers(),
 	}
 }
 
 func (b *builder) deletions() Section {
 	a := b.a
-	var del, batch, life int64
-	for k, c := range a.del.m {
-		op, _, _ := strings.Cut(k, sep)
-		switch op {
-		case opDelete:
-			del += c.n
-		case opBatchDelete:
-			batch += c.n
-		default:
-			life += c.n
-		}
-	}
+	del, batch, life := a.delN[0], a.delN[1], a.delN[2]
 	who := b.table("Deletions by operation and requester",
 		b.sql("operation, requester, count(*) AS requests, "+sqlOK+" AS succeeded, max(requestdatetime) AS last_seen",
 			"operation IN "+deleteOps, "operation, requester", "requests DESC, operation, requester"),
@@ -222,18 +211,7 @@ func (b *builder) aclRequired() Section {
 
 func (b *builder) oldTLS() Section {
 	a := b.a
-	var v10, v11, plain int64
-	for k, c := range a.tls.m {
-		l, _, _ := strings.Cut(k, sep)
-		switch l {
-		case "TLSv1":
-			v10 += c.n
-		case "TLSv1.1":
-			v11 += c.n
-		default:
-			plain += c.n
-		}
-	}
+	v10, v11, plain := a.tlsN[0], a.tlsN[1], a.tlsN[2]
 	t := b.table("Clients below TLS 1.2 or on plain HTTP", b.sql(sqlTLS+" AS tls, requester, remoteip, count(*) AS requests",
 		whereTLS, sqlTLS+", requester, remoteip", "requests DESC, tls, requester, remoteip"),
 		[]Column{cStr("tls", "TLS"), cStr("requester", "Requester"), cStr("remoteip", "Remote IP"), cInt("requests", "Requests")},
