@@ -253,7 +253,7 @@ func diff(t *testing.T, name string, got, want want) {
 // of dimension columns.
 var tableCases = []struct {
 	sec, caption, want string
-	ndim                int
+	ndim               int
 }{
 	{SecActivity, "Requests by operation", "ops", 1},
 	{SecActivity, "Busiest hours", "hours", 1},
