@@ -33,7 +33,7 @@ type pipeFlags struct {
 
 // register adds the flags to fs.
 func (p *pipeFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&p.workers, "workers", 0, "parse `N` workers (default GOMAXPROCS)")
+	fs.IntVar(&p.workers, "workers", 0, "`N` parse workers (default GOMAXPROCS)")
 	fs.IntVar(&p.concurrency, "concurrency", 0, "`N` objects read at once / in-flight S3 requests (default 64 for S3, 4 local)")
 	fs.StringVar(&p.endpoint, "endpoint", "", "S3 endpoint `URL` (default AWS_ENDPOINT_URL_S3, else AWS)")
 	fs.StringVar(&p.region, "region", "", "AWS `region` (default AWS_REGION or the profile's)")
