@@ -38,7 +38,7 @@ import (
 )
 
 func main() {
-	endpoint := flag.String("endpoint", "", "S3 endpoint `URL` holding (or to receive) the objects; default an in-process gofakes3")
+	endpoint := flag.String("endpoint", "", "S3 endpoint `URL` holding (or to receive) the objects; default an in-process gofakes3, or \"synthetic\" for a minimal in-process server that costs almost no CPU")
 	bucket := flag.String("bucket", "s3bench", "bucket")
 	objects := flag.Int("objects", 20000, "number of objects")
 	size := flag.Int("size", 40<<10, "approximate object size in bytes")
@@ -63,7 +63,7 @@ func main() {
 }
 
 func run(ctx context.Context, endpoint, bucket string, objects, size int, latency time.Duration, concurrency, naive int, upload bool) error {
-	if endpoint == "" {
+	if endpoint == "" || endpoint == "synthetic" {
 		for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1"} {
 			if os.Getenv(k) == "" {
 				os.Setenv(k, v)
@@ -73,9 +73,14 @@ func run(ctx context.Context, endpoint, bucket string, objects, size int, latenc
 		if err != nil {
 			return err
 		}
-		go http.Serve(ln, gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server())
+		if endpoint == "synthetic" {
+			go http.Serve(ln, synthetic(objects, gen.Block(1, size)))
+			upload = false
+		} else {
+			go http.Serve(ln, gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server())
+			upload = true
+		}
 		endpoint = "http://" + ln.Addr().String()
-		upload = true
 	}
 	// awsconf's HTTP client cannot take a custom CA bundle; the servers
 	// here are plain HTTP on loopback.
@@ -198,4 +203,39 @@ func latencyProxy(endpoint string, latency time.Duration, conns int) (string, er
 		rp.ServeHTTP(w, r)
 	}))
 	return "http://" + ln.Addr().String(), nil
+}
+
+// synthetic is a minimal S3 server for the benchmark: ListObjectsV2 pages
+// of 1000 keys under bench/ and the same body for every GET, so the
+// server costs almost no CPU and the client side is what is measured.
+func synthetic(objects int, body []byte) http.Handler {
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	key := func(i int) string {
+		return "bench/" + t0.Add(time.Duration(i)*time.Second).Format("2006-01-02-15-04-05") + fmt.Sprintf("-%016X", i)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("list-type") == "2" {
+			from := 0
+			if tok := r.URL.Query().Get("continuation-token"); tok != "" {
+				fmt.Sscan(tok, &from)
+			}
+			to := min(from+1000, objects)
+			var b bytes.Buffer
+			b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`)
+			fmt.Fprintf(&b, "<Name>s3bench</Name><Prefix>bench/</Prefix><KeyCount>%d</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>%v</IsTruncated>", to-from, to < objects)
+			if to < objects {
+				fmt.Fprintf(&b, "<NextContinuationToken>%d</NextContinuationToken>", to)
+			}
+			for i := from; i < to; i++ {
+				fmt.Fprintf(&b, "<Contents><Key>%s</Key><Size>%d</Size><StorageClass>STANDARD</StorageClass></Contents>", key(i), len(body))
+			}
+			b.WriteString("</ListBucketResult>")
+			w.Header().Set("Content-Type", "application/xml")
+			w.Write(b.Bytes())
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.Header().Set("ETag", `"bench"`)
+		w.Write(body)
+	})
 }
