@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -271,10 +276,20 @@ func TestS3Pruning(t *testing.T) {
 			}
 		})
 	}
+	// A prefix without its trailing slash is the same directory.
+	got, stats, err := collect(t, Config{AWS: awsconf.Options{Endpoint: ep}, Window: w, Lateness: lateness}, "s3://b/simple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "no slash", got, want("simple/", simple, inWindow))
+	if n := stats.Listed.Load(); n != count(simple, inWindow) {
+		t.Errorf("no slash: listed %d, want %d", n, count(simple, inWindow))
+	}
+
 	// From the bucket's root, the layouts are found under their
 	// directories; the object outside both is read.
 	cfg := Config{AWS: awsconf.Options{Endpoint: ep}, Window: w, Lateness: lateness}
-	got, stats, err := collect(t, cfg, "s3://b/")
+	got, stats, err = collect(t, cfg, "s3://b/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,4 +341,24 @@ func TestParseS3URL(t *testing.T) {
 	f("s3://b/a/b/c", "b", "a/b/c", true)
 	f("s3:///x", "", "", false)
 	f("/local", "", "", false)
+}
+
+func TestRetryable(t *testing.T) {
+	f := func(err error, want bool) {
+		t.Helper()
+		if got := retryable(err); got != want {
+			t.Errorf("retryable(%v) = %v, want %v", err, got, want)
+		}
+	}
+	f(nil, false)
+	f(context.Canceled, false)
+	f(fmt.Errorf("x: %w", context.DeadlineExceeded), false)
+	f(io.ErrUnexpectedEOF, true)
+	f(fmt.Errorf("read: %w", errShortBody), true)
+	f(fmt.Errorf("get: %w", errStalled), true)
+	f(&net.OpError{Op: "read", Err: syscall.ECONNRESET}, true)
+	f(&smithy.GenericAPIError{Code: "SlowDown"}, true)
+	f(&smithy.GenericAPIError{Code: "AccessDenied"}, false)
+	f(&smithy.GenericAPIError{Code: "NoSuchKey"}, false)
+	f(errors.New("something else"), false)
 }
