@@ -66,14 +66,14 @@ type run struct {
 	written int64
 	enc     rowEncoder   // set when out encodes rows on the workers
 	slots   atomic.Int64 // rows reserved under LIMIT by encoding workers
-	lines   atomic.Int64
-	rejects atomic.Int64
+	stats   *pipeline.Stats
 	pre     [][]byte
 }
 
 // Run executes the plan over sources with the pipeline configured by cfg
 // and writes the result to w. If cfg.Window is not bounded, the plan's
-// window (from WHERE) is used to prune objects. The returned Stats include
+// window (from WHERE) is used to prune objects. The returned Stats (the
+// same as cfg.Stats when set, so a progress display can watch it) include
 // the lines and rejected lines the query saw.
 //
 // Rows of a query without aggregation or ORDER BY are streamed as they are
@@ -86,7 +86,10 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	if cfg.Workers <= 0 {
 		cfg.Workers = defaultWorkers()
 	}
-	r := &run{p: p, opts: o, out: w}
+	if cfg.Stats == nil {
+		cfg.Stats = &pipeline.Stats{}
+	}
+	r := &run{p: p, opts: o, out: w, stats: cfg.Stats}
 	if !o.validating() {
 		r.pre = p.prefilter
 	}
@@ -115,10 +118,6 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	stats, err := pipeline.Run(ctx, cfg, sources, func(i int, c *pipeline.Chunk) error {
 		return r.chunk(workers[i], c)
 	})
-	if stats != nil {
-		stats.Lines.Add(r.lines.Load())
-		stats.Rejected.Add(r.rejects.Load())
-	}
 	if errors.Is(err, errLimit) {
 		err = nil
 	}
@@ -152,8 +151,8 @@ func (r *run) chunk(w *worker, c *pipeline.Chunk) error {
 	lineNo := c.FirstLine - 1
 	var lines, rejs int64
 	defer func() {
-		r.lines.Add(lines)
-		r.rejects.Add(rejs)
+		r.stats.Lines.Add(lines)
+		r.stats.Rejected.Add(rejs)
 	}()
 lines:
 	for len(data) > 0 {

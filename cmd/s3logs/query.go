@@ -126,7 +126,10 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	cfg.Stats = &pipeline.Stats{}
+	stop := startProgress(ctx, e, !pf.noProgress && !pf.quiet, cfg.Stats)
 	st, runErr := plan.Run(ctx, cfg, sources, rw, ro)
+	stop()
 	if rejW != nil {
 		if err := rejW.Flush(); err != nil && runErr == nil {
 			runErr = err
