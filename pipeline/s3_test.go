@@ -91,24 +91,14 @@ func upload(t testing.TB, endpoint, dest string, objs []testObject) {
 	if !u.CreateBucket {
 		t.Fatal("CreateBucket is off with an endpoint override")
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(objs))
-	sem := make(chan struct{}, 16)
+	put, wait := u.Async(ctx, 16)
 	for _, o := range objs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs <- u.Put(ctx, o.key, o.data())
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+		if err := put(ctx, o.key, o.data()); err != nil {
+			break
 		}
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
 )
@@ -64,6 +65,24 @@ func (u *Uploader) Put(ctx context.Context, key string, data []byte) error {
 		return fmt.Errorf("put s3://%s/%s%s: %w", u.bucket, u.prefix, key, err)
 	}
 	return nil
+}
+
+// Async returns a put function with Put's signature that uploads in the
+// background, at most n at once (blocking while n are in flight), and wait,
+// which waits for every upload and returns the first error. After an
+// error, put returns it too, so a producer such as gen.Write stops early.
+// put may keep data until its upload ends.
+func (u *Uploader) Async(ctx context.Context, n int) (put func(ctx context.Context, key string, data []byte) error, wait func() error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(n, 1))
+	put = func(_ context.Context, key string, data []byte) error {
+		if gctx.Err() != nil {
+			return context.Cause(gctx)
+		}
+		g.Go(func() error { return u.Put(gctx, key, data) })
+		return nil
+	}
+	return put, g.Wait
 }
 
 func (u *Uploader) put(ctx context.Context, key string, data []byte) error {
