@@ -68,6 +68,7 @@ type run struct {
 	slots   atomic.Int64 // rows reserved under LIMIT by encoding workers
 	stats   *pipeline.Stats
 	pre     [][]byte
+	timePre bool
 }
 
 // Run executes the plan over sources with the pipeline configured by cfg
@@ -91,7 +92,7 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	}
 	r := &run{p: p, opts: o, out: w, stats: cfg.Stats}
 	if !o.validating() {
-		r.pre = p.prefilter
+		r.pre, r.timePre = p.prefilter, p.timePre
 	}
 	if o.OnReject != nil {
 		inner := cfg.OnReject
@@ -170,6 +171,15 @@ lines:
 		for _, pre := range r.pre {
 			if !bytes.Contains(line, pre) {
 				continue lines
+			}
+		}
+		if r.timePre {
+			// The first '[' of a valid line opens the Time field (bucket
+			// owner and bucket cannot hold one).
+			if i := bytes.IndexByte(line, '['); i >= 0 && i+27 < len(line) && line[i+27] == ']' {
+				if u, ok := parse.ParseTime(line[i+1 : i+27]); ok && (u < p.timeLo || u > p.timeHi) {
+					continue
+				}
 			}
 		}
 		if err := w.rec.Parse(line); err != nil {

@@ -37,9 +37,13 @@ type Plan struct {
 	stmt *Statement
 	cols []ResultColumn
 
-	prefilter [][]byte   // every matching line contains each of these
-	conjuncts []conjunct // WHERE, in evaluation order
-	used      []bool     // schema columns read
+	prefilter [][]byte // every matching line contains each of these
+	// timePre: every matching line's request time is in [timeLo, timeHi],
+	// checked on the raw Time field before parsing.
+	timePre        bool
+	timeLo, timeHi int64
+	conjuncts      []conjunct // WHERE, in evaluation order
+	used           []bool     // schema columns read
 
 	agg    bool
 	groups []*cexpr   // rowMode
@@ -130,6 +134,15 @@ func Compile(sql string, o Options) (*Plan, error) {
 		}
 		if err := p.planWhere(c, st.Where, o.NoPushdown); err != nil {
 			return nil, err
+		}
+		if p.window.Bounded() && !o.NoPushdown {
+			p.timePre, p.timeLo, p.timeHi = true, minInt, maxInt
+			if !p.window.From.IsZero() {
+				p.timeLo = p.window.From.Unix()
+			}
+			if !p.window.To.IsZero() {
+				p.timeHi = p.window.To.Unix()
+			}
 		}
 	}
 
@@ -688,6 +701,9 @@ func (p *Plan) Explain() string {
 			q = append(q, strconv.Quote(string(l)))
 		}
 		fmt.Fprintf(&b, "line prefilter:  line contains %s (checked before parsing)\n", strings.Join(q, " and "))
+	}
+	if p.timePre {
+		b.WriteString("time prefilter:  request time within the time window (raw Time field, before parsing)\n")
 	}
 	for _, c := range p.conjuncts {
 		kind := "residual filter:"

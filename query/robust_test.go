@@ -15,7 +15,7 @@ import (
 // runBlock runs p over one in-memory block on the calling goroutine,
 // without the pipeline: for fuzzing and benchmarks.
 func runBlock(p *Plan, data []byte, out RowWriter) error {
-	r := &run{p: p, out: out, pre: p.prefilter, stats: &pipeline.Stats{}}
+	r := &run{p: p, out: out, pre: p.prefilter, timePre: p.timePre, stats: &pipeline.Stats{}}
 	w := &worker{groups: map[string]*group{}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
 	if err := out.Begin(p.cols); err != nil {
 		return err
