@@ -273,6 +273,9 @@ func (s *s3Store) listDir(ctx context.Context, p string, w Window, lateness time
 	if !w.To.IsZero() {
 		end = w.To.Add(lateness)
 	}
+	if d := partitionDepth(p); d > 0 {
+		return s.listPartition(ctx, p, d, w, end, emit)
+	}
 	decided, simple := false, false
 	var accounts, subdirs []string
 	startAfter := ""
@@ -324,7 +327,7 @@ func (s *s3Store) listDir(ctx context.Context, p string, w Window, lateness time
 		startAfter = restart
 	}
 	for _, a := range accounts {
-		if err := s.listAccount(ctx, a, w, end, emit); err != nil {
+		if err := s.listPartition(ctx, a, 1, w, end, emit); err != nil {
 			return err
 		}
 	}
@@ -373,22 +376,37 @@ func (s *s3Store) listLevel(ctx context.Context, p string, emit emitFunc) ([]str
 	return dirs, err
 }
 
-// listAccount lists <account>/<region>/<bucket>/ of the partitioned
-// layout, then the bucket's days in the window up to end (zero: unbounded).
-func (s *s3Store) listAccount(ctx context.Context, acct string, w Window, end time.Time, emit emitFunc) error {
-	regions, err := s.listLevel(ctx, acct, emit)
+// partitionDepth says where p is inside the partitioned layout: 1 for
+// <account>/, 2 for <account>/<region>/, 3 for <account>/<region>/<bucket>/
+// (p ends with it), 0 elsewhere.
+func partitionDepth(p string) int {
+	rest, ok := strings.CutSuffix(p, "/")
+	if !ok {
+		return 0
+	}
+	parts := strings.Split(rest, "/")
+	for d := 1; d <= 3 && d <= len(parts); d++ {
+		if isAccount(parts[len(parts)-d]) {
+			return d
+		}
+	}
+	return 0
+}
+
+// listPartition lists p at depth (see partitionDepth) of the partitioned
+// layout: the levels down to <bucket>/ with delimiter listings, then the
+// bucket's days in the window up to end (zero: unbounded).
+func (s *s3Store) listPartition(ctx context.Context, p string, depth int, w Window, end time.Time, emit emitFunc) error {
+	if depth >= 3 {
+		return s.listDays(ctx, p, w, end, emit)
+	}
+	dirs, err := s.listLevel(ctx, p, emit)
 	if err != nil {
 		return err
 	}
-	for _, r := range regions {
-		buckets, err := s.listLevel(ctx, r, emit)
-		if err != nil {
+	for _, d := range dirs {
+		if err := s.listPartition(ctx, d, depth+1, w, end, emit); err != nil {
 			return err
-		}
-		for _, b := range buckets {
-			if err := s.listDays(ctx, b, w, end, emit); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

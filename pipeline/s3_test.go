@@ -276,6 +276,19 @@ func TestS3Pruning(t *testing.T) {
 		t.Errorf("no slash: listed %d, want %d", n, count(simple, inWindow))
 	}
 
+	// A source inside the partitioned layout lists only its days.
+	for _, src := range []string{"s3://b/parted/111122223333/", "s3://b/parted/111122223333/us-east-1/", "s3://b/parted/111122223333/us-east-1/a/"} {
+		one := func(o testObject) bool { return strings.HasPrefix(o.key, "111122223333/") }
+		got, stats, err := collect(t, Config{AWS: awsconf.Options{Endpoint: ep}, Window: w, Lateness: lateness}, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLines(t, src, got, want("parted/", parted, func(o testObject) bool { return one(o) && inWindow(o) }))
+		if n, want := stats.Listed.Load(), count(parted, func(o testObject) bool { return one(o) && inDays(o) }); n != want {
+			t.Errorf("%s: listed %d, want %d", src, n, want)
+		}
+	}
+
 	// From the bucket's root, the layouts are found under their
 	// directories; the object outside both is read.
 	cfg := Config{AWS: awsconf.Options{Endpoint: ep}, Window: w, Lateness: lateness}
@@ -351,4 +364,22 @@ func TestRetryable(t *testing.T) {
 	f(&smithy.GenericAPIError{Code: "AccessDenied"}, false)
 	f(&smithy.GenericAPIError{Code: "NoSuchKey"}, false)
 	f(errors.New("something else"), false)
+}
+
+func TestPartitionDepth(t *testing.T) {
+	f := func(p string, want int) {
+		t.Helper()
+		if got := partitionDepth(p); got != want {
+			t.Errorf("partitionDepth(%q) = %d, want %d", p, got, want)
+		}
+	}
+	f("", 0)
+	f("logs/", 0)
+	f("123456789012/", 1)
+	f("logs/123456789012/", 1)
+	f("logs/123456789012/us-east-1/", 2)
+	f("logs/123456789012/us-east-1/bucket/", 3)
+	f("logs/123456789012/us-east-1/bucket/2024/", 0)
+	f("logs/123456789012/us-east-1/bucket", 0)
+	f("logs/12345678901/", 0)
 }
