@@ -61,6 +61,9 @@ type compiler struct {
 	// aggOK is false where aggregates are not allowed (WHERE, GROUP BY).
 	aggOK    bool
 	aggWhere string
+	// aliases are the SELECT aliases HAVING and ORDER BY may name (as
+	// DuckDB allows); nil elsewhere.
+	aliases map[string]Expr
 }
 
 func (c *compiler) compile(e Expr) (*cexpr, error) {
@@ -153,6 +156,12 @@ func (c *compiler) unknownColumn(r *colRef) error {
 func (c *compiler) column(r *colRef) (*cexpr, error) {
 	idx, ok := schema.Lookup(r.name)
 	if !ok {
+		if e, found := c.aliases[strings.ToLower(r.name)]; found {
+			saved := c.aliases
+			c.aliases = nil // an alias cannot refer to another
+			defer func() { c.aliases = saved }()
+			return c.compile(e)
+		}
 		return nil, c.unknownColumn(r)
 	}
 	if c.mode == postMode {

@@ -203,6 +203,12 @@ func Compile(sql string, o Options) (*Plan, error) {
 		}
 		p.cols = append(p.cols, ResultColumn{Name: it.name, Kind: ce.kind, Column: col})
 	}
+	c.aliases = map[string]Expr{}
+	for _, it := range items {
+		if it.alias {
+			c.aliases[strings.ToLower(it.name)] = it.expr
+		}
+	}
 	if st.Having != nil {
 		h, err := c.compile(st.Having)
 		if err != nil {

@@ -284,12 +284,17 @@ func TestGroupingOrderingLimit(t *testing.T) {
 			having = append(having, x)
 		}
 	}
-	c, _ := runQuery(t, "SELECT operation, count(*) FROM logs GROUP BY operation HAVING count(*) >= 50 ORDER BY 2 DESC, 1", data, 2, Options{})
-	if g, w := rows(c), render(having); g != w || len(having) == 0 {
-		t.Errorf("HAVING: got %s, want %s", g, w)
+	for _, q := range []string{
+		"SELECT operation, count(*) FROM logs GROUP BY operation HAVING count(*) >= 50 ORDER BY 2 DESC, 1",
+		"SELECT operation, count(*) AS n FROM logs GROUP BY operation HAVING n >= 50 ORDER BY n + 0 DESC, 1",
+	} {
+		c, _ := runQuery(t, q, data, 2, Options{})
+		if g, w := rows(c), render(having); g != w || len(having) == 0 {
+			t.Errorf("HAVING: got %s, want %s", g, w)
+		}
 	}
 	// DISTINCT.
-	c, _ = runQuery(t, "SELECT DISTINCT operation FROM logs ORDER BY operation", data, 3, Options{})
+	c, _ := runQuery(t, "SELECT DISTINCT operation FROM logs ORDER BY operation", data, 3, Options{})
 	var ops []string
 	for k := range counts {
 		ops = append(ops, k)
@@ -332,6 +337,35 @@ func TestGroupingOrderingLimit(t *testing.T) {
 	c, _ = runQuery(t, "SELECT objectsize FROM logs ORDER BY objectsize", data, 3, Options{})
 	if c.rows[len(c.rows)-1][0] != "NULL" || c.rows[0][0] == "NULL" {
 		t.Errorf("default ordering must put NULLs last")
+	}
+	// ORDER BY an expression that is not selected.
+	type sent struct {
+		n  int64
+		id string
+	}
+	var bySent []sent
+	for i := range recs {
+		if v, ok := recs[i].Int(parse.BytesSent); ok {
+			bySent = append(bySent, sent{v, recs[i].RequestID})
+		}
+	}
+	sort.Slice(bySent, func(i, j int) bool {
+		if bySent[i].n != bySent[j].n {
+			return bySent[i].n > bySent[j].n
+		}
+		return bySent[i].id < bySent[j].id
+	})
+	c, _ = runQuery(t, "SELECT requestid FROM logs ORDER BY bytessent DESC, requestid LIMIT 6", data, 3, Options{})
+	got = got[:0]
+	for _, r := range c.rows {
+		got = append(got, r[0])
+	}
+	var wantIDs []string
+	for _, s := range bySent[:6] {
+		wantIDs = append(wantIDs, s.id)
+	}
+	if strings.Join(got, ",") != strings.Join(wantIDs, ",") {
+		t.Errorf("ORDER BY hidden key: got %v, want %v", got, wantIDs)
 	}
 	// LIMIT without ORDER BY streams and stops.
 	c, _ = runQuery(t, "SELECT requestid FROM logs LIMIT 7", data, 3, Options{})
