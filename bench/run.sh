@@ -72,6 +72,10 @@ tmp=$(mktemp)
 	echo '```'
 	go test -run '^$' -bench . -benchmem ./parse
 	echo '```'
+	if [ -f bench/ANALYSIS.md ]; then
+		echo
+		cat bench/ANALYSIS.md
+	fi
 } > "$tmp"
 mv "$tmp" "$out"
 echo "wrote $out" >&2

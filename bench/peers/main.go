@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -358,6 +359,34 @@ func (h *harness) goaccess(ctx context.Context) (time.Duration, bool, error) {
 	return time.Since(t0), true, nil
 }
 
+// goaccessCounts reads the valid and failed request counts of the last
+// GoAccess report.
+func (h *harness) goaccessCounts() (valid, failed int64, err error) {
+	b, err := os.ReadFile(filepath.Join(h.dir, "goaccess.json"))
+	if err != nil {
+		return 0, 0, err
+	}
+	var r struct {
+		General struct {
+			Valid  int64 `json:"valid_requests"`
+			Failed int64 `json:"failed_requests"`
+		} `json:"general"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return 0, 0, fmt.Errorf("goaccess report: %w", err)
+	}
+	return r.General.Valid, r.General.Failed, nil
+}
+
+func goaccessVersion() string {
+	b, err := exec.Command("goaccess", "--version").Output()
+	if err != nil {
+		return "version unknown"
+	}
+	l, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(l), "."))
+}
+
 func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
@@ -436,6 +465,11 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 		ratio := (float64(h.lines) / a.Seconds()) / (float64(h.lines) / g.Seconds())
 		fmt.Fprintf(out, "\n| lines/s | s3logs (group-by) | GoAccess (AWSS3 report) | ratio | target | met |\n|---|---:|---:|---:|---:|---|\n")
 		fmt.Fprintf(out, "| %d lines | %.2fM | %.2fM | %.1fx | ≥ 20x | %s |\n", h.lines, float64(h.lines)/a.Seconds()/1e6, float64(h.lines)/g.Seconds()/1e6, ratio, yesNo(ratio >= 20))
+		valid, failed, err := h.goaccessCounts()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\nGoAccess (%s) parsed %d lines and failed %d of the %d; its lines/s counts all of them.\n", goaccessVersion(), valid, failed, h.lines)
 	} else {
 		fmt.Fprintln(out, "\nGoAccess: not installed, not measured.")
 	}
