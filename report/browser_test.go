@@ -84,6 +84,9 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Name the source as a reader at the repository root would type it
+	// (the screenshot is docs/report.png).
+	rep.Sources = []string{"examples/logs/"}
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	f, err := os.Create(page)

@@ -182,8 +182,8 @@ func (c *Chart) barsSVG(id string) template.HTML {
 	for i, label := range c.Labels {
 		yy := float64(top + i*rowH)
 		short := label
-		if r := []rune(short); len(r) > 44 {
-			short = string(r[:20]) + "…" + string(r[len(r)-23:])
+		if r := []rune(short); len(r) > 42 {
+			short = string(r[:18]) + "…" + string(r[len(r)-23:])
 		}
 		fmt.Fprintf(&b, `<text class="label" x="%d" y="%.1f" text-anchor="end">%s<title>%s</title></text>`,
 			labelW-10, yy+rowH/2+4, esc(short), esc(label))

@@ -77,6 +77,52 @@ func sourcesText(r *Report) string {
 	return strings.Join(q, " ")
 }
 
+// colClass is the CSS class of a column: numbers right-aligned, short
+// identifiers and times kept on one line.
+func colClass(c Column) string {
+	switch {
+	case c.Kind == "int" || c.Kind == "bytes":
+		return "n"
+	case c.Kind == "time":
+		return "nw"
+	}
+	switch c.Name {
+	case "operation", "remoteip", "tls", "errorcode", "httpstatus", "bucket":
+		return "nw"
+	}
+	return ""
+}
+
+// wrapCell formats a cell as HTML with break opportunities after the
+// slashes and colons of ARNs and keys, so long values wrap at sensible
+// places instead of widening the table.
+func wrapCell(c Column, v any) template.HTML {
+	text := cellText(c, v)
+	if colClass(c) != "" {
+		return template.HTML(template.HTMLEscapeString(text))
+	}
+	var b strings.Builder
+	run := 0
+	for _, r := range text {
+		if r == '@' {
+			b.WriteString("<wbr>")
+		}
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		run++
+		switch {
+		case strings.ContainsRune("/:+-_.", r):
+			b.WriteString("<wbr>")
+			run = 0
+		case r == ' ':
+			run = 0
+		case run >= 16: // long tokens such as canonical user IDs
+			b.WriteString("<wbr>")
+			run = 0
+		}
+	}
+	return template.HTML(b.String())
+}
+
 // WriteMarkdown writes r as GitHub-flavoured Markdown.
 func WriteMarkdown(w io.Writer, r *Report) error {
 	b := bufio.NewWriter(w)
@@ -149,20 +195,22 @@ func WriteHTML(w io.Writer, r *Report) error {
 }
 
 var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
-	"num":     func(n int64) string { return fmtNum(n, false) },
-	"stat":    func(s Stat) string { return fmtNum(s.Value, s.Bytes) },
-	"cell":    cellText,
-	"window":  windowText,
-	"sources": sourcesText,
-	"ts":      func(t time.Time) string { return t.UTC().Format(time.DateTime) },
-	"svg":     func(c Chart, id string) template.HTML { return c.svg(id) },
-	"legend":  func(c Chart) []legendItem { return c.legend() },
-	"bucket":  func(c Chart, t int64) string { return c.bucketLabel(t) },
-	"at":      func(s Series, i int) int64 { return s.Values[i] },
-	"chartid": func(sec string, i int) string { return fmt.Sprintf("%s-chart-%d", sec, i) },
-	"numeric": func(c Column) bool { return c.Kind != "string" },
-	"null":    func(v any) bool { return v == nil },
-	"more":    func(t Table) bool { return int64(len(t.Rows)) < t.Groups },
+	"num":      func(n int64) string { return fmtNum(n, false) },
+	"stat":     func(s Stat) string { return fmtNum(s.Value, s.Bytes) },
+	"cell":     cellText,
+	"window":   windowText,
+	"sources":  sourcesText,
+	"ts":       func(t time.Time) string { return t.UTC().Format(time.DateTime) },
+	"svg":      func(c Chart, id string) template.HTML { return c.svg(id) },
+	"legend":   func(c Chart) []legendItem { return c.legend() },
+	"bucket":   func(c Chart, t int64) string { return c.bucketLabel(t) },
+	"at":       func(s Series, i int) int64 { return s.Values[i] },
+	"chartid":  func(sec string, i int) string { return fmt.Sprintf("%s-chart-%d", sec, i) },
+	"numeric":  func(c Column) bool { return c.Kind == "int" || c.Kind == "bytes" },
+	"colclass": colClass,
+	"wrap":     wrapCell,
+	"null":     func(v any) bool { return v == nil },
+	"more":     func(t Table) bool { return int64(len(t.Rows)) < t.Groups },
 	"exact": func(c Column, v any) string {
 		if n, ok := v.(int64); ok && c.Kind == "bytes" {
 			return fmtNum(n, false) + " bytes"
@@ -221,9 +269,9 @@ const pageHTML = `<!DOCTYPE html>
 <div class="tbl{{if gt (len .Columns) 3}} wide{{end}}">
 <table>
 <caption>{{.Caption}}{{if more .}} <span class="muted">— top {{len .Rows}} of {{num .Groups}}</span>{{end}}</caption>
-<thead><tr>{{range .Columns}}<th scope="col"{{if numeric .}} class="n"{{end}}>{{.Label}}</th>{{end}}</tr></thead>
+<thead><tr>{{range .Columns}}<th scope="col"{{with colclass .}} class="{{.}}"{{end}}>{{.Label}}</th>{{end}}</tr></thead>
 <tbody>
-{{- $t := .}}{{range .Rows}}<tr>{{range $i, $v := .}}{{$c := index $t.Columns $i}}<td{{if numeric $c}} class="n"{{end}}{{with exact $c $v}} title="{{.}}"{{end}}>{{if null $v}}<span class="null">{{cell $c $v}}</span>{{else}}{{cell $c $v}}{{end}}</td>{{end}}</tr>
+{{- $t := .}}{{range .Rows}}<tr>{{range $i, $v := .}}{{$c := index $t.Columns $i}}<td{{with colclass $c}} class="{{.}}"{{end}}{{with exact $c $v}} title="{{.}}"{{end}}>{{if null $v}}<span class="null">{{cell $c $v}}</span>{{else}}{{wrap $c $v}}{{end}}</td>{{end}}</tr>
 {{else}}<tr><td colspan="{{len .Columns}}" class="none">None in this window.</td></tr>
 {{end}}</tbody>
 </table>
@@ -283,12 +331,13 @@ svg.chart .xlabels line{stroke:#9aa3b2}
 svg.chart .unit{text-anchor:end;fill:#8a93a3;font-size:11px}
 svg.chart .label{fill:#1d2330}
 svg.chart .value{font-variant-numeric:tabular-nums}
-.tables{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:0 28px}
-.tbl{margin:10px 0 18px;min-width:0}
-.tbl.wide{grid-column:1/-1}
+.tables{display:flex;flex-wrap:wrap;gap:0 28px}
+.tbl{margin:10px 0 18px;min-width:0;flex:1 1 400px}
+.tbl.wide{flex-basis:100%}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding:4px 0 6px}
-th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:break-word}
+.nw{white-space:nowrap}
 thead th{background:var(--panel);font-weight:600;border-bottom:2px solid #c9cfda;font-size:.82rem;text-transform:uppercase;letter-spacing:.03em;color:#3b4354}
 .n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tbody tr:nth-child(even){background:#fbfcfd}

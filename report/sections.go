@@ -399,7 +399,7 @@ func barChart(title, unit string, t Table, dim int, series []string, vals func(*
 		k := keyOf(r)
 		label := k
 		if label == "" {
-			label = "(none)"
+			label = cellText(t.Columns[dim], nil)
 		}
 		cnt, ok := g.m[k]
 		if !ok {
