@@ -760,7 +760,9 @@ func (p *Plan) Explain() string {
 			o = append(o, s)
 		}
 		how := "all rows collected, then sorted"
-		if p.limit >= 0 {
+		if p.agg {
+			how = "groups sorted after the merge"
+		} else if p.limit >= 0 {
 			how = fmt.Sprintf("top %d kept per worker", p.limit)
 		}
 		fmt.Fprintf(&b, "order by:        %s (%s)\n", strings.Join(o, ", "), how)
