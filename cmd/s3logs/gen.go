@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/pipeline"
 	"strings"
 	"time"
 
@@ -39,6 +41,11 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	region := fs.String("source-region", "us-east-1", "source buckets' region in partitioned keys and records")
 	buckets := fs.String("buckets", "amzn-s3-demo-bucket1", "comma-separated source bucket `names`")
 	traps := fs.Float64("traps", gen.DefaultTrapRate, "share of lines with real-world oddities (0 for none)")
+	var aws awsconf.Options
+	fs.StringVar(&aws.Endpoint, "endpoint", "", "S3 endpoint `URL` for s3:// output (default AWS_ENDPOINT_URL_S3, else AWS)")
+	fs.StringVar(&aws.Region, "region", "", "AWS region of the S3 client")
+	fs.StringVar(&aws.Profile, "profile", "", "AWS shared config profile")
+	conc := fs.Int("concurrency", 32, "uploads in flight for s3:// output")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -50,12 +57,15 @@ func runGen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	put, err := genPut(*out)
+	put, wait, err := genPut(ctx, *out, aws, *conc)
 	if err != nil {
 		return err
 	}
 	began := time.Now()
 	sum, err := gen.Write(ctx, cfg, put)
+	if werr := wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return err
 	}
@@ -130,17 +140,25 @@ func genConfig(seed int64, objects, lines int, start string, days float64, layou
 	return cfg, nil
 }
 
-// genPut returns the function that stores one generated object at out.
-// Only local directories are wired here; S3 destinations come with the
-// pipeline's uploader.
-func genPut(out string) (func(ctx context.Context, key string, data []byte) error, error) {
+// genPut returns the function that stores one generated object at out (a
+// directory, or s3://bucket/prefix/ through the pipeline's uploader with
+// conc uploads in flight) and the function that waits for the last store.
+func genPut(ctx context.Context, out string, aws awsconf.Options, conc int) (put func(ctx context.Context, key string, data []byte) error, wait func() error, err error) {
 	switch {
 	case out == "":
-		return nil, usagef("--out DIR is required")
-	case strings.HasPrefix(out, "s3://"):
-		return nil, usagef("--out %s: writing to S3 needs the pipeline's uploader, not wired into gen yet; write to a directory and upload it (aws s3 sync DIR %s)", out, out)
+		return nil, nil, usagef("--out DIR is required")
+	case pipeline.IsS3(out):
+		if _, _, err := pipeline.ParseS3URL(out); err != nil {
+			return nil, nil, usagef("--out: %v", err)
+		}
+		u, err := pipeline.NewUploader(ctx, aws, out)
+		if err != nil {
+			return nil, nil, err
+		}
+		put, wait = u.Async(ctx, conc)
+		return put, wait, nil
 	}
 	return func(_ context.Context, key string, data []byte) error {
 		return gen.WriteFile(out, key, data)
-	}, nil
+	}, func() error { return nil }, nil
 }

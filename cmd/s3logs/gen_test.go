@@ -54,7 +54,7 @@ func TestGenCommand(t *testing.T) {
 
 	for _, bad := range [][]string{
 		{},                                  // no --out
-		{"--out", "s3://bucket/prefix/"},    // not wired yet
+		{"--out", "s3://"},                  // no bucket
 		{"--out", dir, "--layout", "fancy"}, // unknown layout
 		{"--out", dir, "--start", "yesterday"},
 		{"--out", dir, "--days", "0"},
