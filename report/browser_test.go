@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -162,6 +163,31 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Printed (A4 portrait at 96 dpi is about 794 px wide), the page must
+	// still fit its width and keep its charts, without the navigation.
+	if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(794, 1123)); err != nil {
+		t.Fatal(err)
+	}
+	printed, err := chromedp.Run(bctx, chromedp.Evaluate[pageFacts](factsJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tocShown, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector('nav.toc')).display !== 'none'`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if printed.Overflow || tocShown || len(printed.Charts) != len(facts.Charts) {
+		t.Errorf("print: wider than the page %v, navigation shown %v, %d of %d charts", printed.Overflow, tocShown, len(printed.Charts), len(facts.Charts))
+	}
+	for _, c := range printed.Charts {
+		if c.W < 100 || c.H < 30 || c.Marks == 0 {
+			t.Errorf("print: chart %s is %.0fx%.0f px with %d marks", c.ID, c.W, c.H, c.Marks)
+		}
+	}
+
 	// Give late events (a blocked font or image would log) a moment to
 	// arrive before reading them; the page has no timers of its own.
 	if err := chromedp.Do(bctx, chromedp.Sleep(200*time.Millisecond)); err != nil && !errors.Is(err, context.Canceled) {

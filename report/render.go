@@ -10,9 +10,6 @@ import (
 	"time"
 )
 
-// Formats lists the output formats of Write.
-var Formats = []string{"html", "md", "json"}
-
 // Write renders r in format ("html", "md" or "json") to w.
 func Write(w io.Writer, r *Report, format string) error {
 	switch format {
@@ -359,6 +356,9 @@ a:focus,summary:focus{outline:2px solid var(--accent);outline-offset:2px}
  h2{break-after:avoid}
  .fig,.stats,tr{break-inside:avoid}
  .tables{display:block}
+ .wrap{padding:0}
+ .nw{white-space:normal}
+ th,td{overflow-wrap:anywhere;padding:3px 6px}
  details.sql{display:none}
  a{color:inherit}
 }
