@@ -250,17 +250,17 @@ const pageHTML = `<!DOCTYPE html>
 <h2 id="{{.ID}}-h">{{.Title}}</h2>
 <p class="question">{{.Question}}</p>
 <ul class="stats">{{range .Stats}}<li><span class="v">{{stat .}}</span> <span class="l">{{.Label}}</span></li>{{end}}</ul>
-{{range $i, $c := .Charts}}
+{{range $i, $c := .Charts}}{{with svg $c (chartid $s.ID $i)}}
 <figure class="fig">
 <figcaption>{{$c.Title}}</figcaption>
 {{with legend $c}}<ul class="legend" aria-hidden="true">{{range .}}<li><span class="sw" style="background:{{.Color}}"></span>{{.Name}}</li>{{end}}</ul>{{end}}
-{{svg $c (chartid $s.ID $i)}}
+{{.}}
 {{if eq $c.Kind "time"}}<details class="data"><summary>Data for this chart</summary>
 <table><caption>{{$c.Title}} (UTC)</caption><thead><tr><th scope="col">{{$c.Bucket}}</th>{{range $c.Series}}<th scope="col" class="n">{{.Name}}</th>{{end}}</tr></thead>
 <tbody>{{range $j, $t := $c.Times}}<tr><th scope="row">{{bucket $c $t}}</th>{{range $c.Series}}<td class="n">{{num (at . $j)}}</td>{{end}}</tr>{{end}}</tbody></table>
 </details>{{end}}
 </figure>
-{{end}}
+{{end}}{{end}}
 <div class="tables">
 {{range .Tables}}
 <div class="tbl{{if gt (len .Columns) 3}} wide{{end}}">

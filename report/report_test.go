@@ -574,3 +574,31 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestEmpty reports on no records: every format renders, every section is
+// there with zero counts, and no chart is drawn.
+func TestEmpty(t *testing.T) {
+	rep, _, err := Build(context.Background(), Config{}, []string{t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Records != 0 || len(rep.Sections) != 10 {
+		t.Fatalf("%d records, %d sections; want 0 and 10", rep.Records, len(rep.Sections))
+	}
+	for _, s := range rep.Sections {
+		for _, st := range s.Stats {
+			if st.Value != 0 {
+				t.Errorf("%s / %s = %d, want 0", s.ID, st.Label, st.Value)
+			}
+		}
+	}
+	for _, f := range []string{"html", "md", "json"} {
+		var b bytes.Buffer
+		if err := Write(&b, rep, f); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if f == "html" && (strings.Contains(b.String(), "<figure") || !strings.Contains(b.String(), "None in this window.")) {
+			t.Errorf("empty html draws a chart or lacks the empty-table text")
+		}
+	}
+}
