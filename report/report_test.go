@@ -338,6 +338,16 @@ func TestSections(t *testing.T) {
 			if g := findStat(t, rep, SecDeletions, "Lifecycle expirations"); g != life {
 				t.Errorf("lifecycle = %d, want %d", g, life)
 			}
+			tlsN := map[string]int64{}
+			for k, v := range tables["tls"] {
+				c, _ := strconv.ParseInt(v[0], 10, 64)
+				tlsN[strings.SplitN(k, "|", 2)[0]] += c
+			}
+			for label, key := range map[string]string{"TLS 1.0": "TLSv1", "TLS 1.1": "TLSv1.1", "Plain HTTP": "plain HTTP"} {
+				if g := findStat(t, rep, SecTLS, label); g != tlsN[key] || g == 0 {
+					t.Errorf("%s = %d, want %d (> 0)", label, g, tlsN[key])
+				}
+			}
 			var bytesSent int64
 			for _, v := range tables["bytesIP"] {
 				c, _ := strconv.ParseInt(v[0], 10, 64)
