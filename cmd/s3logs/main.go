@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
 // command is one subcommand. run returns a usageError for bad flags or
@@ -122,9 +124,8 @@ func usagef(format string, args ...any) error {
 
 var errHelp = errors.New("help requested")
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal reports whether f is a terminal. A character device is not
+// enough: /dev/null is one too.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 var errNotYet = errors.New("not yet implemented")
