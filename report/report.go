@@ -25,7 +25,8 @@ import (
 // Config controls Build. The zero value is usable.
 type Config struct {
 	// Pipeline configures the read (workers, concurrency, AWS, lateness).
-	// Its Window is replaced by Window below.
+	// Its Window is replaced by Window below. Set Pipeline.Stats to watch
+	// the run's counters (objects, bytes, lines, rejects) while it goes on.
 	Pipeline pipeline.Config
 	// Window bounds the report to records with From <= time < To; zero ends
 	// are unbounded. It also prunes log objects by key time (SPEC §5).
@@ -152,7 +153,6 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 	scanners := make([]*parse.Scanner, workers)
 	var mu sync.Mutex // serialises OnReject
 	var strictErr error
-	var lines, rejected int64
 	var objMu sync.Mutex
 	objects := map[string]struct{}{}
 	for i := range accs {
@@ -187,7 +187,10 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 			userDone(o)
 		}
 	}
-	var stMu sync.Mutex
+	if pc.Stats == nil {
+		pc.Stats = &pipeline.Stats{}
+	}
+	live := pc.Stats
 	st, err := pipeline.Run(ctx, pc, sources, func(w int, c *pipeline.Chunk) error {
 		s, a := scanners[w], accs[w]
 		s.ResetBytes(c.Data, c.Object.Name, c.FirstLine)
@@ -199,10 +202,9 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 			}
 			a.add(r, t)
 		}
-		stMu.Lock()
-		lines += s.Lines()
-		rejected += s.Rejected()
-		stMu.Unlock()
+		// Counted as each block ends, so a progress display sees them.
+		live.Lines.Add(s.Lines())
+		live.Rejected.Add(s.Rejected())
 		if cfg.Strict {
 			mu.Lock()
 			e := strictErr
@@ -213,10 +215,6 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 		}
 		return nil
 	})
-	if st != nil {
-		st.Lines.Add(lines)
-		st.Rejected.Add(rejected)
-	}
 	if err != nil {
 		return nil, st, err
 	}
@@ -230,8 +228,8 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 		Sources:   append([]string(nil), sources...),
 		Window:    cfg.Window,
 		Records:   total.records,
-		Lines:     lines,
-		Rejected:  rejected,
+		Lines:     st.Lines.Load(),
+		Rejected:  st.Rejected.Load(),
 		Objects:   int64(len(objects)),
 	}
 	if total.records > 0 {

@@ -106,7 +106,10 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	cfg.Pipeline.Stats = &pipeline.Stats{}
+	stop := startProgress(ctx, e, !pf.noProgress && !pf.quiet, cfg.Pipeline.Stats)
 	rep, st, runErr := report.Build(ctx, cfg, pos)
+	stop()
 	if rejW != nil {
 		if err := rejW.Flush(); err != nil && rejErr == nil {
 			rejErr = err
