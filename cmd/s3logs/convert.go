@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/query"
 	"strconv"
 	"strings"
 	"time"
@@ -68,9 +70,14 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	} else if o.RowGroupBytes, err = parseSize(*rowGroup); err != nil {
 		return usagef("--row-group-size: %v", err)
 	}
+	var filterWin pipeline.Window
 	if *where != "" {
-		// The query package has no exported per-record filter yet.
-		return usagef("--where is not supported by convert yet")
+		f, err := query.CompileFilter(*where, query.Options{})
+		if err != nil {
+			return usagef("--where: %v", err)
+		}
+		o.Filter, o.FilterText = f.Match, *where
+		filterWin = f.Window()
 	}
 	if o.From, err = parseTimeFlag(*from); err != nil {
 		return usagef("--from: %v", err)
@@ -80,6 +87,15 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	}
 	if !o.From.IsZero() && !o.To.IsZero() && !o.From.Before(o.To) {
 		return usagef("--from must be before --to")
+	}
+	// Objects are pruned by the narrower of --from/--to and the window the
+	// --where expression implies; records are filtered exactly by both.
+	pcfg.Window = pipeline.Window{From: o.From, To: o.To}
+	if filterWin.From.After(pcfg.Window.From) {
+		pcfg.Window.From = filterWin.From
+	}
+	if !filterWin.To.IsZero() && (pcfg.Window.To.IsZero() || filterWin.To.Before(pcfg.Window.To)) {
+		pcfg.Window.To = filterWin.To
 	}
 	o.Force = *force
 	pcfg.Stdin = e.stdin

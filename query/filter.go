@@ -1,0 +1,70 @@
+package query
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
+)
+
+// Filter is a compiled WHERE expression for use outside a query, such as
+// `convert --where`. It is immutable and safe for concurrent use.
+type Filter struct {
+	p    *Plan
+	pool sync.Pool // *rowCtx, one per concurrent caller
+}
+
+// filterPrefix turns an expression into a statement the planner knows.
+const filterPrefix = "SELECT * FROM logs WHERE "
+
+// CompileFilter compiles expr, the text that would follow WHERE. Errors
+// are *Error values whose positions refer to expr itself. The derived
+// columns log_object and log_line are not available: a record alone does not
+// know where it came from.
+func CompileFilter(expr string, o Options) (*Filter, error) {
+	if strings.TrimSpace(expr) == "" {
+		return nil, &Error{Line: 1, Column: 1, Msg: "empty filter expression"}
+	}
+	p, err := Compile(filterPrefix+expr, o)
+	if err != nil {
+		if e, ok := err.(*Error); ok && e.Line == 1 {
+			e.Column = max(1, e.Column-len(filterPrefix))
+		}
+		return nil, err
+	}
+	if p.agg {
+		return nil, &Error{Line: 1, Column: 1, Msg: "aggregates are not allowed in a filter"}
+	}
+	for _, name := range []string{"log_object", "log_line"} {
+		if i, _ := schema.Lookup(name); p.used[i] {
+			return nil, &Error{Line: 1, Column: strings.Index(strings.ToLower(expr), name) + 1, Token: name,
+				Msg: name + " is not available in a filter"}
+		}
+	}
+	f := &Filter{p: p}
+	f.pool.New = func() any { return &rowCtx{} }
+	return f, nil
+}
+
+// Window returns the time range the expression bounds requestdatetime to,
+// for pruning log objects by key time.
+func (f *Filter) Window() pipeline.Window { return f.p.window }
+
+// Match reports whether rec satisfies the expression (NULL counts as
+// false, as in WHERE).
+func (f *Filter) Match(rec *parse.Record) bool {
+	rc := f.pool.Get().(*rowCtx)
+	rc.rec = rec
+	ok := true
+	for i := range f.p.conjuncts {
+		if !f.p.conjuncts[i].test(rc) {
+			ok = false
+			break
+		}
+	}
+	rc.rec = nil
+	f.pool.Put(rc)
+	return ok
+}
