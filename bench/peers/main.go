@@ -75,15 +75,19 @@ const duckView = `CREATE VIEW logs AS SELECT
   strptime(substr(t1, 2), '%d/%b/%Y:%H:%M:%S') AS requestdatetime,
   nullif(remoteip, '-') AS remoteip, nullif(requester, '-') AS requester, requestid, operation,
   nullif(key, '-') AS key, nullif(request_uri, '-') AS request_uri,
+  split_part(nullif(request_uri, '-'), ' ', 1) AS requesturi_operation,
+  split_part(nullif(request_uri, '-'), ' ', 2) AS requesturi_key,
+  split_part(nullif(request_uri, '-'), ' ', 3) AS requesturi_httpprotoversion,
   CAST(nullif(httpstatus, '-') AS INTEGER) AS httpstatus, nullif(errorcode, '-') AS errorcode,
   CAST(nullif(bytessent, '-') AS BIGINT) AS bytessent, CAST(nullif(objectsize, '-') AS BIGINT) AS objectsize,
   CAST(nullif(totaltime, '-') AS BIGINT) AS totaltime, CAST(nullif(turnaroundtime, '-') AS BIGINT) AS turnaroundtime,
   nullif(referrer, '-') AS referrer, nullif(useragent, '-') AS useragent, nullif(versionid, '-') AS versionid, hostid,
   nullif(sigv, '-') AS sigv, nullif(ciphersuite, '-') AS ciphersuite, nullif(authtype, '-') AS authtype,
   nullif(endpoint, '-') AS endpoint, nullif(tlsversion, '-') AS tlsversion, nullif(accesspointarn, '-') AS accesspointarn,
-  nullif(aclrequired, '-') AS aclrequired, nullif(sourceregion, '-') AS sourceregion
+  nullif(aclrequired, '-') AS aclrequired, nullif(sourceregion, '-') AS sourceregion,
+  filename AS log_object
 FROM read_csv(%s, delim = ' ', quote = '"', escape = '"', header = false, auto_detect = false,
-  null_padding = true, nullstr = '\x01',
+  null_padding = true, nullstr = '\x01', filename = true,
   columns = {'bucketowner': 'VARCHAR', 'bucket': 'VARCHAR', 't1': 'VARCHAR', 'tz': 'VARCHAR',
     'remoteip': 'VARCHAR', 'requester': 'VARCHAR', 'requestid': 'VARCHAR', 'operation': 'VARCHAR',
     'key': 'VARCHAR', 'request_uri': 'VARCHAR', 'httpstatus': 'VARCHAR', 'errorcode': 'VARCHAR',
@@ -146,7 +150,7 @@ func run(ctx context.Context, size int64, reps int, checkOnly bool, dir string, 
 	if err != nil {
 		return fmt.Errorf("s3logs convert: %w", err)
 	}
-	cd, err := h.duckConvert(ctx)
+	cd, err := h.duckConvert(ctx, false)
 	if err != nil {
 		return fmt.Errorf("duckdb convert: %w", err)
 	}
@@ -323,11 +327,18 @@ func (h *harness) s3logsConvert(ctx context.Context) (convertResult, error) {
 	return convertResult{rows: res.Rows, bytes: res.Bytes, took: time.Since(t0)}, nil
 }
 
-func (h *harness) duckConvert(ctx context.Context) (convertResult, error) {
+// duckConvert writes the view as zstd Parquet. withLine adds log_line
+// (row_number(), which s3logs writes too) so that the sizes compare the
+// same columns; the timed run leaves it out as it serialises the scan.
+func (h *harness) duckConvert(ctx context.Context, withLine bool) (convertResult, error) {
 	file := filepath.Join(h.dir, "duckdb.parquet")
 	os.Remove(file)
+	sel := "SELECT * FROM logs"
+	if withLine {
+		sel = "SELECT *, row_number() OVER () AS log_line FROM logs"
+	}
 	t0 := time.Now()
-	if _, err := h.db.ExecContext(ctx, "COPY (SELECT * FROM logs) TO "+sqlString(file)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+	if _, err := h.db.ExecContext(ctx, "COPY ("+sel+") TO "+sqlString(file)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
 		return convertResult{}, err
 	}
 	took := time.Since(t0)
@@ -423,7 +434,7 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 		}
 		var e1, e2 error
 		cs, e1 = h.s3logsConvert(ctx)
-		cd, e2 = h.duckConvert(ctx)
+		cd, e2 = h.duckConvert(ctx, false)
 		if err := errors.Join(e1, e2); err != nil {
 			return err
 		}
@@ -443,6 +454,11 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 		}
 	}
 
+	full, err := h.duckConvert(ctx, true)
+	if err != nil {
+		return err
+	}
+
 	mb := float64(h.bytes) / 1e6
 	fmt.Fprintf(out, "\ndata: %.0f MB, %d lines, generated (seed 1, no trap lines), one file; %d repetitions, medians; %d cores (GOMAXPROCS %d)\n\n",
 		mb, h.lines, reps, runtime.NumCPU(), runtime.GOMAXPROCS(0))
@@ -457,9 +473,14 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 		row(q.name, median(ours[i]), median(theirs[i]), q.target)
 	}
 	row("convert to zstd Parquet", median(ours[n]), median(theirs[n]), 2)
-	sizeRatio := float64(cs.bytes) / float64(cd.bytes)
-	fmt.Fprintf(out, "\n| Parquet (zstd) size | s3logs | DuckDB | s3logs / DuckDB | target | met |\n|---|---:|---:|---:|---:|---|\n")
-	fmt.Fprintf(out, "| %d rows | %.1f MB | %.1f MB | %.2f | ≤ 1.10 | %s |\n", cs.rows, float64(cs.bytes)/1e6, float64(cd.bytes)/1e6, sizeRatio, yesNo(sizeRatio <= 1.1))
+	fmt.Fprintf(out, "\n| Parquet (zstd), %d rows, %d columns | s3logs | DuckDB | s3logs / DuckDB | target | met |\n|---|---:|---:|---:|---:|---|\n", cs.rows, len(sink.OutputColumns()))
+	for _, c := range []struct {
+		name string
+		r    convertResult
+	}{{"DuckDB without log_line (timed above)", cd}, {"DuckDB with log_line (same columns)", full}} {
+		ratio := float64(cs.bytes) / float64(c.r.bytes)
+		fmt.Fprintf(out, "| %s | %.1f MB | %.1f MB | %.2f | ≤ 1.10 | %s |\n", c.name, float64(cs.bytes)/1e6, float64(c.r.bytes)/1e6, ratio, yesNo(ratio <= 1.1))
+	}
 	if len(goacc) > 0 {
 		a, g := median(ours[n+1]), median(goacc)
 		ratio := (float64(h.lines) / a.Seconds()) / (float64(h.lines) / g.Seconds())
