@@ -105,6 +105,20 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 			}
 		}
 	}
+	if o.Strict {
+		// A line the pipeline itself rejects (longer than MaxLineSize)
+		// fails a strict run like any other malformed line.
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		inner := cfg.OnReject
+		cfg.OnReject = func(e *parse.ParseError, line []byte) {
+			if inner != nil {
+				inner(e, line)
+			}
+			cancel(e)
+		}
+	}
 	workers := make([]*worker, cfg.Workers)
 	for i := range workers {
 		workers[i] = &worker{groups: map[string]*group{}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
@@ -123,6 +137,10 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 		err = nil
 	}
 	if err != nil {
+		var pe *parse.ParseError
+		if cause := context.Cause(ctx); errors.As(cause, &pe) {
+			err = cause
+		}
 		return stats, err
 	}
 	if err := r.finish(workers); err != nil {
