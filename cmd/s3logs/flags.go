@@ -26,12 +26,19 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 // ends flag parsing. -h prints usage and returns errHelp.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	// The flag package prints the usage text on every parse error; a bad
+	// value should be one line that names the flag, so usage is printed
+	// only for -h.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) { // the flag package printed usage
+			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return nil, errHelp
 			}
-			return nil, usageError{err}
+			return nil, usageError{fmt.Errorf("%w (see s3logs %s -h)", err, fs.Name())}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
