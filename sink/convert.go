@@ -538,7 +538,7 @@ func (w *worker) flush(p *part) error {
 		p.f = f
 		p.cw = countingWriter{w: f}
 		tw, err := newTableWriter(&p.cw, ArrowSchema(), tableOptions{format: c.opts.Format, compression: c.opts.Compression,
-			dict: dictionaryColumns(), rowGroupRows: int64(c.opts.RowGroupRows)})
+			dict: dictionaryColumns(), delta: deltaColumns(), rowGroupRows: int64(c.opts.RowGroupRows)})
 		if err != nil {
 			f.Close()
 			return err

@@ -10,9 +10,11 @@
 // log_line. Parquet strings must be UTF-8, but S3 logs bytes as the client
 // sent them: invalid UTF-8 sequences are replaced by U+FFFD in output
 // strings (one per run of invalid bytes, as strings.ToValidUTF8 does).
-// Parquet files are zstd-compressed by default, with statistics, and
-// dictionary encoding for the low-cardinality columns (schema.Column's
-// Dictionary flag, and httpstatus).
+// Parquet files are zstd-compressed by default (level 1), with statistics,
+// dictionary encoding for httpstatus and every string column but the
+// random IDs (requestid, hostid, versionid), falling back to plain in a
+// column chunk whose dictionary outgrows 1 MiB, and DELTA_BINARY_PACKED
+// for requestdatetime and log_line.
 //
 // ResultWriter writes typed rows (query results) to one file.
 //

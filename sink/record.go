@@ -38,17 +38,29 @@ func ArrowSchema() *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
+// uniqueColumns are the string columns whose values are (nearly) unique
+// per record: random IDs, which a dictionary cannot shrink.
+var uniqueColumns = map[string]bool{"requestid": true, "hostid": true, "versionid": true}
+
 // dictionaryColumns lists the output columns worth dictionary encoding:
-// the schema's low-cardinality strings and httpstatus.
+// httpstatus and every string column but the unique IDs. Besides the
+// schema's low-cardinality strings, requester, remoteip, useragent,
+// referrer and key repeat a lot in real logs; where a column chunk's
+// dictionary outgrows the limit the writer falls back to plain.
 func dictionaryColumns() []string {
 	var out []string
 	for _, c := range OutputColumns() {
-		if c.Dictionary || c.Name == "httpstatus" {
+		if (c.Type == schema.String && !uniqueColumns[c.Name]) || c.Name == "httpstatus" {
 			out = append(out, c.Name)
 		}
 	}
 	return out
 }
+
+// deltaColumns lists the output columns written DELTA_BINARY_PACKED: the
+// request time (in nearly sorted order within a log object) and the line
+// number (consecutive).
+func deltaColumns() []string { return []string{"requestdatetime", "log_line"} }
 
 // column is one output column with its typed builder.
 type column struct {

@@ -102,11 +102,23 @@ type tableWriter interface {
 type tableOptions struct {
 	format      Format
 	compression Compression
-	// dict lists the columns to dictionary encode in Parquet.
+	// dict lists the columns to dictionary encode in Parquet (falling
+	// back to plain in a column chunk whose dictionary outgrows 1 MiB).
 	dict []string
+	// delta lists integer columns to write DELTA_BINARY_PACKED in
+	// Parquet: columns of nearly sorted values (request times, line
+	// numbers), which it stores in a few bits per value.
+	delta []string
 	// rowGroupRows caps a Parquet row group; 0 means 1<<20.
 	rowGroupRows int64
 }
+
+// zstdLevel is the zstd level of Parquet pages: 1, klauspost/compress's
+// fastest encoder. After dictionary and delta encoding what is left to
+// compress is mostly random IDs and distinct keys, where level 3 (the
+// default, and DuckDB's) saves under 1% of the size for about 15% more CPU
+// time for the whole conversion.
+const zstdLevel = 1
 
 func newTableWriter(w io.Writer, sc *arrow.Schema, o tableOptions) (tableWriter, error) {
 	if o.format == Arrow {
@@ -134,6 +146,12 @@ func newTableWriter(w io.Writer, sc *arrow.Schema, o tableOptions) (tableWriter,
 	}
 	for _, name := range o.dict {
 		props = append(props, parquet.WithDictionaryFor(name, true))
+	}
+	for _, name := range o.delta {
+		props = append(props, parquet.WithDictionaryFor(name, false), parquet.WithEncodingFor(name, parquet.Encodings.DeltaBinaryPacked))
+	}
+	if codec == compress.Codecs.Zstd {
+		props = append(props, parquet.WithCompressionLevel(zstdLevel))
 	}
 	return pqarrow.NewFileWriter(sc, w, parquet.NewWriterProperties(props...),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
