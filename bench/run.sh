@@ -27,13 +27,13 @@ done
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/s3logs" ./cmd/s3logs
 (cd bench/peers && CGO_ENABLED=1 go build -o "$bin/peers" .)
 
 if [ -n "$check" ]; then
-	exec "$bin/peers" --size "$size" --reps 1 --check-only
+	"$bin/peers" --size "$size" --reps 1 --check-only --s3logs "$bin/s3logs"
+	exit
 fi
-
-go build -o "$bin/s3logs" ./cmd/s3logs
 out=bench/RESULTS.md
 tmp=$(mktemp)
 {
@@ -59,7 +59,7 @@ tmp=$(mktemp)
 	echo "and a typed view per SPEC §3; its CSV reader cannot parse the format's traps (quotes inside"
 	echo "quoted fields and the like), so this data has none."
 	echo
-	"$bin/peers" --size "$size" --reps "$reps"
+	"$bin/peers" --size "$size" --reps "$reps" --s3logs "$bin/s3logs"
 	echo
 	echo "## s3logs bench ($size MB generated in memory, with traps)"
 	echo

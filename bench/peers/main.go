@@ -39,8 +39,9 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions of each measurement (medians are reported)")
 	checkOnly := flag.Bool("check-only", false, "check that the answers agree and print no speeds")
 	dir := flag.String("dir", "", "work `directory` (default a temporary one, removed at the end)")
+	bin := flag.String("s3logs", "", "time this s3logs `binary` as a separate process (default: the packages in-process)")
 	flag.Parse()
-	if err := run(context.Background(), *size*1e6, *reps, *checkOnly, *dir, os.Stdout); err != nil {
+	if err := run(context.Background(), *size*1e6, *reps, *checkOnly, *dir, *bin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
@@ -97,6 +98,7 @@ FROM read_csv(%s, delim = ' ', quote = '"', escape = '"', header = false, auto_d
     'tlsversion': 'VARCHAR', 'accesspointarn': 'VARCHAR', 'aclrequired': 'VARCHAR', 'sourceregion': 'VARCHAR'})`
 
 type harness struct {
+	bin     string // s3logs binary to time; "" times the packages in-process
 	dir     string
 	logFile string
 	bytes   int64
@@ -104,7 +106,7 @@ type harness struct {
 	db      *sql.DB
 }
 
-func run(ctx context.Context, size int64, reps int, checkOnly bool, dir string, out io.Writer) error {
+func run(ctx context.Context, size int64, reps int, checkOnly bool, dir, bin string, out io.Writer) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "s3logs-peers-")
 		if err != nil {
@@ -113,7 +115,7 @@ func run(ctx context.Context, size int64, reps int, checkOnly bool, dir string, 
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	h := &harness{dir: dir, logFile: filepath.Join(dir, "access.log")}
+	h := &harness{bin: bin, dir: dir, logFile: filepath.Join(dir, "access.log")}
 	if err := h.generate(size); err != nil {
 		return err
 	}
@@ -138,6 +140,17 @@ func run(ctx context.Context, size int64, reps int, checkOnly bool, dir string, 
 		b, _, err := h.duckQuery(ctx, q.duckdb)
 		if err != nil {
 			return fmt.Errorf("duckdb %s: %w", q.name, err)
+		}
+		if h.bin != "" {
+			n, err := h.binQueryRows(ctx, q.s3logs)
+			if err != nil {
+				return fmt.Errorf("s3logs binary %s: %w", q.name, err)
+			}
+			if n != len(a) {
+				failed++
+				fmt.Fprintf(out, "- DISAGREE %s: the s3logs binary printed %d rows, the query package %d\n", q.name, n, len(a))
+				continue
+			}
 		}
 		if d := diff(a, b); d != "" {
 			failed++
@@ -353,6 +366,67 @@ func (h *harness) duckConvert(ctx context.Context, withLine bool) (convertResult
 	return convertResult{rows: n, bytes: fi.Size(), took: took}, nil
 }
 
+// timeQuery times one s3logs query: the binary when set, else in-process.
+func (h *harness) timeQuery(ctx context.Context, sqlText string) (time.Duration, error) {
+	if h.bin == "" {
+		_, t, err := h.s3logsQuery(ctx, sqlText)
+		return t, err
+	}
+	t0 := time.Now()
+	cmd := exec.CommandContext(ctx, h.bin, "query", "--format", "csv", sqlText, h.logFile)
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return time.Since(t0), nil
+}
+
+// binQueryRows runs a query through the binary and counts its CSV rows
+// (none of the answers holds a newline).
+func (h *harness) binQueryRows(ctx context.Context, sqlText string) (int, error) {
+	cmd := exec.CommandContext(ctx, h.bin, "query", "--format", "csv", sqlText, h.logFile)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	return strings.Count(string(b), "\n") - 1, nil // less the header
+}
+
+// timeConvert times one s3logs conversion to zstd Parquet: the binary when
+// set, else in-process.
+func (h *harness) timeConvert(ctx context.Context) (convertResult, error) {
+	if h.bin == "" {
+		return h.s3logsConvert(ctx)
+	}
+	dir := filepath.Join(h.dir, "s3logs-parquet")
+	if err := os.RemoveAll(dir); err != nil {
+		return convertResult{}, err
+	}
+	t0 := time.Now()
+	cmd := exec.CommandContext(ctx, h.bin, "convert", h.logFile, "--out", dir, "--partition-by", "none", "--quiet", "--no-progress")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return convertResult{}, fmt.Errorf("%w: %s", err, stderr.String())
+	}
+	r := convertResult{took: time.Since(t0), rows: h.lines}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			r.bytes += fi.Size()
+		}
+		return err
+	})
+	return r, err
+}
+
 // goaccess times GoAccess over the log; ok is false when it is not
 // installed.
 func (h *harness) goaccess(ctx context.Context) (time.Duration, bool, error) {
@@ -420,11 +494,11 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 			var e1, e2 error
 			var t1, t2 time.Duration
 			if r%2 == 0 {
-				_, t1, e1 = h.s3logsQuery(ctx, q.s3logs)
+				t1, e1 = h.timeQuery(ctx, q.s3logs)
 				_, t2, e2 = h.duckQuery(ctx, q.duckdb)
 			} else {
 				_, t2, e2 = h.duckQuery(ctx, q.duckdb)
-				_, t1, e1 = h.s3logsQuery(ctx, q.s3logs)
+				t1, e1 = h.timeQuery(ctx, q.s3logs)
 			}
 			if err := errors.Join(e1, e2); err != nil {
 				return err
@@ -433,7 +507,7 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 			theirs[i] = append(theirs[i], t2)
 		}
 		var e1, e2 error
-		cs, e1 = h.s3logsConvert(ctx)
+		cs, e1 = h.timeConvert(ctx)
 		cd, e2 = h.duckConvert(ctx, false)
 		if err := errors.Join(e1, e2); err != nil {
 			return err
@@ -446,7 +520,7 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 		}
 		if ok {
 			goacc = append(goacc, t)
-			_, t1, err := h.s3logsQuery(ctx, questions[0].s3logs)
+			t1, err := h.timeQuery(ctx, questions[0].s3logs)
 			if err != nil {
 				return err
 			}
@@ -460,8 +534,12 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 	}
 
 	mb := float64(h.bytes) / 1e6
-	fmt.Fprintf(out, "\ndata: %.0f MB, %d lines, generated (seed 1, no trap lines), one file; %d repetitions, medians; %d cores (GOMAXPROCS %d)\n\n",
-		mb, h.lines, reps, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	how := "the s3logs packages in this process"
+	if h.bin != "" {
+		how = "the s3logs binary, one process per run (`s3logs query --format csv`, `s3logs convert --partition-by none`)"
+	}
+	fmt.Fprintf(out, "\ndata: %.0f MB, %d lines, generated (seed 1, no trap lines), one file; %d repetitions, medians; %d cores (GOMAXPROCS %d); s3logs timed as %s\n\n",
+		mb, h.lines, reps, runtime.NumCPU(), runtime.GOMAXPROCS(0), how)
 	fmt.Fprintln(out, "| question | s3logs | DuckDB | s3logs MB/s | DuckDB MB/s | DuckDB time / s3logs time | target | met |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---|")
 	row := func(name string, a, b time.Duration, target float64) {

@@ -11,7 +11,7 @@ import (
 // DuckDB must give the same answers, and no speed is printed.
 func TestAgree(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), 1e6, 1, true, t.TempDir(), &out); err != nil {
+	if err := run(context.Background(), 1e6, 1, true, t.TempDir(), "", &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	s := out.String()
