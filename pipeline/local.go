@@ -39,6 +39,20 @@ func (s *localStore) list(ctx context.Context, _ Window, _ time.Duration, out fu
 	if s.stdin != nil {
 		return out(Object{Name: "-", Size: -1})
 	}
+	// A source named explicitly is read whatever it is (a symlink, a FIFO
+	// such as bash's <(zcat ...)): only a directory is walked.
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", s.path, errors.Unwrap(err))
+	}
+	if !fi.IsDir() {
+		o := Object{Name: s.path, Size: fi.Size()}
+		if !fi.Mode().IsRegular() {
+			o.Size = -1
+		}
+		o.Key, _ = ParseKey(strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(s.path), ".gz"), ".zst"))
+		return out(o)
+	}
 	return filepath.WalkDir(s.path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("source %s: %w", p, err)
@@ -67,11 +81,62 @@ func (s *localStore) list(ctx context.Context, _ Window, _ time.Duration, out fu
 	})
 }
 
-func (s *localStore) open(_ context.Context, o *Object) (io.ReadCloser, error) {
+func (s *localStore) open(ctx context.Context, o *Object) (io.ReadCloser, error) {
 	if s.stdin != nil {
-		return io.NopCloser(s.stdin), nil
+		return &ctxReader{ctx: ctx, r: s.stdin}, nil
 	}
-	return os.Open(o.Name)
+	f, err := os.Open(o.Name)
+	if err != nil || o.Size >= 0 {
+		return f, err
+	}
+	// A pipe may block for ever: reads must still end with the run.
+	return &ctxReader{ctx: ctx, r: f, c: f}, nil
+}
+
+// ctxReader makes reads of a source that may block indefinitely (stdin, a
+// FIFO) end when ctx is done. Each Read runs the underlying Read in a
+// helper goroutine into a private buffer; when ctx ends first, Read returns
+// ctx.Err() and the helper is abandoned, still blocked: nothing can
+// interrupt a blocking read of stdin, and an interrupted run ends the
+// process soon after. The copy costs little next to a pipe's speed.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+	c   io.Closer // closed by Close, if not nil
+	buf []byte
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if cap(r.buf) < len(p) {
+		r.buf = make([]byte, len(p))
+	}
+	buf := r.buf[:len(p)]
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := r.r.Read(buf)
+		done <- result{n, err}
+	}()
+	select {
+	case res := <-done:
+		return copy(p, buf[:res.n]), res.err
+	case <-r.ctx.Done():
+		r.buf = nil // the abandoned helper still owns it
+		return 0, r.ctx.Err()
+	}
+}
+
+func (r *ctxReader) Close() error {
+	if r.c != nil {
+		return r.c.Close()
+	}
+	return nil
 }
 
 // decompress wraps r by the object's name: .gz and .zst are decompressed.

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -313,6 +314,39 @@ func TestTruncatedCompressed(t *testing.T) {
 		code, out, stderr = runCapture("", "--workers", "2", "--skip-failed", "SELECT count(*) AS n FROM t", good, path)
 		if code != 0 || out != "n\n"+strconv.Itoa(fx.valid)+"\n" || !strings.Contains(stderr, "1 objects failed") || !strings.Contains(stderr, "  "+path+"\n") {
 			t.Errorf("%s --skip-failed: exit %d, out %q, stderr %q; want the good file's %d and a warning naming the object", c.name, code, out, stderr, fx.valid)
+		}
+	}
+}
+
+// TestSourceKinds: a source named explicitly is read whether it is a
+// symlink or a FIFO (bash's <(zcat ...)), not silently skipped; inside a
+// walked directory only regular files are read.
+func TestSourceKinds(t *testing.T) {
+	dir := t.TempDir()
+	fx := newBadFile(t).rec(7, nil)
+	real := filepath.Join(dir, "real.log")
+	if err := os.WriteFile(real, fx.buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link.log")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err == nil {
+			f.Write(fx.buf.Bytes())
+			f.Close()
+		}
+	}()
+	for _, src := range []string{link, fifo} {
+		code, out, stderr := runCapture("", "SELECT count(*) AS n FROM t", src)
+		if code != 0 || out != "n\n7\n" {
+			t.Errorf("%s: exit %d, out %q, want n=7: %s", src, code, out, stderr)
 		}
 	}
 }

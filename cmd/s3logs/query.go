@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +47,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "output format: table, csv, json, parquet or arrow (default table on a terminal, else csv)")
 	out := fs.String("out", "", "write the result to `PATH` instead of stdout")
 	explain := fs.Bool("explain", false, "print the query plan and exit without reading objects")
+	force := fs.Bool("force", false, "overwrite an existing --out or --rejects file")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -89,12 +92,24 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			f = "table"
 		}
 	}
+	for _, p := range []struct{ flag, path string }{{"--out", *out}, {"--rejects", pf.rejects}} {
+		if p.path == "" || *force {
+			continue
+		}
+		if _, err := os.Lstat(p.path); err == nil {
+			return usagef("%s %s: file exists (--force overwrites it)", p.flag, p.path)
+		}
+	}
 	var w io.Writer = e.stdout
 	var file *os.File
 	if *out != "" {
-		if file, err = os.Create(*out); err != nil {
-			return err
+		// The result is written to a private temporary file beside the
+		// destination and renamed into place only when the query has
+		// succeeded: an interrupted or failed run leaves no partial file.
+		if file, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*"); err != nil {
+			return fmt.Errorf("--out: %w", err)
 		}
+		defer os.Remove(file.Name()) // fails harmlessly once renamed
 		defer file.Close()
 		w = file
 	}
@@ -144,13 +159,49 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			runErr = err
 		}
 	}
+	if file != nil && runErr == nil {
+		runErr = publish(file.Name(), *out, *force)
+	}
 	pf.summary(e.stderr, "query", st)
+	if runErr != nil && ctx.Err() != nil {
+		if *out != "" {
+			return fmt.Errorf("interrupted; %s not written", *out)
+		}
+		return errors.New("interrupted; the result is incomplete")
+	}
 	if runErr != nil {
 		var pe *parse.ParseError
 		if errors.As(runErr, &pe) && pf.strict {
 			return fmt.Errorf("--strict: malformed line: %w", runErr)
 		}
 		return runErr
+	}
+	return nil
+}
+
+// publish moves the finished temporary file tmp to path, with the
+// permissions os.Create would give under the usual umask. Without force an
+// existing path is never replaced, even one created during the run.
+func publish(tmp, path string, force bool) error {
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if !force {
+		// A hard link fails if path exists, where a rename would replace it.
+		if err := os.Link(tmp, path); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("--out %s: file exists (--force overwrites it)", path)
+			}
+			// No hard links on this file system: check, then rename.
+			if _, serr := os.Lstat(path); serr == nil {
+				return fmt.Errorf("--out %s: file exists (--force overwrites it)", path)
+			}
+		} else {
+			return os.Remove(tmp)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("--out: %w", err)
 	}
 	return nil
 }
