@@ -130,6 +130,9 @@ func (o *Options) defaults() {
 	if o.RowGroupBytes <= 0 {
 		o.RowGroupBytes = 128 << 20
 	}
+	if o.RowGroupBytes > maxPQColumnBytes {
+		o.RowGroupBytes = maxPQColumnBytes
+	}
 	if o.CommitBytes <= 0 {
 		o.CommitBytes = 1 << 30
 	}
@@ -392,10 +395,11 @@ type worker struct {
 
 type part struct {
 	dir     string
-	batch   *Batch
+	batch   rowBuffer // *pqBatch for Parquet, *Batch for Arrow
 	f       *os.File
 	cw      countingWriter
-	tw      tableWriter
+	tw      tableWriter // Arrow
+	pw      *pqWriter   // Parquet
 	local   string
 	name    string
 	rows    int64
@@ -433,6 +437,11 @@ func (w *worker) release() {
 	for k, p := range w.parts {
 		if p.tw != nil {
 			p.tw.Close()
+		}
+		if p.pw != nil {
+			p.pw.Close()
+		}
+		if p.f != nil {
 			p.f.Close()
 		}
 		p.batch.Release()
@@ -469,7 +478,7 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 		}
 		p := w.parts[key]
 		if p == nil {
-			p = &part{dir: c.opts.PartitionBy.dir(key * width), batch: NewBatch(), objects: map[string]bool{}}
+			p = &part{dir: c.opts.PartitionBy.dir(key * width), batch: c.newBuffer(), objects: map[string]bool{}}
 			w.parts[key] = p
 		}
 		before := p.batch.Bytes()
@@ -509,6 +518,14 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 	return nil
 }
 
+// newBuffer returns an empty row buffer for c's format.
+func (c *converter) newBuffer() rowBuffer {
+	if c.opts.Format == Parquet {
+		return newPQBatch()
+	}
+	return NewBatch()
+}
+
 func (w *worker) flushLargest() error {
 	var big *part
 	for _, p := range w.parts {
@@ -526,7 +543,7 @@ func (w *worker) flush(p *part) error {
 		return nil
 	}
 	c := w.c
-	if p.tw == nil {
+	if p.f == nil {
 		w.fileSeq++
 		base := fmt.Sprintf("part-%s-%d-%d%s", c.opts.RunID, w.id, w.fileSeq, c.opts.Format.Ext())
 		p.local = filepath.Join(c.tmp, base)
@@ -537,18 +554,28 @@ func (w *worker) flush(p *part) error {
 		}
 		p.f = f
 		p.cw = countingWriter{w: f}
-		tw, err := newTableWriter(&p.cw, ArrowSchema(), tableOptions{format: c.opts.Format, compression: c.opts.Compression,
-			dict: dictionaryColumns(), delta: deltaColumns(), rowGroupRows: int64(c.opts.RowGroupRows)})
+		to := tableOptions{format: c.opts.Format, compression: c.opts.Compression,
+			dict: dictionaryColumns(), delta: deltaColumns(), noStats: noStatsColumns(), rowGroupRows: int64(c.opts.RowGroupRows)}
+		if c.opts.Format == Parquet {
+			p.pw, err = newPQWriter(&p.cw, to)
+		} else {
+			p.tw, err = newTableWriter(&p.cw, ArrowSchema(), to)
+		}
 		if err != nil {
 			f.Close()
+			p.f = nil
 			return err
 		}
-		p.tw = tw
 	}
 	n, raw := int64(p.batch.Rows()), p.batch.Bytes()
-	rec := p.batch.NewRecordBatch()
-	err := p.tw.Write(rec)
-	rec.Release()
+	var err error
+	if p.pw != nil {
+		err = p.pw.Write(p.batch.(*pqBatch))
+	} else {
+		rec := p.batch.(*Batch).NewRecordBatch()
+		err = p.tw.Write(rec)
+		rec.Release()
+	}
 	w.buffered -= raw
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.name, err)
@@ -566,10 +593,15 @@ func (w *worker) closeFile(p *part) error {
 	if err := w.flush(p); err != nil {
 		return err
 	}
-	if p.tw == nil {
+	if p.f == nil {
 		return nil
 	}
-	err := p.tw.Close()
+	var err error
+	if p.pw != nil {
+		err = p.pw.Close()
+	} else {
+		err = p.tw.Close()
+	}
 	if err == nil {
 		err = p.f.Sync()
 	}
@@ -585,7 +617,7 @@ func (w *worker) closeFile(p *part) error {
 	}
 	sort.Strings(objs)
 	w.pending = append(w.pending, pendingFile{local: p.local, ManifestFile: ManifestFile{Name: p.name, Rows: p.rows, Bytes: p.cw.n, Objects: objs}})
-	p.tw, p.f = nil, nil
+	p.tw, p.pw, p.f = nil, nil, nil
 	p.rows, p.raw = 0, 0
 	p.objects = map[string]bool{}
 	p.last = ""

@@ -4,7 +4,9 @@
 // # Types
 //
 // Batch turns parse.Records into Arrow record batches with the SPEC §3
-// schema and real types: requestdatetime is timestamp[us, UTC] (Parquet
+// schema and real types (Convert's Parquet files are written from plain
+// column buffers with arrow-go's low-level column writers instead, with
+// the same schema and the Arrow schema stored as pqarrow stores it): requestdatetime is timestamp[us, UTC] (Parquet
 // INT64 TIMESTAMP(MICROS, isAdjustedToUTC)), httpstatus int32, sizes and
 // times int64, everything else utf8 with NULL for "-", then log_object and
 // log_line. Parquet strings must be UTF-8, but S3 logs bytes as the client

@@ -57,6 +57,10 @@ func dictionaryColumns() []string {
 	return out
 }
 
+// noStatsColumns lists the output columns written without statistics:
+// the random IDs, whose min/max prune nothing.
+func noStatsColumns() []string { return []string{"requestid", "hostid"} }
+
 // deltaColumns lists the output columns written DELTA_BINARY_PACKED: the
 // request time (in nearly sorted order within a log object) and the line
 // number (consecutive).

@@ -109,6 +109,9 @@ type tableOptions struct {
 	// Parquet: columns of nearly sorted values (request times, line
 	// numbers), which it stores in a few bits per value.
 	delta []string
+	// noStats lists columns without min/max statistics in Parquet:
+	// random IDs, whose ranges prune nothing.
+	noStats []string
 	// rowGroupRows caps a Parquet row group; 0 means 1<<20.
 	rowGroupRows int64
 }
@@ -129,6 +132,16 @@ func newTableWriter(w io.Writer, sc *arrow.Schema, o tableOptions) (tableWriter,
 		opts = append(opts, ipc.WithSchema(sc), ipc.WithAllocator(memory.DefaultAllocator))
 		return ipc.NewFileWriter(w, opts...)
 	}
+	props, err := parquetProps(o)
+	if err != nil {
+		return nil, err
+	}
+	return pqarrow.NewFileWriter(sc, w, props,
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+}
+
+// parquetProps returns the Parquet writer properties for o.
+func parquetProps(o tableOptions) (*parquet.WriterProperties, error) {
 	codec, err := o.compression.parquet()
 	if err != nil {
 		return nil, err
@@ -150,9 +163,11 @@ func newTableWriter(w io.Writer, sc *arrow.Schema, o tableOptions) (tableWriter,
 	for _, name := range o.delta {
 		props = append(props, parquet.WithDictionaryFor(name, false), parquet.WithEncodingFor(name, parquet.Encodings.DeltaBinaryPacked))
 	}
+	for _, name := range o.noStats {
+		props = append(props, parquet.WithStatsFor(name, false))
+	}
 	if codec == compress.Codecs.Zstd {
 		props = append(props, parquet.WithCompressionLevel(zstdLevel))
 	}
-	return pqarrow.NewFileWriter(sc, w, parquet.NewWriterProperties(props...),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	return parquet.NewWriterProperties(props...), nil
 }

@@ -1,0 +1,117 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/pipeline"
+)
+
+// TestParquetArrowSchema checks that an Arrow reader of a converted file
+// sees exactly ArrowSchema() (types, time zone, nullability), as it would
+// for a file pqarrow wrote, and the encodings the package doc promises.
+func TestParquetArrowSchema(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "logs")
+	writeObjects(t, src, 3, 1, 50)
+	out := t.TempDir()
+	d, _ := NewLocalDestination(out)
+	if _, err := Convert(context.Background(), d, Options{PartitionBy: None}, pipeline.Config{Workers: 1}, []string{src}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := ReadManifest(context.Background(), d)
+	files := m.Files()
+	if len(files) != 1 {
+		t.Fatalf("%d files, want 1", len(files))
+	}
+	data, err := os.ReadFile(filepath.Join(out, files[0].Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fr, err := pqarrow.NewFileReader(r, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := fr.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reader adds PARQUET:field_id metadata to every field; compare
+	// the rest.
+	want := ArrowSchema()
+	if sc.NumFields() != want.NumFields() {
+		t.Fatalf("%d fields, want %d", sc.NumFields(), want.NumFields())
+	}
+	for i, f := range sc.Fields() {
+		w := want.Field(i)
+		if f.Name != w.Name || !arrow.TypeEqual(f.Type, w.Type) || f.Nullable != w.Nullable {
+			t.Errorf("field %d: %s %s nullable=%v, want %s %s nullable=%v", i, f.Name, f.Type, f.Nullable, w.Name, w.Type, w.Nullable)
+		}
+	}
+	if r.MetaData().KeyValueMetadata().FindValue("ARROW:schema") == nil {
+		t.Error("no ARROW:schema in the file's metadata")
+	}
+	rg := r.MetaData().RowGroup(0)
+	for _, tc := range []struct {
+		col  string
+		enc  string
+		stat bool
+	}{
+		{"requestdatetime", "DELTA_BINARY_PACKED", true},
+		{"log_line", "DELTA_BINARY_PACKED", true},
+		{"useragent", "RLE_DICTIONARY", true},
+		{"httpstatus", "RLE_DICTIONARY", true},
+		{"hostid", "PLAIN", false},
+		{"requestid", "PLAIN", false},
+	} {
+		i := r.MetaData().Schema.ColumnIndexByName(tc.col)
+		cc, err := rg.ColumnChunk(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range cc.Encodings() {
+			found = found || e.String() == tc.enc
+		}
+		if !found {
+			t.Errorf("%s: encodings %v, want %s", tc.col, cc.Encodings(), tc.enc)
+		}
+		if ok, _ := cc.StatsSet(); ok != tc.stat {
+			t.Errorf("%s: statistics %v, want %v", tc.col, ok, tc.stat)
+		}
+	}
+}
+
+// TestPQBatchAppendAllocs checks that appending records to a pqBatch
+// allocates nothing once its buffers have grown (after the first row
+// group).
+func TestPQBatchAppendAllocs(t *testing.T) {
+	block := gen.Block(2, 256<<10)
+	b := newPQBatch()
+	sc := parse.NewBlockScanner(nil)
+	fill := func() {
+		sc.ResetBytes(block, "obj", 1)
+		for sc.Scan() {
+			b.Append(sc.Record(), "obj", sc.LineNumber())
+		}
+		b.reset()
+	}
+	fill()
+	if allocs := testing.AllocsPerRun(3, fill); allocs > 0 {
+		t.Errorf("%.0f allocations per block, want 0", allocs)
+	}
+}
