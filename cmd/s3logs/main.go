@@ -76,6 +76,10 @@ func run(ctx context.Context, e *env, args []string) int {
 		if errors.Is(err, errHelp) {
 			return 0
 		}
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			// SIGINT/SIGTERM: say so rather than "context canceled".
+			err = errors.New("interrupted; the summary above says what was done")
+		}
 		fmt.Fprintf(e.stderr, "s3logs %s: %v\n", c.name, err)
 		var ue usageError
 		if errors.As(err, &ue) {

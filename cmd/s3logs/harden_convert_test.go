@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/sink"
+)
+
+// filesOutsideManifest lists files under out, outside the manifest
+// directory, that the manifest does not name.
+func filesOutsideManifest(t *testing.T, out string) []string {
+	t.Helper()
+	d, err := sink.NewLocalDestination(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sink.ReadManifest(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stray []string
+	filepath.WalkDir(out, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, sink.ManifestDir+"/") {
+			return nil
+		}
+		if !m.Has(rel) {
+			stray = append(stray, rel)
+		}
+		return nil
+	})
+	return stray
+}
+
+// TestConvertInterrupted: SIGINT during a conversion ends it with status
+// 1 and a summary; the destination holds only files its manifest names;
+// a re-run completes it with every record exactly once.
+func TestConvertInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a data set and runs the command twice")
+	}
+	for attempt, objects := 0, 40; ; attempt, objects = attempt+1, objects*2 {
+		src, out := filepath.Join(t.TempDir(), "logs"), t.TempDir()
+		if _, err := gen.WriteDir(context.Background(), gen.Config{Seed: 9, Objects: objects, LinesPerObject: 1500}, src); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"convert", src, "--out", out, "--workers", "2", "--concurrency", "2",
+			"--commit-every", "200KiB", "--target-file-size", "1MiB", "--row-group-size", "5000"}
+		c := startChild(t, nil, args...)
+		<-c.ready
+		caught := false
+		deadline := time.Now().Add(60 * time.Second)
+	poll:
+		for time.Now().Before(deadline) {
+			select {
+			case <-c.done:
+				break poll
+			default:
+			}
+			if ents, _ := os.ReadDir(filepath.Join(out, sink.ManifestDir)); len(ents) >= 2 {
+				caught = true
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if !caught {
+			if attempt < 2 {
+				continue // finished before the interrupt: more data
+			}
+			t.Fatalf("conversion of %d objects was never caught mid-run", objects)
+		}
+		stderr := c.interrupt(t, os.Interrupt)
+		assertClean(t, "interrupted convert", stderr)
+		if !strings.Contains(stderr, "objects read") || !strings.Contains(stderr, "s3logs convert: interrupted") {
+			t.Errorf("stderr %q: want the run summary and the interruption", stderr)
+		}
+		t.Logf("interrupted: %s", stderr)
+		if stray := filesOutsideManifest(t, out); len(stray) > 0 {
+			t.Errorf("after SIGINT the destination holds files its manifest does not name: %v", stray)
+		}
+		// The interrupted run's rows are each in the output at most once,
+		// and a re-run completes it exactly once.
+		for k, n := range countOutput(t, out) {
+			if n != 1 {
+				t.Fatalf("%s: %d rows after the interrupted run", k, n)
+			}
+		}
+		e := &env{stdout: &strings.Builder{}, stderr: &strings.Builder{}}
+		if code := run(context.Background(), e, append(args, "--quiet")); code != 0 {
+			t.Fatalf("re-run: exit %d: %s", code, e.stderr)
+		}
+		want, got := sourceLines(t, src), countOutput(t, out)
+		if len(want) != len(got) {
+			t.Errorf("after the re-run %d distinct records in the output, want %d", len(got), len(want))
+		}
+		for k := range want {
+			if got[k] != 1 {
+				t.Fatalf("%s: %d rows after the re-run, want 1", k, got[k])
+			}
+		}
+		if stray := filesOutsideManifest(t, out); len(stray) > 0 {
+			t.Errorf("after the re-run: files outside the manifest: %v", stray)
+		}
+		return
+	}
+}
+
+// TestConvertStaysInOut: whatever the records hold (keys with "../",
+// absolute paths), convert writes nothing outside --out.
+func TestConvertStaysInOut(t *testing.T) {
+	root := t.TempDir()
+	src, out := filepath.Join(root, "src"), filepath.Join(root, "out")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := gen.All(gen.Config{Seed: 5, Objects: 1, LinesPerObject: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	for i, r := range objs[0].Records {
+		switch i % 3 {
+		case 0:
+			r.Key = "../../../../escape"
+			r.Bucket = "../../escape-bucket"
+		case 1:
+			r.Key = "/etc/passwd"
+			r.Bucket = "/tmp"
+		}
+		b = append(r.AppendLine(b), '\n')
+	}
+	if err := os.WriteFile(filepath.Join(src, "2024-03-01-00-00-00-AAAA"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{stdout: &strings.Builder{}, stderr: &strings.Builder{}}
+	if code := run(context.Background(), e, []string{"convert", src, "--out", out, "--quiet"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.stderr)
+	}
+	filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
+		if err == nil && !de.IsDir() && !strings.HasPrefix(p, src+"/") && !strings.HasPrefix(p, out+"/") {
+			t.Errorf("convert wrote %s outside --out", p)
+		}
+		return nil
+	})
+	if n := len(countOutput(t, out)); n != len(objs[0].Records) {
+		t.Errorf("%d records in the output, want %d", n, len(objs[0].Records))
+	}
+}
