@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )
@@ -257,10 +259,14 @@ func Convert(ctx context.Context, dest Destination, opts Options, pcfg pipeline.
 	if err != nil {
 		return res, err
 	}
+	// The final commits encode each worker's last row groups: run them in
+	// parallel, as the workers ran (commits are safe concurrently).
+	var g errgroup.Group
 	for _, w := range c.workers {
-		if err := w.commit(ctx); err != nil {
-			return res, err
-		}
+		g.Go(func() error { return w.commit(ctx) })
+	}
+	if err := g.Wait(); err != nil {
+		return res, err
 	}
 	if err := c.writeEntry(ctx, "final", nil, nil); err != nil {
 		return res, err
