@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"sort"
+	"sync/atomic"
 )
 
 // aggFuncs lists the aggregate functions and their argument counts.
@@ -31,9 +32,11 @@ type aggState interface {
 	result() Value
 }
 
-func (s *aggSpec) newState() aggState {
+// newState returns an empty state; b (nil for none) is charged for each
+// value a DISTINCT aggregate holds.
+func (s *aggSpec) newState(b *budget) aggState {
 	if s.distinct && s.name != "approx_distinct" && s.name != "min" && s.name != "max" {
-		return &distinctAgg{spec: s, seen: map[string]Value{}}
+		return &distinctAgg{spec: s, seen: map[string]Value{}, b: b}
 	}
 	return s.plainState()
 }
@@ -178,6 +181,7 @@ type distinctAgg struct {
 	spec *aggSpec
 	seen map[string]Value
 	key  []byte
+	b    *budget
 }
 
 func (a *distinctAgg) add(v Value) {
@@ -187,6 +191,7 @@ func (a *distinctAgg) add(v Value) {
 	a.key = appendKey(a.key[:0], v)
 	if _, ok := a.seen[string(a.key)]; !ok {
 		a.seen[string(a.key)] = v.Clone()
+		a.b.take(1)
 	}
 }
 
@@ -386,3 +391,23 @@ func (a *percentileAgg) result() Value {
 	}
 	return IntValue(int64(math.Round(q)))
 }
+
+// budget counts what a run holds in memory that grows with the data:
+// GROUP BY groups, DISTINCT values and rows kept for ORDER BY. It is
+// shared by the workers of one run and safe for concurrent use; a nil
+// budget or a zero max is unlimited. Counts are charged per worker, so a
+// value two workers both hold counts twice: the bound is conservative.
+type budget struct {
+	n   atomic.Int64
+	max int64
+}
+
+// take charges k (negative gives back).
+func (b *budget) take(k int64) {
+	if b != nil {
+		b.n.Add(k)
+	}
+}
+
+// over reports whether more than max is held.
+func (b *budget) over() bool { return b != nil && b.max > 0 && b.n.Load() > b.max }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,22 @@ type RunOptions struct {
 	OnReject func(err *parse.ParseError, line []byte)
 	// Strict makes the first malformed line fail the run.
 	Strict bool
+	// MaxGroups bounds what a query holds in memory that grows with the
+	// data rather than with the result: GROUP BY groups, values of
+	// count(DISTINCT x) and the like, and rows ORDER BY without LIMIT must
+	// sort. Past it the run fails with ErrTooManyGroups instead of
+	// exhausting memory. Each costs about 250 bytes plus its values'
+	// bytes. Default DefaultMaxGroups; negative means no limit.
+	MaxGroups int64
 }
+
+// DefaultMaxGroups is RunOptions.MaxGroups's default: 4 million groups,
+// about 1 GiB of aggregation state.
+const DefaultMaxGroups = 4_000_000
+
+// ErrTooManyGroups is the cause of a run that exceeded
+// RunOptions.MaxGroups.
+var ErrTooManyGroups = errors.New("too many groups")
 
 // Validating reports whether every line must be parsed (to report or
 // fail on rejects), which turns off the line prefilter: a line the
@@ -67,6 +83,7 @@ type run struct {
 	enc     rowEncoder   // set when out encodes rows on the workers
 	slots   atomic.Int64 // rows reserved under LIMIT by encoding workers
 	stats   *pipeline.Stats
+	budget  *budget
 	pre     [][]byte
 	timePre bool
 }
@@ -90,7 +107,13 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	if cfg.Stats == nil {
 		cfg.Stats = &pipeline.Stats{}
 	}
-	r := &run{p: p, opts: o, out: w, stats: cfg.Stats}
+	r := &run{p: p, opts: o, out: w, stats: cfg.Stats, budget: &budget{max: o.MaxGroups}}
+	switch {
+	case o.MaxGroups == 0:
+		r.budget.max = DefaultMaxGroups
+	case o.MaxGroups < 0:
+		r.budget.max = 0
+	}
 	if !o.validating() {
 		r.pre, r.timePre = p.prefilter, p.timePre
 	}
@@ -246,9 +269,10 @@ func (r *run) row(w *worker) error {
 				g.keys[i] = v.Clone()
 			}
 			for i, a := range p.aggs {
-				g.states[i] = a.newState()
+				g.states[i] = a.newState(r.budget)
 			}
 			w.groups[string(w.key)] = g
+			r.budget.take(1)
 		}
 		for i, a := range p.aggs {
 			if a.star {
@@ -256,6 +280,9 @@ func (r *run) row(w *worker) error {
 				continue
 			}
 			g.states[i].add(a.arg.fn(&w.rc))
+		}
+		if r.budget.over() {
+			return r.tooMany()
 		}
 		return nil
 	}
@@ -265,8 +292,14 @@ func (r *run) row(w *worker) error {
 			row[i] = e.fn(&w.rc).Clone()
 		}
 		w.rows = append(w.rows, row)
+		r.budget.take(1)
 		if p.limit >= 0 && int64(len(w.rows)) >= 2*p.limit+1024 {
+			n := len(w.rows)
 			w.rows = p.topN(w.rows)
+			r.budget.take(int64(len(w.rows) - n))
+		}
+		if r.budget.over() {
+			return r.tooMany()
 		}
 		return nil
 	}
@@ -308,6 +341,14 @@ func (r *run) row(w *worker) error {
 		return errLimit
 	}
 	return nil
+}
+
+// tooMany is the error of a run that exceeded its budget.
+func (r *run) tooMany() error {
+	if r.p.agg {
+		return fmt.Errorf("%w: the query holds more than %d groups and DISTINCT values in memory; narrow it with WHERE, group by fewer or coarser keys, use approx_distinct, or raise the limit (--max-groups)", ErrTooManyGroups, r.budget.max)
+	}
+	return fmt.Errorf("%w: ORDER BY holds more than %d rows in memory to sort them; add a LIMIT, narrow the query with WHERE, or raise the limit (--max-groups)", ErrTooManyGroups, r.budget.max)
 }
 
 // flush writes w's encoded rows.
@@ -380,7 +421,7 @@ func (r *run) finish(workers []*worker) error {
 			// A global aggregate over no rows still has one row.
 			g := &group{states: make([]aggState, len(p.aggs))}
 			for i, a := range p.aggs {
-				g.states[i] = a.newState()
+				g.states[i] = a.newState(nil)
 			}
 			merged[""] = g
 		}

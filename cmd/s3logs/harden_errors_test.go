@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -183,4 +184,32 @@ func TestBadSources(t *testing.T) {
 			t.Errorf("%s: %d requests for an AccessDenied answer, want it not retried", c.name, denied.Load())
 		}
 	}
+}
+
+// TestMaxGroupsFlag: a GROUP BY with more distinct keys than --max-groups
+// fails with exit 1 and a message saying what to do, writing no result.
+func TestMaxGroupsFlag(t *testing.T) {
+	dir, recs := queryFixture(t)
+	ids := map[string]bool{}
+	for _, r := range recs {
+		ids[r.RequestID] = true
+	}
+	out := filepath.Join(t.TempDir(), "groups.csv")
+	code, stdout, stderr := runQueryCmd("", "--max-groups", "50", "--out", out, "SELECT requestid, count(*) FROM t GROUP BY requestid", dir)
+	if code != 1 || stdout != "" {
+		t.Errorf("exit %d, stdout %q; want 1", code, stdout)
+	}
+	oneLineError(t, "--max-groups 50", stderr, "query", "more than 50 groups", "--max-groups")
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s written by a failed query", out)
+	}
+	code, stdout, _ = runQueryCmd("", "--max-groups", "-1", "SELECT requestid, count(*) FROM t GROUP BY requestid", dir)
+	if code != 0 || strings.Count(stdout, "\n") != len(ids)+1 {
+		t.Errorf("--max-groups -1: exit %d, %d lines; want %d groups", code, strings.Count(stdout, "\n"), len(ids))
+	}
+	code, _, stderr = runQueryCmd("", "--max-groups", "0", "SELECT 1 FROM t", dir)
+	if code != 2 {
+		t.Errorf("--max-groups 0: exit %d, want 2", code)
+	}
+	oneLineError(t, "--max-groups 0", stderr, "query", "--max-groups")
 }

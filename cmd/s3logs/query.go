@@ -48,6 +48,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "write the result to `PATH` instead of stdout")
 	explain := fs.Bool("explain", false, "print the query plan and exit without reading objects")
 	force := fs.Bool("force", false, "overwrite an existing --out or --rejects file")
+	maxGroups := fs.Int64("max-groups", query.DefaultMaxGroups, "fail rather than hold more than `N` GROUP BY groups, DISTINCT values or rows to sort in memory (~250 bytes each plus values; -1: no limit)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -125,6 +126,10 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 
 	var ro query.RunOptions
 	ro.Strict = pf.strict
+	if *maxGroups == 0 || *maxGroups < -1 {
+		return usagef("--max-groups must be positive, or -1 for no limit")
+	}
+	ro.MaxGroups = *maxGroups
 	var rejFile *os.File
 	var rejW *bufio.Writer
 	var rejErr atomic.Value
