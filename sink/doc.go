@@ -15,7 +15,7 @@
 // Parquet files are zstd-compressed by default (level 1), with statistics,
 // dictionary encoding for httpstatus and every string column but the
 // random IDs (requestid, hostid, versionid), falling back to plain in a
-// column chunk whose dictionary outgrows 1 MiB, and DELTA_BINARY_PACKED
+// column chunk whose dictionary outgrows 8 MiB, and DELTA_BINARY_PACKED
 // for requestdatetime and log_line.
 //
 // ResultWriter writes typed rows (query results) to one file.

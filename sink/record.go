@@ -46,7 +46,8 @@ var uniqueColumns = map[string]bool{"requestid": true, "hostid": true, "versioni
 // httpstatus and every string column but the unique IDs. Besides the
 // schema's low-cardinality strings, requester, remoteip, useragent,
 // referrer and key repeat a lot in real logs; where a column chunk's
-// dictionary outgrows the limit the writer falls back to plain.
+// dictionary outgrows the limit (dictPageLimit) the writer falls back
+// to plain.
 func dictionaryColumns() []string {
 	var out []string
 	for _, c := range OutputColumns() {

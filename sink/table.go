@@ -103,7 +103,7 @@ type tableOptions struct {
 	format      Format
 	compression Compression
 	// dict lists the columns to dictionary encode in Parquet (falling
-	// back to plain in a column chunk whose dictionary outgrows 1 MiB).
+	// back to plain in a column chunk whose dictionary outgrows dictPageLimit).
 	dict []string
 	// delta lists integer columns to write DELTA_BINARY_PACKED in
 	// Parquet: columns of nearly sorted values (request times, line
@@ -122,6 +122,14 @@ type tableOptions struct {
 // default, and DuckDB's) saves under 1% of the size for about 15% more CPU
 // time for the whole conversion.
 const zstdLevel = 1
+
+// dictPageLimit is the dictionary size at which a column chunk falls back
+// to plain encoding. arrow-go's default, 1 MiB, made request_uri and
+// requesturi_key fall back part way through a row group; at 8 MiB they
+// stay dictionary encoded and the file is about 5% smaller, for the same
+// CPU time. It bounds the dictionaries' memory: at most that much per
+// column being written.
+const dictPageLimit = 8 << 20
 
 func newTableWriter(w io.Writer, sc *arrow.Schema, o tableOptions) (tableWriter, error) {
 	if o.format == Arrow {
@@ -166,6 +174,7 @@ func parquetProps(o tableOptions) (*parquet.WriterProperties, error) {
 	for _, name := range o.noStats {
 		props = append(props, parquet.WithStatsFor(name, false))
 	}
+	props = append(props, parquet.WithDictionaryPageSizeLimit(dictPageLimit))
 	if codec == compress.Codecs.Zstd {
 		props = append(props, parquet.WithCompressionLevel(zstdLevel))
 	}
