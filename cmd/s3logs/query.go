@@ -93,13 +93,8 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			f = "table"
 		}
 	}
-	for _, p := range []struct{ flag, path string }{{"--out", *out}, {"--rejects", pf.rejects}} {
-		if p.path == "" || *force {
-			continue
-		}
-		if _, err := os.Lstat(p.path); err == nil {
-			return usagef("%s %s: file exists (--force overwrites it)", p.flag, p.path)
-		}
+	if err := noClobber(*force, [2]string{"--out", *out}, [2]string{"--rejects", pf.rejects}); err != nil {
+		return err
 	}
 	var w io.Writer = e.stdout
 	var file *os.File

@@ -49,6 +49,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "output format: html, md or json (default from --out's extension, else html)")
 	out := fs.String("out", "", "write the report to `PATH` (default stdout)")
 	top := fs.Int("top", 20, "rows of each ranked table")
+	force := fs.Bool("force", false, "overwrite an existing --out or --rejects file")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -86,6 +87,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	pc, err := pf.config()
 	if err != nil {
+		return err
+	}
+	if err := noClobber(*force, [2]string{"--out", *out}, [2]string{"--rejects", pf.rejects}); err != nil {
 		return err
 	}
 	pc.Stdin = e.stdin
