@@ -33,14 +33,15 @@ type RunOptions struct {
 	// data rather than with the result: GROUP BY groups, values of
 	// count(DISTINCT x) and the like, and rows ORDER BY without LIMIT must
 	// sort. Past it the run fails with ErrTooManyGroups instead of
-	// exhausting memory. Each costs about 250 bytes plus its values'
-	// bytes. Default DefaultMaxGroups; negative means no limit.
+	// exhausting memory. Each costs about 500 bytes of peak heap
+	// (BenchmarkGroupMemory) plus its values' bytes. Default
+	// DefaultMaxGroups; negative means no limit.
 	MaxGroups int64
 }
 
-// DefaultMaxGroups is RunOptions.MaxGroups's default: 4 million groups,
-// about 1 GiB of aggregation state.
-const DefaultMaxGroups = 4_000_000
+// DefaultMaxGroups is RunOptions.MaxGroups's default: 2 million groups,
+// about 1 GB of peak heap.
+const DefaultMaxGroups = 2_000_000
 
 // ErrTooManyGroups is the cause of a run that exceeded
 // RunOptions.MaxGroups.

@@ -48,7 +48,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "write the result to `PATH` instead of stdout")
 	explain := fs.Bool("explain", false, "print the query plan and exit without reading objects")
 	force := fs.Bool("force", false, "overwrite an existing --out or --rejects file")
-	maxGroups := fs.Int64("max-groups", query.DefaultMaxGroups, "fail rather than hold more than `N` GROUP BY groups, DISTINCT values or rows to sort in memory (~250 bytes each plus values; -1: no limit)")
+	maxGroups := fs.Int64("max-groups", query.DefaultMaxGroups, "fail rather than hold more than `N` GROUP BY groups, DISTINCT values or rows to sort in memory (~500 bytes each plus values; -1: no limit)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
