@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,4 +161,85 @@ func TestConvertStaysInOut(t *testing.T) {
 	if n := len(countOutput(t, out)); n != len(objs[0].Records) {
 		t.Errorf("%d records in the output, want %d", n, len(objs[0].Records))
 	}
+}
+
+// BenchmarkConvertMemory converts generated logs (about 1 GB by default,
+// S3LOGS_MEMBENCH_MB to change) with two workers and reports the peak
+// live heap, which must stay under the bound the README states
+// (convertMemoryBound) whatever the input size. Measured 2026-11: with
+// --commit-every 64MiB about 230 MB for 430 MB and for 860 MB of input;
+// with the default --commit-every 1GiB it grows with the input (518 MB,
+// 1.8 GB), which this benchmark reports as a failure until sink bounds
+// what it holds between commits.
+func BenchmarkConvertMemory(b *testing.B) {
+	mb := 1000
+	if s := os.Getenv("S3LOGS_MEMBENCH_MB"); s != "" {
+		mb, _ = strconv.Atoi(s)
+	}
+	// Extra convert flags, e.g. S3LOGS_MEMBENCH_ARGS="--row-group-size 16MiB".
+	extra := strings.Fields(os.Getenv("S3LOGS_MEMBENCH_ARGS"))
+	src := filepath.Join(b.TempDir(), "logs")
+	const lines = 10000 // ~6 MB per object
+	if _, err := gen.WriteDir(context.Background(), gen.Config{Seed: 11, Objects: max(1, mb/6), LinesPerObject: lines}, src); err != nil {
+		b.Fatal(err)
+	}
+	var size int64
+	filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			fi, _ := d.Info()
+			size += fi.Size()
+		}
+		return nil
+	})
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var peak uint64
+	for range b.N {
+		out := b.TempDir()
+		var errb strings.Builder
+		peak = max(peak, samplePeakHeap(func() {
+			if code := run(context.Background(), &env{stdout: io.Discard, stderr: &errb}, append([]string{"convert", src, "--out", out, "--quiet", "--workers", "2"}, extra...)); code != 0 {
+				b.Fatalf("exit %d: %s", code, errb.String())
+			}
+		}))
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	if peak > convertMemoryBound {
+		b.Fatalf("peak live heap %d MB over %d MB of logs; the documented bound is %d MB", peak>>20, size>>20, convertMemoryBound>>20)
+	}
+}
+
+// convertMemoryBound is the peak heap the README promises for convert
+// with default settings and two workers.
+const convertMemoryBound = 512 << 20
+
+// samplePeakHeap samples the live heap every millisecond while fn runs and
+// returns the largest value seen.
+func samplePeakHeap(fn func()) uint64 {
+	runtime.GC()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var m runtime.MemStats
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > peak.Load() {
+				peak.Store(m.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	wg.Wait()
+	return peak.Load()
 }
