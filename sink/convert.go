@@ -120,6 +120,8 @@ type Options struct {
 	// OnReject receives malformed lines; it may be called from several
 	// goroutines at once.
 	OnReject func(*parse.ParseError, []byte)
+
+	dictLimit int // tests: see tableOptions.dictLimit
 }
 
 func (o *Options) defaults() {
@@ -561,7 +563,8 @@ func (w *worker) flush(p *part) error {
 		p.f = f
 		p.cw = countingWriter{w: f}
 		to := tableOptions{format: c.opts.Format, compression: c.opts.Compression,
-			dict: dictionaryColumns(), delta: deltaColumns(), noStats: noStatsColumns(), rowGroupRows: int64(c.opts.RowGroupRows)}
+			dict: dictionaryColumns(), delta: deltaColumns(), noStats: noStatsColumns(), rowGroupRows: int64(c.opts.RowGroupRows),
+			dictLimit: c.opts.dictLimit}
 		if c.opts.Format == Parquet {
 			p.pw, err = newPQWriter(&p.cw, to)
 		} else {

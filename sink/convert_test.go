@@ -210,12 +210,21 @@ func readOutput(t testing.TB, dir string, format Format) (map[string]map[string]
 func TestConvertRoundTrip(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "logs")
 	want := writeObjects(t, src, 1, 4, 700)
-	for _, format := range []Format{Parquet, Arrow} {
-		t.Run(format.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		format    Format
+		dictLimit int
+	}{
+		{"parquet", Parquet, 0},
+		{"arrow", Arrow, 0},
+		{"parquet-dictionary-overflow", Parquet, 200}, // dictionary columns written plain once their values exceed 200 bytes
+	} {
+		format := tc.format
+		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
 			d, _ := NewLocalDestination(out)
 			// Small row groups, files and commits so that every mechanism runs.
-			res, err := Convert(context.Background(), d, Options{Format: format, RowGroupRows: 97, TargetFileSize: 64 << 10, CommitBytes: 200 << 10},
+			res, err := Convert(context.Background(), d, Options{Format: format, RowGroupRows: 97, TargetFileSize: 64 << 10, CommitBytes: 200 << 10, dictLimit: tc.dictLimit},
 				pipeline.Config{Workers: 3, BlockSize: 32 << 10}, []string{src})
 			if err != nil {
 				t.Fatal(err)

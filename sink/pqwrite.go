@@ -3,11 +3,17 @@ package sink
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"unicode/utf8"
+	"unsafe"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -40,13 +46,10 @@ type pqCol struct {
 	i32      []int32
 	i64      []int64
 	defs     []int16
-	// objects holds log_object as runs of equal names.
-	objects []objectRun
-}
-
-type objectRun struct {
-	name string
-	n    int
+	// dict, for a dictionary column, holds its distinct values; idx then
+	// holds one index per row (0 for NULL) instead of data and ends.
+	dict *strDict
+	idx  []int32
 }
 
 // pqBatch buffers records column by column in plain Go slices for the
@@ -63,9 +66,16 @@ type pqBatch struct {
 
 func newPQBatch() *pqBatch {
 	b := &pqBatch{}
+	dict := map[string]bool{}
+	for _, n := range dictionaryColumns() {
+		dict[n] = true
+	}
 	for _, c := range OutputColumns() {
 		col := pqCol{src: c.Source, field: c.Field, typ: c.Type}
 		col.required = c.Source == schema.FromObject || c.Source == schema.FromLine || c.Type == schema.Timestamp
+		if c.Type == schema.String && dict[c.Name] {
+			col.dict = newStrDict()
+		}
 		b.cols = append(b.cols, col)
 	}
 	return b
@@ -79,9 +89,10 @@ func (b *pqBatch) Release()     { b.cols = nil }
 func (b *pqBatch) reset() {
 	for i := range b.cols {
 		c := &b.cols[i]
-		c.data, c.ends, c.i32, c.i64, c.defs = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.defs[:0]
-		clear(c.objects)
-		c.objects = c.objects[:0]
+		c.data, c.ends, c.i32, c.i64, c.defs, c.idx = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.defs[:0], c.idx[:0]
+		if c.dict != nil {
+			c.dict.reset()
+		}
 	}
 	b.rows, b.bytes = 0, 0
 }
@@ -124,18 +135,23 @@ func (b *pqBatch) Append(r *parse.Record, object string, line int64) {
 		case schema.FromProto:
 			v, ok = proto, proto != nil
 		case schema.FromObject:
-			if n := len(c.objects); n > 0 && c.objects[n-1].name == object {
-				c.objects[n-1].n++
-			} else {
-				c.objects = append(c.objects, objectRun{name: object, n: 1})
-			}
-			continue
+			v, ok = unsafe.Slice(unsafe.StringData(object), len(object)), true
 		case schema.FromLine:
 			c.i64 = append(c.i64, line)
 			continue
 		}
 		if !ok {
 			c.defs = append(c.defs, 0)
+			if c.dict != nil {
+				c.idx = append(c.idx, 0)
+			}
+			continue
+		}
+		if !c.required {
+			c.defs = append(c.defs, 1)
+		}
+		if c.dict != nil {
+			c.idx = append(c.idx, c.dict.index(v))
 			continue
 		}
 		if utf8.Valid(v) {
@@ -145,7 +161,6 @@ func (b *pqBatch) Append(r *parse.Record, object string, line int64) {
 			c.data = append(c.data, b.scratch...)
 		}
 		c.ends = append(c.ends, int32(len(c.data)))
-		c.defs = append(c.defs, 1)
 	}
 	b.rows++
 	b.bytes += int64(len(r.Line()) + len(object) + 8*len(b.cols))
@@ -159,9 +174,15 @@ const maxPQColumnBytes = 1 << 30
 // pqWriter writes pqBatches to one Parquet file with arrow-go's low-level
 // column writers, one row group per batch.
 type pqWriter struct {
-	bw   *bufio.Writer
-	fw   *file.Writer
-	vals []parquet.ByteArray // scratch for one slice of a string column
+	bw    *bufio.Writer
+	fw    *file.Writer
+	ctx   context.Context     // pqarrow's write context, for dictionary columns
+	vals  []parquet.ByteArray // scratch for one slice of a string column
+	valid []byte              // scratch validity bitmap
+	clean strDict             // scratch for a dictionary with invalid UTF-8 replaced
+	// dictLimit is the dictionary size above which a column chunk is
+	// written plain.
+	dictLimit int
 }
 
 // pqWriteBatch is how many values of a string column are handed to the
@@ -172,6 +193,9 @@ const pqWriteBatch = 4096
 // Arrow schema stored as pqarrow stores it (ARROW:schema), so Arrow
 // readers see the same types as with pqarrow-written files.
 func newPQWriter(w io.Writer, o tableOptions) (*pqWriter, error) {
+	if o.dictLimit <= 0 {
+		o.dictLimit = dictPageLimit
+	}
 	props, err := parquetProps(o)
 	if err != nil {
 		return nil, err
@@ -194,7 +218,8 @@ func newPQWriter(w io.Writer, o tableOptions) (*pqWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pqWriter{bw: bw, fw: fw, vals: make([]parquet.ByteArray, 0, pqWriteBatch)}, nil
+	return &pqWriter{bw: bw, fw: fw, ctx: pqarrow.NewArrowWriteContext(context.Background(), &arrProps),
+		vals: make([]parquet.ByteArray, 0, pqWriteBatch), dictLimit: o.dictLimit}, nil
 }
 
 // Write writes b's rows as one row group and empties b.
@@ -223,7 +248,14 @@ func (pw *pqWriter) Write(b *pqBatch) (err error) {
 		case *file.Int64ColumnChunkWriter:
 			_, err = w.WriteBatch(c.i64, defs, nil)
 		case *file.ByteArrayColumnChunkWriter:
-			err = pw.writeStrings(w, c, defs)
+			switch {
+			case c.dict == nil:
+				err = pw.writeStrings(w, c, defs)
+			case len(c.dict.data) <= pw.dictLimit:
+				err = pw.writeDict(w, c, defs)
+			default:
+				err = pw.writeDictPlain(w, c, defs)
+			}
 		default:
 			err = fmt.Errorf("unexpected column writer %T", cw)
 		}
@@ -234,25 +266,85 @@ func (pw *pqWriter) Write(b *pqBatch) (err error) {
 	return rg.Close()
 }
 
-// writeStrings writes a string column in slices of pqWriteBatch values.
-func (pw *pqWriter) writeStrings(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
-	if c.src == schema.FromObject {
-		for _, run := range c.objects {
-			v := parquet.ByteArray(run.name)
-			for left := run.n; left > 0; {
-				n := min(left, pqWriteBatch)
-				vals := pw.vals[:0]
-				for range n {
-					vals = append(vals, v)
-				}
-				if _, err := w.WriteBatch(vals, nil, nil); err != nil {
-					return err
-				}
-				left -= n
+// dictionary returns c's dictionary with invalid UTF-8 replaced.
+func (pw *pqWriter) dictionary(c *pqCol) *strDict {
+	d := c.dict
+	if !d.invalid {
+		return d
+	}
+	pw.clean.data, pw.clean.offs = pw.clean.data[:0], append(pw.clean.offs[:0], 0)
+	for i := range int32(len(d.offs) - 1) {
+		pw.clean.data = appendValidUTF8(pw.clean.data, d.value(i))
+		pw.clean.offs = append(pw.clean.offs, int32(len(pw.clean.data)))
+	}
+	return &pw.clean
+}
+
+// writeDict writes a dictionary column as pqarrow writes an Arrow
+// dictionary array: our dictionary becomes the column chunk's dictionary
+// page as is, and the indices its data pages, so arrow-go hashes nothing.
+// (Values that are equal once invalid UTF-8 is replaced make arrow-go fall
+// back to hashing the values, which is correct and rare.)
+func (pw *pqWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+	d := pw.dictionary(c)
+	n := len(c.idx)
+	var valid *memory.Buffer
+	nulls := 0
+	if defs != nil {
+		nb := int(bitutil.BytesForBits(int64(n)))
+		if cap(pw.valid) < nb {
+			pw.valid = make([]byte, nb)
+		}
+		pw.valid = pw.valid[:nb]
+		clear(pw.valid)
+		for i, x := range defs {
+			if x == 1 {
+				bitutil.SetBit(pw.valid, i)
+			} else {
+				nulls++
 			}
 		}
-		return nil
+		valid = memory.NewBufferBytes(pw.valid)
 	}
+	values := array.NewData(arrow.BinaryTypes.String, len(d.offs)-1,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(d.offs)), memory.NewBufferBytes(d.data)}, nil, 0, 0)
+	defer values.Release()
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	data := array.NewData(dt, n, []*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx))}, nil, nulls, 0)
+	data.SetDictionary(values)
+	defer data.Release()
+	arr := array.NewDictionaryData(data)
+	defer arr.Release()
+	return pqarrow.WriteArrowToColumn(pw.ctx, w, arr, defs, nil, !c.required)
+}
+
+// writeDictPlain writes a dictionary column whose dictionary outgrew
+// dictPageLimit as plain values.
+func (pw *pqWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+	w.FallbackToPlain()
+	d := pw.dictionary(c)
+	for row := 0; row < len(c.idx); {
+		end := min(row+pqWriteBatch, len(c.idx))
+		vals := pw.vals[:0]
+		var batchDefs []int16
+		if defs != nil {
+			batchDefs = defs[row:end]
+		}
+		for i := row; i < end; i++ {
+			if defs == nil || defs[i] == 1 {
+				vals = append(vals, d.value(c.idx[i]))
+			}
+		}
+		if _, err := w.WriteBatch(vals, batchDefs, nil); err != nil {
+			return err
+		}
+		row = end
+	}
+	return nil
+}
+
+// writeStrings writes a string column in slices of pqWriteBatch values.
+func (pw *pqWriter) writeStrings(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	start, vi := int32(0), 0
 	for row := 0; row < len(defs); {
 		end := min(row+pqWriteBatch, len(defs))
@@ -280,4 +372,71 @@ func (pw *pqWriter) Close() error {
 		err = ferr
 	}
 	return err
+}
+
+// strDict is a column's dictionary for one row group: its distinct
+// values in order of first appearance, found through an open-addressing
+// hash table of value indexes. Looking a value up allocates nothing.
+type strDict struct {
+	seed    maphash.Seed
+	data    []byte
+	offs    []int32 // value i is data[offs[i]:offs[i+1]]
+	table   []int32 // index+1 of a value, 0 for an empty slot
+	last    int32   // index of the value found last, -1 for none
+	invalid bool    // some value is not valid UTF-8
+}
+
+func newStrDict() *strDict {
+	return &strDict{seed: maphash.MakeSeed(), offs: []int32{0}, table: make([]int32, 64), last: -1}
+}
+
+func (d *strDict) value(i int32) []byte { return d.data[d.offs[i]:d.offs[i+1]] }
+
+// index returns the index of v, adding it if new.
+func (d *strDict) index(v []byte) int32 {
+	if d.last >= 0 && bytes.Equal(d.value(d.last), v) { // runs of equal values are common
+		return d.last
+	}
+	if 2*len(d.offs) > len(d.table) {
+		d.grow()
+	}
+	mask := uint64(len(d.table) - 1)
+	for i := maphash.Bytes(d.seed, v) & mask; ; i = (i + 1) & mask {
+		s := d.table[i]
+		if s == 0 {
+			idx := int32(len(d.offs) - 1)
+			if !d.invalid && !utf8.Valid(v) {
+				d.invalid = true
+			}
+			d.data = append(d.data, v...)
+			d.offs = append(d.offs, int32(len(d.data)))
+			d.table[i] = idx + 1
+			d.last = idx
+			return idx
+		}
+		if bytes.Equal(d.value(s-1), v) {
+			d.last = s - 1
+			return s - 1
+		}
+	}
+}
+
+// grow doubles the hash table.
+func (d *strDict) grow() {
+	d.table = make([]int32, 2*len(d.table))
+	mask := uint64(len(d.table) - 1)
+	for idx := range int32(len(d.offs) - 1) {
+		i := maphash.Bytes(d.seed, d.value(idx)) & mask
+		for d.table[i] != 0 {
+			i = (i + 1) & mask
+		}
+		d.table[i] = idx + 1
+	}
+}
+
+// reset empties d, keeping its buffers.
+func (d *strDict) reset() {
+	d.data, d.offs = d.data[:0], d.offs[:1]
+	clear(d.table)
+	d.last, d.invalid = -1, false
 }

@@ -3,6 +3,7 @@ package sink
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -113,5 +114,36 @@ func TestPQBatchAppendAllocs(t *testing.T) {
 	fill()
 	if allocs := testing.AllocsPerRun(3, fill); allocs > 0 {
 		t.Errorf("%.0f allocations per block, want 0", allocs)
+	}
+}
+
+// TestStrDict checks the dictionary against a Go map: equal values get
+// one index, distinct values distinct ones in order of first appearance,
+// across table growth and reset.
+func TestStrDict(t *testing.T) {
+	d := newStrDict()
+	for round := range 2 {
+		want := map[string]int32{}
+		for i := range 5000 {
+			v := []byte(fmt.Sprintf("v%d", (i*7919)%1733))
+			if i%3 == 0 {
+				v = []byte{} // the empty string is a value too
+			}
+			w, ok := want[string(v)]
+			if !ok {
+				w = int32(len(want))
+				want[string(v)] = w
+			}
+			if got := d.index(v); got != w {
+				t.Fatalf("round %d: index(%q) = %d, want %d", round, v, got, w)
+			}
+			if got := string(d.value(w)); got != string(v) {
+				t.Fatalf("round %d: value(%d) = %q, want %q", round, w, got, v)
+			}
+		}
+		if len(d.offs)-1 != len(want) {
+			t.Errorf("round %d: %d values, want %d", round, len(d.offs)-1, len(want))
+		}
+		d.reset()
 	}
 }

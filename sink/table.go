@@ -112,6 +112,9 @@ type tableOptions struct {
 	// noStats lists columns without min/max statistics in Parquet:
 	// random IDs, whose ranges prune nothing.
 	noStats []string
+	// dictLimit is the dictionary size above which a column chunk of a
+	// dictionary column is written plain; 0 means dictPageLimit.
+	dictLimit int
 	// rowGroupRows caps a Parquet row group; 0 means 1<<20.
 	rowGroupRows int64
 }
