@@ -134,3 +134,22 @@ func TestTLSVerified(t *testing.T) {
 	}
 	oneLineError(t, "self-signed endpoint", stderr, "query", "s3://bucket/logs/")
 }
+
+// TestRejectsFileLifetime: a run that fails before any reject leaves no
+// empty --rejects file (which would block the next run without --force);
+// a strict run that fails on a reject keeps it, naming the line.
+func TestRejectsFileLifetime(t *testing.T) {
+	dir := t.TempDir()
+	rej := filepath.Join(dir, "rejects.txt")
+	code, _, _ := runQueryCmd("", "--rejects", rej, "SELECT count(*) FROM t", filepath.Join(dir, "missing.log"))
+	if _, err := os.Stat(rej); code != 1 || err == nil {
+		t.Errorf("failed run: exit %d, rejects file stat %v; want exit 1 and no file", code, err)
+	}
+	bad := filepath.Join(dir, "bad.log")
+	os.WriteFile(bad, []byte("not a log line\n"), 0o644)
+	code, _, _ = runQueryCmd("", "--strict", "--rejects", rej, "SELECT count(*) FROM t", bad)
+	b, _ := os.ReadFile(rej)
+	if code != 1 || !strings.HasPrefix(string(b), bad+":1:") {
+		t.Errorf("--strict: exit %d, rejects %q; want exit 1 and the line named", code, b)
+	}
+}

@@ -128,6 +128,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	var rejFile *os.File
 	var rejW *bufio.Writer
 	var rejErr atomic.Value
+	nrej := 0
 	if pf.rejects != "" {
 		if rejFile, err = os.Create(pf.rejects); err != nil {
 			return err
@@ -136,6 +137,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		rejW = bufio.NewWriter(rejFile)
 		// Run serialises calls to OnReject.
 		ro.OnReject = func(pe *parse.ParseError, line []byte) {
+			nrej++
 			if _, err := fmt.Fprintf(rejW, "%s\n%s\n", pe.Error(), line); err != nil {
 				rejErr.Store(err)
 			}
@@ -151,6 +153,12 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		}
 		if err, _ := rejErr.Load().(error); err != nil && runErr == nil {
 			runErr = fmt.Errorf("--rejects: %w", err)
+		}
+		if runErr != nil && nrej == 0 {
+			// A failed run with nothing to report leaves no empty file
+			// behind to block the next run.
+			rejFile.Close()
+			os.Remove(pf.rejects)
 		}
 	}
 	if file != nil {
