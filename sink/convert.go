@@ -94,8 +94,9 @@ type Options struct {
 	TargetFileSize int64
 	// RowGroupRows and RowGroupBytes bound a Parquet row group (an Arrow
 	// record batch): at most this many rows, about this many uncompressed
-	// bytes. Defaults 1048576 rows, 128 MiB. A worker buffers at most
-	// about RowGroupBytes over all its partitions.
+	// bytes. Defaults 1048576 rows, 64 MiB (at most 1 GiB). A worker
+	// buffers at most about RowGroupBytes over all its partitions (see
+	// the package doc for the memory bound).
 	RowGroupRows  int
 	RowGroupBytes int64
 	// CommitBytes is the input a worker reads between commits (see the
@@ -132,7 +133,7 @@ func (o *Options) defaults() {
 		o.RowGroupRows = 1 << 20
 	}
 	if o.RowGroupBytes <= 0 {
-		o.RowGroupBytes = 128 << 20
+		o.RowGroupBytes = 64 << 20
 	}
 	if o.RowGroupBytes > maxPQColumnBytes {
 		o.RowGroupBytes = maxPQColumnBytes
@@ -588,6 +589,12 @@ func (w *worker) flush(p *part) error {
 	w.buffered -= raw
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.name, err)
+	}
+	if _, ok := p.batch.(*pqBatch); ok && len(w.parts) > 1 {
+		// Only a worker's sole partition keeps its grown buffers for
+		// the next row group: with several, each could hold a row
+		// group's worth.
+		p.batch = c.newBuffer()
 	}
 	p.rows += n
 	p.raw += raw

@@ -22,7 +22,7 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	compression := fs.String("compression", "zstd", "codec: zstd, snappy, gzip or none (arrow: zstd, lz4 or none)")
 	partition := fs.String("partition-by", "day", "Hive partitions by request time: day (dt=yyyy-MM-dd), hour (dt=yyyy-MM-dd-HH) or none")
 	target := fs.String("target-file-size", "256MiB", "roll files after this much uncompressed data (`SIZE`, e.g. 512MiB)")
-	rowGroup := fs.String("row-group-size", "128MiB", "row group bound: a row count (e.g. 1000000) or a `SIZE` with unit (e.g. 64MiB)")
+	rowGroup := fs.String("row-group-size", "64MiB", "row group bound: a row count (e.g. 1000000) or a `SIZE` with unit (e.g. 32MiB)")
 	commit := fs.String("commit-every", "1GiB", "input `SIZE` each worker reads between commits to the manifest")
 	where := fs.String("where", "", "keep only records matching `EXPR` (query's WHERE language)")
 	from := fs.String("from", "", "keep records at or after `TIME` (RFC 3339 or yyyy-MM-dd, UTC)")
