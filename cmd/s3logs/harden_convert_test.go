@@ -1,6 +1,7 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"io/fs"
@@ -242,4 +243,55 @@ func samplePeakHeap(fn func()) uint64 {
 	close(stop)
 	wg.Wait()
 	return peak.Load()
+}
+
+// TestConvertBadBytes: convert counts damaged lines as rejects and writes
+// every valid record; a truncated .gz fails the run naming the object.
+func TestConvertBadBytes(t *testing.T) {
+	src := t.TempDir()
+	fx := newBadFile(t).rec(5, nil).bad(garbage(3, 2000), false).rec(4, nil).bad(make([]byte, 64), false).rec(2, nil)
+	good := filepath.Join(src, "2024-03-01-00-00-00-AAAA")
+	if err := os.WriteFile(good, fx.buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	e := &env{stdout: io.Discard, stderr: &strings.Builder{}}
+	code := run(context.Background(), e, []string{"convert", src, "--out", out})
+	stderr := e.stderr.(*strings.Builder).String()
+	assertClean(t, "convert damaged", stderr)
+	if code != 0 || !strings.Contains(stderr, ", 2 rejected,") {
+		t.Fatalf("exit %d, stderr %q; want 0 and 2 rejected", code, stderr)
+	}
+	got := countOutput(t, out)
+	if len(got) != fx.valid {
+		t.Errorf("%d records converted, want %d", len(got), fx.valid)
+	}
+	for _, l := range fx.rejects {
+		if _, ok := got[good+":"+strconv.Itoa(l)]; ok {
+			t.Errorf("rejected line %d is in the output", l)
+		}
+	}
+	// A truncated .gz: exit 1 naming it.
+	var gz strings.Builder
+	zw := gzip.NewWriter(&gz)
+	zw.Write(fx.buf.Bytes())
+	zw.Close()
+	trunc := filepath.Join(src, "2024-03-01-01-00-00-BBBB.gz")
+	os.WriteFile(trunc, []byte(gz.String()[:gz.Len()/2]), 0o644)
+	e = &env{stdout: io.Discard, stderr: &strings.Builder{}}
+	out2 := t.TempDir()
+	code = run(context.Background(), e, []string{"convert", src, "--out", out2})
+	stderr = e.stderr.(*strings.Builder).String()
+	assertClean(t, "convert truncated", stderr)
+	if code != 1 || !strings.Contains(stderr, trunc) {
+		t.Errorf("truncated .gz: exit %d, stderr %q; want 1 naming %s", code, stderr, trunc)
+	}
+	if stray := filesOutsideManifest(t, out2); len(stray) > 0 {
+		t.Errorf("after the failed run the destination holds files its manifest does not name: %v", stray)
+	}
+	for k, n := range countOutput(t, out2) {
+		if strings.HasPrefix(k, trunc+":") || n != 1 {
+			t.Errorf("after the failed run: %s has %d rows (a failed object must not be committed)", k, n)
+		}
+	}
 }
