@@ -335,7 +335,7 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 	for w := range cfg.Workers {
 		g.Go(func() error {
 			for cb := range chunks {
-				err := fn(w, &cb.Chunk)
+				err := callChunk(fn, w, &cb.Chunk)
 				cb.done(&cfg)
 				pool.put(cb)
 				if err != nil {
@@ -348,6 +348,22 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 	err := g.Wait()
 	return stats, err
 }
+
+// callChunk calls fn, turning a panic into an error that names where it
+// happened: one line that trips a bug ends the run with a message a user
+// can report, not a stack trace.
+func callChunk(fn func(int, *Chunk) error, w int, c *Chunk) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.Object.Name, c.FirstLine)
+		}
+	}()
+	return fn(w, c)
+}
+
+// ErrInternal marks an error that is a bug of s3logs, not of its input: a
+// panic while processing a block of lines.
+var ErrInternal = errors.New("internal error")
 
 // objectState counts the chunks of one object still being processed.
 type objectState struct {
