@@ -127,6 +127,18 @@ func TestBadFlags(t *testing.T) {
 	f("--concurrency", "-3")
 	f("--format", "xml")
 	f("--no-such-flag", "1")
+	f("--endpoint", "://bad")
+	f("--endpoint", "localhost:9000")
+	f("--endpoint", "ftp://host/")
+	f("--max-groups", "0")
+	// A source that names nothing.
+	for _, src := range []string{"s3://", "s3:///logs/"} {
+		code, _, stderr := runQueryCmd("", "SELECT count(*) FROM t", src)
+		if code != 2 {
+			t.Errorf("source %q: exit %d, want 2", src, code)
+		}
+		oneLineError(t, src, stderr, "query", src, "no bucket")
+	}
 }
 
 // TestBadSources: a missing path and a missing bucket are runtime

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,12 @@ func (p *pipeFlags) config() (pipeline.Config, error) {
 	if p.lateness < 0 {
 		return cfg, usagef("--lateness must not be negative")
 	}
+	if p.endpoint != "" {
+		u, err := url.Parse(p.endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, usagef("--endpoint %q: want http://host[:port] or https://host[:port]", p.endpoint)
+		}
+	}
 	if p.shard != "" {
 		i, n, ok := strings.Cut(p.shard, "/")
 		si, err1 := strconv.Atoi(i)
@@ -76,6 +83,19 @@ func (p *pipeFlags) config() (pipeline.Config, error) {
 		cfg.Shard, cfg.Shards = si, sn
 	}
 	return cfg, nil
+}
+
+// checkSources returns a usage error for a source that cannot name
+// anything: an s3:// URL without a bucket.
+func checkSources(sources []string) error {
+	for _, src := range sources {
+		if rest, ok := strings.CutPrefix(src, "s3://"); ok {
+			if bucket, _, _ := strings.Cut(rest, "/"); bucket == "" {
+				return usagef("source %q: no bucket name (want s3://bucket/prefix/)", src)
+			}
+		}
+	}
+	return nil
 }
 
 // summary prints the run summary and any skipped failed objects to w,

@@ -65,6 +65,9 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if err := checkSources(sources); err != nil {
+		return err
+	}
 	cfg, err := pf.config()
 	if err != nil {
 		return err
