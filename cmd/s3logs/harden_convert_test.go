@@ -167,11 +167,8 @@ func TestConvertStaysInOut(t *testing.T) {
 // BenchmarkConvertMemory converts generated logs (about 1 GB by default,
 // S3LOGS_MEMBENCH_MB to change) with two workers and reports the peak
 // live heap, which must stay under the bound the README states
-// (convertMemoryBound) whatever the input size. Measured 2026-11: with
-// --commit-every 64MiB about 230 MB for 430 MB and for 860 MB of input;
-// with the default --commit-every 1GiB it grows with the input (518 MB,
-// 1.8 GB), which this benchmark reports as a failure until sink bounds
-// what it holds between commits.
+// (convertMemoryBound) whatever the input size. Measured 2026-11 with
+// 64 MiB row groups: 289, 345 and 285 MB for 430 MB, 860 MB and 2 GB.
 func BenchmarkConvertMemory(b *testing.B) {
 	mb := 1000
 	if s := os.Getenv("S3LOGS_MEMBENCH_MB"); s != "" {
