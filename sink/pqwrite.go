@@ -313,9 +313,40 @@ func (pw *pqWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs
 	data := array.NewData(dt, n, []*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx))}, nil, nulls, 0)
 	data.SetDictionary(values)
 	defer data.Release()
+	if enc, ok := any(w.CurrentEncoder()).(dictPutter); ok && enc.NumEntries() == 0 {
+		// What pqarrow does for a dictionary array, without its
+		// statistics pass that hashes every index to find the values
+		// in use: in our dictionaries all are.
+		dict := array.NewStringData(values)
+		defer dict.Release()
+		if err := enc.PutDictionary(dict); err != nil {
+			return err
+		}
+		if enc.NumEntries() != dict.Len() { // equal values after replacing invalid UTF-8
+			return pw.writeDictPlain(w, c, defs)
+		}
+		if ps := w.PageStatistics(); ps != nil {
+			ps.IncNulls(int64(nulls))
+			ps.IncNumValues(int64(n - nulls))
+			if err := ps.UpdateFromArrow(dict, false); err != nil {
+				return err
+			}
+		}
+		indices := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, n, data.Buffers(), nil, nulls, 0))
+		defer indices.Release()
+		return w.WriteDictIndices(indices, defs, nil)
+	}
 	arr := array.NewDictionaryData(data)
 	defer arr.Release()
 	return pqarrow.WriteArrowToColumn(pw.ctx, w, arr, defs, nil, !c.required)
+}
+
+// dictPutter is the part of arrow-go's dictionary encoder (an internal
+// type, returned by ColumnChunkWriter.CurrentEncoder) that pqarrow uses to
+// write an Arrow dictionary array.
+type dictPutter interface {
+	PutDictionary(values arrow.Array) error
+	NumEntries() int
 }
 
 // writeDictPlain writes a dictionary column whose dictionary outgrew

@@ -3,6 +3,7 @@ package sink
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
@@ -146,4 +148,99 @@ func TestStrDict(t *testing.T) {
 		}
 		d.reset()
 	}
+}
+
+// TestParquetStatistics checks every row group's column statistics (null
+// count, min and max) against the rows parquet-go reads back, for the
+// dictionary columns (whose statistics Convert supplies itself), the
+// plain ones and the integers.
+func TestParquetStatistics(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "logs")
+	writeObjects(t, src, 4, 1, 400)
+	out := t.TempDir()
+	d, _ := NewLocalDestination(out)
+	if _, err := Convert(context.Background(), d, Options{PartitionBy: None, RowGroupRows: 97}, pipeline.Config{Workers: 1}, []string{src}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := ReadManifest(context.Background(), d)
+	files := m.Files()
+	if len(files) != 1 {
+		t.Fatalf("%d files, want 1", len(files))
+	}
+	data, err := os.ReadFile(filepath.Join(out, files[0].Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, rows := readParquet(t, data)
+	f, err := pq.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgs := f.Metadata().RowGroups
+	if len(rgs) < 4 {
+		t.Fatalf("%d row groups, want at least 4", len(rgs))
+	}
+	checked := map[string]bool{}
+	start := 0
+	for g, rg := range rgs {
+		n := int(rg.NumRows)
+		for j, c := range cols {
+			st := rg.Columns[j].MetaData.Statistics
+			if c.Name == "requestid" || c.Name == "hostid" {
+				if st.MinValue != nil || st.MaxValue != nil {
+					t.Errorf("row group %d %s: statistics written for a random ID", g, c.Name)
+				}
+				continue
+			}
+			var nulls int64
+			var lo, hi []byte
+			for _, row := range rows[start : start+n] {
+				v := row[j]
+				if v == nil {
+					nulls++
+					continue
+				}
+				var b []byte
+				switch x := v.(type) {
+				case string:
+					b = []byte(x)
+				case int32:
+					b = binary.LittleEndian.AppendUint32(nil, uint32(x))
+				case int64:
+					b = binary.LittleEndian.AppendUint64(nil, uint64(x))
+				}
+				less := func(a, b []byte) bool { return bytes.Compare(a, b) < 0 }
+				if _, isStr := v.(string); !isStr {
+					less = func(a, b []byte) bool { return signedLE(a) < signedLE(b) }
+				}
+				if lo == nil || less(b, lo) {
+					lo = b
+				}
+				if hi == nil || less(hi, b) {
+					hi = b
+				}
+			}
+			if st.NullCount != nulls {
+				t.Errorf("row group %d %s: null count %d, want %d", g, c.Name, st.NullCount, nulls)
+			}
+			if lo != nil && (!bytes.Equal(st.MinValue, lo) || !bytes.Equal(st.MaxValue, hi)) {
+				t.Errorf("row group %d %s: min/max %q/%q, want %q/%q", g, c.Name, st.MinValue, st.MaxValue, lo, hi)
+			}
+			checked[c.Name] = true
+		}
+		start += n
+	}
+	for _, name := range []string{"useragent", "key", "log_object", "referrer", "httpstatus", "requestdatetime", "bytessent"} {
+		if !checked[name] {
+			t.Errorf("%s not checked", name)
+		}
+	}
+}
+
+// signedLE decodes a little-endian signed integer of 4 or 8 bytes.
+func signedLE(b []byte) int64 {
+	if len(b) == 4 {
+		return int64(int32(binary.LittleEndian.Uint32(b)))
+	}
+	return int64(binary.LittleEndian.Uint64(b))
 }
