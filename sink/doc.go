@@ -4,43 +4,34 @@
 // # Types
 //
 // Batch turns parse.Records into Arrow record batches with the SPEC §3
-// schema and real types (Convert's Parquet files are written from plain
-// column buffers with arrow-go's low-level column writers instead, with
-// the same schema and the Arrow schema stored as pqarrow stores it): requestdatetime is timestamp[us, UTC] (Parquet
+// schema and real types: requestdatetime is timestamp[us, UTC] (Parquet
 // INT64 TIMESTAMP(MICROS, isAdjustedToUTC)), httpstatus int32, sizes and
 // times int64, everything else utf8 with NULL for "-", then log_object and
 // log_line. Parquet strings must be UTF-8, but S3 logs bytes as the client
 // sent them: invalid UTF-8 sequences are replaced by U+FFFD in output
 // strings (one per run of invalid bytes, as strings.ToValidUTF8 does).
-// Parquet files are zstd-compressed by default (level 1), with statistics,
-// dictionary encoding for httpstatus and every string column but the
-// random IDs (requestid, hostid, versionid), falling back to plain in a
-// column chunk whose dictionary outgrows 8 MiB, and DELTA_BINARY_PACKED
-// for requestdatetime and log_line.
+//
+// Convert writes Parquet without Arrow arrays: rows go into plain column
+// buffers (pqBatch), and arrow-go's low-level column writers encode them,
+// with the same schema and the Arrow schema stored as pqarrow stores it.
+// Parquet files are zstd-compressed by default (level 1), with statistics
+// (except for requestid and hostid), dictionary encoding for httpstatus
+// and every string column but the random IDs (requestid, hostid,
+// versionid), and DELTA_BINARY_PACKED for requestdatetime and log_line.
+// The string dictionaries are built while rows are buffered (one per
+// column and row group) and handed to arrow-go as they are; a column
+// chunk whose dictionary outgrows 8 MiB is written plain.
 //
 // ResultWriter writes typed rows (query results) to one file.
 //
 // # Conversion and the manifest
 //
-// Convert runs the pipeline; each worker keeps a Batch and an open file
+// Convert runs the pipeline; each worker keeps a row buffer and an open file
 // per partition (dt=yyyy-MM-dd, or dt=yyyy-MM-dd-HH by hour, by request
 // time in UTC), writing a row group whenever a batch is full and rolling
 // files at Options.TargetFileSize. Files are written under a temporary
 // directory (<out>/.s3logs/tmp/<run>/ locally) and are named
 // part-<run>-<worker>-<seq>.parquet.
-//
-// # Memory
-//
-// Memory does not grow with the input. A worker holds its partitions'
-// buffered rows, at most about Options.RowGroupBytes in all (64 MiB by
-// default; dictionary columns hold one int32 per row and their distinct
-// values, so usually much less), the buffers its sole partition kept from
-// its last row group (no more than one row group), and, while it writes a
-// row group, that row group's encoded column chunk and dictionaries (8
-// MiB per dictionary at most), plus a 1 MiB write buffer per open file.
-// So peak memory is about workers x 2 x RowGroupBytes plus the pipeline's
-// read-ahead; BenchmarkConvertMemory shows it flat from 64 to 256 MB of
-// input (90 to 130 MB of heap on one worker with 64 MiB row groups).
 //
 // Exactly once rests on one rule: a worker commits only between chunks.
 // A commit closes all of the worker's files, publishes them (rename, or a
@@ -64,4 +55,17 @@
 // directories; with --shard only files of the same shard are touched, so
 // shards can share a destination. Conversions into one destination must
 // not otherwise run concurrently.
+//
+// # Memory
+//
+// Memory does not grow with the input. A worker holds its partitions'
+// buffered rows, at most about Options.RowGroupBytes in all (64 MiB by
+// default; dictionary columns hold one int32 per row and their distinct
+// values, so usually much less), the buffers its sole partition kept from
+// its last row group (no more than one row group), and, while it writes a
+// row group, the encoded pages of the column chunk being written, plus a
+// 1 MiB write buffer per open file. So peak memory is about workers x 2 x
+// RowGroupBytes plus the pipeline's read-ahead; BenchmarkConvertMemory
+// shows it flat from 64 to 256 MB of input (90 to 130 MB of heap on one
+// worker with 64 MiB row groups).
 package sink
