@@ -557,7 +557,7 @@ func (w *worker) flush(p *part) error {
 		base := fmt.Sprintf("part-%s-%d-%d%s", c.opts.RunID, w.id, w.fileSeq, c.opts.Format.Ext())
 		p.local = filepath.Join(c.tmp, base)
 		p.name = path.Join(p.dir, base)
-		f, err := os.Create(p.local)
+		f, err := os.OpenFile(p.local, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return err
 		}

@@ -75,10 +75,14 @@ func (d *LocalDestination) String() string { return d.dir }
 
 func (d *LocalDestination) tmpRoot() string { return filepath.Join(d.dir, ".s3logs", "tmp") }
 
-// TempDir returns <dir>/.s3logs/tmp/<runID>.
+// TempDir returns <dir>/.s3logs/tmp/<runID>, private to the user (0700):
+// files in progress hold IP addresses, requester ARNs and keys.
 func (d *LocalDestination) TempDir(runID string) (string, error) {
 	p := filepath.Join(d.tmpRoot(), runID)
-	return p, os.MkdirAll(p, 0o755)
+	if err := os.MkdirAll(d.tmpRoot(), 0o700); err != nil {
+		return "", err
+	}
+	return p, os.MkdirAll(p, 0o700)
 }
 
 // RemoveTemp removes stale run directories under <dir>/.s3logs/tmp.
@@ -116,6 +120,11 @@ func (d *LocalDestination) Publish(_ context.Context, local, name string) error 
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
+	// In-progress files are private; published output is readable like
+	// any other file the user writes.
+	if err := os.Chmod(local, 0o644); err != nil {
+		return err
+	}
 	return os.Rename(local, p)
 }
 
@@ -129,7 +138,7 @@ func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(d.tmpRoot(), 0o755); err != nil {
+	if err := os.MkdirAll(d.tmpRoot(), 0o700); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(d.tmpRoot(), ".write-*")
@@ -137,6 +146,9 @@ func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte
 		return err
 	}
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

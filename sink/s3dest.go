@@ -65,7 +65,7 @@ func (d *S3Destination) String() string { return "s3://" + d.bucket + "/" + d.pr
 // TempDir returns a local directory under the system temporary directory.
 func (d *S3Destination) TempDir(runID string) (string, error) {
 	p := filepath.Join(d.tmp, "s3logs-convert-"+runID)
-	return p, os.MkdirAll(p, 0o755)
+	return p, os.MkdirAll(p, 0o700)
 }
 
 // RemoveTemp does nothing: temporary files are local to the machine that

@@ -1,11 +1,4 @@
-//go:build harden_pending
-
-// Tests of guarantees sink does not meet yet (issue 7). They fail today;
-// run them with
-//
-//	go test -tags harden_pending -run TestConvertTempPrivate ./cmd/s3logs
-//
-// and drop the build tag once sink passes them.
+// Convert's temporary files are private while it runs (issue 7).
 
 package main
 
