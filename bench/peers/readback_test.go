@@ -9,6 +9,7 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 	"github.com/s3logs/s3logs/sink"
 )
 
@@ -105,6 +106,19 @@ func TestDuckDBReadsConvert(t *testing.T) {
 	if n != rows || nAnon != anon || sum != bytesSent || n404 != status404 || !lo.Equal(minT) || !hi.Equal(maxT) {
 		t.Errorf("DuckDB reads rows=%d anonymous=%d bytessent=%d 404s=%d time=[%v, %v]; generator says %d %d %d %d [%v, %v]",
 			n, nAnon, sum, n404, lo, hi, rows, anon, bytesSent, status404, minT, maxT)
+	}
+	// The DDL `s3logs schema --ddl duckdb` prints runs as written and reads
+	// every row.
+	ddl, err := schema.DDL("duckdb", schema.DDLOptions{Location: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, ddl); err != nil {
+		t.Fatalf("the DuckDB DDL does not run: %v\n%s", err, ddl)
+	}
+	var viaView int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM s3_access_logs WHERE requester IS NULL OR requester IS NOT NULL").Scan(&viaView); err != nil || viaView != rows {
+		t.Errorf("the DDL's view reads %d rows (%v), want %d", viaView, err, rows)
 	}
 	// Each row sits in the partition of its request's UTC date.
 	var misplaced int64
