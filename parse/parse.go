@@ -504,9 +504,13 @@ func (r *Record) slow() error {
 func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) error {
 	b := r.line
 	n := len(b)
-	var tail [64]span
+	// The first tokens are kept (10 known fields, one more for a merged
+	// Host Id); the rest are only counted and checked.
+	const keep = 16
+	var tail [keep]span
 	nt := 0
-	for k := i; k <= n && nt < len(tail); nt++ {
+	late := false // a token after Version Id holds a late field's value
+	for k := i; ; {
 		j := bytes.IndexByte(b[k:], ' ')
 		e := n
 		if j >= 0 {
@@ -515,12 +519,17 @@ func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) er
 		if e == k {
 			return fail(VersionID+Field(min(nt, NumFields-int(VersionID)-1)), k, "empty field (two spaces)")
 		}
-		tail[nt] = span{k, e}
-		k = e + 1
+		if nt < keep {
+			tail[nt] = span{k, e}
+		}
+		if nt >= 1 && isLateFieldValue(b[k:e]) {
+			late = true
+		}
+		nt++
 		if j < 0 {
-			nt++
 			break
 		}
+		k = e + 1
 	}
 	tok := func(k int) []byte { return b[tail[k].s:tail[k].e] }
 	const sigAt = int(SigV - VersionID) // index of SigV in tail
@@ -529,10 +538,8 @@ func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) er
 		if nt > sigAt+1 && isSigV(tok(sigAt+1)) {
 			merge = true
 		} else {
-			for k := 1; k < nt; k++ {
-				if isLateFieldValue(tok(k)) {
-					return fail(SigV, tail[sigAt].s, "%q is not SigV2, SigV4 or -: fields are shifted", tok(sigAt))
-				}
+			if late {
+				return fail(SigV, tail[sigAt].s, "%q is not SigV2, SigV4 or -: fields are shifted", tok(sigAt))
 			}
 			// An 18-field record followed by unknown fields.
 			r.start[VersionID], r.end[VersionID] = uint32(tail[0].s), uint32(tail[0].e)
@@ -543,7 +550,7 @@ func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) er
 		}
 	}
 	f := VersionID
-	for k := 0; k < nt; k++ {
+	for k := 0; k < min(nt, keep); k++ {
 		if int(f) == NumFields {
 			r.xoff = tail[k].s
 			r.extra = nt - k

@@ -114,6 +114,24 @@ func TestFieldCounts(t *testing.T) {
 	}
 }
 
+// Many unknown trailing fields are all counted, on the fast path and on
+// the slow one (here forced by a quote inside the user agent).
+func TestManyTrailingFields(t *testing.T) {
+	extra := strings.Repeat(" x", 100)
+	for _, line := range []string{
+		base + " - - us-east-1" + extra,
+		strings.Replace(base, `"S3Console/0.4"`, `"a "b" c"`, 1) + " - - us-east-1" + extra,
+	} {
+		var r Record
+		if err := r.Parse([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+		if r.NumFields() != 27 || r.Extra() != 100 {
+			t.Errorf("fields %d, extra %d; want 27 and 100", r.NumFields(), r.Extra())
+		}
+	}
+}
+
 func TestLineHygiene(t *testing.T) {
 	check(t, base+"\r", want{TLSVersion: "TLSv1.2"})
 	check(t, base+" ", want{TLSVersion: "TLSv1.2"})
