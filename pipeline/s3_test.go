@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -17,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3logs/s3logs/internal/s3test"
+
 	"github.com/aws/smithy-go"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
 )
@@ -29,24 +28,7 @@ import (
 // chain at test credentials. It returns the endpoint URL.
 func fakeS3(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	t.Setenv("AWS_PROFILE", "")
-	// awsconf installs its own *http.Client, which the SDK cannot give a
-	// custom CA bundle; the test server is plain HTTP anyway.
-	t.Setenv("AWS_CA_BUNDLE", "")
-	var h http.Handler = gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server()
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return s3test.Server(t, wrap)
 }
 
 // testObject is one generated log object: its key and its lines.

@@ -5,15 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/s3logs/s3logs/internal/s3test"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
 	"github.com/s3logs/s3logs/pipeline"
@@ -23,22 +21,7 @@ import (
 // the AWS options that reach it.
 func fakeS3(t testing.TB, wrap func(http.Handler) http.Handler) awsconf.Options {
 	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CA_BUNDLE", "")
-	var h http.Handler = gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server()
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return awsconf.Options{Endpoint: srv.URL}
+	return awsconf.Options{Endpoint: s3test.Server(t, wrap)}
 }
 
 // TestS3Destination converts to an S3 prefix, reads the files back from

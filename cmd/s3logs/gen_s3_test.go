@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/s3logs/s3logs/internal/s3test"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
@@ -20,19 +19,14 @@ import (
 // gen --out s3:// uploads exactly the objects gen makes, through the real
 // SDK client, to an in-process S3 server.
 func TestGenToS3(t *testing.T) {
-	srv := httptest.NewServer(gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server())
-	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CA_BUNDLE", "")
+	endpoint := s3test.Server(t, nil)
 	var stderr bytes.Buffer
 	e := &env{stdin: bytes.NewReader(nil), stdout: io.Discard, stderr: &stderr}
-	args := []string{"gen", "--out", "s3://genbucket/logs/", "--endpoint", srv.URL, "--objects", "5", "--lines", "20", "--seed", "7"}
+	args := []string{"gen", "--out", "s3://genbucket/logs/", "--endpoint", endpoint, "--objects", "5", "--lines", "20", "--seed", "7"}
 	if code := run(context.Background(), e, args); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	opts := awsconf.Options{Endpoint: srv.URL}
+	opts := awsconf.Options{Endpoint: endpoint}
 	cfg, err := awsconf.Load(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)

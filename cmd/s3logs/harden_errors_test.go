@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/s3logs/s3logs/internal/s3test"
+
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -21,16 +23,7 @@ const secretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEYZZ"
 // fakeCreds points the AWS SDK at recognisable test credentials and no
 // shared config.
 func fakeCreds(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAHARDENTESTKEY000")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secretKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_PROFILE", "")
+	s3test.Isolate(t, "AKIAHARDENTESTKEY000", secretKey)
 }
 
 // oneLineError checks that stderr is a single "s3logs CMD: ..." line

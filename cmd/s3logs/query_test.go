@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,8 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/s3logs/s3logs/internal/s3test"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
@@ -232,18 +230,9 @@ func TestQueryParquetOutput(t *testing.T) {
 // TestQueryS3 runs a time-bounded query against an in-process S3 server:
 // the answer is exact and objects outside the window are never read.
 func TestQueryS3(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	t.Setenv("AWS_PROFILE", "")
-	srv := httptest.NewServer(gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server())
-	defer srv.Close()
+	endpoint := s3test.Server(t, nil)
 	ctx := context.Background()
-	up, err := pipeline.NewUploader(ctx, awsconf.Options{Endpoint: srv.URL}, "s3://logbucket/")
+	up, err := pipeline.NewUploader(ctx, awsconf.Options{Endpoint: endpoint}, "s3://logbucket/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +252,7 @@ func TestQueryS3(t *testing.T) {
 		}
 	}
 	q := "SELECT count(*) AS n FROM 's3://logbucket/logs/' WHERE timestamp = '2024/03/03'"
-	code, out, stderr := runQueryCmd("", "--endpoint", srv.URL, q)
+	code, out, stderr := runQueryCmd("", "--endpoint", endpoint, q)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

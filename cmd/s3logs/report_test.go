@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/s3logs/s3logs/internal/s3test"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
 	"github.com/s3logs/s3logs/pipeline"
@@ -164,20 +162,9 @@ func TestParseSince(t *testing.T) {
 // TestReportCommandS3 reports on log objects in an in-process S3 fake and
 // expects the same sections as for the same files on disk.
 func TestReportCommandS3(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CA_BUNDLE", "")
-	srv := httptest.NewServer(gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server())
-	t.Cleanup(srv.Close)
-
+	endpoint := s3test.Server(t, nil)
 	ctx := context.Background()
-	up, err := pipeline.NewUploader(ctx, awsconf.Options{Endpoint: srv.URL}, "s3://log-bucket/logs/")
+	up, err := pipeline.NewUploader(ctx, awsconf.Options{Endpoint: endpoint}, "s3://log-bucket/logs/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +180,7 @@ func TestReportCommandS3(t *testing.T) {
 	}
 	args := []string{"--from", "2024-03-02", "--to", "2024-03-03", "--now", "2024-03-04T00:00:00Z"}
 	local := reportJSON(t, append([]string{"../../examples/logs/"}, args...)...)
-	remote := reportJSON(t, append([]string{"s3://log-bucket/logs/", "--endpoint", srv.URL}, args...)...)
+	remote := reportJSON(t, append([]string{"s3://log-bucket/logs/", "--endpoint", endpoint}, args...)...)
 	if remote.Records == 0 || remote.Records != local.Records || remote.Objects != local.Objects {
 		t.Errorf("S3: %d records in %d objects, local: %d in %d", remote.Records, remote.Objects, local.Records, local.Objects)
 	}
