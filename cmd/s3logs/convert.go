@@ -141,16 +141,11 @@ func parseSize(s string) (int64, error) {
 	return int64(f * mult), nil
 }
 
-// parseTimeFlag parses RFC 3339, "yyyy-MM-dd HH:mm:ss" or "yyyy-MM-dd"
-// (UTC); "" is the zero time.
+// parseTimeFlag parses an optional time flag (empty means unbounded).
 func parseTimeFlag(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("bad time %q (want RFC 3339 or yyyy-MM-dd)", s)
+	t, _, err := parseTimeArg(s)
+	return t, err
 }

@@ -82,12 +82,9 @@ func genConfig(seed int64, objects, lines int, start string, days float64, layou
 	if objects <= 0 || lines <= 0 {
 		return cfg, usagef("--objects and --lines must be positive")
 	}
-	t, err := time.Parse(time.RFC3339, start)
+	t, _, err := parseTimeArg(start)
 	if err != nil {
-		t, err = time.Parse("2006-01-02", start)
-	}
-	if err != nil {
-		return cfg, usagef("--start %q: want RFC 3339 (2024-03-01T00:00:00Z) or yyyy-mm-dd", start)
+		return cfg, usagef("--start %v", err)
 	}
 	if t.Year() < 2006 || t.Year() > 9000 {
 		return cfg, usagef("--start %q: S3 server access logs exist from 2006", start)

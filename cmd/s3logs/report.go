@@ -223,17 +223,13 @@ func parseSince(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseReportTime parses RFC 3339 or yyyy-mm-dd (UTC). With endOfDay a
-// date means the end of that day (the next midnight, exclusive).
+// parseReportTime parses a time flag. With endOfDay a bare date means the
+// end of that day (the start of the next), so --to 2024-03-31 includes the
+// 31st.
 func parseReportTime(s string, endOfDay bool) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
+	t, dateOnly, err := parseTimeArg(s)
+	if err == nil && dateOnly && endOfDay {
+		t = t.AddDate(0, 0, 1)
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if endOfDay {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2024-03-01T00:00:00Z) or a date (2024-03-01)", s)
+	return t, err
 }
