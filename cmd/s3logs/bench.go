@@ -78,12 +78,7 @@ type benchReport struct {
 
 // runBench measures parse, query and convert throughput (SPEC §2, s3logs bench).
 func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("bench", "[flags] [FILE...]", e.stderr)
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		fmt.Fprint(e.stderr, benchExamples)
-	}
+	fs := newFlagSet("bench", "[flags] [FILE...]", benchExamples, e.stderr)
 	size := fs.String("size", "256MB", "`bytes` of generated logs (e.g. 64MB, 1GB); ignored with --lines or files")
 	lines := fs.Int("lines", 0, "generate this many lines instead of --size")
 	seed := fs.Int64("seed", 1, "generator seed")

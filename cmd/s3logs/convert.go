@@ -3,18 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/s3logs/s3logs/pipeline"
-	"github.com/s3logs/s3logs/query"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/query"
 
 	"github.com/s3logs/s3logs/sink"
 )
 
 // runConvert converts log objects to partitioned Parquet or Arrow (SPEC §6).
 func runConvert(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("convert", "[flags] SOURCE... --out DIR|s3://bucket/prefix/", e.stderr)
+	fs := newFlagSet("convert", "[flags] SOURCE... --out DIR|s3://bucket/prefix/", "", e.stderr)
 	var pf pipeFlags
 	pf.register(fs)
 	out := fs.String("out", "", "output `DIR` or s3://bucket/prefix/ (required)")

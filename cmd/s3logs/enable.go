@@ -113,7 +113,7 @@ func parseDays(s string) (int, error) {
 }
 
 func runEnable(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("enable", "[--dry-run] [flags]", e.stderr)
+	fs := newFlagSet("enable", "[--dry-run] [flags]", "", e.stderr)
 	var lf loggingFlags
 	lf.register(fs)
 	var (

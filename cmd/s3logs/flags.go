@@ -8,8 +8,9 @@ import (
 )
 
 // newFlagSet returns a FlagSet for a command whose errors are returned, not
-// printed and exited on, and whose usage text goes to w.
-func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
+// printed and exited on, and whose usage text goes to w: the synopsis, the
+// flags, then examples (if any).
+func newFlagSet(name, synopsis, examples string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
@@ -17,6 +18,7 @@ func newFlagSet(name, synopsis string, w io.Writer) *flag.FlagSet {
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
+		fmt.Fprint(w, examples)
 	}
 	return fs
 }

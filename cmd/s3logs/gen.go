@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/s3logs/s3logs/internal/awsconf"
-	"github.com/s3logs/s3logs/pipeline"
 	"strings"
 	"time"
+
+	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/pipeline"
 
 	"github.com/s3logs/s3logs/gen"
 )
@@ -22,12 +23,7 @@ The same flags and --seed always write the same objects, byte for byte.
 
 // runGen writes synthetic log objects (SPEC §2, s3logs gen).
 func runGen(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("gen", "[flags] --out DIR", e.stderr)
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		fmt.Fprint(e.stderr, genExamples)
-	}
+	fs := newFlagSet("gen", "[flags] --out DIR", genExamples, e.stderr)
 	out := fs.String("out", "", "output `DIR` (required); the object keys become relative paths")
 	seed := fs.Int64("seed", 1, "random seed: the same seed and flags give the same objects")
 	objects := fs.Int("objects", 100, "number of log objects")

@@ -36,12 +36,7 @@ any object.
 
 // runQuery runs an SQL query over log objects (SPEC §2, §4).
 func runQuery(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("query", "[flags] SQL [SOURCE...]", e.stderr)
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		fmt.Fprint(e.stderr, queryExamples)
-	}
+	fs := newFlagSet("query", "[flags] SQL [SOURCE...]", queryExamples, e.stderr)
 	var pf pipeFlags
 	pf.register(fs)
 	format := fs.String("format", "", "output format: table, csv, json, parquet or arrow (default table on a terminal, else csv)")

@@ -34,12 +34,7 @@ s3logs query.
 // runReport answers the standard security questions over log objects in
 // one pass and writes an HTML page, Markdown or JSON (SPEC §2).
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("report", "[--since 90d | --from T --to T] [flags] SOURCE... [--out report.html]", e.stderr)
-	usage := fs.Usage
-	fs.Usage = func() {
-		usage()
-		fmt.Fprint(e.stderr, reportExamples)
-	}
+	fs := newFlagSet("report", "[--since 90d | --from T --to T] [flags] SOURCE... [--out report.html]", reportExamples, e.stderr)
 	var pf pipeFlags
 	pf.register(fs)
 	since := fs.String("since", "", "report on the last `DUR` before now, e.g. 90d, 12h")

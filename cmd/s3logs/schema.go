@@ -12,7 +12,7 @@ import (
 // runSchema prints the column table, or with --ddl the CREATE TABLE text
 // that reads the output of convert.
 func runSchema(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("schema", "[--ddl athena|trino|duckdb] [--location LOC] [--partition-by day|hour|none]", e.stderr)
+	fs := newFlagSet("schema", "[--ddl athena|trino|duckdb] [--location LOC] [--partition-by day|hour|none]", "", e.stderr)
 	ddl := fs.String("ddl", "", "print CREATE TABLE for `engine`: athena, trino or duckdb")
 	loc := fs.String("location", "", "output `location` of convert (s3://bucket/prefix/ or a directory)")
 	table := fs.String("table", "s3_access_logs", "table `name`")

@@ -9,7 +9,7 @@ import (
 )
 
 func runStatus(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("status", "[flags]", e.stderr)
+	fs := newFlagSet("status", "[flags]", "", e.stderr)
 	var lf loggingFlags
 	lf.register(fs)
 	pos, err := parseArgs(fs, args)
