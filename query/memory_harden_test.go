@@ -5,12 +5,10 @@ import (
 	"context"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/s3logs/s3logs/internal/memstat"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
@@ -35,37 +33,6 @@ func (r *cycleReader) Read(p []byte) (int, error) {
 		r.off, r.n = 0, r.n-1
 	}
 	return k, nil
-}
-
-// peakHeap samples the live heap every millisecond while fn runs and
-// returns the largest value seen (a lower bound of the true peak).
-func peakHeap(fn func()) uint64 {
-	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var m runtime.MemStats
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	wg.Wait()
-	return peak.Load()
 }
 
 // memoryQueries are a streaming filter and a hash aggregate: the two
@@ -103,7 +70,7 @@ func TestQueryMemoryBounded(t *testing.T) {
 	const reps = 64 // 256 MB
 	for _, sql := range memoryQueries {
 		var lines int64
-		peak := peakHeap(func() { _, lines = runStream(t, sql, block, reps) })
+		peak := memstat.During(func() { _, lines = runStream(t, sql, block, reps) })
 		if lines != int64(reps*blockLines) {
 			t.Errorf("%s: %d lines counted, want %d", sql, lines, reps*blockLines)
 		}
@@ -130,7 +97,7 @@ func BenchmarkQueryMemory(b *testing.B) {
 			b.ReportAllocs()
 			var peak uint64
 			for range b.N {
-				peak = max(peak, peakHeap(func() { runStream(b, sql, block, reps) }))
+				peak = max(peak, memstat.During(func() { runStream(b, sql, block, reps) }))
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 			if peak > 256<<20 {
@@ -155,8 +122,8 @@ func BenchmarkGroupMemory(b *testing.B) {
 	b.SetBytes(int64(len(block)))
 	var per float64
 	for range b.N {
-		one := peakHeap(func() { runStream(b, "SELECT count(*) FROM t", block, 1) })
-		many := peakHeap(func() { runStream(b, "SELECT requestid, count(*) FROM t GROUP BY requestid", block, 1) })
+		one := memstat.During(func() { runStream(b, "SELECT count(*) FROM t", block, 1) })
+		many := memstat.During(func() { runStream(b, "SELECT requestid, count(*) FROM t GROUP BY requestid", block, 1) })
 		per = float64(many-one) / float64(len(ids))
 	}
 	b.ReportMetric(per, "bytes/group")

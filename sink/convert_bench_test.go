@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/s3logs/s3logs/internal/memstat"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/pipeline"
@@ -41,44 +41,6 @@ func genBlock(tb testing.TB, seed int64, size int, traps bool) []byte {
 		tb.Fatal(err)
 	}
 	return buf
-}
-
-// heapPeak samples the live heap every millisecond until stopped and
-// reports the largest value seen (runtime/metrics, which does not stop the
-// world).
-type heapPeak struct {
-	stop chan struct{}
-	wg   sync.WaitGroup
-	peak uint64
-}
-
-func startHeapPeak() *heapPeak {
-	h := &heapPeak{stop: make(chan struct{})}
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > h.peak {
-				h.peak = v
-			}
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
-}
-
-func (h *heapPeak) Stop() uint64 {
-	close(h.stop)
-	h.wg.Wait()
-	return h.peak
 }
 
 // benchConvert converts a generated file of size bytes to zstd Parquet
@@ -112,7 +74,7 @@ func benchConvert(b *testing.B, size int, traps bool, workers int, opts Options)
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		base, m0 := ms.HeapAlloc, ms.Mallocs
-		hp := startHeapPeak()
+		hp := memstat.Start()
 		c0 := cpuTime()
 		res, err := Convert(context.Background(), d, opts, pipeline.Config{Workers: workers}, []string{src})
 		cpu += cpuTime() - c0

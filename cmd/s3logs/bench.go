@@ -8,14 +8,14 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/s3logs/s3logs/internal/memstat"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
@@ -325,12 +325,12 @@ func (b *bencher) measure(ctx context.Context, st stageDef) (benchStage, error) 
 	var peakBytes int64
 	for i := 0; i < b.reps; i++ {
 		runtime.GC()
-		base := goMemory()
-		peak := newPeakSampler()
+		base := int64(memstat.Heap())
+		peak := memstat.Start()
 		t0 := time.Now()
 		n, rows, out, err := fn(ctx, runtime.GOMAXPROCS(0))
 		el := time.Since(t0).Seconds()
-		p := peak.stop()
+		p := int64(peak.Stop())
 		if err != nil {
 			return s, err
 		}
@@ -353,52 +353,6 @@ func median(xs []float64) float64 {
 		return xs[n/2]
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
-// goMemory is the bytes of heap objects, live or not yet swept: the peak of
-// this over a run is the most heap the run needed at once.
-func goMemory() int64 {
-	ss := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(ss)
-	return int64(ss[0].Value.Uint64())
-}
-
-// peakSampler records the highest goMemory seen until stop.
-type peakSampler struct {
-	peak atomic.Int64
-	done chan struct{}
-	wg   sync.WaitGroup
-}
-
-func newPeakSampler() *peakSampler {
-	p := &peakSampler{done: make(chan struct{})}
-	p.peak.Store(goMemory())
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.done:
-				return
-			case <-t.C:
-				if m := goMemory(); m > p.peak.Load() {
-					p.peak.Store(m)
-				}
-			}
-		}
-	}()
-	return p
-}
-
-func (p *peakSampler) stop() int64 {
-	close(p.done)
-	p.wg.Wait()
-	if m := goMemory(); m > p.peak.Load() {
-		p.peak.Store(m)
-	}
-	return p.peak.Load()
 }
 
 // split cuts data into about n parts at line boundaries.

@@ -7,13 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/s3logs/s3logs/internal/memstat"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/sink"
@@ -195,7 +194,7 @@ func BenchmarkConvertMemory(b *testing.B) {
 	for range b.N {
 		out := b.TempDir()
 		var errb strings.Builder
-		peak = max(peak, samplePeakHeap(func() {
+		peak = max(peak, memstat.During(func() {
 			if code := run(context.Background(), &env{stdout: io.Discard, stderr: &errb}, append([]string{"convert", src, "--out", out, "--quiet", "--workers", "2"}, extra...)); code != 0 {
 				b.Fatalf("exit %d: %s", code, errb.String())
 			}
@@ -210,37 +209,6 @@ func BenchmarkConvertMemory(b *testing.B) {
 // convertMemoryBound is the peak heap the README promises for convert
 // with default settings and two workers.
 const convertMemoryBound = 512 << 20
-
-// samplePeakHeap samples the live heap every millisecond while fn runs and
-// returns the largest value seen.
-func samplePeakHeap(fn func()) uint64 {
-	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var m runtime.MemStats
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	wg.Wait()
-	return peak.Load()
-}
 
 // TestConvertBadBytes: convert counts damaged lines as rejects and writes
 // every valid record; a truncated .gz fails the run naming the object.
