@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/s3logs/s3logs/internal/memstat"
-
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )

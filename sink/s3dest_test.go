@@ -11,9 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/s3logs/s3logs/internal/s3test"
-
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/s3test"
 	"github.com/s3logs/s3logs/pipeline"
 )
 

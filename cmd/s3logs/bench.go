@@ -15,9 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/s3logs/s3logs/internal/memstat"
-
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"

@@ -9,7 +9,6 @@ import (
 
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"
-
 	"github.com/s3logs/s3logs/sink"
 )
 

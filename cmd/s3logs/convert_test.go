@@ -73,40 +73,7 @@ func countOutput(t *testing.T, out string) map[string]int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, okO := f.Schema().Lookup("log_object")
-		line, okL := f.Schema().Lookup("log_line")
-		if !okO || !okL {
-			t.Fatalf("%s: no log_object/log_line", mf.Name)
-		}
-		r := parquet.NewReader(f)
-		rows := make([]parquet.Row, 256)
-		for {
-			n, err := r.ReadRows(rows)
-			for _, row := range rows[:n] {
-				var o string
-				var l int64
-				for _, v := range row {
-					switch v.Column() {
-					case obj.ColumnIndex:
-						o = string(v.ByteArray())
-					case line.ColumnIndex:
-						l = v.Int64()
-					}
-				}
-				got[fmt.Sprintf("%s:%d", o, l)]++
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		r.Close()
+		countParquetRows(t, mf.Name, data, got)
 	}
 	// Every file in the output is named by the manifest.
 	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
@@ -119,6 +86,46 @@ func countOutput(t *testing.T, out string) map[string]int {
 		return nil
 	})
 	return got
+}
+
+// countParquetRows reads a Parquet file with parquet-go, an independent
+// reader, and adds one to got["log_object:log_line"] for each of its rows.
+func countParquetRows(t *testing.T, name string, data []byte, got map[string]int) {
+	t.Helper()
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	obj, okO := f.Schema().Lookup("log_object")
+	line, okL := f.Schema().Lookup("log_line")
+	if !okO || !okL {
+		t.Fatalf("%s: no log_object/log_line", name)
+	}
+	r := parquet.NewReader(f)
+	defer r.Close()
+	rows := make([]parquet.Row, 256)
+	for {
+		n, err := r.ReadRows(rows)
+		for _, row := range rows[:n] {
+			var o string
+			var l int64
+			for _, v := range row {
+				switch v.Column() {
+				case obj.ColumnIndex:
+					o = string(v.ByteArray())
+				case line.ColumnIndex:
+					l = v.Int64()
+				}
+			}
+			got[fmt.Sprintf("%s:%d", o, l)]++
+		}
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
 }
 
 // TestConvertKilled kills a conversion with SIGKILL after its first

@@ -6,10 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
 	"github.com/s3logs/s3logs/pipeline"
-
-	"github.com/s3logs/s3logs/gen"
 )
 
 const genExamples = `

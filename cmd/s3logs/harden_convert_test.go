@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3logs/s3logs/internal/memstat"
-
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/sink"
 )
 

@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3logs/s3logs/internal/s3test"
-
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/s3test"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )

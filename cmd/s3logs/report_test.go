@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3logs/s3logs/internal/s3test"
-
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/s3test"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/report"
 )

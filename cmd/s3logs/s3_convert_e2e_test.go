@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
@@ -81,7 +79,7 @@ func TestS3ConvertEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			countRows(t, key, data, got)
+			countParquetRows(t, key, data, got)
 		}
 		if !aws.ToBool(page.IsTruncated) {
 			break
@@ -101,45 +99,5 @@ func TestS3ConvertEndToEnd(t *testing.T) {
 	_, stderr := cli(t, "convert", src, "--out", dst, "--no-progress")
 	if m := summaryRead.FindStringSubmatch(stderr); m == nil || atoi(t, m[1]) != 0 {
 		t.Errorf("re-run summary %q: want 0 objects read", stderr)
-	}
-}
-
-// countRows adds the file's rows to got, keyed "log_object:log_line" (for
-// an S3 source log_object is the object's key).
-func countRows(t *testing.T, name string, data []byte, got map[string]int) {
-	t.Helper()
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	obj, okO := f.Schema().Lookup("log_object")
-	line, okL := f.Schema().Lookup("log_line")
-	if !okO || !okL {
-		t.Fatalf("%s: no log_object/log_line", name)
-	}
-	r := parquet.NewReader(f)
-	defer r.Close()
-	rows := make([]parquet.Row, 256)
-	for {
-		n, err := r.ReadRows(rows)
-		for _, row := range rows[:n] {
-			var o string
-			var l int64
-			for _, v := range row {
-				switch v.Column() {
-				case obj.ColumnIndex:
-					o = string(v.ByteArray())
-				case line.ColumnIndex:
-					l = v.Int64()
-				}
-			}
-			got[fmt.Sprintf("%s:%d", o, l)]++
-		}
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
 	}
 }
