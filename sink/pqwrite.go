@@ -135,6 +135,8 @@ func (b *pqBatch) Append(r *parse.Record, object string, line int64) {
 		case schema.FromProto:
 			v, ok = proto, proto != nil
 		case schema.FromObject:
+			// A read-only byte view of the object name, once per row
+			// without a copy: nothing below writes to v.
 			v, ok = unsafe.Slice(unsafe.StringData(object), len(object)), true
 		case schema.FromLine:
 			c.i64 = append(c.i64, line)
