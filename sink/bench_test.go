@@ -1,15 +1,11 @@
 package sink
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
-	"github.com/s3logs/s3logs/pipeline"
 )
 
 // BenchmarkBatchAppend measures building Arrow batches from parsed records.
@@ -27,25 +23,6 @@ func BenchmarkBatchAppend(b *testing.B) {
 			if bt.Rows() >= 1<<16 {
 				bt.NewRecordBatch().Release()
 			}
-		}
-	}
-}
-
-// BenchmarkConvert measures a whole conversion of a generated file to
-// zstd Parquet in a local directory.
-func BenchmarkConvert(b *testing.B) {
-	src := filepath.Join(b.TempDir(), "in.log")
-	block := gen.Block(1, 32<<20)
-	if err := os.WriteFile(src, block, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(block)))
-	for b.Loop() {
-		out := b.TempDir()
-		d, _ := NewLocalDestination(out)
-		if _, err := Convert(context.Background(), d, Options{}, pipeline.Config{}, []string{src}); err != nil {
-			b.Fatal(err)
 		}
 	}
 }
