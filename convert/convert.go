@@ -353,7 +353,7 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 // write (unless force), while it is young: once a checkpoint exists the
 // destination is known to be convert's, and is not listed again.
 func checkForeign(ctx context.Context, d sink.Destination, l *manifestLog, force bool) error {
-	if force || len(l.st.segments) > 0 || l.st.ckptBytes > 0 {
+	if force || l.st.base > 0 {
 		return nil
 	}
 	names, err := d.List(ctx, "")
@@ -368,6 +368,9 @@ func checkForeign(ctx context.Context, d sink.Destination, l *manifestLog, force
 	known := map[string]bool{}
 	for _, f := range l.st.added {
 		known[f.Name] = true
+	}
+	for _, f := range l.st.removed {
+		delete(known, f.Name)
 	}
 	for _, n := range names {
 		if !strings.HasPrefix(n, ManifestDir+"/") && !known[n] {

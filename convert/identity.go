@@ -108,7 +108,7 @@ func (x *identities) object(o *pipeline.Object) (id string, src root, err error)
 	}
 	switch {
 	case src.id == "-":
-		return "stdin:" + x.run, src, nil
+		return stdinPrefix + x.run, src, nil
 	case src.s3:
 		bucket, _, _ := pipeline.ParseS3URL(o.Source)
 		return x.endpoint + bucket + "/" + o.Name, src, nil
@@ -121,6 +121,9 @@ func (x *identities) object(o *pipeline.Object) (id string, src root, err error)
 	}
 	return src.id + filepath.ToSlash(rel), src, nil
 }
+
+// stdinPrefix starts the identity of stdin, followed by the run.
+const stdinPrefix = "stdin:"
 
 // contains reports whether the source with identity src holds the object
 // with identity id: a local directory or an S3 prefix holds what its

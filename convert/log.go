@@ -45,7 +45,7 @@ func (l *manifestLog) replace(n *state) {
 	s := l.st
 	s.mu.Lock()
 	s.through, s.complete, s.ranges, s.floors = n.through, n.complete, n.ranges, n.floors
-	s.unpublished, s.fenced, s.segments = n.unpublished, n.fenced, n.segments
+	s.unpublished, s.fenced, s.base, s.segments = n.unpublished, n.fenced, n.base, n.segments
 	s.added, s.removed, s.tail, s.tailBytes, s.ckptBytes = n.added, n.removed, n.tail, n.tailBytes, n.ckptBytes
 	s.mu.Unlock()
 }
@@ -165,28 +165,55 @@ func (l *manifestLog) checkpointDue(final bool) bool {
 	return s.tail >= l.ckptEvery || s.tailBytes >= max(256<<10, s.ckptBytes) || final && s.tail >= 4
 }
 
-// checkpoint writes the state as checkpoint through, with the files
-// committed since the previous one as a new files segment, then removes
-// log entries older than the retention that it covers and older
-// checkpoints.
+// checkpoint writes the state as checkpoint through. Its files segments
+// are those of the newest checkpoint, plus one with the files committed
+// after it, so checkpoints form one chain even when several processes
+// write them. Then it removes what the checkpoint makes unneeded (prune).
 func (l *manifestLog) checkpoint(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	ckpts, err := l.dest.ListAfter(ctx, checkpointDir, "")
+	if err != nil {
+		return err
+	}
+	var newest int64
+	var newestName string
+	for _, fi := range ckpts {
+		if k, ok := seqOf(fi.Name); ok && k > newest {
+			newest, newestName = k, fi.Name
+		}
+	}
 	s := l.st
+	s.mu.RLock()
+	n, base, segs := s.through, s.base, s.segments
+	s.mu.RUnlock()
+	if newest >= n {
+		return l.reload(ctx) // another process checkpointed as far
+	}
+	if newest != base {
+		data, err := l.dest.ReadFile(ctx, newestName)
+		if errors.Is(err, fs.ErrNotExist) {
+			return l.reload(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		var c checkpoint
+		if err := gunzipJSON(data, &c); err != nil {
+			return fmt.Errorf("manifest %s: %w", newestName, err)
+		}
+		segs = c.Segments
+	}
 	var nb [4]byte
 	rand.Read(nb[:])
 	s.mu.Lock()
-	n := s.through
-	segs := s.segments
 	var segData []byte
-	var err error
-	if len(s.added) > 0 || len(s.removed) > 0 {
-		name := fmt.Sprintf("%020d-%x.json.gz", n, nb)
-		if segData, err = gzipJSON(segment{Added: s.added, Removed: s.removed}); err != nil {
+	if seg := s.segmentAfter(newest); len(seg.Added) > 0 || len(seg.Removed) > 0 {
+		if segData, err = gzipJSON(seg); err != nil {
 			s.mu.Unlock()
 			return err
 		}
-		segs = append(segs[:len(segs):len(segs)], name)
+		segs = append(segs[:len(segs):len(segs)], fmt.Sprintf("%020d-%x.json.gz", n, nb))
 	}
 	data, err := s.encode(time.Now().UTC(), segs)
 	s.mu.Unlock()
@@ -200,25 +227,27 @@ func (l *manifestLog) checkpoint(ctx context.Context) error {
 	}
 	err = l.dest.Create(ctx, path.Join(checkpointDir, fmt.Sprintf("%020d.json.gz", n)), data)
 	if errors.Is(err, sink.ErrExist) {
-		// Another process wrote checkpoint n: read the state from it.
 		return l.reload(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("writing a manifest checkpoint: %w", err)
 	}
 	s.mu.Lock()
-	if s.through == n {
-		s.segments, s.added, s.removed = segs, nil, nil
-		s.tail, s.tailBytes = 0, 0
-	}
-	s.ckptBytes = int64(len(data))
+	s.base, s.segments, s.added, s.removed = n, segs, nil, nil
+	s.tail, s.tailBytes, s.ckptBytes = 0, 0, int64(len(data))
 	s.mu.Unlock()
-	return l.prune(ctx, n)
+	return l.prune(ctx, n, segs)
 }
 
-// prune removes checkpoints older than the newest two and log entries that
-// checkpoint n covers and that are older than the retention.
-func (l *manifestLog) prune(ctx context.Context, n int64) error {
+// segmentKeep is how old a files segment no checkpoint of this chain
+// names must be before it is removed: one being written for a checkpoint
+// is young.
+const segmentKeep = 24 * time.Hour
+
+// prune removes checkpoints older than the newest two, log entries that
+// checkpoint n covers and that are older than the retention, and files
+// segments of checkpoints never written (their writer died) as old.
+func (l *manifestLog) prune(ctx context.Context, n int64, segs []string) error {
 	ckpts, err := l.dest.ListAfter(ctx, checkpointDir, "")
 	if err != nil {
 		return err
@@ -234,6 +263,21 @@ func (l *manifestLog) prune(ctx context.Context, n int64) error {
 	}
 	for _, fi := range logs {
 		if k, ok := seqOf(fi.Name); ok && k <= n && time.Since(fi.ModTime) > l.retention {
+			if err := l.dest.Remove(ctx, fi.Name); err != nil {
+				return err
+			}
+		}
+	}
+	used := map[string]bool{}
+	for _, s := range segs {
+		used[s] = true
+	}
+	files, err := l.dest.ListAfter(ctx, filesDir, "")
+	if err != nil {
+		return err
+	}
+	for _, fi := range files {
+		if k, ok := seqOf(fi.Name); ok && k <= n && !used[path.Base(fi.Name)] && time.Since(fi.ModTime) > max(l.retention, segmentKeep) {
 			if err := l.dest.Remove(ctx, fi.Name); err != nil {
 				return err
 			}

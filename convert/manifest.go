@@ -42,14 +42,14 @@ const (
 
 func logName(n int64) string { return fmt.Sprintf("%020d.json", n) }
 
-// seqOf reads the number of a log, checkpoint or files name.
+// seqOf reads the number of a log, checkpoint or files name: 20 digits,
+// then "." or "-".
 func seqOf(name string) (int64, bool) {
 	base := path.Base(name)
-	i := strings.IndexByte(base, '.')
-	if i != 20 {
+	if len(base) < 21 || base[20] != '.' && base[20] != '-' {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(base[:i], 10, 64)
+	n, err := strconv.ParseInt(base[:20], 10, 64)
 	return n, err == nil && n > 0
 }
 
@@ -123,6 +123,12 @@ type Floor struct {
 
 type floorKey struct{ source, shard string }
 
+// seqFile is an output file and the entry that added or revoked it.
+type seqFile struct {
+	seq int64
+	File
+}
+
 // span is a range of line numbers, inclusive.
 type span struct{ first, last int64 }
 
@@ -139,10 +145,11 @@ type state struct {
 	fenced      map[string]time.Time
 
 	// Since the checkpoint the state was read from.
-	segments  []string // file segments of that checkpoint
-	added     []File   // files committed since
-	removed   []string // files revoked since
-	tail      int      // entries since
+	base      int64     // its number, 0 if none
+	segments  []string  // its file segments
+	added     []seqFile // files committed since
+	removed   []seqFile // files revoked since
+	tail      int       // entries since
 	tailBytes int64
 	ckptBytes int64 // size of that checkpoint
 }
@@ -166,7 +173,7 @@ func (s *state) apply(e *Entry, n int64, size int64) {
 			s.ranges[r.Object] = addSpan(s.ranges[r.Object], span{r.First, r.Last})
 		}
 		for _, f := range e.Files {
-			s.added = append(s.added, File{Name: f.Name, Rows: f.Rows, Bytes: f.Bytes})
+			s.added = append(s.added, seqFile{n, File{Name: f.Name, Rows: f.Rows, Bytes: f.Bytes}})
 		}
 	}
 	for _, d := range e.Complete {
@@ -189,7 +196,7 @@ func (s *state) apply(e *Entry, n int64, size int64) {
 		delete(s.unpublished, id)
 	}
 	for _, id := range e.Revoked {
-		s.revoke(id)
+		s.revoke(id, n)
 	}
 }
 
@@ -197,14 +204,14 @@ func (s *state) apply(e *Entry, n int64, size int64) {
 // An object it helped complete is partial again: every line except the
 // batch's was converted by other batches, which conflict checks keep
 // disjoint.
-func (s *state) revoke(id string) {
+func (s *state) revoke(id string, n int64) {
 	b := s.unpublished[id]
 	if b == nil {
 		return // published or revoked already
 	}
 	delete(s.unpublished, id)
 	for _, f := range b.Files {
-		s.removed = append(s.removed, f.Name)
+		s.removed = append(s.removed, seqFile{n, File{Name: f.Name}})
 	}
 	for _, r := range b.Ranges {
 		rs := s.ranges[r.Object]
@@ -323,19 +330,47 @@ type checkpoint struct {
 	Fenced      map[string]time.Time `json:"fenced,omitempty"`
 }
 
-// segment is _manifest/files/<N>-<random>.json.gz: the output files committed
-// after the previous checkpoint up to entry N, and the ones revoked.
+// segment is _manifest/files/<N>-<random>.json.gz: the output files
+// committed after the previous checkpoint up to entry N, and the ones
+// revoked. A checkpoint's segments are those of the newest checkpoint when
+// it was written, and its own: one chain, which readers follow.
 type segment struct {
 	Added   []File   `json:"added,omitempty"`
 	Removed []string `json:"removed,omitempty"`
 }
 
+// segmentAfter returns the files added and revoked after entry m.
+func (s *state) segmentAfter(m int64) segment {
+	var seg segment
+	for _, f := range s.added {
+		if f.seq > m {
+			seg.Added = append(seg.Added, f.File)
+		}
+	}
+	for _, f := range s.removed {
+		if f.seq > m {
+			seg.Removed = append(seg.Removed, f.Name)
+		}
+	}
+	return seg
+}
+
 // fenceKeep is how long a fence is kept: longer than any run stalls.
 const fenceKeep = 7 * 24 * time.Hour
 
-// compact drops what floors cover and old fences; the caller holds mu.
+// compact drops what floors cover, stdin objects (which no later run can
+// list again) and old fences; the caller holds mu.
 func (s *state) compact(now time.Time) {
+	for id := range s.ranges {
+		if strings.HasPrefix(id, stdinPrefix) {
+			delete(s.ranges, id)
+		}
+	}
 	for id, d := range s.complete {
+		if strings.HasPrefix(id, stdinPrefix) {
+			delete(s.complete, id)
+			continue
+		}
 		k := keyOf(id)
 		shard := d.Shard
 		if s.covered(id, k, func(spec string) bool { return spec == shard }) || s.coveredByAllShards(id, k) {
@@ -408,7 +443,7 @@ func decodeState(data []byte) (*state, error) {
 		return nil, fmt.Errorf("checkpoint version %d, want %d", c.Version, manifestVersion)
 	}
 	s := newState()
-	s.through, s.segments, s.ckptBytes = c.Through, c.Segments, int64(len(data))
+	s.through, s.base, s.segments, s.ckptBytes = c.Through, c.Through, c.Segments, int64(len(data))
 	for _, f := range c.Floors {
 		s.floors[floorKey{f.Source, f.Shard}] = f
 	}
@@ -476,17 +511,17 @@ func ReadManifest(ctx context.Context, d sink.Destination) (*Manifest, error) {
 		if err := gunzipJSON(data, &seg); err != nil {
 			return nil, fmt.Errorf("manifest: files %s: %w", n, err)
 		}
-		m.apply(seg.Added, seg.Removed)
+		m.apply(seg)
 	}
-	m.apply(st.added, st.removed)
+	m.apply(st.segmentAfter(0))
 	return m, nil
 }
 
-func (m *Manifest) apply(added []File, removed []string) {
-	for _, f := range added {
+func (m *Manifest) apply(seg segment) {
+	for _, f := range seg.Added {
 		m.files[f.Name] = File{Name: f.Name, Rows: f.Rows, Bytes: f.Bytes}
 	}
-	for _, n := range removed {
+	for _, n := range seg.Removed {
 		delete(m.files, n)
 	}
 }
@@ -571,6 +606,9 @@ func tryLoadState(ctx context.Context, d sink.Destination) (*state, error) {
 			continue
 		}
 		data, err := d.ReadFile(ctx, ckpts[i].Name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errLogGap // pruned meanwhile: a newer one exists
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reading the manifest: %w", err)
 		}

@@ -140,8 +140,10 @@ func NewLocalDestination(dir string) (*LocalDestination, error) {
 func (d *LocalDestination) String() string { return d.dir }
 
 // Join creates <dir>/.s3logs/tmp/<run>/, private to the user (0700): files
-// in progress hold IP addresses, requester ARNs and keys.
+// in progress hold IP addresses, requester ARNs and keys. It first removes
+// temporary files that killed processes left in .s3logs/tmp.
 func (d *LocalDestination) Join(_ context.Context, run string, _ time.Duration) (string, func(), error) {
+	d.tmp.sweep()
 	return d.tmp.join(run)
 }
 
@@ -218,14 +220,21 @@ func (d *LocalDestination) Discard(_ context.Context, s Staged) error {
 // Unfinished returns nothing: staged files are in run directories.
 func (d *LocalDestination) Unfinished(context.Context) ([]Staged, error) { return nil, nil }
 
-// tempFile writes data to a new synced file under the temporary root.
-func (d *LocalDestination) tempFile(data []byte) (string, error) {
+// tempFile writes data to a new synced file under the temporary root and
+// returns it still open and locked, so that sweepTemp leaves it alone until
+// the caller has linked or renamed it and closes it.
+func (d *LocalDestination) tempFile(data []byte) (*os.File, error) {
 	if err := os.MkdirAll(d.tmp.root, 0o700); err != nil {
-		return "", err
+		return nil, err
 	}
 	f, err := os.CreateTemp(d.tmp.root, ".write-*")
 	if err != nil {
-		return "", err
+		return nil, err
+	}
+	if ok, err := tryLock(f); !ok && !errors.Is(err, errNoLocks) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("locking %s: %v", f.Name(), err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -234,14 +243,12 @@ func (d *LocalDestination) tempFile(data []byte) (string, error) {
 	if err == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		f.Close()
 		os.Remove(f.Name())
-		return "", err
+		return nil, err
 	}
-	return f.Name(), nil
+	return f, nil
 }
 
 // Create writes data to a temporary file and links it to name: a link,
@@ -255,12 +262,13 @@ func (d *LocalDestination) Create(_ context.Context, name string, data []byte) e
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp, err := d.tempFile(data)
+	f, err := d.tempFile(data)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, p); err != nil {
+	defer f.Close()
+	defer os.Remove(f.Name())
+	if err := os.Link(f.Name(), p); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("%s: %w", name, ErrExist)
 		}
@@ -289,12 +297,13 @@ func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp, err := d.tempFile(data)
+	f, err := d.tempFile(data)
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
+	defer f.Close()
+	if err := os.Rename(f.Name(), p); err != nil {
+		os.Remove(f.Name())
 		return err
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // runDirs keeps one private directory per run under root, <root>/<run>/,
@@ -130,4 +131,35 @@ func (r runDirs) clean(run string) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// sweepAge is how old an unlocked temporary file must be to be swept: a
+// new one is locked right after it is created, but not in the same step.
+const sweepAge = 10 * time.Second
+
+// sweep removes the temporary files (.write-*, .lock-*) under root that
+// no process holds locked: leftovers of processes killed while writing.
+func (r runDirs) sweep() {
+	ents, err := os.ReadDir(r.root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || !strings.HasPrefix(name, ".write-") && !strings.HasPrefix(name, ".lock-") {
+			continue
+		}
+		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < sweepAge {
+			continue
+		}
+		p := filepath.Join(r.root, name)
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if ok, _ := tryLock(f); ok {
+			os.Remove(p)
+		}
+		f.Close()
+	}
 }

@@ -111,6 +111,7 @@ func (d *S3Destination) Join(ctx context.Context, run string, lease time.Duratio
 	if lease <= 0 {
 		return "", nil, fmt.Errorf("lease %v: must be positive", lease)
 	}
+	d.tmp.sweep()
 	dir, releaseDir, err := d.tmp.join(run)
 	if err != nil {
 		return "", nil, err

@@ -308,3 +308,40 @@ func TestS3StageFailure(t *testing.T) {
 		t.Errorf("a failed upload left unfinished uploads %v (%v)", un, err)
 	}
 }
+
+// TestSweepTemp: a temporary file that a killed process left is removed
+// when a run joins; one a live process holds is not.
+func TestSweepTemp(t *testing.T) {
+	d, err := NewLocalDestination(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := d.tmp.root
+	os.MkdirAll(root, 0o700)
+	stale := filepath.Join(root, ".write-stale")
+	os.WriteFile(stale, []byte("x"), 0o600)
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(stale, old, old)
+	young := filepath.Join(root, ".lock-young") // being created and locked
+	os.WriteFile(young, []byte("x"), 0o600)
+	held, err := d.tempFile([]byte("y"))
+	os.Chtimes(held.Name(), old, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	_, release, err := d.Join(context.Background(), "r", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(held.Name()); err != nil {
+		t.Errorf("a live temporary file was removed: %v", err)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("a new temporary file was removed: %v", err)
+	}
+}
