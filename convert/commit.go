@@ -209,6 +209,11 @@ func (c *converter) finish(ctx context.Context) error {
 	}
 	if e != nil {
 		c.committed(e)
+		if len(e.Floors) > 0 {
+			// A floor rose: a checkpoint now drops the objects below it,
+			// which the next run then does not read.
+			return c.log.checkpoint(ctx)
+		}
 	}
 	return c.maybeCheckpoint(ctx, true)
 }

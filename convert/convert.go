@@ -706,11 +706,16 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 		w.took(obj, ch.FirstLine, ch.FirstLine+n-1, done)
 	}
 	w.inBytes += int64(len(ch.Data))
-	if w.inBytes >= c.opts.CommitBytes {
+	if w.inBytes >= c.opts.CommitBytes || len(w.ranges) >= commitObjects {
 		return w.commit(ctx)
 	}
 	return nil
 }
+
+// commitObjects is the most log objects a batch holds lines of: it bounds
+// the size of a log entry, and the objects a run holds in memory waiting
+// for the commit that completes them, when objects are small.
+const commitObjects = 20_000
 
 // newBuffer returns an empty row buffer for c's format.
 func (c *converter) newBuffer() sink.RowBuffer { return sink.NewRowBuffer(c.opts.Format) }

@@ -162,7 +162,7 @@ func (l *manifestLog) checkpointDue(final bool) bool {
 	l.st.mu.RLock()
 	defer l.st.mu.RUnlock()
 	s := l.st
-	return s.tail >= l.ckptEvery || s.tailBytes >= max(256<<10, s.ckptBytes) || final && s.tail >= 4
+	return s.tail >= l.ckptEvery || s.tailBytes >= max(256<<10, s.ckptBytes) || final && (s.tail >= 4 || s.tailBytes >= 64<<10)
 }
 
 // checkpoint writes the state as checkpoint through. Its files segments
