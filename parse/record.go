@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // Record is one parsed log line: the line itself plus the start and end
@@ -24,7 +25,38 @@ type Record struct {
 	extra int   // unknown trailing fields
 	xoff  int   // offset of the first unknown trailing field
 	unix  int64 // Time, seconds since the epoch, UTC
+	warn  Warning
 }
+
+// Warning says what was odd about a record that was kept anyway (SPEC §3,
+// FORMAT.md trap 11): a request is never dropped from an answer for an odd
+// token in an optional field or a doubled separator.
+type Warning uint8
+
+// The warnings, as bits.
+const (
+	// WarnSpacing: two or more spaces where one separates two fields; they
+	// were read as one separator.
+	WarnSpacing Warning = 1 << iota
+	// WarnOddValue: an unexpected value in a late optional field (Access
+	// Point ARN, aclRequired, source region), kept as logged.
+	WarnOddValue
+)
+
+// String describes the warnings, e.g. "doubled separator, odd optional value".
+func (w Warning) String() string {
+	var parts []string
+	if w&WarnSpacing != 0 {
+		parts = append(parts, "doubled separator")
+	}
+	if w&WarnOddValue != 0 {
+		parts = append(parts, "odd optional value")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Warnings reports what was odd about the record, 0 for a well-formed one.
+func (r *Record) Warnings() Warning { return r.warn }
 
 // Line returns the whole line the record was parsed from, without its line
 // terminator or trailing spaces.
