@@ -23,6 +23,7 @@ import (
 
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 	"github.com/s3logs/s3logs/sink"
 )
 
@@ -401,6 +402,8 @@ type worker struct {
 	inBytes  int64
 	buffered int64
 	fileSeq  int
+	origin   schema.Origin
+	originOf string // the object origin.Object holds
 }
 
 type part struct {
@@ -488,7 +491,11 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 			w.parts[key] = p
 		}
 		before := p.batch.Bytes()
-		p.batch.Append(r, name, line)
+		if w.originOf != name {
+			w.origin.Object, w.originOf = []byte(name), name
+		}
+		w.origin.Line = line
+		p.batch.Append(r, &w.origin)
 		w.buffered += p.batch.Bytes() - before
 		if p.last != name {
 			p.objects[name] = true

@@ -21,7 +21,7 @@ import (
 func (r *Record) Parse(line []byte) error {
 	line = trimEOL(line)
 	r.line = line
-	r.extra, r.xoff, r.warn = 0, 0, 0
+	r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
 	if r.fast() {
 		return nil
 	}

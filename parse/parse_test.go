@@ -448,3 +448,24 @@ func TestScannerBlankAndPrefilter(t *testing.T) {
 		t.Errorf("records at %v, %d lines, %d rejected, %d skipped; want [6], 3, 0, 2", lines, s.Lines(), s.Rejected(), s.Skipped())
 	}
 }
+
+func TestRequestLineParts(t *testing.T) {
+	f := func(uri, method, target, proto string, hasTarget, hasProto bool) {
+		t.Helper()
+		var r Record
+		if err := r.Parse([]byte(strings.Replace(base, `"GET /awsexamplebucket1/photos/cat.jpg HTTP/1.1"`, uri, 1))); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second call reads the cached split
+			m, tg, p, ok := r.RequestLine()
+			if !ok || string(m) != method || string(tg) != target || string(p) != proto || (tg != nil) != hasTarget || (p != nil) != hasProto {
+				t.Errorf("%s: RequestLine = %q %q %q %v", uri, m, tg, p, ok)
+			}
+		}
+	}
+	f(`"GET /a HTTP/1.1"`, "GET", "/a", "HTTP/1.1", true, true)
+	f(`"GET /a b HTTP/1.0"`, "GET", "/a b", "HTTP/1.0", true, true)
+	f(`"GET /x"`, "GET", "/x", "", true, false)
+	f(`"OPTIONS"`, "OPTIONS", "", "", false, false)
+	f(`"GET  HTTP/1.1"`, "GET", "", "HTTP/1.1", true, true)
+}
