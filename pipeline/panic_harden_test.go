@@ -16,7 +16,7 @@ func TestChunkPanicIsError(t *testing.T) {
 	if err := os.WriteFile(p, []byte("a\nb\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Run(context.Background(), Config{Workers: 2}, []string{p}, func(int, *Chunk) error {
+	_, err := runRaw(context.Background(), Config{Workers: 2}, []string{p}, func(int, *Chunk) error {
 		var m map[string]int
 		m["boom"]++ // nil map write: a runtime panic
 		return nil
