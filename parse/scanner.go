@@ -38,8 +38,8 @@ type Scanner struct {
 	reject  func(*ParseError, []byte)
 	perr    ParseError
 	pre     *Prefilter
-	skipped int64             // lines the prefilter skipped
-	warned  int64             // records with warnings
+	skipped int64 // lines the prefilter skipped
+	warned  int64 // records with warnings
 	stopped bool
 }
 
