@@ -64,7 +64,9 @@ const starView = `CREATE VIEW logs_star AS SELECT * EXCLUDE (bucket_name, reques
 //
 //   - trino_div(a, b): a / b of two unscaled integers, rounded half away
 //     from zero, as Trino rounds a DECIMAL quotient to its scale;
-//   - trino_decimal(u, s): the text of the unscaled value u at scale s.
+//   - trino_decimal(u, s): the text of the unscaled value u at scale s;
+//   - trino_regexp_extract(s, p, g): regexp_extract, NULL (not ”) when p
+//     does not match, as in Trino.
 //
 // A DECIMAL quotient x / y of DECIMAL(xp, xs) and DECIMAL(yp, ys) has scale
 // max(xs, ys) (precision min(38, xp + ys + max(0, ys - xs))); a BIGINT
@@ -77,6 +79,8 @@ var oracleMacros = []string{
 	     sign(CAST(a AS HUGEINT)) * sign(CAST(b AS HUGEINT)) *
 	     ((abs(CAST(a AS HUGEINT)) * 2 + abs(CAST(b AS HUGEINT))) // (2 * abs(CAST(b AS HUGEINT))))
 	   END`,
+	`CREATE MACRO trino_regexp_extract(s, p, g) AS
+	   CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p, g) END`,
 	`CREATE MACRO trino_decimal(u, s) AS
 	   CASE WHEN u IS NULL THEN NULL
 	        WHEN s = 0 THEN CAST(CAST(u AS HUGEINT) AS VARCHAR)
