@@ -55,7 +55,8 @@ var features = []struct {
 	{regexp.MustCompile(`(?i)\bOVER\s*\(`), "window"},
 	{regexp.MustCompile(`(?i)\b(current_date|current_timestamp|localtimestamp|now\s*\()`), "clock"},
 	{regexp.MustCompile(`(?i)(httpstatus|turnaroundtime|totaltime|bytessent|objectsize)\s*(!=|<>|=)\s*'|(httpstatus|requestdatetime)\s+(NOT\s+)?LIKE\b|\b(substr|substring)\s*\(\s*(requestdatetime|useragent)|\b(requester|key|operation|sourceregion|useragent|referrer)\s*(!=|<>|=)\s*'-'`), "string view"},
-	{regexp.MustCompile(`\b[0-9]+\.[0-9]+\b`), "DECIMAL"},
+	{regexp.MustCompile(`(^|[^'.0-9])[0-9]+\.[0-9]+([^'.0-9]|$)`), "DECIMAL"}, // not inside '1.2.3.4'
+
 	{regexp.MustCompile(`(?i)\b(substr|substring|split_part|regexp_extract|regexp_replace|regexp_like|strpos|position|concat|url_decode|date_parse|date_format|date_add|date_diff|from_unixtime|try_cast|round)\s*\(|\|\||\bCAST\s*\(.*\bAS\s+date\b|\bDATE\s+'`), "functions"},
 }
 
