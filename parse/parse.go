@@ -259,8 +259,6 @@ func isTLSVersion(b []byte) bool {
 	return true
 }
 
-func isACLRequired(b []byte) bool { return isDash(b) || string(b) == "Yes" }
-
 func isARN(b []byte) bool { return isDash(b) || bytes.HasPrefix(b, []byte("arn:")) }
 
 // isRegion accepts "-" and region names such as us-east-1, us-gov-west-1:

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,9 +18,8 @@ func TestChunkPanicIsError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := runRaw(context.Background(), Config{Workers: 2}, []string{p}, func(int, *Chunk) error {
-		var m map[string]int
-		m["boom"]++ // nil map write: a runtime panic
-		return nil
+		var xs []int
+		return fmt.Errorf("unreachable %d", xs[len(xs)-1]) // index out of range: a runtime panic
 	})
 	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "lines 1") {
 		t.Errorf("err = %v; want ErrInternal naming %s and its lines", err, p)

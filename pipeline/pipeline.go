@@ -99,7 +99,8 @@ type Config struct {
 	// AWS selects the AWS configuration for s3:// sources.
 	AWS awsconf.Options
 	// MaxAttempts is how many times an S3 request (or the read of an
-	// object's body) is tried before the object fails. Default 8.
+	// object's body) is tried before the object fails. Default
+	// AWS_MAX_ATTEMPTS or the profile's max_attempts, else 8.
 	MaxAttempts int
 	// RetryBase is the first backoff between S3 attempts; it doubles up to
 	// 5 s, with jitter. Default 100 ms.

@@ -2,7 +2,6 @@ package query
 
 import (
 	"bytes"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -1039,5 +1038,3 @@ func walk(e Expr, fn func(Expr)) {
 		walk(e.els, fn)
 	}
 }
-
-var _ = fmt.Sprint

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
 )
@@ -772,5 +771,3 @@ func (p *Plan) Explain() string {
 	}
 	return b.String()
 }
-
-var _ = parse.NumFields
