@@ -82,8 +82,8 @@ func (c *converter) commitBatch(ctx context.Context, b *batch) error {
 		delete(c.staged, b.id)
 		c.mu.Unlock()
 		c.discard(ctx, staged)
+		c.dropped.Add(1)
 		c.conflicts.Add(1)
-		c.allConflicts.Add(1)
 		return nil
 	}
 	if err != nil {

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 	"github.com/s3logs/s3logs/sink"
 )
 
@@ -125,9 +124,6 @@ type Options struct {
 	// Default 1 minute. Local runs hold a lock instead, which the kernel
 	// drops at once.
 	Lease time.Duration
-	// OnReject receives malformed lines; it may be called from several
-	// goroutines at once.
-	OnReject func(*parse.ParseError, []byte)
 
 	dictLimit    int           // tests: sink.FileOptions.DictionaryLimit
 	logRetention time.Duration // tests: how long log entries outlive their checkpoint; default 7 days
@@ -199,13 +195,15 @@ var (
 	ErrFenced = errors.New("another convert took this run for dead and finished its work; this run stopped")
 )
 
-// Convert reads the log objects of sources through the pipeline and writes
-// their records to dest (see the package doc for the layout, the manifest
-// and the commit protocol). Objects that the manifest at dest has as
-// complete are not read again. pcfg.SkipFailed is not supported (a failed
-// object would leave its records half converted) and is turned off;
-// pcfg.Skip and pcfg.ObjectDone are taken over, and pcfg.Window.From is
-// raised to the sources' high-water mark.
+// Convert reads the log objects of sources through the pipeline's record
+// stage and writes their records to dest (see the package doc for the
+// layout, the manifest and the commit protocol). Objects that the manifest
+// at dest has as complete are not read again. pcfg's reject policy
+// (Strict, Rejects) applies; a strict run commits only at its end. With
+// pcfg.SkipFailed an object that fails contributes no record (the batches
+// holding some of its records are dropped and their other objects
+// converted again) and is listed in Stats.Failed. pcfg.Skip is taken over,
+// and pcfg.Window.From is raised to the sources' high-water mark.
 func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipeline.Config, sources []string) (*Result, error) {
 	opts.defaults()
 	if err := opts.Compression.Validate(opts.Format); err != nil {
@@ -243,7 +241,7 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 	c := &converter{opts: opts, dest: dest, tmp: tmp, log: mlog, res: res, shard: shard, lateness: lateness,
 		ids:  newIdentities(pcfg.AWS, opts.RunID),
 		objs: map[string]*objState{}, byPtr: map[*pipeline.Object]*objState{}, waiting: map[*objState]bool{},
-		staged: map[string][]sink.Staged{}, cov: map[floorKey]*coverage{}}
+		staged: map[string][]sink.Staged{}, cov: map[floorKey]*coverage{}, failed: map[string]bool{}}
 	defer func() {
 		// Whatever happened: publish what was committed, drop what was
 		// not, and leave nothing of this run behind.
@@ -270,17 +268,16 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 	if err := c.narrow(&pcfg, sources); err != nil {
 		return res, err
 	}
-	pcfg.SkipFailed = false
+	// A strict run publishes nothing unless every line is valid: it
+	// commits only at its end.
+	c.strict, c.skipFailed = pcfg.Strict, pcfg.SkipFailed
 	pcfg.Skip = c.skip
-	pcfg.ObjectDone = c.objectDone
-	if opts.OnReject != nil {
-		pcfg.OnReject = opts.OnReject
-	}
 	nw := pcfg.Workers
 	if nw <= 0 {
-		nw = runtime.GOMAXPROCS(0)
+		nw = pipeline.DefaultWorkers()
 	}
 	pcfg.Workers = nw
+	c.ctx = ctx
 	c.workers = make([]*worker, nw)
 	for i := range c.workers {
 		c.workers[i] = newWorker(c, i)
@@ -298,24 +295,19 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 	for c.round = 1; ; c.round++ {
 		res.Rounds = c.round
 		rcfg := pcfg
+		rcfg.Stats = stats
+		// A later round reads again what the earlier ones dropped: it
+		// counts what it reads, but lists no object twice in the summary.
+		start := stats.Start
+		listed := []int64{stats.Listed.Load(), stats.SkippedTime.Load(), stats.SkippedShard.Load(), stats.SkippedDone.Load()}
+		c.dropped.Store(0)
+		_, err := pipeline.Run(ctx, rcfg, sources, c)
 		if c.round > 1 {
-			// Later rounds count into a Stats of their own: the summary
-			// lists every object once.
-			rcfg.Stats = &pipeline.Stats{}
-		} else {
-			rcfg.Stats = stats
-		}
-		c.conflicts.Store(0)
-		rs, err := pipeline.Run(ctx, rcfg, sources, func(wi int, ch *pipeline.Chunk) error {
-			return c.workers[wi].chunk(ctx, ch)
-		})
-		if c.round > 1 && rs != nil {
-			for _, p := range [][2]*atomic.Int64{{&stats.Read, &rs.Read}, {&stats.Bytes, &rs.Bytes}, {&stats.Requests, &rs.Requests}, {&stats.Retries, &rs.Retries}} {
-				p[0].Add(p[1].Load())
+			stats.Start = start
+			for i, n := range []*atomic.Int64{&stats.Listed, &stats.SkippedTime, &stats.SkippedShard, &stats.SkippedDone} {
+				n.Store(listed[i])
 			}
 		}
-		stats.Lines.Add(c.lines.Swap(0))
-		stats.Rejected.Add(c.rejected.Swap(0))
 		if err == nil {
 			err = c.idErr()
 		}
@@ -334,7 +326,7 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 		if err := c.finish(ctx); err != nil {
 			return res, err
 		}
-		if c.conflicts.Load() == 0 || c.incomplete() == 0 {
+		if c.dropped.Load() == 0 || c.incomplete() == 0 {
 			break
 		}
 		if c.round >= opts.maxRounds {
@@ -345,7 +337,7 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 	res.Rows = c.rows.Load()
 	res.Bytes = c.bytes.Load()
 	res.Objects = int(c.completed.Load())
-	res.Conflicts = int(c.allConflicts.Load())
+	res.Conflicts = int(c.conflicts.Load())
 	return res, nil
 }
 
@@ -406,14 +398,16 @@ func runOf(name string) string {
 // objState is what this run knows of one log object it listed and has not
 // yet seen complete.
 type objState struct {
-	id    string // identity (see identities)
-	src   string // the source's identity
-	name  string // as listed: pipeline sharding hashes it
-	key   pipeline.KeyInfo
-	round int
-	seen  []span // lines of the chunks processed this round
-	lines int64  // the last line number seen
-	done  bool   // every chunk processed (pipeline.Config.ObjectDone)
+	id     string // identity (see identities)
+	src    string // the source's identity
+	name   string // as listed: pipeline sharding hashes it
+	key    pipeline.KeyInfo
+	round  int
+	seen   []span // lines of the chunks processed this round
+	lines  int64  // the last line number seen
+	ptr    *pipeline.Object
+	done   bool // read to its end, every chunk processed (Consumer.Commit)
+	failed bool // failed to read (Consumer.Drop): no batch with its records commits
 }
 
 // inShard reports whether o belongs to shard spec "I/N".
@@ -443,6 +437,11 @@ type converter struct {
 	from, to int64
 	workers  []*worker
 	round    int
+	ctx      context.Context // of the run, for commits from the workers
+	strict   bool            // pcfg.Strict: commit only at the end
+	// skipFailed is pcfg.SkipFailed: a batch holding records of an
+	// object not yet read to its end waits for it.
+	skipFailed bool
 
 	mu        sync.Mutex
 	objs      map[string]*objState // listed, not complete, by identity
@@ -451,10 +450,13 @@ type converter struct {
 	staged    map[string][]sink.Staged // batches staged, not yet settled
 	confirmed []string                 // batches published, not yet said so in the log
 	cov       map[floorKey]*coverage
-	err       error // of identities, found while listing
+	failed    map[string]bool // objects that failed (SkipFailed), not read again in later rounds
+	err       error           // of identities, found while listing
 
-	conflicts, allConflicts                        atomic.Int64
-	lines, rejected, rows, bytes, files, completed atomic.Int64
+	// dropped counts the round's batches dropped (a conflict, a failed
+	// object): their objects are converted again in another round.
+	dropped, conflicts            atomic.Int64
+	rows, bytes, files, completed atomic.Int64
 }
 
 func (c *converter) idErr() error {
@@ -529,7 +531,10 @@ func (c *converter) skip(o *pipeline.Object) bool {
 	if s, ok := c.objs[id]; ok && s.round == c.round {
 		return true // listed already, from another source
 	}
-	s := &objState{id: id, src: src.id, name: o.Name, key: o.Key, round: c.round}
+	if c.failed[id] {
+		return true // failed in an earlier round: listed as failed already
+	}
+	s := &objState{id: id, src: src.id, name: o.Name, key: o.Key, round: c.round, ptr: o}
 	st := c.log.st
 	st.mu.RLock()
 	done := st.done(id, o.Key, s.inShard)
@@ -549,21 +554,44 @@ func (c *converter) skip(o *pipeline.Object) bool {
 	return false
 }
 
-func (c *converter) objectDone(o *pipeline.Object) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s := c.byPtr[o]; s != nil {
-		s.done = true
-		c.waiting[s] = true
-		delete(c.byPtr, o)
-	}
+var _ pipeline.Consumer = (*converter)(nil)
+
+// objPart is a worker's handle on one log object's records (a
+// pipeline.Part). They go into the worker's partitions as they come; the
+// worker's commits record which lines its files hold, so a run that stops
+// part way through an object converts exactly the rest later.
+type objPart struct {
+	w    *worker
+	obj  *objState
+	name []byte
+	done []span // lines converted already, as of the chunk being read
 }
 
-// object returns the state of a listed object.
-func (c *converter) object(o *pipeline.Object) *objState {
+// NewPart returns worker w's handle on o.
+func (c *converter) NewPart(w int, o *pipeline.Object, _ bool) pipeline.Part {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.byPtr[o]
+	s := c.byPtr[o]
+	c.mu.Unlock()
+	return &objPart{w: c.workers[w], obj: s, name: []byte(o.Name)}
+}
+
+// Commit marks the object read to its end: its lines are all seen, and it
+// is complete once the batches holding them are committed.
+func (c *converter) Commit(w int, p pipeline.Part) error {
+	s := p.(*objPart).obj
+	c.mu.Lock()
+	if !s.done {
+		s.done = true
+		c.waiting[s] = true
+		delete(c.byPtr, s.ptr)
+	}
+	c.mu.Unlock()
+	// Commit runs on worker w's goroutine: its batch may have waited for
+	// this object.
+	if wk := c.workers[w]; wk.due {
+		return wk.commitIfWhole(c.ctx)
+	}
+	return nil
 }
 
 // doneLines returns the lines of s that the manifest has converted.
@@ -572,6 +600,17 @@ func (c *converter) doneLines(s *objState) []span {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	return st.done(s.id, s.key, s.inShard)
+}
+
+// Drop marks an object that failed (SkipFailed): the batches that hold
+// some of its records are dropped at their commit, so it contributes
+// nothing, and it is not read again in later rounds.
+func (c *converter) Drop(p pipeline.Part) {
+	s := p.(*objPart).obj
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.failed = true
+	c.failed[s.id] = true
 }
 
 // saw records that a chunk with lines first..last of s was processed.
@@ -588,7 +627,6 @@ func (c *converter) saw(s *objState, first, last int64) {
 type worker struct {
 	c         *converter
 	id        int
-	sc        *parse.Scanner
 	parts     map[int64]*part
 	pending   []pendingFile
 	ranges    map[*objState][]span // lines whose records are in pending and parts
@@ -596,6 +634,8 @@ type worker struct {
 	buffered  int64
 	fileSeq   int
 	commitSeq int
+	due       bool // a commit is due, waiting for objects read whole (SkipFailed)
+	origin    schema.Origin
 }
 
 type part struct {
@@ -629,11 +669,7 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 }
 
 func newWorker(c *converter, id int) *worker {
-	w := &worker{c: c, id: id, sc: parse.NewBlockScanner(nil), parts: map[int64]*part{}, ranges: map[*objState][]span{}}
-	if c.opts.OnReject != nil {
-		w.sc.OnReject(c.opts.OnReject)
-	}
-	return w
+	return &worker{c: c, id: id, parts: map[int64]*part{}, ranges: map[*objState][]span{}}
 }
 
 func (w *worker) release() {
@@ -649,18 +685,18 @@ func (w *worker) release() {
 	}
 }
 
-// chunk converts one block of lines.
-func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
+// Records converts one chunk's records, leaving out lines converted
+// already (by an earlier run, or by another run meanwhile).
+func (op *objPart) Records(sc *parse.Scanner) error {
+	w := op.w
 	c := w.c
-	name := ch.Object.Name
-	obj := c.object(ch.Object)
-	done := c.doneLines(obj) // lines converted already
+	op.done = c.doneLines(op.obj)
 	width := c.opts.PartitionBy.seconds()
-	w.sc.ResetBytes(ch.Data, name, ch.FirstLine)
-	for w.sc.Scan() {
-		r := w.sc.Record()
-		line := w.sc.LineNumber()
-		if done != nil && inSpans(done, line) {
+	w.origin.Object = op.name
+	for sc.Scan() {
+		r := sc.Record()
+		line := sc.LineNumber()
+		if op.done != nil && inSpans(op.done, line) {
 			continue
 		}
 		u := r.Unix()
@@ -683,7 +719,8 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 			w.parts[key] = p
 		}
 		before := p.batch.Bytes()
-		p.batch.Append(r, name, line)
+		w.origin.Line = line
+		p.batch.Append(r, &w.origin)
 		w.buffered += p.batch.Bytes() - before
 		if p.batch.Rows() >= c.opts.RowGroupRows || p.batch.Bytes() >= c.opts.RowGroupBytes {
 			if err := w.flush(p); err != nil {
@@ -696,20 +733,27 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 			}
 		}
 	}
-	c.lines.Add(w.sc.Lines())
-	c.rejected.Add(w.sc.Rejected())
-	n := int64(bytes.Count(ch.Data, []byte{'\n'}))
-	if len(ch.Data) > 0 && ch.Data[len(ch.Data)-1] != '\n' {
-		n++
-	}
-	if n > 0 {
-		w.took(obj, ch.FirstLine, ch.FirstLine+n-1, done)
-	}
-	w.inBytes += int64(len(ch.Data))
-	if w.inBytes >= c.opts.CommitBytes || len(w.ranges) >= commitObjects {
-		return w.commit(ctx)
-	}
 	return nil
+}
+
+// EndChunk records the chunk's lines for the worker's next commit, and
+// commits once the worker has read CommitBytes (or lines of commitObjects
+// objects) since its last one: between chunks, so every chunk is wholly in
+// one commit.
+func (op *objPart) EndChunk(first, last int64, size int) error {
+	w := op.w
+	if last >= first {
+		w.took(op.obj, first, last, op.done)
+	}
+	w.inBytes += int64(size)
+	if w.c.strict || w.inBytes < w.c.opts.CommitBytes && len(w.ranges) < commitObjects {
+		return nil // a strict run commits only at its end
+	}
+	if !w.c.skipFailed {
+		return w.commit(w.c.ctx)
+	}
+	w.due = true
+	return w.commitIfWhole(w.c.ctx)
 }
 
 // commitObjects is the most log objects a batch holds lines of: it bounds
@@ -800,9 +844,28 @@ func (w *worker) closeFile(p *part) error {
 	return nil
 }
 
+// commitIfWhole commits w's batch unless it holds records of an object
+// still being read. Under SkipFailed an object's records count only once
+// it was read to its end (it may still fail, and then contributes
+// nothing), so a batch that is due waits for that: for a later chunk, or
+// for the end of the object (Commit).
+func (w *worker) commitIfWhole(ctx context.Context) error {
+	w.c.mu.Lock()
+	for o := range w.ranges {
+		if !o.done && !o.failed {
+			w.c.mu.Unlock()
+			return nil
+		}
+	}
+	w.c.mu.Unlock()
+	w.due = false
+	return w.commit(ctx)
+}
+
 // commit closes all of w's files and commits them with the line ranges
 // they hold (commitBatch). It is called between chunks, so every chunk w
-// processed is wholly in the batch.
+// processed is wholly in the batch. A batch holding records of an object
+// that failed is dropped instead, its other objects left for another round.
 func (w *worker) commit(ctx context.Context) error {
 	keys := make([]int64, 0, len(w.parts))
 	for k := range w.parts {
@@ -824,5 +887,18 @@ func (w *worker) commit(ctx context.Context) error {
 	w.commitSeq++
 	b := &batch{id: fmt.Sprintf("%s-%d-%d", w.c.opts.RunID, w.id, w.commitSeq), files: w.pending, ranges: w.ranges}
 	w.pending, w.ranges, w.inBytes = nil, map[*objState][]span{}, 0
+	w.c.mu.Lock()
+	failed := false
+	for o := range b.ranges {
+		failed = failed || o.failed
+	}
+	w.c.mu.Unlock()
+	if failed {
+		for _, f := range b.files {
+			os.Remove(f.local)
+		}
+		w.c.dropped.Add(1)
+		return nil
+	}
 	return w.c.commitBatch(ctx, b)
 }

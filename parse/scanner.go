@@ -37,6 +37,10 @@ type Scanner struct {
 	err     error
 	reject  func(*ParseError, []byte)
 	perr    ParseError
+	pre     *Prefilter
+	skipped int64 // lines the prefilter skipped
+	warned  int64 // records with warnings
+	stopped bool
 }
 
 // NewScanner returns a Scanner reading from r.
@@ -76,7 +80,8 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 func (s *Scanner) resetCommon(object string, firstLine int64) {
 	s.object = object
 	s.line = firstLine - 1
-	s.lines, s.rejects = 0, 0
+	s.lines, s.rejects, s.skipped, s.warned = 0, 0, 0, 0
+	s.stopped = false
 	s.lo, s.hi = 0, 0
 	s.eof, s.skip = false, false
 	s.err = nil
@@ -93,13 +98,56 @@ func (s *Scanner) SetMaxLineSize(n int) { s.maxLine = n }
 // The ParseError and the line are valid only during the call.
 func (s *Scanner) OnReject(fn func(err *ParseError, line []byte)) { s.reject = fn }
 
+// Prefilter rules lines out by their raw bytes before they are parsed. A
+// line is kept when it contains each of Contains and, with Time set, when
+// its request time (PeekTime) is within [From, To] or cannot be peeked.
+// The zero Prefilter keeps every line.
+type Prefilter struct {
+	Contains [][]byte
+	Time     bool
+	From, To int64 // Unix seconds, both inclusive
+}
+
+// Keep reports whether f keeps line.
+func (f *Prefilter) Keep(line []byte) bool {
+	for _, n := range f.Contains {
+		if !bytes.Contains(line, n) {
+			return false
+		}
+	}
+	if f.Time {
+		if u, ok := PeekTime(line); ok && (u < f.From || u > f.To) {
+			return false
+		}
+	}
+	return true
+}
+
+// SetPrefilter sets a prefilter applied to each non-blank line before it
+// is parsed: a line it rules out is counted (Lines, Skipped) but not
+// parsed, so it is neither returned nor checked for validity. nil (the
+// default) parses every line. f must not change while s uses it.
+func (s *Scanner) SetPrefilter(f *Prefilter) { s.pre = f }
+
+// Skipped returns the number of lines the prefilter skipped unparsed.
+func (s *Scanner) Skipped() int64 { return s.skipped }
+
+// Warned returns the number of records returned so far that had a warning
+// (Record.Warnings).
+func (s *Scanner) Warned() int64 { return s.warned }
+
+// Stop makes Scan return false from now on until the next Reset. It may be
+// called from the OnReject function, to stop at a malformed line.
+func (s *Scanner) Stop() { s.stopped = true }
+
 // Record returns the current record, valid until the next call to Scan.
 func (s *Scanner) Record() *Record { return &s.rec }
 
 // LineNumber returns the 1-based line number of the current record.
 func (s *Scanner) LineNumber() int64 { return s.line }
 
-// Lines returns the number of non-empty lines read so far, valid or not.
+// Lines returns the number of lines read so far that are not blank (see
+// IsBlank), valid or not.
 func (s *Scanner) Lines() int64 { return s.lines }
 
 // Rejected returns the number of malformed lines seen so far.
@@ -111,22 +159,59 @@ func (s *Scanner) Err() error { return s.err }
 // Scan advances to the next valid record. It returns false at the end of
 // the input or on an I/O error.
 func (s *Scanner) Scan() bool {
-	for {
-		line, ok := s.nextLine()
-		if !ok {
-			return false
+	for !s.stopped {
+		var line []byte
+		if s.r == nil && len(s.block) > 0 {
+			// Block mode, inline: the common case of the record stage.
+			i := bytes.IndexByte(s.block, '\n')
+			if i >= 0 && i <= s.maxLine {
+				line, s.block = s.block[:i], s.block[i+1:]
+			} else {
+				var ok bool
+				if line, ok = s.nextLine(); !ok {
+					return false
+				}
+			}
+		} else {
+			var ok bool
+			if line, ok = s.nextLine(); !ok {
+				return false
+			}
 		}
 		s.line++
-		if len(line) == 0 || len(trimEOL(line)) == 0 {
+		if len(line) == 0 || line[0] <= ' ' && IsBlank(line) {
 			continue
 		}
 		s.lines++
+		if f := s.pre; f != nil {
+			// Keep, inline.
+			keep := true
+			for _, n := range f.Contains {
+				if !bytes.Contains(line, n) {
+					keep = false
+					break
+				}
+			}
+			if keep && f.Time {
+				if u, ok := PeekTime(line); ok && (u < f.From || u > f.To) {
+					keep = false
+				}
+			}
+			if !keep {
+				s.skipped++
+				continue
+			}
+		}
 		if err := s.rec.Parse(line); err != nil {
 			s.rejectLine(err.(*ParseError), line)
 			continue
 		}
+		if s.rec.warn != 0 {
+			s.warned++
+		}
 		return true
 	}
+	return false
 }
 
 func (s *Scanner) rejectLine(pe *ParseError, line []byte) {
@@ -213,4 +298,16 @@ func (s *Scanner) nextLine() ([]byte, bool) {
 
 func (s *Scanner) tooLong() string {
 	return fmt.Sprintf("line longer than %d bytes", s.maxLine)
+}
+
+// IsBlank reports whether line holds nothing but spaces, tabs and carriage
+// returns. A blank line is not a record and not a reject: scanners skip it
+// without counting it.
+func IsBlank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }

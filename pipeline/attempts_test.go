@@ -54,7 +54,7 @@ func TestAttemptsSent(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	cfg := Config{AWS: awsconf.Options{Endpoint: srv.URL}, Concurrency: 1, Workers: 1, MaxAttempts: 3, RetryBase: time.Millisecond}
-	_, err := Run(context.Background(), cfg, []string{"s3://bkt/logs/"}, func(int, *Chunk) error { return nil })
+	_, err := Run(context.Background(), cfg, []string{"s3://bkt/logs/"}, newRecorder())
 	if err == nil {
 		t.Fatal("an object that always fails did not fail the run")
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/schema"
 )
 
 // BenchmarkBatchAppend measures building Arrow batches from parsed records.
@@ -16,10 +17,12 @@ func BenchmarkBatchAppend(b *testing.B) {
 	bt := NewBatch()
 	defer bt.Release()
 	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
 	for b.Loop() {
 		sc.ResetBytes(block, "bench", 1)
 		for sc.Scan() {
-			bt.Append(sc.Record(), "bench", sc.LineNumber())
+			o.Line = sc.LineNumber()
+			bt.Append(sc.Record(), o)
 			if bt.Rows() >= 1<<16 {
 				bt.NewRecordBatch().Release()
 			}
@@ -34,10 +37,12 @@ func TestBatchAppendAllocs(t *testing.T) {
 	bt := NewBatch()
 	defer bt.Release()
 	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
 	fill := func() {
 		sc.ResetBytes(block, "obj", 1)
 		for sc.Scan() {
-			bt.Append(sc.Record(), "obj", sc.LineNumber())
+			o.Line = sc.LineNumber()
+			bt.Append(sc.Record(), o)
 		}
 	}
 	fill()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3logs/s3logs/internal/atomicfile"
 	"github.com/s3logs/s3logs/internal/awsconf"
 )
 
@@ -141,7 +143,7 @@ func (d *LocalDestination) String() string { return d.dir }
 
 // Join creates <dir>/.s3logs/tmp/<run>/, private to the user (0700): files
 // in progress hold IP addresses, requester ARNs and keys. It first removes
-// temporary files that killed processes left in .s3logs/tmp.
+// lock files that killed processes left half made in .s3logs/tmp.
 func (d *LocalDestination) Join(_ context.Context, run string, _ time.Duration) (string, func(), error) {
 	d.tmp.sweep()
 	return d.tmp.join(run)
@@ -183,22 +185,14 @@ func (d *LocalDestination) Stage(_ context.Context, local, name string) (Staged,
 	return Staged{Name: name, Local: filepath.ToSlash(rel)}, nil
 }
 
-// Publish renames the staged file to its name, creating directories.
+// Publish renames the staged file to its name (atomicfile.Publish), which
+// makes it readable like any other output file.
 func (d *LocalDestination) Publish(_ context.Context, s Staged) error {
 	p, err := d.path(s.Name)
 	if err != nil {
 		return err
 	}
-	src := filepath.Join(d.tmp.root, filepath.FromSlash(s.Local))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	// In-progress files are private; published output is readable like
-	// any other file the user writes.
-	err = os.Chmod(src, 0o644)
-	if err == nil {
-		err = os.Rename(src, p)
-	}
+	err = atomicfile.Publish(filepath.Join(d.tmp.root, filepath.FromSlash(s.Local)), p, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, serr := os.Stat(p); serr == nil {
 			return nil // published already
@@ -220,40 +214,9 @@ func (d *LocalDestination) Discard(_ context.Context, s Staged) error {
 // Unfinished returns nothing: staged files are in run directories.
 func (d *LocalDestination) Unfinished(context.Context) ([]Staged, error) { return nil, nil }
 
-// tempFile writes data to a new synced file under the temporary root and
-// returns it still open and locked, so that sweepTemp leaves it alone until
-// the caller has linked or renamed it and closes it.
-func (d *LocalDestination) tempFile(data []byte) (*os.File, error) {
-	if err := os.MkdirAll(d.tmp.root, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(d.tmp.root, ".write-*")
-	if err != nil {
-		return nil, err
-	}
-	if ok, err := tryLock(f); !ok && !errors.Is(err, errNoLocks) {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("locking %s: %v", f.Name(), err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
-	}
-	return f, nil
-}
-
-// Create writes data to a temporary file and links it to name: a link,
-// unlike a rename, fails when name exists, and name never holds part of
-// data.
+// Create writes data to name unless it exists (atomicfile with
+// noClobber: a hard link, which fails if name exists), so name never holds
+// part of data and of concurrent Creates exactly one succeeds.
 func (d *LocalDestination) Create(_ context.Context, name string, data []byte) error {
 	p, err := d.path(name)
 	if err != nil {
@@ -262,33 +225,17 @@ func (d *LocalDestination) Create(_ context.Context, name string, data []byte) e
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	f, err := d.tempFile(data)
-	if err != nil {
+	err = atomicfile.WriteFile(p, true, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
+	})
+	if errors.Is(err, atomicfile.ErrExist) {
+		return fmt.Errorf("%s: %w", name, ErrExist)
 	}
-	defer f.Close()
-	defer os.Remove(f.Name())
-	if err := os.Link(f.Name(), p); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s: %w", name, ErrExist)
-		}
-		return err
-	}
-	return syncDir(filepath.Dir(p))
+	return err
 }
 
-// syncDir makes a new directory entry durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
-
-// WriteFile writes data to a temporary file, syncs it and renames it to
-// name.
+// WriteFile writes data to name atomically.
 func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte) error {
 	p, err := d.path(name)
 	if err != nil {
@@ -297,16 +244,10 @@ func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	f, err := d.tempFile(data)
-	if err != nil {
+	return atomicfile.WriteFile(p, false, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	defer f.Close()
-	if err := os.Rename(f.Name(), p); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	})
 }
 
 // ReadFile reads name.

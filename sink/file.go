@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/schema"
 )
 
 // RowBuffer holds parsed records column by column until a FileWriter
@@ -12,8 +13,9 @@ import (
 // copies the field bytes and, once the buffers have grown, allocates
 // nothing. A RowBuffer is not safe for concurrent use.
 type RowBuffer interface {
-	// Append adds one record, read from line line of log object object.
-	Append(r *parse.Record, object string, line int64)
+	// Append adds one record, read from where o says (its log object and
+	// line, for the derived columns).
+	Append(r *parse.Record, o *schema.Origin)
 	// Rows returns the number of rows buffered.
 	Rows() int
 	// Bytes estimates the uncompressed size of the rows buffered.

@@ -15,6 +15,7 @@ import (
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/filetest"
 	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/schema"
 )
 
 // writeFile writes the records of block to one Parquet file with row
@@ -28,8 +29,10 @@ func writeFile(t testing.TB, block []byte, rowGroupRows int) []byte {
 	}
 	b := NewRowBuffer(Parquet)
 	sc := parse.NewBlockScanner(block)
+	o := &schema.Origin{Object: []byte("obj")}
 	for sc.Scan() {
-		b.Append(sc.Record(), "obj", sc.LineNumber())
+		o.Line = sc.LineNumber()
+		b.Append(sc.Record(), o)
 		if b.Rows() == rowGroupRows {
 			if err := fw.Write(b); err != nil {
 				t.Fatal(err)
@@ -116,10 +119,12 @@ func TestPQBatchAppendAllocs(t *testing.T) {
 	block := gen.Block(2, 256<<10)
 	b := newPQBatch()
 	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
 	fill := func() {
 		sc.ResetBytes(block, "obj", 1)
 		for sc.Scan() {
-			b.Append(sc.Record(), "obj", sc.LineNumber())
+			o.Line = sc.LineNumber()
+			b.Append(sc.Record(), o)
 		}
 		b.reset()
 	}

@@ -137,8 +137,8 @@ func (r runDirs) clean(run string) (bool, error) {
 // new one is locked right after it is created, but not in the same step.
 const sweepAge = 10 * time.Second
 
-// sweep removes the temporary files (.write-*, .lock-*) under root that
-// no process holds locked: leftovers of processes killed while writing.
+// sweep removes the lock files being made (.lock-*) under root that no
+// process holds locked: leftovers of processes killed in join.
 func (r runDirs) sweep() {
 	ents, err := os.ReadDir(r.root)
 	if err != nil {
@@ -146,7 +146,7 @@ func (r runDirs) sweep() {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if e.IsDir() || !strings.HasPrefix(name, ".write-") && !strings.HasPrefix(name, ".lock-") {
+		if e.IsDir() || !strings.HasPrefix(name, ".lock-") {
 			continue
 		}
 		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < sweepAge {

@@ -309,8 +309,9 @@ func TestS3StageFailure(t *testing.T) {
 	}
 }
 
-// TestSweepTemp: a temporary file that a killed process left is removed
-// when a run joins; one a live process holds is not.
+// TestSweepTemp: a lock file that a killed process left half made is
+// removed when a run joins; one a live process holds, or one just made, is
+// not.
 func TestSweepTemp(t *testing.T) {
 	d, err := NewLocalDestination(t.TempDir())
 	if err != nil {
@@ -318,30 +319,32 @@ func TestSweepTemp(t *testing.T) {
 	}
 	root := d.tmp.root
 	os.MkdirAll(root, 0o700)
-	stale := filepath.Join(root, ".write-stale")
-	os.WriteFile(stale, []byte("x"), 0o600)
 	old := time.Now().Add(-time.Minute)
+	stale := filepath.Join(root, ".lock-stale")
+	os.WriteFile(stale, []byte("x"), 0o600)
 	os.Chtimes(stale, old, old)
-	young := filepath.Join(root, ".lock-young") // being created and locked
+	young := filepath.Join(root, ".lock-young") // being made: not locked yet
 	os.WriteFile(young, []byte("x"), 0o600)
-	held, err := d.tempFile([]byte("y"))
-	os.Chtimes(held.Name(), old, old)
+	held, err := os.Create(filepath.Join(root, ".lock-held"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Close()
+	if ok, err := tryLock(held); !ok {
+		t.Fatal(err)
+	}
+	os.Chtimes(held.Name(), old, old)
 	_, release, err := d.Join(context.Background(), "r", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer release()
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Errorf("stale temporary file kept: %v", err)
+		t.Errorf("stale lock file kept: %v", err)
 	}
-	if _, err := os.Stat(held.Name()); err != nil {
-		t.Errorf("a live temporary file was removed: %v", err)
-	}
-	if _, err := os.Stat(young); err != nil {
-		t.Errorf("a new temporary file was removed: %v", err)
+	for _, p := range []string{held.Name(), young} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	where := fs.String("where", "", "keep only records matching `EXPR` (query's WHERE language)")
 	from := fs.String("from", "", "keep records at or after `TIME` (RFC 3339 or yyyy-MM-dd, UTC)")
 	to := fs.String("to", "", "keep records before `TIME` (RFC 3339 or yyyy-MM-dd, UTC)")
-	force := fs.Bool("force", false, "convert into a directory that holds files s3logs did not write")
+	force := fs.Bool("force", false, "convert into a directory that holds files s3logs did not write; overwrite an existing --rejects file")
 	sources, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -104,12 +104,19 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	rejects, err := pf.openRejects(&pcfg, *force)
+	if err != nil {
+		return err
+	}
 	res, err := convert.Convert(ctx, dest, o, pcfg, sources)
+	if rerr := rejects.close(err); rerr != nil && err == nil {
+		err = rerr
+	}
 	if res != nil && res.Stats != nil {
 		pf.summary(e.stderr, "convert", res.Stats)
 	}
 	if err != nil {
-		return err
+		return pf.runError(err)
 	}
 	if !pf.quiet {
 		fmt.Fprintf(e.stderr, "s3logs convert: %d rows in %d files (%.1f MB) to %s, %d objects completed", res.Rows, res.Files, float64(res.Bytes)/1e6, dest, res.Objects)

@@ -131,5 +131,3 @@ var errHelp = errors.New("help requested")
 // isTerminal reports whether f is a terminal. A character device is not
 // enough: /dev/null is one too.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
-
-var errNotYet = errors.New("not yet implemented")

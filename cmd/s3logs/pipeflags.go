@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )
 
@@ -57,6 +61,7 @@ func (p *pipeFlags) config() (pipeline.Config, error) {
 		Concurrency: p.concurrency,
 		Lateness:    p.lateness,
 		SkipFailed:  p.skipFailed,
+		Strict:      p.strict,
 		AWS: awsconf.Options{
 			Profile: p.profile, Region: p.region, Endpoint: p.endpoint, MaxConns: p.concurrency,
 		},
@@ -98,19 +103,90 @@ func checkSources(sources []string) error {
 	return nil
 }
 
-// summary prints the run summary and any skipped failed objects to w,
-// unless --quiet.
+// summary prints the run summary to w, unless --quiet, after warnings
+// about objects that failed and were skipped and objects whose every line
+// was rejected.
 func (p *pipeFlags) summary(w io.Writer, cmd string, st *pipeline.Stats) {
 	if st == nil {
 		return
 	}
-	if f := st.Failed(); len(f) > 0 {
-		fmt.Fprintf(w, "s3logs %s: warning: %d objects failed and were skipped:\n", cmd, len(f))
-		for _, name := range f {
-			fmt.Fprintf(w, "  %s\n", name)
+	if f := st.FailedObjects(); len(f) > 0 {
+		fmt.Fprintf(w, "s3logs %s: warning: %d objects failed and were skipped; the answer is over the others:\n", cmd, len(f))
+		for _, o := range f {
+			msg := o.Err.Error()
+			if !strings.HasPrefix(msg, o.Name) {
+				msg = o.Name + ": " + msg
+			}
+			fmt.Fprintf(w, "  %s\n", msg)
+			if o.Note != "" {
+				fmt.Fprintf(w, "    %s\n", o.Note)
+			}
 		}
+	}
+	for _, o := range st.AllRejected() {
+		fmt.Fprintf(w, "s3logs %s: warning: %s: all %d lines rejected: %s\n", cmd, o.Name, o.Lines, o.Cause)
 	}
 	if !p.quiet {
 		fmt.Fprintf(w, "s3logs %s: %s\n", cmd, st.Summary())
 	}
+}
+
+// rejectsFile is the --rejects file of a run: the record stage writes each
+// malformed line to it (pipeline.Config.Rejects).
+type rejectsFile struct {
+	f *os.File
+	w *bufio.Writer
+	n int64
+}
+
+// openRejects creates the --rejects file, if one was asked for, and sets it
+// as cfg's Rejects writer. An existing file is a usage error unless force.
+func (p *pipeFlags) openRejects(cfg *pipeline.Config, force bool) (*rejectsFile, error) {
+	if p.rejects == "" {
+		return nil, nil
+	}
+	if err := noClobber(force, [2]string{"--rejects", p.rejects}); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(p.rejects)
+	if err != nil {
+		return nil, fmt.Errorf("--rejects: %w", err)
+	}
+	r := &rejectsFile{f: f, w: bufio.NewWriter(f)}
+	cfg.Rejects = r
+	return r, nil
+}
+
+func (r *rejectsFile) Write(b []byte) (int, error) {
+	n, err := r.w.Write(b)
+	r.n += int64(n)
+	return n, err
+}
+
+// close finishes the file. A run that failed (runErr) with nothing to
+// report leaves no empty file behind to block the next run.
+func (r *rejectsFile) close(runErr error) error {
+	if r == nil {
+		return nil
+	}
+	err := r.w.Flush()
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	if runErr != nil && r.n == 0 {
+		os.Remove(r.f.Name())
+	}
+	if err != nil {
+		return fmt.Errorf("--rejects: %w", err)
+	}
+	return nil
+}
+
+// runError words the error of a run: a --strict stop names the line.
+func (p *pipeFlags) runError(err error) error {
+	var pe *parse.ParseError
+	if p.strict && errors.As(err, &pe) {
+		return fmt.Errorf("--strict: malformed line: %w", err)
+	}
+	return err
 }

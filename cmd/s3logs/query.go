@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sync/atomic"
 	"time"
 
-	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/internal/atomicfile"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"
 	"github.com/s3logs/s3logs/schema"
@@ -73,9 +68,8 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	if *explain {
 		fmt.Fprint(e.stdout, plan.Explain())
 		// List the sources to say what the time window keeps, without
-		// reading anything: every object that would be read is skipped.
-		cfg.Skip = func(*pipeline.Object) bool { return true }
-		st, err := pipeline.Run(ctx, cfg, sources, func(int, *pipeline.Chunk) error { return nil })
+		// reading anything.
+		st, err := pipeline.DryRun(ctx, cfg, sources)
 		if err != nil {
 			return err
 		}
@@ -91,20 +85,27 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 			f = "table"
 		}
 	}
-	if err := noClobber(*force, [2]string{"--out", *out}, [2]string{"--rejects", pf.rejects}); err != nil {
+	if *maxGroups == 0 || *maxGroups < -1 {
+		return usagef("--max-groups must be positive, or -1 for no limit")
+	}
+	if err := noClobber(*force, [2]string{"--out", *out}); err != nil {
+		return err
+	}
+	rejects, err := pf.openRejects(&cfg, *force)
+	if err != nil {
 		return err
 	}
 	var w io.Writer = e.stdout
-	var file *os.File
+	var file *atomicfile.File
 	if *out != "" {
 		// The result is written to a private temporary file beside the
-		// destination and renamed into place only when the query has
-		// succeeded: an interrupted or failed run leaves no partial file.
-		if file, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".tmp-*"); err != nil {
+		// destination and published only when the query has succeeded:
+		// an interrupted or failed run leaves no partial file.
+		if file, err = atomicfile.Create(*out, !*force); err != nil {
+			rejects.close(err)
 			return fmt.Errorf("--out: %w", err)
 		}
-		defer os.Remove(file.Name()) // fails harmlessly once renamed
-		defer file.Close()
+		defer file.Abort()
 		w = file
 	}
 	var rw query.RowWriter
@@ -113,60 +114,26 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		rw = &sinkRows{w: w, format: f}
 	default:
 		if rw, err = query.NewWriter(f, w); err != nil {
+			rejects.close(err)
 			return usageError{err}
 		}
 	}
 
-	var ro query.RunOptions
-	ro.Strict = pf.strict
-	if *maxGroups == 0 || *maxGroups < -1 {
-		return usagef("--max-groups must be positive, or -1 for no limit")
-	}
-	ro.MaxGroups = *maxGroups
-	var rejFile *os.File
-	var rejW *bufio.Writer
-	var rejErr atomic.Value
-	nrej := 0
-	if pf.rejects != "" {
-		if rejFile, err = os.Create(pf.rejects); err != nil {
-			return err
-		}
-		defer rejFile.Close()
-		rejW = bufio.NewWriter(rejFile)
-		// Run serialises calls to OnReject.
-		ro.OnReject = func(pe *parse.ParseError, line []byte) {
-			nrej++
-			if _, err := fmt.Fprintf(rejW, "%s\n%s\n", pe.Error(), line); err != nil {
-				rejErr.Store(err)
-			}
-		}
-	}
+	// Rows to stdout flow as they are found; rows to --out wait until
+	// their log object was read whole (SPEC §2: a failed object
+	// contributes nothing).
+	ro := query.RunOptions{MaxGroups: *maxGroups, Live: *out == ""}
 	cfg.Stats = &pipeline.Stats{}
 	stop := startProgress(ctx, e, !pf.noProgress && !pf.quiet, cfg.Stats)
 	st, runErr := plan.Run(ctx, cfg, sources, rw, ro)
 	stop()
-	if rejW != nil {
-		if err := rejW.Flush(); err != nil && runErr == nil {
-			runErr = err
-		}
-		if err, _ := rejErr.Load().(error); err != nil && runErr == nil {
-			runErr = fmt.Errorf("--rejects: %w", err)
-		}
-		if runErr != nil && nrej == 0 {
-			// A failed run with nothing to report leaves no empty file
-			// behind to block the next run.
-			rejFile.Close()
-			os.Remove(pf.rejects)
-		}
-	}
-	if file != nil {
-		// The Parquet/Arrow writer may have closed it already.
-		if err := file.Close(); err != nil && !errors.Is(err, os.ErrClosed) && runErr == nil {
-			runErr = err
-		}
+	if err := rejects.close(runErr); err != nil && runErr == nil {
+		runErr = err
 	}
 	if file != nil && runErr == nil {
-		runErr = publish(file.Name(), *out, *force)
+		if runErr = file.Commit(); errors.Is(runErr, atomicfile.ErrExist) {
+			runErr = fmt.Errorf("--out %s: file exists (--force overwrites it)", *out)
+		}
 	}
 	pf.summary(e.stderr, "query", st)
 	if runErr != nil && ctx.Err() != nil {
@@ -175,41 +142,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		}
 		return errors.New("interrupted; the result is incomplete")
 	}
-	if runErr != nil {
-		var pe *parse.ParseError
-		if errors.As(runErr, &pe) && pf.strict {
-			return fmt.Errorf("--strict: malformed line: %w", runErr)
-		}
-		return runErr
-	}
-	return nil
-}
-
-// publish moves the finished temporary file tmp to path, with the
-// permissions os.Create would give under the usual umask. Without force an
-// existing path is never replaced, even one created during the run.
-func publish(tmp, path string, force bool) error {
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	if !force {
-		// A hard link fails if path exists, where a rename would replace it.
-		if err := os.Link(tmp, path); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("--out %s: file exists (--force overwrites it)", path)
-			}
-			// No hard links on this file system: check, then rename.
-			if _, serr := os.Lstat(path); serr == nil {
-				return fmt.Errorf("--out %s: file exists (--force overwrites it)", path)
-			}
-		} else {
-			return os.Remove(tmp)
-		}
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	return nil
+	return pf.runError(runErr)
 }
 
 // sinkRows adapts a query result to sink.ResultWriter (Parquet or Arrow

@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/internal/atomicfile"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/report"
 )
@@ -87,76 +85,32 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := checkSources(pos); err != nil {
 		return err
 	}
-	if err := noClobber(*force, [2]string{"--out", *out}, [2]string{"--rejects", pf.rejects}); err != nil {
+	if err := noClobber(*force, [2]string{"--out", *out}); err != nil {
 		return err
 	}
 	pc.Stdin = e.stdin
-	cfg := report.Config{Pipeline: pc, Window: win, TopN: *top, Now: now, Strict: pf.strict}
-
-	var rejW *bufio.Writer
-	var rejErr error
-	if pf.rejects != "" {
-		rf, err := os.Create(pf.rejects)
-		if err != nil {
-			return err
-		}
-		defer rf.Close()
-		rejW = bufio.NewWriter(rf)
-		cfg.OnReject = func(pe *parse.ParseError, line []byte) { // serialised by Build
-			if _, err := fmt.Fprintf(rejW, "%s\n%s\n", pe.Error(), line); err != nil && rejErr == nil {
-				rejErr = err
-			}
-		}
+	rejects, err := pf.openRejects(&pc, *force)
+	if err != nil {
+		return err
 	}
+	cfg := report.Config{Pipeline: pc, Window: win, TopN: *top, Now: now}
 	cfg.Pipeline.Stats = &pipeline.Stats{}
 	stop := startProgress(ctx, e, !pf.noProgress && !pf.quiet, cfg.Pipeline.Stats)
 	rep, st, runErr := report.Build(ctx, cfg, pos)
 	stop()
-	if rejW != nil {
-		if err := rejW.Flush(); err != nil && rejErr == nil {
-			rejErr = err
-		}
-		if rejErr != nil && runErr == nil {
-			runErr = fmt.Errorf("--rejects: %w", rejErr)
-		}
+	if err := rejects.close(runErr); err != nil && runErr == nil {
+		runErr = err
 	}
 	pf.summary(e.stderr, "report", st)
 	if runErr != nil {
-		var pe *parse.ParseError
-		if errors.As(runErr, &pe) && pf.strict {
-			return fmt.Errorf("--strict: malformed line: %w", runErr)
-		}
-		return runErr
+		return pf.runError(runErr)
 	}
 	if *out == "" {
 		return report.Write(e.stdout, rep, f)
 	}
-	return writeFileAtomic(*out, func(w io.Writer) error { return report.Write(w, rep, f) })
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory and a rename, so a reader never sees half a report.
-func writeFileAtomic(path string, fn func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(tmp)
-	err = fn(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	err = atomicfile.WriteFile(*out, !*force, func(w io.Writer) error { return report.Write(w, rep, f) })
+	if errors.Is(err, atomicfile.ErrExist) {
+		return fmt.Errorf("--out %s: file exists (--force overwrites it)", *out)
 	}
 	return err
 }
