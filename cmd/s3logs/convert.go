@@ -43,9 +43,6 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if pf.skipFailed {
-		return usagef("--skip-failed is not supported by convert: a failed object would be left half converted")
-	}
 	var o convert.Options
 	if o.Format, err = sink.ParseFormat(*format); err != nil {
 		return usageError{err}
