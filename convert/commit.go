@@ -63,8 +63,8 @@ func (c *converter) commitBatch(ctx context.Context, b *batch) error {
 		return ranges[i].Object < ranges[j].Object || ranges[i].Object == ranges[j].Object && ranges[i].First < ranges[j].First
 	})
 	e, err := c.log.commit(ctx, func(st *state) (*Entry, error) {
-		if _, ok := st.fenced[c.opts.RunID]; ok {
-			return nil, ErrFenced
+		if err := c.fencedErr(st); err != nil {
+			return nil, err
 		}
 		for o, rs := range b.ranges {
 			if overlaps(st.done(o.id, o.key, o.inShard), rs) {
@@ -105,6 +105,15 @@ func (c *converter) commitBatch(ctx context.Context, b *batch) error {
 		c.bytes.Add(f.Bytes)
 	}
 	return c.maybeCheckpoint(ctx, false)
+}
+
+// fencedErr returns ErrFenced, saying why, if the log fenced this run.
+func (c *converter) fencedErr(st *state) error {
+	if _, ok := st.fenced[c.opts.RunID]; ok {
+		return fmt.Errorf("%s: run %s: %w (no heartbeat seen for its lease, %v); run convert again to convert the rest",
+			c.dest, c.opts.RunID, ErrFenced, c.opts.Lease)
+	}
+	return nil
 }
 
 func (c *converter) discard(ctx context.Context, staged []sink.Staged) {
@@ -192,8 +201,8 @@ func (c *converter) committed(e *Entry) {
 // complete, batches published, and the sources' new floors.
 func (c *converter) finish(ctx context.Context) error {
 	e, err := c.log.commit(ctx, func(st *state) (*Entry, error) {
-		if _, ok := st.fenced[c.opts.RunID]; ok {
-			return nil, ErrFenced
+		if err := c.fencedErr(st); err != nil {
+			return nil, err
 		}
 		e := &Entry{Run: c.opts.RunID}
 		e.Complete = c.completions(st, nil)
@@ -361,10 +370,9 @@ func (c *converter) recover(ctx context.Context) error {
 	}
 	st.mu.RUnlock()
 	uploads := map[string][]sink.Staged{}
-	un, err := c.dest.Unfinished(ctx)
-	if err != nil {
-		return err
-	}
+	// Without the right to list uploads (s3:ListBucketMultipartUploads)
+	// they cannot be aborted either: the run goes on without.
+	un, _ := c.dest.Unfinished(ctx)
 	for _, s := range un {
 		if r := runOf(s.Name); r != "" && r != self {
 			uploads[r] = append(uploads[r], s)

@@ -265,6 +265,11 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 	if (!opts.From.IsZero() || !opts.To.IsZero()) && !pcfg.Window.Bounded() {
 		pcfg.Window = pipeline.Window{From: opts.From, To: opts.To}
 	}
+	stats := pcfg.Stats
+	if stats == nil {
+		stats = &pipeline.Stats{Start: time.Now()}
+	}
+	res.Stats = stats
 	if err := c.narrow(&pcfg, sources); err != nil {
 		return res, err
 	}
@@ -287,11 +292,6 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 			w.release()
 		}
 	}()
-	stats := pcfg.Stats
-	if stats == nil {
-		stats = &pipeline.Stats{}
-	}
-	res.Stats = stats
 	for c.round = 1; ; c.round++ {
 		res.Rounds = c.round
 		rcfg := pcfg

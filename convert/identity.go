@@ -1,7 +1,9 @@
 package convert
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -85,11 +87,11 @@ func (x *identities) source(src string) (root, error) {
 		}
 		dir, err := filepath.EvalSymlinks(abs)
 		if err != nil {
-			return root{}, fmt.Errorf("source %s: %w", src, err)
+			return root{}, sourceErr(src, err)
 		}
 		fi, err := os.Stat(dir)
 		if err != nil {
-			return root{}, fmt.Errorf("source %s: %w", src, err)
+			return root{}, sourceErr(src, err)
 		}
 		r = root{id: filepath.ToSlash(dir), dir: dir, file: !fi.IsDir()}
 		if !r.file && !strings.HasSuffix(r.id, "/") {
@@ -98,6 +100,16 @@ func (x *identities) source(src string) (root, error) {
 	}
 	x.roots[src] = r
 	return r, nil
+}
+
+// sourceErr says that src cannot be read, as the pipeline says it
+// ("source logs/: no such file or directory").
+func sourceErr(src string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("source %s: %w", src, err)
 }
 
 // object returns the identity of o and of its source.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -163,7 +164,7 @@ func checkFinal(t *testing.T, d sink.Destination, want map[string]map[string]any
 		t.Errorf("%d files visible, %d in the manifest", len(visible), len(files))
 	}
 	for _, f := range files {
-		if !contains2(visible, f.Name) {
+		if !slices.Contains(visible, f.Name) {
 			t.Errorf("%s is in the manifest but not visible", f.Name)
 		}
 	}
@@ -176,15 +177,6 @@ func checkFinal(t *testing.T, d sink.Destination, want map[string]map[string]any
 	if runs, err := d.Runs(ctx); err != nil || len(runs) > 0 {
 		t.Errorf("runs left behind: %v (%v)", runs, err)
 	}
-}
-
-func contains2(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // errCrashed is what a crashed destination answers.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,7 +213,7 @@ func TestRunLiveness(t *testing.T) {
 				t.Fatalf("a live run's file is gone: %v", err)
 			}
 			runs, _ := d.Runs(ctx)
-			if !contains(runs, "live-run") {
+			if !slices.Contains(runs, "live-run") {
 				t.Errorf("runs %v, want live-run", runs)
 			}
 			release()
@@ -226,20 +227,11 @@ func TestRunLiveness(t *testing.T) {
 			if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 				t.Errorf("run directory left: %v", err)
 			}
-			if runs, _ := d.Runs(ctx); contains(runs, "live-run") {
+			if runs, _ := d.Runs(ctx); slices.Contains(runs, "live-run") {
 				t.Errorf("runs %v after clean", runs)
 			}
 		})
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // TestHeartbeatExpires: a run whose heartbeat stopped (killed: no release)

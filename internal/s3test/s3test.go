@@ -72,6 +72,8 @@ func External(t testing.TB) string {
 		}
 		t.Skip("S3LOGS_TEST_ENDPOINT not set (bash .ci/s3server.sh start; set -a; . .ci/s3server.env)")
 	}
+	// awsconf's own HTTP client cannot take a custom CA bundle; the local
+	// server is plain HTTP.
 	t.Setenv("AWS_CA_BUNDLE", "")
 	t.Setenv("AWS_ENDPOINT_URL_S3", ep)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
