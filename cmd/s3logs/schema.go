@@ -6,27 +6,49 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/s3logs/s3logs/schema"
 )
 
+const schemaLong = `
+Prints the columns s3logs reads from each log line, with their aliases (every
+name of AWS's documented Athena tables works) and types. With --ddl, prints
+the CREATE TABLE (Athena, Trino) or CREATE VIEW (DuckDB) statement that reads
+the output of s3logs convert at --location.
+`
+
+const schemaExamples = `  s3logs schema
+  s3logs schema --ddl athena --location s3://my-lake/s3logs/
+  s3logs schema --ddl duckdb --location ./parquet/ | duckdb
+`
+
+// schemaOptions are schema's parsed flags.
+type schemaOptions struct {
+	ddl, location, table, partition, from string
+}
+
+func newSchemaCmd(e *env) *cobra.Command {
+	var o schemaOptions
+	cmd := newCommand("schema [--ddl athena|trino|duckdb] [--location LOC] [--partition-by day|hour|none]", "print the column table, or CREATE TABLE text for converted output", schemaLong, schemaExamples,
+		func(ctx context.Context, args []string) error { return runSchema(ctx, e, &o, args) })
+	fs := cmd.Flags()
+	fs.StringVar(&o.ddl, "ddl", "", "print CREATE TABLE for `engine`: athena, trino or duckdb")
+	fs.StringVar(&o.location, "location", "", "output `location` of convert (s3://bucket/prefix/ or a directory)")
+	fs.StringVar(&o.table, "table", "s3_access_logs", "table `name`")
+	fs.StringVar(&o.partition, "partition-by", "day", "partitioning convert used: day, hour or none")
+	fs.StringVar(&o.from, "from", "2019-01-01", "first `date` (yyyy-MM-dd) of Athena's partition projection range")
+	return cmd
+}
+
 // runSchema prints the column table, or with --ddl the CREATE TABLE text
 // that reads the output of convert.
-func runSchema(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("schema", "[--ddl athena|trino|duckdb] [--location LOC] [--partition-by day|hour|none]", "", e.stderr)
-	ddl := fs.String("ddl", "", "print CREATE TABLE for `engine`: athena, trino or duckdb")
-	loc := fs.String("location", "", "output `location` of convert (s3://bucket/prefix/ or a directory)")
-	table := fs.String("table", "s3_access_logs", "table `name`")
-	part := fs.String("partition-by", "day", "partitioning convert used: day, hour or none")
-	from := fs.String("from", "2019-01-01", "first `date` (yyyy-MM-dd) of Athena's partition projection range")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
+func runSchema(ctx context.Context, e *env, o *schemaOptions, pos []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if *ddl != "" {
-		s, err := schema.DDL(*ddl, schema.DDLOptions{Table: *table, Location: *loc, PartitionBy: *part, From: *from})
+	if o.ddl != "" {
+		s, err := schema.DDL(o.ddl, schema.DDLOptions{Table: o.table, Location: o.location, PartitionBy: o.partition, From: o.from})
 		if err != nil {
 			return usageError{err}
 		}
