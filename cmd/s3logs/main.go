@@ -90,8 +90,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	var ue usageError
 	usage := !ran || errors.As(err, &ue)
 	switch {
-	case !ran && cmd == root:
-		err = rootUsageError(root, err)
+	case !ran:
+		err = commandUsageError(cmd, err)
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		// SIGINT/SIGTERM: say so rather than "context canceled".
 		err = errors.New("interrupted; the summary above says what was done")
@@ -140,6 +140,15 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetGlobalNormalizationFunc(normalizeFlag)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(commands(e)...)
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			// Without a shell, say so rather than print help and exit 0.
+			c.RunE = func(*cobra.Command, []string) error {
+				return usagef("name a shell: bash, zsh, fish or powershell")
+			}
+		}
+	}
 	return root
 }
 
@@ -185,20 +194,23 @@ func flagError(c *cobra.Command, err error) error {
 	return usageError{errors.New(msg)}
 }
 
-// rootUsageError words an error of the top-level command: an unknown
-// command, with cobra's suggestions on the same line.
-func rootUsageError(root *cobra.Command, err error) error {
-	args, _, _ := strings.Cut(err.Error(), "\n")
-	if typed, ok := strings.CutPrefix(args, "unknown command "); ok {
+// commandUsageError words an error cobra found before running cmd: an
+// unknown (sub)command gets cobra's suggestion on the same line.
+func commandUsageError(cmd *cobra.Command, err error) error {
+	var ue usageError
+	if errors.As(err, &ue) { // from flagError
+		return err
+	}
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	if typed, ok := strings.CutPrefix(first, "unknown command "); ok && cmd != nil {
 		typed, _, _ = strings.Cut(typed, " for ")
 		name := strings.Trim(typed, `"`)
-		msg := "unknown command " + typed
-		if s := root.SuggestionsFor(name); len(s) > 0 {
-			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+		first = "unknown command " + typed
+		if s := cmd.SuggestionsFor(name); len(s) > 0 {
+			first += fmt.Sprintf(" (did you mean %q?)", s[0])
 		}
-		return usageError{errors.New(msg)}
 	}
-	return usageError{errors.New(args)}
+	return usageError{errors.New(first)}
 }
 
 // closest returns the candidate nearest to typed, if it is near enough to
