@@ -45,9 +45,8 @@ func TestMain(m *testing.M) {
 //   - $S3, an in-process S3 server of its own (http://127.0.0.1:PORT), and
 //     $S3HOST, the same server as http://localhost:PORT, where only
 //     path-style addressing works (bucket.localhost does not resolve).
-//     Buckets must be made (mkbucket) as on S3; requests to the bucket
-//     "denied" are refused with AccessDenied, and those to "slow" take
-//     50 ms each, for the progress scripts;
+//     Buckets must be made (mkbucket) as on S3; see scriptS3 for the
+//     buckets "denied", "slow" and "basic";
 //   - $EXAMPLES, the example logs of the repository.
 //
 // The commands below extend the script language: exits, capture, expand,
@@ -92,7 +91,9 @@ func TestScripts(t *testing.T) {
 }
 
 // scriptS3 wraps the scripts' S3 server: the bucket "denied" refuses every
-// request as S3 does without permission, and "slow" answers after 50 ms.
+// request as S3 does without permission, "slow" answers after 50 ms, and
+// "basic" does not implement bucket logging, as some S3-compatible servers
+// do not.
 func scriptS3(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bucket, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -104,6 +105,13 @@ func scriptS3(h http.Handler) http.Handler {
 			return
 		case "slow":
 			time.Sleep(50 * time.Millisecond)
+		case "basic":
+			if _, ok := r.URL.Query()["logging"]; ok {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusNotImplemented)
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message><RequestId>R</RequestId></Error>`)
+				return
+			}
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -67,7 +67,9 @@ func runStatus(ctx context.Context, e *env, lf *loggingFlags, pos []string) erro
 		switch {
 		case s.Err != nil:
 			failed++
-			fmt.Fprintf(tw, "%s\t%s\terror: %v\t-\t-\t-\n", s.Bucket, orDash(s.Region), awserr.Message(s.Err))
+			// The cause goes to stderr, one line per bucket: in a
+			// cell it would stretch the table past any screen.
+			fmt.Fprintf(tw, "%s\t%s\terror\t-\t-\t-\n", s.Bucket, orDash(s.Region))
 		case s.Current == nil:
 			fmt.Fprintf(tw, "%s\t%s\toff\t-\t-\t-\n", s.Bucket, s.Region)
 		default:
@@ -89,6 +91,11 @@ func runStatus(ctx context.Context, e *env, lf *loggingFlags, pos []string) erro
 		fmt.Fprintf(e.stdout, "  %s:\n    s3logs query \"SELECT * FROM logs LIMIT 10\" %s\n    s3logs convert %s --out ./parquet/%s/\n", s.Bucket, src, src, s.Bucket)
 		if s.Current.Prefix == "" {
 			fmt.Fprintf(e.stdout, "    (empty target prefix: this source also holds any other bucket's logs in %s)\n", s.Current.Bucket)
+		}
+	}
+	for _, s := range srcs {
+		if s.Err != nil {
+			fmt.Fprintf(e.stderr, "s3logs status: %s: %s\n", s.Bucket, awserr.Message(s.Err))
 		}
 	}
 	if failed > 0 {

@@ -98,3 +98,11 @@ func S3(cfg aws.Config, o Options) *s3.Client {
 		}
 	})
 }
+
+// CustomEndpoint reports whether c talks to an endpoint other than AWS's
+// own, however it was configured: an S3-compatible server (a local one
+// for trying s3logs out, where creating a missing bucket is expected).
+func CustomEndpoint(c *s3.Client) bool {
+	ep := c.Options().BaseEndpoint
+	return ep != nil && *ep != ""
+}
