@@ -48,6 +48,9 @@ func runSchema(ctx context.Context, e *env, o *schemaOptions, pos []string) erro
 		return usagef("unexpected argument %q", pos[0])
 	}
 	if o.ddl != "" {
+		if o.location == "" {
+			return usagef("--ddl needs --location: the --out of s3logs convert (s3://bucket/prefix/ or a directory)")
+		}
 		s, err := schema.DDL(o.ddl, schema.DDLOptions{Table: o.table, Location: o.location, PartitionBy: o.partition, From: o.from})
 		if err != nil {
 			return usageError{err}
@@ -55,10 +58,28 @@ func runSchema(ctx context.Context, e *env, o *schemaOptions, pos []string) erro
 		_, err = fmt.Fprint(e.stdout, s)
 		return err
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLUMN\tALIASES\tTYPE\tDESCRIPTION")
-	for _, c := range schema.Columns {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, strings.Join(c.Aliases, ","), c.Type, c.Doc)
+	// CONVERTED says where each column is in convert's output, so that a
+	// query over the Parquet with another engine names what is there.
+	inFiles := map[string]bool{}
+	for _, c := range schema.OutputColumns() {
+		inFiles[c.Name] = true
 	}
-	return tw.Flush()
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tALIASES\tTYPE\tCONVERTED\tDESCRIPTION")
+	for _, c := range schema.Columns {
+		conv := "column"
+		if !inFiles[c.Name] {
+			conv = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, orDash(strings.Join(c.Aliases, ",")), c.Type, conv, c.Doc)
+	}
+	p := schema.PartitionColumn
+	fmt.Fprintf(tw, "%s\t-\t%s\tpartition\t%s\n", p.Name, p.Type, p.Doc)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(e.stdout, "\nIn s3logs queries every column but %s works. Converted Parquet and Arrow files hold the\n"+
+		"columns marked \"column\"; %s is the partition column of their dt=yyyy-MM-dd/ directories and of every\n"+
+		"CREATE TABLE that s3logs schema --ddl prints (other engines do not know timestamp).\n", p.Name, p.Name)
+	return err
 }
