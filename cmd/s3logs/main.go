@@ -256,6 +256,20 @@ func editDistance(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
+// shellJoin quotes args for a POSIX shell, so a command line can be
+// copied and run again.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@%+") == "" {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
 // usageError marks an error in how the command was called or in its query:
 // exit status 2.
 type usageError struct{ err error }

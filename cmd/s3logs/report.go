@@ -144,6 +144,7 @@ func runReport(ctx context.Context, e *env, o *reportOptions, pos []string) erro
 		}
 		return runErr
 	}
+	rep.Tool, rep.Command = versionString(), shellJoin(e.args)
 	if o.out == "" {
 		return report.Write(e.stdout, rep, f)
 	}
