@@ -91,7 +91,7 @@ func TestScripts(t *testing.T) {
 }
 
 // scriptS3 wraps the scripts' S3 server: the bucket "denied" refuses every
-// request as S3 does without permission, "slow" answers after 50 ms, and
+// request as S3 does without permission, "slow" answers after 100 ms, and
 // "basic" does not implement bucket logging, as some S3-compatible servers
 // do not.
 func scriptS3(h http.Handler) http.Handler {
@@ -104,7 +104,7 @@ func scriptS3(h http.Handler) http.Handler {
 			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R</RequestId><HostId>H</HostId></Error>`)
 			return
 		case "slow":
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 		case "basic":
 			if _, ok := r.URL.Query()["logging"]; ok {
 				w.Header().Set("Content-Type", "application/xml")
