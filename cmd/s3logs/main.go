@@ -50,7 +50,10 @@ func main() {
 		stdoutTTY: isTerminal(os.Stdout), stderrTTY: isTerminal(os.Stderr),
 	}
 	if e.stderrTTY {
+		// Output and messages erase the progress frame before they are
+		// written; the frame itself is drawn on os.Stderr directly.
 		e.screen = newScreen(os.Stderr)
+		e.stderr = e.screen.guard(os.Stderr)
 		if e.stdoutTTY {
 			e.stdout = e.screen.guard(os.Stdout)
 		}
