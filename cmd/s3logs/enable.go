@@ -226,7 +226,7 @@ func printPlan(w io.Writer, p *logging.Plan) {
 		action := string(s.Action)
 		switch {
 		case s.Err != nil:
-			action = "error: " + awserr.Message(s.Err)
+			action = "error (below)"
 		case s.Reason != "":
 			action += ": " + s.Reason
 		}
@@ -237,6 +237,13 @@ func printPlan(w io.Writer, p *logging.Plan) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Bucket, orDash(s.Region), orDash(lb), orDash(prefix), orDash(kf), action)
 	}
 	tw.Flush()
+	// Causes under the table, one line each: in a cell they would stretch
+	// it past any screen.
+	for _, s := range p.Sources {
+		if s.Err != nil {
+			fmt.Fprintf(w, "%s: %s\n", s.Bucket, awserr.Message(s.Err))
+		}
+	}
 	if len(p.Targets) == 0 {
 		return
 	}
