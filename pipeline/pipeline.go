@@ -180,6 +180,37 @@ type Stats struct {
 	mu          sync.Mutex
 	failed      []FailedObject   // failed after retries (SkipFailed)
 	allRejected []RejectedObject // every line rejected
+	window      Window           // the run's Config.Window
+	// first and last key times of the objects skipped by key time
+	skippedFirst, skippedLast time.Time
+}
+
+// Window returns the time window the run pruned objects by.
+func (s *Stats) Window() Window {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.window
+}
+
+// SkippedKeyTimes returns the earliest and latest key times of the objects
+// skipped by key time (zero if none were).
+func (s *Stats) SkippedKeyTimes() (first, last time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.skippedFirst, s.skippedLast
+}
+
+// skipTime counts an object skipped by key time.
+func (s *Stats) skipTime(k KeyInfo) {
+	s.SkippedTime.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.skippedFirst.IsZero() || k.Time.Before(s.skippedFirst) {
+		s.skippedFirst = k.Time
+	}
+	if k.Time.After(s.skippedLast) {
+		s.skippedLast = k.Time
+	}
 }
 
 // FailedObject is an object that failed after retries and was skipped
@@ -333,6 +364,9 @@ func Run(ctx context.Context, cfg Config, sources []string, cons Consumer) (*Sta
 		stats = &Stats{}
 	}
 	stats.Start = time.Now()
+	stats.mu.Lock()
+	stats.window = cfg.Window
+	stats.mu.Unlock()
 	if len(sources) == 0 {
 		return stats, errors.New("no source given")
 	}
@@ -432,11 +466,13 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 	g.Go(func() error {
 		defer close(jobs)
 		for i, st := range stores {
+			var listed atomic.Int64 // of this source
 			err := st.list(ctx, cfg.Window, cfg.Lateness, func(o Object) error {
 				stats.Listed.Add(1)
+				listed.Add(1)
 				o.Source = sources[i]
 				if cfg.Window.Skip(o.Key, cfg.Lateness) {
-					stats.SkippedTime.Add(1)
+					stats.skipTime(o.Key)
 					return nil
 				}
 				if cfg.Shards > 0 && ShardOf(o.Name, cfg.Shards) != cfg.Shard {
@@ -454,6 +490,9 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 					return ctx.Err()
 				}
 			})
+			if err == nil && listed.Load() == 0 {
+				err = checkEmpty(ctx, cfg, st, sources[i], stats)
+			}
 			if err != nil {
 				return err
 			}

@@ -55,6 +55,14 @@ type Report struct {
 	Lines    int64     `json:"lines"`    // non-empty lines read
 	Rejected int64     `json:"rejected"` // malformed lines
 	Objects  int64     `json:"objects"`  // log objects read
+	// Buckets and Owners are the scope: the buckets the records are of and
+	// their owners' canonical user IDs.
+	Buckets []string `json:"buckets"`
+	Owners  []string `json:"owners"`
+	// Tool and Command say what made the report: the s3logs version and
+	// the command line, set by the caller (empty when not).
+	Tool     string    `json:"tool,omitempty"`
+	Command  string    `json:"command,omitempty"`
 	Sections []Section `json:"sections"`
 }
 
@@ -165,6 +173,7 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 		rep.First = time.Unix(total.first, 0).UTC()
 		rep.Last = time.Unix(total.last, 0).UTC()
 	}
+	rep.Buckets, rep.Owners = total.scopeOf()
 	rep.Sections = sections(total, cfg, rep)
 	return rep, st, nil
 }

@@ -49,7 +49,7 @@ func Isolate(t testing.TB, accessKey, secret string) {
 func Server(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
 	Isolate(t, "test", "test")
-	var h http.Handler = gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server()
+	var h http.Handler = Handler(true)
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -97,4 +97,12 @@ func Bucket(t testing.TB, endpoint string) string {
 		t.Fatalf("creating bucket %s: %v", name, err)
 	}
 	return name
+}
+
+// Handler returns an in-memory S3 server (gofakes3). With autoBucket,
+// buckets are created on first use; without, a missing bucket is
+// NoSuchBucket, as on S3. Tests that cannot pass a testing.TB (testscript
+// setup) serve it themselves.
+func Handler(autoBucket bool) http.Handler {
+	return gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(autoBucket)).Server()
 }
