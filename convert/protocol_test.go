@@ -407,8 +407,9 @@ func TestSourceIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Stats.Read.Load() != 0 || res.Rows != 0 {
-			t.Errorf("%s: read %d objects, wrote %d rows; want nothing", spelling, res.Stats.Read.Load(), res.Rows)
+		if res.Stats.Listed.Load() != 3 || res.Stats.Read.Load() != 0 || res.Rows != 0 {
+			t.Errorf("%s: listed %d objects, read %d, wrote %d rows; want 3 listed and nothing done", spelling,
+				res.Stats.Listed.Load(), res.Stats.Read.Load(), res.Rows)
 		}
 	}
 	_, rows, _ := outputState(t, d)
