@@ -59,7 +59,7 @@ func benchIncremental(b *testing.B, n int) {
 	start := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 	var body []byte
 	for i := range n {
-		t := start.Add(time.Duration(i) * 24 * time.Hour / 1000)
+		t := start.Add(time.Duration(i) * (24 * time.Hour / 1000))
 		key := fmt.Sprintf("logs/%s-%016X", t.Format("2006-01-02-15-04-05"), i)
 		body = body[:0]
 		for j := range 2 {
