@@ -44,6 +44,16 @@ func (c *converter) commitBatch(ctx context.Context, b *batch) error {
 		s, err := c.dest.Stage(ctx, f.local, f.Name)
 		if err != nil {
 			c.discard(ctx, staged)
+			// Another run may have taken this one for dead and aborted its
+			// uploads: say so rather than how the upload failed.
+			if c.log.sync(ctx) == nil {
+				c.log.st.mu.RLock()
+				ferr := c.fencedErr(c.log.st)
+				c.log.st.mu.RUnlock()
+				if ferr != nil {
+					return ferr
+				}
+			}
 			return fmt.Errorf("staging %s: %w", f.Name, err)
 		}
 		staged = append(staged, s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -419,3 +420,79 @@ func TestSourceIdentity(t *testing.T) {
 }
 
 func symlinkDir(target, link string) error { return os.Symlink(target, link) }
+
+// TestFenced: a run that cannot keep its heartbeat fresh (it seems dead
+// though it runs) is fenced by the next run, which publishes what it
+// committed and drops what it staged; the fenced run's next commit is
+// refused, and a final run leaves every record exactly once.
+func TestFenced(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "logs")
+	want := writeObjects(t, src, 110, 12, 800)
+	var slow atomic.Bool
+	slow.Store(true)
+	var beats atomic.Int64
+	ep := s3test.Server(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/.s3logs/runs/stalled@") && beats.Add(1) > 1 {
+				// Its first beat registers it; the later ones are lost.
+				http.Error(w, "injected", http.StatusForbidden)
+				return
+			}
+			if slow.Load() && r.Method == http.MethodPut && strings.Contains(r.URL.Path, "part-stalled") {
+				time.Sleep(300 * time.Millisecond)
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	aws := awsconf.Options{Endpoint: ep}
+	open := func() sink.Destination {
+		d, err := sink.OpenDestination(context.Background(), "s3://fence-bucket/out/", aws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	pcfg := pipeline.Config{Workers: 2, BlockSize: 8 << 10}
+	opts := protocolOptions()
+	opts.Lease = time.Second
+	stalled := opts
+	stalled.RunID = "stalled"
+	errA := make(chan error, 1)
+	da := open()
+	go func() {
+		_, err := Convert(context.Background(), da, stalled, pcfg, []string{src})
+		errA <- err
+	}()
+	// Once the stalled run has committed and its heartbeat is older than
+	// its lease, a second run, as on another machine (its own temporary
+	// directory: it cannot see the stalled run's local lock), takes it for
+	// dead.
+	t.Setenv("TMPDIR", t.TempDir())
+	d := open()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if m, err := ReadManifest(context.Background(), d); err == nil && m.Entries() >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stalled run never committed")
+		}
+	}
+	time.Sleep(opts.Lease + 2500*time.Millisecond)
+	res, err := Convert(context.Background(), open(), opts, pcfg, []string{src})
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+
+	slow.Store(false)
+	if err := <-errA; !errors.Is(err, ErrFenced) {
+		t.Errorf("the stalled run ended with %v, want ErrFenced", err)
+	}
+	t.Logf("second run: %d batches of the stalled run published, %d uploads aborted", res.Recovered, res.Aborted)
+	if res.Recovered == 0 {
+		t.Error("the second run published none of the stalled run's batches")
+	}
+	if _, err := Convert(context.Background(), d, opts, pcfg, []string{src}); err != nil {
+		t.Fatal(err)
+	}
+	checkFinal(t, d, want)
+}
