@@ -99,6 +99,9 @@ type run struct {
 // found (memory stays flat). ORDER BY without LIMIT collects all rows
 // before sorting; with LIMIT each worker keeps only a bounded top list.
 func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w RowWriter, o RunOptions) (*pipeline.Stats, error) {
+	if p.root != nil {
+		return p.runTree(ctx, cfg, sources, w, o)
+	}
 	if !cfg.Window.Bounded() {
 		cfg.Window = p.window
 	}
@@ -276,11 +279,7 @@ func (r *run) row(w *worker) error {
 			r.budget.take(1)
 		}
 		for i, a := range p.aggs {
-			if a.star {
-				g.states[i].add(Value{})
-				continue
-			}
-			g.states[i].add(a.arg.fn(&w.rc))
+			a.feed(g.states[i], &w.rc)
 		}
 		if r.budget.over() {
 			return r.tooMany()
