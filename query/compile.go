@@ -14,15 +14,11 @@ import (
 // scan, the group's keys and aggregate results after aggregation, or a
 // row of an input relation in the operators above the scan.
 type rowCtx struct {
-	rec  *parse.Record
-	obj  []byte
-	line int64
-	keys []Value
-	aggs []Value
-	row  []Value
-	// day caches the timestamp partition column's text for dayUnix.
-	day     []byte
-	dayUnix int64
+	rec    *parse.Record
+	origin schema.Origin // log object and line, for the derived columns
+	keys   []Value
+	aggs   []Value
+	row    []Value
 }
 
 type evalFn func(*rowCtx) Value
@@ -250,76 +246,49 @@ func (c *compiler) logColumn(r *colRef, sc *scope) (*cexpr, error) {
 	return ce, nil
 }
 
-// readColumn compiles a read of schema column idx from the current record.
+// readColumn compiles a read of schema column idx from the current record,
+// through the column's one accessor. A typed log field also keeps its
+// text as logged, for the string view.
 func readColumn(idx int) *cexpr {
-	col := schema.Columns[idx]
+	col := &schema.Columns[idx]
 	ce := &cexpr{col: idx, origin: idx, isCol: true, text: col.Name}
+	get := col.Getter()
 	f := col.Field
-	switch col.Source {
-	case schema.FromField:
-		raw := func(r *rowCtx) Value {
-			b, ok := r.rec.Value(f)
+	switch col.Type {
+	case schema.String:
+		ce.kind = KindString
+		ce.fn = func(r *rowCtx) Value {
+			b, _, ok := get(r.rec, &r.origin)
 			if !ok {
 				return Value{}
 			}
 			return Value{Kind: KindString, S: b}
 		}
-		switch col.Type {
-		case schema.String:
-			ce.kind, ce.fn = KindString, raw
-		case schema.Int32, schema.Int64:
-			ce.kind = KindInt
-			ce.fn = func(r *rowCtx) Value {
-				n, ok := r.rec.Int(f)
+	case schema.Int32, schema.Int64:
+		ce.kind = KindInt
+		ce.fn = func(r *rowCtx) Value {
+			_, n, ok := get(r.rec, &r.origin)
+			if !ok {
+				return Value{}
+			}
+			return Value{Kind: KindInt, I: n}
+		}
+		if col.Source == schema.FromField {
+			ce.raw = func(r *rowCtx) Value {
+				b, ok := r.rec.Value(f)
 				if !ok {
 					return Value{}
 				}
-				return Value{Kind: KindInt, I: n}
+				return Value{Kind: KindString, S: b}
 			}
-			ce.raw = raw
-		case schema.Timestamp:
-			ce.kind = KindTime
-			ce.fn = func(r *rowCtx) Value { return Value{Kind: KindTime, I: r.rec.Unix()} }
-			ce.raw = func(r *rowCtx) Value { return Value{Kind: KindString, S: r.rec.Bytes(f)} }
 		}
-	case schema.FromMethod, schema.FromTarget, schema.FromProto:
-		src := col.Source
-		ce.kind = KindString
+	case schema.Timestamp:
+		ce.kind = KindTime
 		ce.fn = func(r *rowCtx) Value {
-			m, t, p, ok := r.rec.RequestLine()
-			if !ok {
-				return Value{}
-			}
-			var b []byte
-			switch src {
-			case schema.FromMethod:
-				b = m
-			case schema.FromTarget:
-				b = t
-			default:
-				b = p
-			}
-			if b == nil {
-				return Value{}
-			}
-			return Value{Kind: KindString, S: b}
+			_, n, _ := get(r.rec, &r.origin)
+			return Value{Kind: KindTime, I: n}
 		}
-	case schema.FromObject:
-		ce.kind = KindString
-		ce.fn = func(r *rowCtx) Value { return Value{Kind: KindString, S: r.obj} }
-	case schema.FromLine:
-		ce.kind = KindInt
-		ce.fn = func(r *rowCtx) Value { return Value{Kind: KindInt, I: r.line} }
-	case schema.FromPartitionDt:
-		ce.kind = KindString
-		ce.fn = func(r *rowCtx) Value {
-			u := r.rec.Unix()
-			d := floorDiv(u, 86400)
-			if r.day == nil || r.dayUnix != d {
-				r.day, r.dayUnix = appendDay(nil, u), d
-			}
-			return Value{Kind: KindString, S: r.day}
-		}
+		ce.raw = func(r *rowCtx) Value { return Value{Kind: KindString, S: r.rec.Bytes(f)} }
 	}
 	return ce
 }
