@@ -146,7 +146,7 @@ var functions = []*function{
 	// Time.
 	{name: "parse_datetime", min: 2, max: 2, args: []argType{aAny, aStr}, result: KindTime, bind: bindParseDatetime},
 	{name: "format_datetime", min: 2, max: 2, args: []argType{aTime, aStr}, result: KindString, bind: bindFormat(jodaPattern)},
-	{name: "date_parse", min: 2, max: 2, args: []argType{aStr, aStr}, result: KindTime, bind: bindDateParse},
+	{name: "date_parse", min: 2, max: 2, args: []argType{aAny, aStr}, result: KindTime, bind: bindDateParse},
 	{name: "date_format", min: 2, max: 2, args: []argType{aTime, aStr}, result: KindString, bind: bindFormat(mysqlPattern)},
 	{name: "from_iso8601_timestamp", min: 1, max: 1, args: []argType{aAny}, result: KindTime, bind: bindFromISO(false)},
 	{name: "from_iso8601_date", min: 1, max: 1, args: []argType{aAny}, result: KindDate, bind: bindFromISO(true)},

@@ -236,30 +236,54 @@ func bindDate(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
 	return nil, errAt(e.args[0].pos(), "date's argument must be a timestamp, date or varchar, found %s", typeString(x))
 }
 
-// bindParseDatetime compiles parse_datetime(s, joda pattern).
-// parse_datetime(requestdatetime, 'dd/MMM/yyyy:HH:mm:ss Z') is the
-// typed column itself, so it keeps its pushdown and time pruning.
+// bindParseDatetime compiles parse_datetime(s, Joda pattern).
 func bindParseDatetime(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
-	if isTemporal(args[0].kind) {
-		return args[0], nil
-	}
-	s, err := textArg(e.args[0], args[0])
+	return bindParse(e, args, jodaPattern)
+}
+
+// bindDateParse compiles date_parse(s, MySQL pattern).
+func bindDateParse(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
+	return bindParse(e, args, mysqlPattern)
+}
+
+// bindParse compiles the parsing functions. A timestamp argument is read
+// as Athena's string table would have it, the request time as logged
+// (parse_datetime(min(requestdatetime), ...) parses the earliest time's
+// text); when the pattern reads that text back whole
+// (parse_datetime(requestdatetime, 'dd/MMM/yyyy:HH:mm:ss Z')), the result is
+// the timestamp itself, so a column keeps its pushdown and time pruning.
+func bindParse(e *callExpr, args []*cexpr, compile func(string) (dtPattern, error)) (*cexpr, error) {
+	p, err := constPattern(e, args, compile)
 	if err != nil {
 		return nil, err
 	}
-	p, err := constPattern(e, args, jodaPattern)
+	x := args[0]
+	if isTemporal(x.kind) {
+		const probe = 1551398452 // 2019-03-01T00:00:52Z
+		if u, ok := p.parse(athenaText(nil, TimeValue(probe))); ok && u == probe {
+			if x.kind == KindDate {
+				return typed(KindTime, x.fn), nil
+			}
+			return x, nil
+		}
+		f := x.fn
+		return typed(KindTime, func(r *rowCtx) Value {
+			v := f(r)
+			if v.Kind == KindNull {
+				return v
+			}
+			u, ok := p.parse(athenaText(nil, v))
+			if !ok {
+				return Value{}
+			}
+			return TimeValue(u)
+		}), nil
+	}
+	s, err := textArg(e.args[0], x)
 	if err != nil {
 		return nil, err
 	}
 	return parseWith(s.fn, p), nil
-}
-
-func bindDateParse(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
-	p, err := constPattern(e, args, mysqlPattern)
-	if err != nil {
-		return nil, err
-	}
-	return parseWith(args[0].fn, p), nil
 }
 
 func parseWith(s evalFn, p dtPattern) *cexpr {

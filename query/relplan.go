@@ -425,9 +425,6 @@ func (pl *planner) fromItem(f fromItem, sel *selectStmt) (node, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		if f.alias == "" {
-			return nil, "", errAt(f.tok, "a subquery in FROM needs an alias: (SELECT ...) AS name")
-		}
 		if len(f.cols) > 0 {
 			if n, err = renamed(n, f.cols, f.tok); err != nil {
 				return nil, "", err

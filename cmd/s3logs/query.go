@@ -43,6 +43,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "write the result to `PATH` instead of stdout")
 	explain := fs.Bool("explain", false, "print the query plan and exit without reading objects")
 	force := fs.Bool("force", false, "overwrite an existing --out or --rejects file")
+	nowS := fs.String("now", "", "the `time` current_date, current_timestamp and now() return, RFC 3339 (default now)")
 	maxGroups := fs.Int64("max-groups", query.DefaultMaxGroups, "fail rather than hold more than `N` GROUP BY groups, DISTINCT values or rows to sort in memory (~500 bytes each plus values; -1: no limit)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -52,7 +53,13 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usagef("missing SQL")
 	}
-	plan, err := query.Compile(pos[0], query.Options{})
+	var qo query.Options
+	if *nowS != "" {
+		if qo.Now, _, err = parseTimeArg(*nowS); err != nil {
+			return usagef("--now: %v", err)
+		}
+	}
+	plan, err := query.Compile(pos[0], qo)
 	if err != nil {
 		return usageError{err}
 	}
@@ -268,6 +275,8 @@ func (s *sinkRows) WriteRow(row []query.Value) error {
 			s.vals[i] = time.Unix(v.I, 0).UTC()
 		case query.KindBool:
 			s.vals[i] = v.I != 0
+		default: // date, decimal, intervals: as they print
+			s.vals[i] = v.AppendText(nil)
 		}
 	}
 	return s.rw.WriteRow(s.vals...)
