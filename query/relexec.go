@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"io"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/s3logs/s3logs/pipeline"
@@ -22,6 +24,9 @@ type executor struct {
 	opts    RunOptions
 	budget  *budget
 	cache   map[node][][]Value // CTE results: computed once per run
+	// stdin holds standard input when several scans read it.
+	stdin     *os.File
+	stdinSize int64
 }
 
 func newExecutor(ctx context.Context, cfg pipeline.Config, sources []string, o RunOptions) *executor {
@@ -56,6 +61,14 @@ func (p *Plan) runTree(ctx context.Context, cfg pipeline.Config, sources []strin
 	p.runMu.Lock() // subquery results live in the plan for the run
 	defer p.runMu.Unlock()
 	ex := newExecutor(ctx, cfg, sources, o)
+	if len(scansOf(p.root)) > 1 && slices.Contains(sources, "-") && cfg.Stdin != nil {
+		// Each scan reads the source again: keep stdin in a file.
+		done, err := ex.spoolStdin()
+		if err != nil {
+			return ex.cfg.Stats, err
+		}
+		defer done()
+	}
 	if top, ok := p.root.(*Plan); ok {
 		return ex.cfg.Stats, ex.runPlan(top, w)
 	}
@@ -74,6 +87,27 @@ func (p *Plan) runTree(ctx context.Context, cfg pipeline.Config, sources []strin
 	return ex.cfg.Stats, w.End()
 }
 
+// spoolStdin copies standard input to a temporary file that every scan
+// reads from the start; done removes it.
+func (ex *executor) spoolStdin() (done func(), err error) {
+	f, err := os.CreateTemp("", "s3logs-stdin-*")
+	if err != nil {
+		return nil, fmt.Errorf("keeping standard input for the query's several scans: %w", err)
+	}
+	done = func() {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	n, err := io.Copy(f, ex.cfg.Stdin)
+	if err != nil {
+		done()
+		return nil, fmt.Errorf("keeping standard input for the query's several scans: %w", err)
+	}
+	ex.stdin = f
+	ex.stdinSize = n
+	return done, nil
+}
+
 // runPlan runs one SELECT, writing its result to w: a scan through the
 // pipeline, or a SELECT over its input's rows.
 func (ex *executor) runPlan(p *Plan, w RowWriter) error {
@@ -88,6 +122,9 @@ func (ex *executor) runPlan(p *Plan, w RowWriter) error {
 	if p.input == nil {
 		cfg := ex.cfg
 		cfg.Window = intersectWindow(cfg.Window, p.window)
+		if ex.stdin != nil {
+			cfg.Stdin = io.NewSectionReader(ex.stdin, 0, ex.stdinSize)
+		}
 		_, err := p.Run(ex.ctx, cfg, ex.sources, w, ex.opts)
 		return err
 	}
@@ -850,4 +887,3 @@ func (j *joinNode) rows(ex *executor) ([][]Value, error) {
 	return out, nil
 }
 
-var _ = sort.Ints
