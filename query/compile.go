@@ -235,7 +235,7 @@ func (c *compiler) logColumn(r *colRef, sc *scope) (*cexpr, error) {
 		if e, found := c.aliases[strings.ToLower(r.name)]; found && r.qual == "" {
 			return c.alias(e)
 		}
-		return nil, errAt(r.tok, "unknown column %q%s", r.name, suggest(r.name, schema.Names()))
+		return nil, errAt(r.tok, "unknown column %q%s", r.name, suggest(r.name, append(schema.Names(), sortedKeys(bareFunctions)...)))
 	}
 	if c.mode == postMode {
 		return nil, errAt(r.tok, "column %q must appear in GROUP BY or be used in an aggregate function", r.name)

@@ -217,7 +217,7 @@ var functions = []*function{
 		}
 		return a
 	}},
-	{name: "round", min: 1, max: 2, args: []argType{aNum, aInt}, result: KindNull, fn: round},
+	{name: "round", min: 1, max: 2, args: []argType{aNum, aInt}, result: KindNull, bind: bindRound},
 	{name: "floor", min: 1, max: 1, args: []argType{aNum}, result: KindNull, bind: bindFloorCeil(math.Floor, -1)},
 	{name: "ceil", aliases: []string{"ceiling"}, min: 1, max: 1, args: []argType{aNum}, result: KindNull, bind: bindFloorCeil(math.Ceil, 1)},
 	{name: "truncate", min: 1, max: 1, args: []argType{aNum}, result: KindNull, bind: bindFloorCeil(math.Trunc, 0)},
@@ -679,6 +679,28 @@ func floatFn(f func(float64) float64) func(Value) Value {
 }
 
 func roundHalfAway(f float64) float64 { return math.Round(f) }
+
+// bindRound compiles round(x[, d]): half away from zero. A decimal
+// rounded to an integer is decimal(p - s + min(s, 1), 0), as in Trino;
+// every other form keeps x's type.
+func bindRound(_ *compiler, _ *callExpr, args []*cexpr) (*cexpr, error) {
+	x := args[0]
+	ce := typed(x.kind, scalarEval(&function{fn: round}, args))
+	ce.prec, ce.scale = x.prec, x.scale
+	if x.kind == KindDecimal && len(args) == 1 {
+		ce.prec, ce.scale = uint8(int(x.prec)-int(x.scale)+min(int(x.scale), 1)), 0
+		p, f := ce.prec, ce.fn
+		ce.fn = func(r *rowCtx) Value {
+			v := f(r)
+			if v.Kind != KindDecimal {
+				return v
+			}
+			q, _ := rescale(v.dec(), v.scale, 0)
+			return decValue(q, p, 0)
+		}
+	}
+	return ce, nil
+}
 
 // round is round(x[, d]): half away from zero, keeping x's type.
 func round(args []Value) Value {

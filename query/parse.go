@@ -676,6 +676,9 @@ func (p *parser) aliasTypo() string {
 		return ""
 	}
 	n := p.peekN(1)
+	if n.is("by") {
+		return h // GROPU BY
+	}
 	if n.kind == tEOF || n.is(",") || n.is(")") || n.is(";") || n.kind == tIdent && reserved[strings.ToLower(n.text)] {
 		return ""
 	}

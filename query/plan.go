@@ -817,7 +817,9 @@ func (p *Plan) Explain() string {
 	if n == nil {
 		n = p
 	}
-	n.explain(&b, "  ")
+	x := &explainer{seen: map[node]bool{}}
+	n.explain(x, "  ")
+	b.WriteString(x.String())
 	w := "unbounded (every object is read)"
 	if p.window.Bounded() {
 		w = windowText(p.window)

@@ -191,10 +191,10 @@ func (p *Plan) rows(ex *executor) ([][]Value, error) {
 	return c.rows, err
 }
 
-func (p *Plan) explain(b *strings.Builder, indent string) {
+func (p *Plan) explain(b *explainer, indent string) {
 	if p.input == nil {
 		b.WriteString(indent + "scan:\n")
-		p.explainScan(b, indent+"  ")
+		p.explainScan(&b.Builder, indent+"  ")
 		p.explainDeps(b, indent+"  ")
 		return
 	}
@@ -203,12 +203,12 @@ func (p *Plan) explain(b *strings.Builder, indent string) {
 		names[i] = c.Name
 	}
 	b.WriteString(indent + "select " + strings.Join(names, ", ") + ":\n")
-	p.explainBody(b, indent+"  ")
+	p.explainBody(&b.Builder, indent+"  ")
 	p.explainDeps(b, indent+"  ")
 	p.input.explain(b, indent+"  ")
 }
 
-func (p *Plan) explainDeps(b *strings.Builder, indent string) {
+func (p *Plan) explainDeps(b *explainer, indent string) {
 	for _, d := range p.deps {
 		b.WriteString(indent + "subquery (run first):\n")
 		d.node.explain(b, indent+"  ")
@@ -334,10 +334,10 @@ func (s *skipWriter) WriteRow(row []Value) error {
 // valuesNode is the one empty row a SELECT without FROM reads.
 type valuesNode struct{}
 
-func (valuesNode) columns() []relCol                    { return nil }
-func (valuesNode) children() []node                     { return nil }
-func (valuesNode) rows(*executor) ([][]Value, error)    { return [][]Value{{}}, nil }
-func (valuesNode) explain(b *strings.Builder, i string) { b.WriteString(i + "one row (no FROM)\n") }
+func (valuesNode) columns() []relCol                 { return nil }
+func (valuesNode) children() []node                  { return nil }
+func (valuesNode) rows(*executor) ([][]Value, error) { return [][]Value{{}}, nil }
+func (valuesNode) explain(b *explainer, i string)    { b.WriteString(i + "one row (no FROM)\n") }
 
 // cteNode is a WITH query read more than once: computed once per run.
 type cteNode struct {
@@ -360,9 +360,21 @@ func (c *cteNode) rows(ex *executor) ([][]Value, error) {
 	return r, nil
 }
 
-func (c *cteNode) explain(b *strings.Builder, indent string) {
+func (c *cteNode) explain(b *explainer, indent string) {
+	if b.seen[c] {
+		b.WriteString(indent + "with " + c.name + " (as above)\n")
+		return
+	}
+	b.seen[c] = true
 	b.WriteString(indent + "with " + c.name + " (computed once, read by every reference):\n")
 	c.body.explain(b, indent+"  ")
+}
+
+// explainer collects the text of --explain; shared operators are
+// described once.
+type explainer struct {
+	strings.Builder
+	seen map[node]bool
 }
 
 // renameNode gives its input's columns other names.
@@ -371,10 +383,10 @@ type renameNode struct {
 	cols  []relCol
 }
 
-func (r *renameNode) columns() []relCol                      { return r.cols }
-func (r *renameNode) children() []node                       { return []node{r.input} }
-func (r *renameNode) rows(ex *executor) ([][]Value, error)   { return ex.rowsOf(r.input) }
-func (r *renameNode) explain(b *strings.Builder, ind string) { r.input.explain(b, ind) }
+func (r *renameNode) columns() []relCol                    { return r.cols }
+func (r *renameNode) children() []node                     { return []node{r.input} }
+func (r *renameNode) rows(ex *executor) ([][]Value, error) { return ex.rowsOf(r.input) }
+func (r *renameNode) explain(b *explainer, ind string)     { r.input.explain(b, ind) }
 
 // setNode is UNION, INTERSECT or EXCEPT, with or without ALL.
 type setNode struct {
@@ -409,7 +421,7 @@ func newSetNode(b *setOp, l, r node) (node, error) {
 func (s *setNode) columns() []relCol { return s.cols }
 func (s *setNode) children() []node  { return []node{s.l, s.r} }
 
-func (s *setNode) explain(b *strings.Builder, indent string) {
+func (s *setNode) explain(b *explainer, indent string) {
 	op := strings.ToLower(s.op)
 	if s.all {
 		op += " all"
@@ -644,7 +656,7 @@ func (j *joinNode) columns() []relCol { return j.cols }
 func (j *joinNode) children() []node  { return []node{j.l, j.r} }
 func (j *joinNode) scope() *scope     { return &scope{cols: j.cols} }
 
-func (j *joinNode) explain(b *strings.Builder, indent string) {
+func (j *joinNode) explain(b *explainer, indent string) {
 	how := "nested loop"
 	if len(j.lkeys) > 0 {
 		var k []string
@@ -886,4 +898,3 @@ func (j *joinNode) rows(ex *executor) ([][]Value, error) {
 	}
 	return out, nil
 }
-

@@ -24,7 +24,7 @@ type node interface {
 	// children are the nodes this one reads.
 	children() []node
 	// explain writes the node and its children, one line each after indent.
-	explain(b *strings.Builder, indent string)
+	explain(b *explainer, indent string)
 }
 
 // relCol is one column of a node's rows.
@@ -128,7 +128,7 @@ func (s *scope) find(r *colRef) (int, error) {
 		}
 		return -1, errAt(r.tok, "unknown table %q in %s%s", r.qual, r.String(), suggest(r.qual, quals))
 	}
-	return -1, errAt(r.tok, "unknown column %q%s", r.name, suggest(r.name, names))
+	return -1, errAt(r.tok, "unknown column %q%s", r.name, suggest(r.name, append(names, sortedKeys(bareFunctions)...)))
 }
 
 // has reports whether r names a column of s.

@@ -280,9 +280,11 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// levenshtein is the edit distance between a and b, ignoring case.
+// levenshtein is the edit distance between a and b, ignoring case, with a
+// swap of two adjacent letters counting as one edit (FORM for FROM).
 func levenshtein(a, b string) int {
 	a, b = strings.ToLower(a), strings.ToLower(b)
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -296,8 +298,11 @@ func levenshtein(a, b string) int {
 				c = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

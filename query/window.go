@@ -2,7 +2,6 @@ package query
 
 import (
 	"sort"
-	"strings"
 )
 
 // Window functions run above the scan, on the rows of the SELECT they
@@ -136,7 +135,7 @@ type windowNode struct {
 func (w *windowNode) columns() []relCol { return w.cols }
 func (w *windowNode) children() []node  { return []node{w.input} }
 
-func (w *windowNode) explain(b *strings.Builder, indent string) {
+func (w *windowNode) explain(b *explainer, indent string) {
 	b.WriteString(indent + "window:\n")
 	for _, c := range w.calls {
 		b.WriteString(indent + "  " + c.text + "\n")
