@@ -102,8 +102,19 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	if p.root != nil {
 		return p.runTree(ctx, cfg, sources, w, o)
 	}
+	return runScans(ctx, cfg, sources, []*Plan{p}, []RowWriter{w}, o)
+}
+
+// runScans runs the scans ps in one pass over the sources, writing scan
+// i's result to ws[i]: every worker hands each block to every scan, and
+// each scan keeps its own per-worker state (prefilters, groups, top
+// rows), as a lone scan does. The first scan counts the lines and
+// reports rejects for the pass.
+func runScans(ctx context.Context, cfg pipeline.Config, sources []string, ps []*Plan, ws []RowWriter, o RunOptions) (*pipeline.Stats, error) {
 	if !cfg.Window.Bounded() {
-		cfg.Window = p.window
+		for i, p := range ps {
+			cfg.Window = unionWindow(cfg.Window, p.window, i == 0)
+		}
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = defaultWorkers()
@@ -111,21 +122,35 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	if cfg.Stats == nil {
 		cfg.Stats = &pipeline.Stats{}
 	}
-	r := &run{p: p, opts: o, out: w, stats: cfg.Stats, budget: &budget{max: o.MaxGroups}}
+	b := &budget{max: o.MaxGroups}
 	switch {
 	case o.MaxGroups == 0:
-		r.budget.max = DefaultMaxGroups
+		b.max = DefaultMaxGroups
 	case o.MaxGroups < 0:
-		r.budget.max = 0
+		b.max = 0
 	}
-	if !o.validating() {
-		r.pre, r.timePre = p.prefilter, p.timePre
+	runs := make([]*run, len(ps))
+	workers := make([][]*worker, len(ps))
+	for i, p := range ps {
+		r := &run{p: p, opts: o, out: ws[i], stats: cfg.Stats, budget: b}
+		if i > 0 {
+			r.opts, r.stats = RunOptions{MaxGroups: o.MaxGroups}, &pipeline.Stats{}
+		}
+		if !r.opts.validating() {
+			r.pre, r.timePre = p.prefilter, p.timePre
+		}
+		runs[i] = r
+		workers[i] = make([]*worker, cfg.Workers)
+		for j := range workers[i] {
+			workers[i][j] = &worker{groups: map[string]*group{}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
+		}
 	}
+	r0 := runs[0]
 	if o.OnReject != nil {
 		inner := cfg.OnReject
 		cfg.OnReject = func(e *parse.ParseError, line []byte) {
-			r.mu.Lock()
-			defer r.mu.Unlock()
+			r0.mu.Lock()
+			defer r0.mu.Unlock()
 			o.OnReject(e, line)
 			if inner != nil {
 				inner(e, line)
@@ -146,20 +171,45 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 			cancel(e)
 		}
 	}
-	workers := make([]*worker, cfg.Workers)
-	for i := range workers {
-		workers[i] = &worker{groups: map[string]*group{}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
+	stopped := make([]atomic.Bool, len(ps))
+	live := 0
+	for i, p := range ps {
+		if err := ws[i].Begin(p.cols); err != nil {
+			return nil, err
+		}
+		runs[i].enc, _ = ws[i].(rowEncoder)
+		if p.limit == 0 {
+			stopped[i].Store(true)
+		} else {
+			live++
+		}
 	}
-	if err := w.Begin(p.cols); err != nil {
-		return nil, err
+	var stats *pipeline.Stats
+	var err error
+	if live == 0 {
+		stats = &pipeline.Stats{}
+	} else {
+		stats, err = pipeline.Run(ctx, cfg, sources, func(w int, c *pipeline.Chunk) error {
+			any := false
+			for i, r := range runs {
+				if stopped[i].Load() {
+					continue
+				}
+				if err := r.chunk(workers[i][w], c); err != nil {
+					if !errors.Is(err, errLimit) {
+						return err
+					}
+					stopped[i].Store(true) // this scan has its LIMIT; the others go on
+					continue
+				}
+				any = true
+			}
+			if !any {
+				return errLimit
+			}
+			return nil
+		})
 	}
-	if p.limit == 0 {
-		return &pipeline.Stats{}, w.End()
-	}
-	r.enc, _ = w.(rowEncoder)
-	stats, err := pipeline.Run(ctx, cfg, sources, func(i int, c *pipeline.Chunk) error {
-		return r.chunk(workers[i], c)
-	})
 	if errors.Is(err, errLimit) {
 		err = nil
 	}
@@ -170,10 +220,17 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 		}
 		return stats, err
 	}
-	if err := r.finish(workers); err != nil {
-		return stats, err
+	for i, r := range runs {
+		if ps[i].limit != 0 {
+			if err := r.finish(workers[i]); err != nil {
+				return stats, err
+			}
+		}
+		if err := ws[i].End(); err != nil {
+			return stats, err
+		}
 	}
-	return stats, w.End()
+	return stats, nil
 }
 
 func isBlank(b []byte) bool {

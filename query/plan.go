@@ -820,6 +820,10 @@ func (p *Plan) Explain() string {
 	x := &explainer{seen: map[node]bool{}}
 	n.explain(x, "  ")
 	b.WriteString(x.String())
+	if scans := scansOf(n); len(scans) > 0 {
+		passes := passCount(scans)
+		fmt.Fprintf(&b, "passes:          the logs are read %d time(s) for %d scan(s): scans that do not wait for a subquery share a pass\n", passes, len(scans))
+	}
 	w := "unbounded (every object is read)"
 	if p.window.Bounded() {
 		w = windowText(p.window)

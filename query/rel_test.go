@@ -176,6 +176,19 @@ func TestSetOperations(t *testing.T) {
 	if len(c.rows) != 1 || strings.Join(c.rows[0], "|") != want || c.cols[1].Name != "n" {
 		t.Errorf("UNION ALL ... ORDER BY n DESC LIMIT 1: %v (columns %v), want %s", c.rows, c.cols, want)
 	}
+	// Both scans share one pass over the logs: each line is counted once.
+	c, st := runQuery(t, "SELECT count(*) FROM logs WHERE httpstatus = 200 UNION ALL SELECT count(*) FROM logs WHERE httpstatus = 404", data, 3, Options{})
+	if got := sortedRows(c); strings.Join(got, ",") != strings.Join(keyed([][]string{{strconv.Itoa(n200)}, {strconv.Itoa(n404)}}, 0), ",") || st.Lines.Load() != int64(len(recs)) {
+		t.Errorf("UNION ALL of two counts: %v, %d lines read, want %d, %d and %d lines", got, st.Lines.Load(), n200, n404, len(recs))
+	}
+	p, _ := Compile("SELECT count(*) FROM logs WHERE httpstatus = 200 UNION ALL SELECT count(*) FROM logs WHERE httpstatus = 404", Options{})
+	if ex := p.Explain(); !strings.Contains(ex, "the logs are read 1 time(s) for 2 scan(s)") {
+		t.Errorf("explain of two scans in one pass:\n%s", ex)
+	}
+	p, _ = Compile("SELECT count(*) FROM logs WHERE remoteip IN (SELECT remoteip FROM logs WHERE httpstatus = 403)", Options{})
+	if ex := p.Explain(); !strings.Contains(ex, "the logs are read 2 time(s) for 2 scan(s)") {
+		t.Errorf("explain of a scan waiting for a subquery:\n%s", ex)
+	}
 	if _, err := Compile("SELECT key FROM logs UNION SELECT key, bucket FROM logs", Options{}); err == nil || !strings.Contains(err.Error(), "UNION of queries with 1 and 2 columns") {
 		t.Errorf("UNION of different widths: %v", err)
 	}

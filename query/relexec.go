@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/s3logs/s3logs/pipeline"
@@ -24,6 +25,10 @@ type executor struct {
 	opts    RunOptions
 	budget  *budget
 	cache   map[node][][]Value // CTE results: computed once per run
+	// scanned holds the rows of the scans run so far, resolved the
+	// subqueries whose results are filled in for this run.
+	scanned  map[*Plan][][]Value
+	resolved map[*subResult]bool
 	// stdin holds standard input when several scans read it.
 	stdin     *os.File
 	stdinSize int64
@@ -40,7 +45,8 @@ func newExecutor(ctx context.Context, cfg pipeline.Config, sources []string, o R
 	case o.MaxGroups < 0:
 		b.max = 0
 	}
-	return &executor{ctx: ctx, cfg: cfg, sources: sources, opts: o, budget: b, cache: map[node][][]Value{}}
+	return &executor{ctx: ctx, cfg: cfg, sources: sources, opts: o, budget: b, cache: map[node][][]Value{},
+		scanned: map[*Plan][][]Value{}, resolved: map[*subResult]bool{}}
 }
 
 func (ex *executor) rowsOf(n node) ([][]Value, error) {
@@ -70,7 +76,18 @@ func (p *Plan) runTree(ctx context.Context, cfg pipeline.Config, sources []strin
 		defer done()
 	}
 	if top, ok := p.root.(*Plan); ok {
+		// The top SELECT writes to w as it goes; a top scan streams.
+		var skip *Plan
+		if top.input == nil {
+			skip = top
+		}
+		if err := ex.prepare(p.root, skip); err != nil {
+			return ex.cfg.Stats, err
+		}
 		return ex.cfg.Stats, ex.runPlan(top, w)
+	}
+	if err := ex.prepare(p.root, nil); err != nil {
+		return ex.cfg.Stats, err
 	}
 	rows, err := ex.rowsOf(p.root)
 	if err != nil {
@@ -107,6 +124,83 @@ func (ex *executor) spoolStdin() (done func(), err error) {
 	ex.stdinSize = n
 	return done, nil
 }
+
+// prepare runs the scans under n that have not run yet, in as few passes
+// over the logs as their dependencies allow: the scans that do not wait
+// for a subquery's result share one pass. skip is a scan its reader runs
+// itself (the top scan, which streams).
+func (ex *executor) prepare(n node, skip *Plan) error {
+	for {
+		var pending, ready []*Plan
+		for _, s := range scansOf(n) {
+			if _, done := ex.scanned[s]; s == skip || done {
+				continue
+			}
+			pending = append(pending, s)
+			if ex.depsDone(s) {
+				ready = append(ready, s)
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		if len(ready) == 0 {
+			for _, d := range pending[0].deps {
+				if err := ex.resolve(d); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := ex.runPass(ready); err != nil {
+			return err
+		}
+	}
+}
+
+func (ex *executor) depsDone(p *Plan) bool {
+	for _, d := range p.deps {
+		if !ex.resolved[d] {
+			return false
+		}
+	}
+	return true
+}
+
+// runPass runs scans in one pass over the logs, keeping their rows.
+func (ex *executor) runPass(scans []*Plan) error {
+	// The scan that counts lines for the summary should read to the end:
+	// one without a LIMIT that stops it early goes first.
+	sort.SliceStable(scans, func(i, j int) bool { return stopsEarly(scans[j]) && !stopsEarly(scans[i]) })
+	outs := make([]*collector, len(scans))
+	ws := make([]RowWriter, len(scans))
+	for i, s := range scans {
+		outs[i] = &collector{b: ex.budget}
+		ws[i] = outs[i]
+		if s.offset > 0 {
+			ws[i] = &skipWriter{RowWriter: outs[i], n: s.offset}
+		}
+	}
+	cfg := ex.cfg
+	if ex.stdin != nil {
+		cfg.Stdin = io.NewSectionReader(ex.stdin, 0, ex.stdinSize)
+	}
+	_, err := runScans(ex.ctx, cfg, ex.sources, scans, ws, ex.opts)
+	if errors.Is(err, errCollectorFull) {
+		return ex.tooMany("a subquery or CTE")
+	}
+	if err != nil {
+		return err
+	}
+	for i, s := range scans {
+		ex.scanned[s] = outs[i].rows
+	}
+	return nil
+}
+
+// stopsEarly reports whether a scan can end before the logs do: it
+// streams rows under a LIMIT.
+func stopsEarly(p *Plan) bool { return p.limit >= 0 && !p.agg && len(p.order) == 0 }
 
 // runPlan runs one SELECT, writing its result to w: a scan through the
 // pipeline, or a SELECT over its input's rows.
@@ -183,6 +277,9 @@ func (p *Plan) children() []node {
 }
 
 func (p *Plan) rows(ex *executor) ([][]Value, error) {
+	if rows, ok := ex.scanned[p]; ok {
+		return rows, nil
+	}
 	c := &collector{b: ex.budget}
 	err := ex.runPlan(p, c)
 	if errors.Is(err, errCollectorFull) {
@@ -244,6 +341,32 @@ func scansOf(n node) []*Plan {
 	}
 	visit(n)
 	return out
+}
+
+// passCount is how many passes over the logs the scans need: a scan that
+// reads a subquery's result runs in a pass after the subquery's scans.
+func passCount(scans []*Plan) int {
+	level := map[*Plan]int{}
+	var depth func(p *Plan) int
+	depth = func(p *Plan) int {
+		if l, ok := level[p]; ok {
+			return l
+		}
+		level[p] = 0
+		l := 0
+		for _, d := range p.deps {
+			for _, s := range scansOf(d.node) {
+				l = max(l, depth(s)+1)
+			}
+		}
+		level[p] = l
+		return l
+	}
+	n := 0
+	for _, s := range scans {
+		n = max(n, depth(s)+1)
+	}
+	return n
 }
 
 // unionWindow widens acc to cover w: the time window of a query is one
@@ -529,10 +652,17 @@ type subResult struct {
 
 // resolve computes a subquery's result for this run.
 func (ex *executor) resolve(d *subResult) error {
+	if ex.resolved[d] {
+		return nil
+	}
+	if err := ex.prepare(d.node, nil); err != nil {
+		return err
+	}
 	rows, err := ex.rowsOf(d.node)
 	if err != nil {
 		return err
 	}
+	ex.resolved[d] = true
 	switch d.mode {
 	case subIn:
 		d.set, d.null = make(map[string]bool, len(rows)), false
