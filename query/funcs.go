@@ -774,7 +774,12 @@ func bindFloorCeil(op func(float64) float64, dir int) func(*compiler, *callExpr,
 				return FloatValue(op(v.F))
 			}), nil
 		}
-		p := uint8(max(1, int(x.prec)-int(x.scale)+1))
+		// Trino: floor and ceiling are decimal(p - s + min(s, 1), 0),
+		// truncate decimal(max(1, p - s), 0).
+		p := uint8(int(x.prec) - int(x.scale) + min(int(x.scale), 1))
+		if dir == 0 {
+			p = uint8(max(1, int(x.prec)-int(x.scale)))
+		}
 		ce := typed(KindDecimal, func(r *rowCtx) Value {
 			v := f(r)
 			if v.Kind == KindNull {
