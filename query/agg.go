@@ -35,16 +35,10 @@ type pairState interface {
 	add2(v, by Value)
 }
 
-// feed adds the current row's arguments to st.
-func (s *aggSpec) feed(st aggState, r *rowCtx) {
-	switch {
-	case s.star:
-		st.add(Value{})
-	case s.arg2 != nil:
-		st.(pairState).add2(s.arg.fn(r), s.arg2.fn(r))
-	default:
-		st.add(s.arg.fn(r))
-	}
+// feed2 adds the current row's two arguments to st (max_by, min_by); the
+// scan's row loop adds one-argument aggregates itself.
+func (s *aggSpec) feed2(st aggState, r *rowCtx) {
+	st.(pairState).add2(s.arg.fn(r), s.arg2.fn(r))
 }
 
 // newState returns an empty state; b (nil for none) is charged for each

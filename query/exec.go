@@ -336,7 +336,15 @@ func (r *run) row(w *worker) error {
 			r.budget.take(1)
 		}
 		for i, a := range p.aggs {
-			a.feed(g.states[i], &w.rc)
+			if a.star {
+				g.states[i].add(Value{})
+				continue
+			}
+			if a.arg2 != nil {
+				a.feed2(g.states[i], &w.rc)
+				continue
+			}
+			g.states[i].add(a.arg.fn(&w.rc))
 		}
 		if r.budget.over() {
 			return r.tooMany()
