@@ -554,6 +554,18 @@ type budget struct {
 	max int64
 }
 
+// newBudget returns the budget for RunOptions.MaxGroups max (0: the
+// default, negative: unlimited).
+func newBudget(max int64) *budget {
+	switch {
+	case max == 0:
+		return &budget{max: DefaultMaxGroups}
+	case max < 0:
+		return &budget{}
+	}
+	return &budget{max: max}
+}
+
 // take charges k (negative gives back).
 func (b *budget) take(k int64) {
 	if b != nil {

@@ -122,13 +122,7 @@ func runScans(ctx context.Context, cfg pipeline.Config, sources []string, ps []*
 	if cfg.Stats == nil {
 		cfg.Stats = &pipeline.Stats{}
 	}
-	b := &budget{max: o.MaxGroups}
-	switch {
-	case o.MaxGroups == 0:
-		b.max = DefaultMaxGroups
-	case o.MaxGroups < 0:
-		b.max = 0
-	}
+	b := newBudget(o.MaxGroups)
 	runs := make([]*run, len(ps))
 	workers := make([][]*worker, len(ps))
 	for i, p := range ps {
@@ -429,26 +423,7 @@ func (r *run) flush(w *worker) error {
 }
 
 // less orders two projected rows by ORDER BY.
-func (p *Plan) less(a, b []Value) bool {
-	for _, k := range p.order {
-		va, vb := a[k.idx], b[k.idx]
-		an, bn := va.Kind == KindNull, vb.Kind == KindNull
-		if an || bn {
-			if an == bn {
-				continue
-			}
-			return an == k.nullsFirst
-		}
-		c := orderValues(va, vb)
-		if k.desc {
-			c = -c
-		}
-		if c != 0 {
-			return c < 0
-		}
-	}
-	return false
-}
+func (p *Plan) less(a, b []Value) bool { return orderLess(p.order, a, b) }
 
 // topN sorts rows and keeps the first LIMIT of them.
 func (p *Plan) topN(rows [][]Value) [][]Value {

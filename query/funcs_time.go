@@ -550,6 +550,22 @@ func jodaPattern(p string) (dtPattern, error) {
 	return out, nil
 }
 
+// mysqlSpecs are the MySQL format specifiers Trino's date_parse and
+// date_format take, as pattern tokens.
+var mysqlSpecs = map[byte]dtPattern{
+	'Y': {{f: fYear, width: 4}}, 'y': {{f: fYear2, width: 2}},
+	'm': {{f: fMonth, width: 2}}, 'c': {{f: fMonth, width: 1}}, 'b': {{f: fMonthAbbr}}, 'M': {{f: fMonthName}},
+	'd': {{f: fDay, width: 2}}, 'e': {{f: fDay, width: 1}}, 'j': {{f: fDayOfYear, width: 3}},
+	'H': {{f: fHour24, width: 2}}, 'k': {{f: fHour24, width: 1}}, 'h': {{f: fHour12, width: 2}},
+	'I': {{f: fHour12, width: 2}}, 'l': {{f: fHour12, width: 1}}, 'p': {{f: fAMPM}},
+	'i': {{f: fMinute, width: 2}}, 'S': {{f: fSecond, width: 2}}, 's': {{f: fSecond, width: 2}},
+	'f': {{f: fFraction, width: 6}}, 'a': {{f: fWeekdayAbbr}}, 'W': {{f: fWeekdayName}},
+	'v': {{f: fWeek, width: 2}}, 'x': {{f: fWeekYear, width: 4}},
+	'r': {{f: fHour12, width: 2}, {f: fLit, lit: ":"}, {f: fMinute, width: 2}, {f: fLit, lit: ":"},
+		{f: fSecond, width: 2}, {f: fLit, lit: " "}, {f: fAMPM}},
+	'T': {{f: fHour24, width: 2}, {f: fLit, lit: ":"}, {f: fMinute, width: 2}, {f: fLit, lit: ":"}, {f: fSecond, width: 2}},
+}
+
 // mysqlPattern compiles a MySQL date_format/date_parse pattern.
 func mysqlPattern(p string) (dtPattern, error) {
 	var out dtPattern
@@ -567,60 +583,21 @@ func mysqlPattern(p string) (dtPattern, error) {
 			continue
 		}
 		i++
+		if toks, ok := mysqlSpecs[p[i]]; ok {
+			for _, t := range toks {
+				if t.f == fLit {
+					lit(t.lit)
+				} else {
+					out = append(out, t)
+				}
+			}
+			continue
+		}
 		switch p[i] {
-		case 'Y':
-			out = append(out, dtTok{f: fYear, width: 4})
-		case 'y':
-			out = append(out, dtTok{f: fYear2, width: 2})
-		case 'm':
-			out = append(out, dtTok{f: fMonth, width: 2})
-		case 'c':
-			out = append(out, dtTok{f: fMonth, width: 1})
-		case 'd':
-			out = append(out, dtTok{f: fDay, width: 2})
-		case 'e':
-			out = append(out, dtTok{f: fDay, width: 1})
-		case 'H':
-			out = append(out, dtTok{f: fHour24, width: 2})
-		case 'k':
-			out = append(out, dtTok{f: fHour24, width: 1})
-		case 'h', 'I':
-			out = append(out, dtTok{f: fHour12, width: 2})
-		case 'l':
-			out = append(out, dtTok{f: fHour12, width: 1})
-		case 'i':
-			out = append(out, dtTok{f: fMinute, width: 2})
-		case 'S', 's':
-			out = append(out, dtTok{f: fSecond, width: 2})
-		case 'f':
-			out = append(out, dtTok{f: fFraction, width: 6})
-		case 'p':
-			out = append(out, dtTok{f: fAMPM})
-		case 'r':
-			out = append(out, dtTok{f: fHour12, width: 2}, dtTok{f: fLit, lit: ":"}, dtTok{f: fMinute, width: 2},
-				dtTok{f: fLit, lit: ":"}, dtTok{f: fSecond, width: 2}, dtTok{f: fLit, lit: " "}, dtTok{f: fAMPM})
-		case 'T':
-			out = append(out, dtTok{f: fHour24, width: 2}, dtTok{f: fLit, lit: ":"}, dtTok{f: fMinute, width: 2},
-				dtTok{f: fLit, lit: ":"}, dtTok{f: fSecond, width: 2})
-		case 'b':
-			out = append(out, dtTok{f: fMonthAbbr})
-		case 'M':
-			out = append(out, dtTok{f: fMonthName})
-		case 'a':
-			out = append(out, dtTok{f: fWeekdayAbbr})
-		case 'W':
-			out = append(out, dtTok{f: fWeekdayName})
-		case 'j':
-			out = append(out, dtTok{f: fDayOfYear, width: 3})
-		case 'v':
-			out = append(out, dtTok{f: fWeek, width: 2})
-		case 'x':
-			out = append(out, dtTok{f: fWeekYear, width: 4})
 		case 'D', 'U', 'u', 'V', 'w', 'X':
 			return nil, errPattern("%" + string(p[i]) + " is not supported (as in Trino)")
-		default:
-			lit(string(p[i]))
 		}
+		lit(string(p[i])) // %% and %x for any other x: x
 	}
 	return out, nil
 }

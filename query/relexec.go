@@ -38,14 +38,7 @@ func newExecutor(ctx context.Context, cfg pipeline.Config, sources []string, o R
 	if cfg.Stats == nil {
 		cfg.Stats = &pipeline.Stats{}
 	}
-	b := &budget{max: o.MaxGroups}
-	switch {
-	case o.MaxGroups == 0:
-		b.max = DefaultMaxGroups
-	case o.MaxGroups < 0:
-		b.max = 0
-	}
-	return &executor{ctx: ctx, cfg: cfg, sources: sources, opts: o, budget: b, cache: map[node][][]Value{},
+	return &executor{ctx: ctx, cfg: cfg, sources: sources, opts: o, budget: newBudget(o.MaxGroups), cache: map[node][][]Value{},
 		scanned: map[*Plan][][]Value{}, resolved: map[*subResult]bool{}}
 }
 
