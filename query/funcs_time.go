@@ -452,13 +452,7 @@ func (f dtField) numeric() bool {
 // jodaPattern compiles a Joda-Time DateTimeFormat pattern.
 func jodaPattern(p string) (dtPattern, error) {
 	var out dtPattern
-	lit := func(s string) {
-		if n := len(out); n > 0 && out[n-1].f == fLit {
-			out[n-1].lit += s
-			return
-		}
-		out = append(out, dtTok{f: fLit, lit: s})
-	}
+	lit := out.appendLit
 	for i := 0; i < len(p); {
 		c := p[i]
 		if c == '\'' {
@@ -569,13 +563,7 @@ var mysqlSpecs = map[byte]dtPattern{
 // mysqlPattern compiles a MySQL date_format/date_parse pattern.
 func mysqlPattern(p string) (dtPattern, error) {
 	var out dtPattern
-	lit := func(s string) {
-		if n := len(out); n > 0 && out[n-1].f == fLit {
-			out[n-1].lit += s
-			return
-		}
-		out = append(out, dtTok{f: fLit, lit: s})
-	}
+	lit := out.appendLit
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c != '%' || i+1 == len(p) {
@@ -600,6 +588,15 @@ func mysqlPattern(p string) (dtPattern, error) {
 		lit(string(p[i])) // %% and %x for any other x: x
 	}
 	return out, nil
+}
+
+// appendLit adds literal text, joined to a literal before it.
+func (p *dtPattern) appendLit(s string) {
+	if n := len(*p); n > 0 && (*p)[n-1].f == fLit {
+		(*p)[n-1].lit += s
+		return
+	}
+	*p = append(*p, dtTok{f: fLit, lit: s})
 }
 
 type errPattern string

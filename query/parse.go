@@ -614,6 +614,24 @@ func Parse(sql string) (*Statement, error) {
 	return st, nil
 }
 
+// ParseExpr parses one expression (the text of a WHERE clause). Errors
+// are *Error with the position of the offending token.
+func ParseExpr(text string) (Expr, error) {
+	toks, err := lex(text)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{toks: toks}
+	e, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tEOF {
+		return nil, errAt(t, "unexpected %s after the end of the expression%s", t, typoHint(t))
+	}
+	return e, nil
+}
+
 func (p *parser) peek() token { return p.toks[p.i] }
 
 // peekN returns the token n places ahead (the EOF token past the end).
