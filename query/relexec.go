@@ -60,8 +60,8 @@ func (p *Plan) runTree(ctx context.Context, cfg pipeline.Config, sources []strin
 	p.runMu.Lock() // subquery results live in the plan for the run
 	defer p.runMu.Unlock()
 	ex := newExecutor(ctx, cfg, sources, o)
-	if len(scansOf(p.root)) > 1 && slices.Contains(sources, "-") && cfg.Stdin != nil {
-		// Each scan reads the source again: keep stdin in a file.
+	if passCount(scansOf(p.root)) > 1 && slices.Contains(sources, "-") && cfg.Stdin != nil {
+		// Each pass reads the source again: keep stdin in a file.
 		done, err := ex.spoolStdin()
 		if err != nil {
 			return ex.cfg.Stats, err
