@@ -598,7 +598,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 	case col.Source == schema.FromField && col.Type == schema.Timestamp && v.Kind == KindString:
 		f, lit := col.Field, v.S
 		return mk(nil, func(r *rowCtx) bool { return cmp(bytes.Compare(r.rec.Bytes(f), lit)) })
-	case col.Source == schema.FromField && col.Type == schema.Timestamp && v.Kind == KindTime:
+	case col.Source == schema.FromField && col.Type == schema.Timestamp && isTemporal(v.Kind):
 		c := v.I
 		return mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
@@ -677,7 +677,7 @@ func (p *Plan) deriveWindow(c *compiler, t Expr) {
 		col := schema.Columns[x.col]
 		var a, b int64 // the value as a closed time range
 		switch {
-		case col.Type == schema.Timestamp && v.Kind == KindTime:
+		case col.Type == schema.Timestamp && isTemporal(v.Kind):
 			a, b = v.I, v.I
 		case col.Source == schema.FromPartitionDt && v.Kind == KindString:
 			d, ok := parseDay(v.S)

@@ -524,3 +524,30 @@ func TestRejects(t *testing.T) {
 	}
 	_ = gen.Null
 }
+
+// TestDateBounds: a DATE bound on requestdatetime prunes and pushes down
+// like a TIMESTAMP one.
+func TestDateBounds(t *testing.T) {
+	p, err := Compile("SELECT count(*) FROM logs WHERE requestdatetime >= DATE '2024-03-02' AND requestdatetime < current_date", Options{Now: time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := p.Window()
+	if w.From != time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC) || w.To != time.Date(2024, 3, 4, 23, 59, 59, 0, time.UTC) {
+		t.Errorf("window %v", w)
+	}
+	if ex := p.Explain(); strings.Count(ex, "pushed down:") != 2 {
+		t.Errorf("DATE bounds not pushed down:\n%s", ex)
+	}
+	recs, data := fixture(t, 41, 4, 300)
+	n := 0
+	for i := range recs {
+		if d := recs[i].Time; !d.Before(time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC)) && d.Before(time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC)) {
+			n++
+		}
+	}
+	c, _ := runQuery(t, "SELECT count(*) FROM logs WHERE requestdatetime >= DATE '2024-03-02' AND requestdatetime < current_date", data, 2, Options{Now: time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)})
+	if c.rows[0][0] != strconv.Itoa(n) || n == 0 {
+		t.Errorf("count %v, want %d", c.rows, n)
+	}
+}
