@@ -188,6 +188,7 @@ var functions = []*function{
 	{name: "now", min: 0, max: 0, result: KindTime, bind: bindNow},
 	{name: "current_timestamp", aliases: []string{"localtimestamp"}, min: 0, max: 0, result: KindTime, bind: bindNow},
 	{name: "current_date", min: 0, max: 0, result: KindDate, bind: bindNow},
+	{name: "at_timezone", aliases: []string{"with_timezone"}, min: 2, max: 2, args: []argType{aTime, aStr}, result: KindTime, bind: bindAtTimezone},
 	{name: "current_timezone", min: 0, max: 0, result: KindString, bind: func(*compiler, *callExpr, []*cexpr) (*cexpr, error) {
 		return constExpr(StringValue("UTC"), "current_timezone()"), nil
 	}},

@@ -208,6 +208,8 @@ func TestTimeFunctions(t *testing.T) {
 	f("last_day_of_month(DATE '2024-02-10')", "2024-02-29")
 	f("DATE '2024-01-02' < TIMESTAMP '2024-01-02 00:00:01'", "true")
 	f("TIMESTAMP '2024-01-02 00:00:00' = DATE '2024-01-02'", "true")
+	f("TIMESTAMP '2024-01-02 03:04:05' AT TIME ZONE 'UTC'", "2024-01-02T03:04:05Z")
+	f("current_timestamp AT TIME ZONE 'UTC' - INTERVAL '1' HOUR", "2024-03-05T12:14:15Z")
 	f("year(NULL)", "NULL")
 	f("date_add('day', NULL, current_date)", "NULL")
 }
@@ -323,6 +325,7 @@ func TestFunctionErrors(t *testing.T) {
 	f("SELECT CAST(1 AS decimal(40, 2))", "DECIMAL precision must be 1 to 38")
 	f("SELECT sum(count(*)) FROM logs", "not allowed inside another aggregate")
 	f("SELECT max_by(key) FROM logs", "max_by takes 2 argument(s), got 1")
+	f("SELECT requestdatetime AT TIME ZONE 'America/New_York' FROM logs", "only the UTC time zone is supported")
 }
 
 func TestAggregateFunctions(t *testing.T) {

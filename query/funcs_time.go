@@ -149,6 +149,20 @@ func bindExtract(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
 	}), nil
 }
 
+// bindAtTimezone compiles x AT TIME ZONE zone and at_timezone(x, zone).
+// Timestamps are instants shown in UTC, so UTC is the one zone: another
+// would change how hours and days fall, which s3logs does not model.
+func bindAtTimezone(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
+	z := args[1]
+	if z.konst && z.kind == KindString {
+		switch strings.ToUpper(strings.TrimSpace(string(z.val.S))) {
+		case "UTC", "GMT", "Z", "ETC/UTC", "+00:00", "-00:00", "UCT", "ZULU":
+			return typed(KindTime, args[0].fn), nil
+		}
+	}
+	return nil, errAt(e.args[1].pos(), "only the UTC time zone is supported (timestamps are shown in UTC), found %s", e.args[1].String())
+}
+
 func bindNow(c *compiler, e *callExpr, _ []*cexpr) (*cexpr, error) {
 	if e.name == "current_date" {
 		return constExpr(DateValue(c.now.Unix()), e.String()), nil

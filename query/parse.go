@@ -1451,7 +1451,22 @@ func (p *parser) unary() (Expr, error) {
 		}
 		return &unaryExpr{tok: t, op: "-", x: x}, nil
 	}
-	return p.primary()
+	x, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	// x AT TIME ZONE zone
+	for p.peek().is("at") && p.peekN(1).is("time") && p.peekN(2).is("zone") {
+		t := p.next()
+		p.next()
+		p.next()
+		z, err := p.primary()
+		if err != nil {
+			return nil, err
+		}
+		x = &callExpr{tok: t, name: "at_timezone", args: []Expr{x, z}}
+	}
+	return x, nil
 }
 
 // intervalUnits maps a day-to-second INTERVAL unit to seconds.
