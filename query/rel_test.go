@@ -523,3 +523,51 @@ func TestRelationalErrors(t *testing.T) {
 	f("SELECT key FROM logs ORDER BY row_number() OVER (ORDER BY kye)", "kye", `unknown column "kye"`)
 	f("SELECT count(*) FROM logs\nWHERE requestdatetime > current_timestmp - INTERVAL '1' DAY", "current_timestmp", `did you mean "current_timestamp"`)
 }
+
+// TestSmallRelations: window functions, OFFSET and FETCH over a relation
+// written out in the query, so every answer is known by hand.
+func TestSmallRelations(t *testing.T) {
+	const v = `(SELECT 'a' AS g, 1 AS x UNION ALL SELECT 'a', 2 UNION ALL SELECT 'a', 2 UNION ALL SELECT 'a', 5
+		UNION ALL SELECT 'b', 7 UNION ALL SELECT 'b', NULL) t`
+	f := func(sql, want string) {
+		t.Helper()
+		p, err := Compile(sql, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", sql, err)
+			return
+		}
+		c := &capture{}
+		if _, err := p.Run(context.Background(), pipelineConfig(nil, 1), nil, c, RunOptions{}); err != nil {
+			t.Errorf("%s: %v", sql, err)
+			return
+		}
+		var got []string
+		for _, r := range c.rows {
+			got = append(got, strings.Join(r, ","))
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s:\n got %s\nwant %s", sql, strings.Join(got, " "), want)
+		}
+	}
+	f("SELECT g, x, rank() OVER (PARTITION BY g ORDER BY x), dense_rank() OVER (PARTITION BY g ORDER BY x), row_number() OVER (PARTITION BY g ORDER BY x) FROM "+v+" ORDER BY g, x",
+		"a,1,1,1,1 a,2,2,2,2 a,2,2,2,3 a,5,4,3,4 b,7,1,1,1 b,NULL,2,2,2")
+	f("SELECT x, percent_rank() OVER (ORDER BY x), cume_dist() OVER (ORDER BY x) FROM "+v+" WHERE g = 'a' ORDER BY x",
+		"1,0,0.25 2,0.3333333333333333,0.75 2,0.3333333333333333,0.75 5,1,1")
+	f("SELECT x, ntile(3) OVER (ORDER BY x) FROM "+v+" WHERE g = 'a' ORDER BY x, 2",
+		"1,1 2,1 2,2 5,3")
+	f("SELECT x, first_value(x) OVER (ORDER BY x), last_value(x) OVER (ORDER BY x), last_value(x) OVER (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), nth_value(x, 2) OVER (ORDER BY x) FROM "+v+" WHERE g = 'a' ORDER BY x",
+		"1,1,1,5,NULL 2,1,2,5,2 2,1,2,5,2 5,1,5,5,2")
+	f("SELECT x, sum(x) OVER (ORDER BY x), sum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING), avg(x) OVER (PARTITION BY g), count(x) OVER () FROM "+v+" WHERE g = 'a' ORDER BY x",
+		"1,1,3,2.5,4 2,5,5,2.5,4 2,5,9,2.5,4 5,10,7,2.5,4")
+	f("SELECT x, lag(x, 2, 0) OVER (ORDER BY x), lead(x) OVER (ORDER BY x) FROM "+v+" WHERE g = 'a' ORDER BY x",
+		"1,0,2 2,0,2 2,1,5 5,2,NULL")
+	f("SELECT x FROM "+v+" ORDER BY x NULLS FIRST OFFSET 2 LIMIT 2", "2 2")
+	f("SELECT x FROM "+v+" ORDER BY x DESC OFFSET 1 ROWS FETCH FIRST 2 ROWS ONLY", "5 2")
+	f("SELECT x FROM "+v+" ORDER BY x FETCH NEXT ROW ONLY", "1")
+	f("SELECT g, count(*) FROM "+v+" GROUP BY g HAVING count(*) > 2", "a,4")
+	f("SELECT x IS DISTINCT FROM 2, x IS NOT DISTINCT FROM NULL FROM "+v+" WHERE g = 'b' ORDER BY 1", "true,false true,true")
+	f("SELECT CASE x WHEN 1 THEN 'one' WHEN 2 THEN 'two' ELSE 'many' END FROM "+v+" WHERE g = 'a' ORDER BY x", "one two two many")
+	f("SELECT count(*), count(DISTINCT x), sum(DISTINCT x) FROM "+v, "6,4,15")
+	f("SELECT 1 + 1, 'x'", "2,x")
+	f("SELECT max(x) FROM (SELECT x FROM "+v+" WHERE g = 'a' ORDER BY x LIMIT 3) s", "2")
+}
