@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -1474,5 +1473,3 @@ func firstAggregate(e Expr) token {
 	})
 	return t
 }
-
-var _ = bytes.Equal

@@ -772,7 +772,6 @@ type joinNode struct {
 	lkeys, rkeys []*cexpr
 	residual     *cexpr
 	deps         []*subResult
-	onText       string
 }
 
 func (j *joinNode) columns() []relCol { return j.cols }

@@ -230,8 +230,7 @@ func newPlanner(o Options, st *Statement) *planner {
 func countRefs(st *Statement, refs map[string]int) {
 	var from func(f fromItem)
 	var body func(b queryBody)
-	var expr func(e Expr)
-	expr = func(e Expr) {
+	expr := func(e Expr) {
 		walk(e, func(x Expr) {
 			switch x := x.(type) {
 			case *inExpr:
