@@ -377,3 +377,61 @@ func TestAggregateFunctions(t *testing.T) {
 	f("round(stddev_pop(x) * 1e6)", "a=1000000 b=4714045")
 	f("round(var_samp(x) * 1e3)", "a=2000 b=33333")
 }
+
+// TestNullInNullOut: every scalar function of the table that is not a
+// conditional returns NULL when any argument is NULL (an argument that
+// must be a constant — a pattern, a unit — may refuse NULL instead).
+func TestNullInNullOut(t *testing.T) {
+	sample := map[argType]string{aStr: "'a/b'", aInt: "2", aNum: "2.5", aTime: "TIMESTAMP '2024-01-02 03:04:05'", aBool: "true", aAny: "'x'", aUnit: "'day'"}
+	special := map[string][]string{
+		"parse_datetime": {"'2024-01-02'", "'yyyy-MM-dd'"}, "date_parse": {"'2024-01-02'", "'%Y-%m-%d'"},
+		"format_datetime": {sample[aTime], "'yyyy'"}, "date_format": {sample[aTime], "'%Y'"},
+		"regexp_like": {"'a1'", "'[0-9]'"}, "regexp_extract": {"'a1'", "'([0-9])'", "1"}, "regexp_replace": {"'a1'", "'[0-9]'", "'x'"},
+		"regexp_count": {"'a1'", "'[0-9]'"}, "regexp_position": {"'a1'", "'[0-9]'"},
+		"url_extract_parameter": {"'/k?a=1'", "'a'"}, "url_extract_path": {"'/k?a=1'"}, "url_extract_query": {"'/k?a=1'"},
+		"url_extract_host": {"'https://h/k'"}, "url_extract_protocol": {"'https://h/k'"}, "url_extract_port": {"'https://h:8/k'"},
+		"url_extract_fragment": {"'https://h/k#f'"}, "url_decode": {"'a%20b'"},
+		"from_iso8601_timestamp": {"'2024-01-02'"}, "from_iso8601_date": {"'2024-01-02'"}, "date": {"'2024-01-02'"},
+		"at_timezone": {sample[aTime], "'UTC'"}, "lpad": {"'a'", "3", "'x'"}, "rpad": {"'a'", "3", "'x'"},
+		"chr": {"65"}, "codepoint": {"'A'"}, "split_part": {"'a/b'", "'/'", "2"}, "strpos": {"'a/b'", "'/'"},
+		"substr": {"'a/b'", "2"}, "mod": {"7", "2"}, "sqrt": {"4"}, "ln": {"4"}, "log10": {"4"}, "log2": {"4"},
+	}
+	skip := map[string]bool{"extract": true, "now": true, "current_timestamp": true, "current_date": true, "current_timezone": true,
+		"typeof": true, "try": true, "coalesce": true, "if": true, "nullif": true, "millisecond": true}
+	checked := 0
+	for _, f := range functions {
+		if f.kind != scalarFn || f.nulls || skip[f.name] || f.min == 0 {
+			continue
+		}
+		args := special[f.name]
+		if args == nil {
+			for i := range f.min {
+				args = append(args, sample[f.args[min(i, len(f.args)-1)]])
+			}
+		}
+		call := func(a []string) string { return f.name + "(" + strings.Join(a, ", ") + ")" }
+		if got := eval(t, call(args)); got == "NULL" {
+			t.Errorf("%s is NULL; the sample arguments should give a value", call(args))
+			continue
+		}
+		for i := range args {
+			a := append([]string(nil), args...)
+			a[i] = "NULL"
+			p, err := Compile("SELECT "+call(a), Options{Now: evalNow})
+			if err != nil {
+				if !strings.Contains(err.Error(), "constant") && !strings.Contains(err.Error(), "unit") {
+					t.Errorf("%s: %v", call(a), err)
+				}
+				continue
+			}
+			c := &capture{}
+			if _, err := p.Run(context.Background(), pipeline.Config{}, nil, c, RunOptions{}); err != nil || c.rows[0][0] != "NULL" {
+				t.Errorf("%s = %v (%v), want NULL", call(a), c.rows, err)
+			}
+			checked++
+		}
+	}
+	if checked < 80 {
+		t.Errorf("checked %d NULL arguments, want every function's", checked)
+	}
+}

@@ -154,6 +154,9 @@ func bindExtract(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
 // would change how hours and days fall, which s3logs does not model.
 func bindAtTimezone(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
 	z := args[1]
+	if z.kind == KindNull {
+		return typed(KindTime, func(*rowCtx) Value { return Value{} }), nil
+	}
 	if z.konst && z.kind == KindString {
 		switch strings.ToUpper(strings.TrimSpace(string(z.val.S))) {
 		case "UTC", "GMT", "Z", "ETC/UTC", "+00:00", "-00:00", "UCT", "ZULU":

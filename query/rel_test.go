@@ -488,8 +488,13 @@ func TestViewMerge(t *testing.T) {
 			t.Errorf("%s: the filter is not pushed into the scan:\n%s", sql, ex)
 		}
 	}
+	// Chained views merge too.
+	p, _ := Compile("WITH a AS (SELECT * FROM logs WHERE operation LIKE '%GET%'), b AS (SELECT key, httpstatus AS s FROM a WHERE httpstatus >= 200) SELECT count(*) FROM (SELECT * FROM b WHERE s < 300) t", Options{})
+	if ex := p.Explain(); strings.Contains(ex, "operators:") || strings.Count(ex, "pushed down:") != 3 {
+		t.Errorf("chained views are not one scan:\n%s", ex)
+	}
 	// The first two are one scan, with nothing above it.
-	p, _ := Compile("SELECT count(*) FROM (SELECT * FROM logs WHERE operation LIKE '%GET%') t WHERE t.httpstatus = 200", Options{})
+	p, _ = Compile("SELECT count(*) FROM (SELECT * FROM logs WHERE operation LIKE '%GET%') t WHERE t.httpstatus = 200", Options{})
 	if ex := p.Explain(); strings.Contains(ex, "operators:") {
 		t.Errorf("a merged subquery still has operators:\n%s", ex)
 	}

@@ -684,6 +684,11 @@ func (pl *planner) mergeView(sel *selectStmt, orderBy []OrderItem) (*selectStmt,
 		len(inner.groupBy) > 0 || inner.having != nil || hasSubquery(inner.where) {
 		return nil, nil
 	}
+	// A chain of such views (WITH a AS (...logs...), b AS (...a...)) merges
+	// from the inside out.
+	if m, _ := pl.mergeView(inner, nil); m != nil {
+		inner = m
+	}
 	ref, ok := inner.from.(*tableRef)
 	if !ok || ref.name != "" && !strings.Contains(ref.name, ".") && pl.lookupCTE(ref.name) != nil {
 		return nil, nil
