@@ -34,7 +34,9 @@ func (k Kind) String() string {
 
 // Value is one SQL value. String values may refer into a log line and are
 // then valid only as long as the row they came from (during a RowWriter
-// call); Clone makes a value that owns its bytes.
+// call); Clone makes a value that owns its bytes. A DECIMAL keeps its
+// digits in I and F in a form of its own: read it with String, AppendText
+// and Scale.
 type Value struct {
 	Kind Kind
 	// prec and scale are a DECIMAL's precision and scale (in what would
