@@ -864,7 +864,7 @@ func (p *Plan) explainScan(b *strings.Builder, indent string) {
 	if p.timePre {
 		line("time prefilter:  request time within the time window (raw Time field, before parsing)")
 	}
-	p.explainBody(b, indent)
+	p.explainFilters(b, indent)
 	used := strings.Join(p.UsedColumns(), ", ")
 	if used == "" {
 		used = "(none)"
@@ -875,12 +875,16 @@ func (p *Plan) explainScan(b *strings.Builder, indent string) {
 		w = windowText(p.window)
 	}
 	line("time window:     %s", w)
+	p.explainOutput(b, indent)
 }
 
-// explainBody writes the clauses every SELECT has: filters, aggregation,
-// order and limit.
+// explainBody writes the clauses of a SELECT over rows.
 func (p *Plan) explainBody(b *strings.Builder, indent string) {
-	line := func(format string, args ...any) { b.WriteString(indent + fmt.Sprintf(format, args...) + "\n") }
+	p.explainFilters(b, indent)
+	p.explainOutput(b, indent)
+}
+
+func (p *Plan) explainFilters(b *strings.Builder, indent string) {
 	for _, c := range p.conjuncts {
 		kind := "residual filter:"
 		if c.pushed {
@@ -889,8 +893,13 @@ func (p *Plan) explainBody(b *strings.Builder, indent string) {
 		if p.input != nil {
 			kind = "filter:         "
 		}
-		line("%s %s", kind, c.text)
+		b.WriteString(indent + kind + " " + c.text + "\n")
 	}
+}
+
+// explainOutput writes aggregation, order and limit.
+func (p *Plan) explainOutput(b *strings.Builder, indent string) {
+	line := func(format string, args ...any) { b.WriteString(indent + fmt.Sprintf(format, args...) + "\n") }
 	if p.agg {
 		var g, a []string
 		for _, x := range p.groups {
