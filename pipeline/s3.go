@@ -98,6 +98,11 @@ func newS3Store(ctx context.Context, cfg *Config, src string, stats *Stats) (sto
 		attempts: cfg.MaxAttempts, base: cfg.RetryBase, memCap: cfg.MaxBuffered,
 	}
 	if s.attempts <= 0 {
+		// AWS_MAX_ATTEMPTS or the profile's max_attempts, as the AWS CLI
+		// reads them; else 8.
+		s.attempts = awsCfg.RetryMaxAttempts
+	}
+	if s.attempts <= 0 {
 		s.attempts = 8
 	}
 	if s.base <= 0 {

@@ -256,6 +256,16 @@ func readColumn(idx int) *cexpr {
 	switch col.Type {
 	case schema.String:
 		ce.kind = KindString
+		if f, ok := col.StringField(); ok {
+			ce.fn = func(r *rowCtx) Value {
+				b, ok := r.rec.Value(f)
+				if !ok {
+					return Value{}
+				}
+				return Value{Kind: KindString, S: b}
+			}
+			break
+		}
 		ce.fn = func(r *rowCtx) Value {
 			b, _, ok := get(r.rec, &r.origin)
 			if !ok {

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
 )
@@ -44,7 +43,7 @@ type Plan struct {
 	cols  []ResultColumn
 	types []relCol // the output as a relation, for the operators above
 
-	prefilter [][]byte // every matching line contains each of these
+	contains [][]byte // prefilter: every matching line contains each of these
 	// timePre: every matching line's request time is in [timeLo, timeHi],
 	// checked on the raw Time field before parsing.
 	timePre        bool
@@ -382,7 +381,7 @@ func (p *Plan) planWhere(c *compiler, where Expr, noPush bool) error {
 		if !noPush {
 			if cj, pre, ok := p.pushdown(c, t); ok {
 				if len(pre) > 0 {
-					p.prefilter = append(p.prefilter, pre)
+					p.contains = append(p.contains, pre)
 				}
 				pushed = append(pushed, cj)
 				continue
@@ -854,9 +853,9 @@ func (p *Plan) explainScan(b *strings.Builder, indent string) {
 	}
 	line := func(format string, args ...any) { b.WriteString(indent + fmt.Sprintf(format, args...) + "\n") }
 	line("source:          %s", src)
-	if len(p.prefilter) > 0 {
+	if len(p.contains) > 0 {
 		var q []string
-		for _, l := range p.prefilter {
+		for _, l := range p.contains {
 			q = append(q, strconv.Quote(string(l)))
 		}
 		line("line prefilter:  line contains %s (checked before parsing)", strings.Join(q, " and "))
@@ -944,5 +943,3 @@ func (p *Plan) explainOutput(b *strings.Builder, indent string) {
 		line("limit:           %d", p.limit-p.offset)
 	}
 }
-
-var _ = parse.NumFields

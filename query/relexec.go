@@ -77,7 +77,7 @@ func (p *Plan) runTree(ctx context.Context, cfg pipeline.Config, sources []strin
 		if err := ex.prepare(p.root, skip); err != nil {
 			return ex.cfg.Stats, err
 		}
-		return ex.cfg.Stats, ex.runPlan(top, w)
+		return ex.cfg.Stats, ex.runPlan(top, w, ex.opts)
 	}
 	if err := ex.prepare(p.root, nil); err != nil {
 		return ex.cfg.Stats, err
@@ -178,7 +178,7 @@ func (ex *executor) runPass(scans []*Plan) error {
 	if ex.stdin != nil {
 		cfg.Stdin = io.NewSectionReader(ex.stdin, 0, ex.stdinSize)
 	}
-	_, err := runScans(ex.ctx, cfg, ex.sources, scans, ws, ex.opts)
+	_, err := runPass(ex.ctx, cfg, ex.sources, scans, ws, ex.held())
 	if errors.Is(err, errCollectorFull) {
 		return ex.tooMany("a subquery or CTE")
 	}
@@ -195,9 +195,18 @@ func (ex *executor) runPass(scans []*Plan) error {
 // streams rows under a LIMIT.
 func stopsEarly(p *Plan) bool { return p.limit >= 0 && !p.agg && len(p.order) == 0 }
 
+// held returns the run options for a scan whose rows the operators above
+// read: rows count only once their object was read whole, even when the
+// query's own output is live.
+func (ex *executor) held() RunOptions {
+	o := ex.opts
+	o.Live = false
+	return o
+}
+
 // runPlan runs one SELECT, writing its result to w: a scan through the
 // pipeline, or a SELECT over its input's rows.
-func (ex *executor) runPlan(p *Plan, w RowWriter) error {
+func (ex *executor) runPlan(p *Plan, w RowWriter, o RunOptions) error {
 	for _, d := range p.deps {
 		if err := ex.resolve(d); err != nil {
 			return err
@@ -212,44 +221,38 @@ func (ex *executor) runPlan(p *Plan, w RowWriter) error {
 		if ex.stdin != nil {
 			cfg.Stdin = io.NewSectionReader(ex.stdin, 0, ex.stdinSize)
 		}
-		_, err := p.Run(ex.ctx, cfg, ex.sources, w, ex.opts)
+		_, err := p.Run(ex.ctx, cfg, ex.sources, w, o)
 		return err
 	}
 	in, err := ex.rowsOf(p.input)
 	if err != nil {
 		return err
 	}
-	return p.runRows(in, w, ex.budget)
+	return p.runRows(in, w, ex.opts.MaxGroups)
 }
 
 // runRows runs a SELECT over rows with the scan's own machinery: WHERE,
 // then grouping, ordering or output as in a pipeline worker.
-func (p *Plan) runRows(in [][]Value, out RowWriter, b *budget) error {
-	r := &run{p: p, out: out, stats: &pipeline.Stats{}, budget: b}
-	w := &worker{groups: map[string]*group{}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
+func (p *Plan) runRows(in [][]Value, out RowWriter, maxGroups int64) error {
 	if err := out.Begin(p.cols); err != nil {
 		return err
 	}
 	if p.limit == 0 {
 		return out.End()
 	}
-	r.enc, _ = out.(rowEncoder)
-rows:
+	r := p.newRun(out, RunOptions{MaxGroups: maxGroups}, 1)
+	defer r.spill.close()
+	pt := &r.workers[0].direct
 	for _, row := range in {
-		w.rc.row = row
-		for i := range p.conjuncts {
-			if !p.conjuncts[i].test(&w.rc) {
-				continue rows
-			}
-		}
-		if err := r.row(w); err != nil {
+		pt.w.rc.row = row
+		if err := pt.offer(0); err != nil {
 			if errors.Is(err, errLimit) {
 				break
 			}
 			return err
 		}
 	}
-	if err := r.finish([]*worker{w}); err != nil {
+	if err := r.finish(); err != nil {
 		return err
 	}
 	return out.End()
@@ -274,7 +277,7 @@ func (p *Plan) rows(ex *executor) ([][]Value, error) {
 		return rows, nil
 	}
 	c := &collector{b: ex.budget}
-	err := ex.runPlan(p, c)
+	err := ex.runPlan(p, c, ex.held())
 	if errors.Is(err, errCollectorFull) {
 		err = ex.tooMany("a subquery or CTE")
 	}

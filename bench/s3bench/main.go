@@ -34,6 +34,7 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )
 
@@ -102,11 +103,10 @@ func run(ctx context.Context, endpoint, bucket string, objects, size int, latenc
 	start := time.Now()
 	var first atomic.Int64
 	cfg := pipeline.Config{Concurrency: concurrency, AWS: awsconf.Options{Endpoint: proxy}}
-	st, err := pipeline.Run(ctx, cfg, []string{src}, func(_ int, c *pipeline.Chunk) error {
+	st, err := pipeline.Run(ctx, cfg, []string{src}, counter{func(n int64) {
 		first.CompareAndSwap(0, int64(time.Since(start)))
-		lines.Add(int64(bytes.Count(c.Data, []byte{'\n'})))
-		return nil
-	})
+		lines.Add(n)
+	}})
 	if err != nil {
 		return err
 	}
@@ -238,4 +238,20 @@ func synthetic(objects int, body []byte) http.Handler {
 		w.Header().Set("ETag", `"bench"`)
 		w.Write(body)
 	})
+}
+
+// counter is a pipeline.Consumer that counts records.
+type counter struct{ add func(n int64) }
+
+func (c counter) NewPart(int, *pipeline.Object, bool) pipeline.Part { return c }
+func (c counter) Commit(int, pipeline.Part) error                   { return nil }
+func (c counter) Drop(pipeline.Part)                                {}
+func (c counter) EndChunk(int64, int64, int) error                  { return nil }
+func (c counter) Records(sc *parse.Scanner) error {
+	var n int64
+	for sc.Scan() {
+		n++
+	}
+	c.add(n)
+	return nil
 }
