@@ -1,9 +1,13 @@
 package query
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/pipeline"
 )
 
 // The operators above the scan, tested against answers computed here from
@@ -575,4 +580,68 @@ func TestSmallRelations(t *testing.T) {
 	f("SELECT count(*), count(DISTINCT x), sum(DISTINCT x) FROM "+v, "6,4,15")
 	f("SELECT 1 + 1, 'x'", "2,x")
 	f("SELECT max(x) FROM (SELECT x FROM "+v+" WHERE g = 'a' ORDER BY x LIMIT 3) s", "2")
+}
+
+// TestPassWholeObjects: scans sharing a pass count a log object whole or
+// not at all, each as it would alone: a truncated .gz spanning many
+// blocks, skipped as failed, adds nothing to either side of a UNION, nor
+// to a join of CTEs.
+func TestPassWholeObjects(t *testing.T) {
+	dir := t.TempDir()
+	gobjs, err := gen.All(gen.Config{Seed: 51, Objects: 1, LinesPerObject: 2000, TrapRate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobjs, err := gen.All(gen.Config{Seed: 52, Objects: 1, LinesPerObject: 12000, TrapRate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := gobjs[0], bobjs[0].Bytes()
+	if err := os.WriteFile(filepath.Join(dir, "good.log"), good.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(bad)
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "truncated.log.gz"), z.Bytes()[:z.Len()*7/10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n200, nGet := 0, map[string]int{}
+	for i := range good.Records {
+		r := &good.Records[i]
+		if r.HTTPStatus == 200 {
+			n200++
+		}
+		if r.Operation == "REST.GET.OBJECT" {
+			nGet[r.Key]++
+		}
+	}
+	run := func(sql string) []string {
+		t.Helper()
+		p, err := Compile(sql, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &capture{}
+		st, err := p.Run(context.Background(), pipeline.Config{Workers: 3, BlockSize: 64 << 10, SkipFailed: true}, []string{dir}, c, RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Failed()) != 1 {
+			t.Errorf("%s: failed objects %v, want the truncated one", sql, st.Failed())
+		}
+		return sortedRows(c)
+	}
+	got := run("SELECT 'all', count(*) FROM logs UNION ALL SELECT 'ok', count(*) FROM logs WHERE httpstatus = 200")
+	want := []string{fmt.Sprintf("all|%d", len(good.Records)), fmt.Sprintf("ok|%d", n200)}
+	check(t, "UNION ALL with a failed object", got, want)
+	got = run(`WITH g AS (SELECT key FROM logs WHERE operation = 'REST.GET.OBJECT'),
+		n AS (SELECT key, count(*) AS c FROM logs WHERE operation = 'REST.GET.OBJECT' GROUP BY key)
+		SELECT n.key, n.c, count(*) FROM g JOIN n ON g.key = n.key GROUP BY n.key, n.c`)
+	want = want[:0]
+	for k, c := range nGet {
+		want = append(want, fmt.Sprintf("%s|%d|%d", k, c, c))
+	}
+	check(t, "join of CTEs with a failed object", got, want)
 }
