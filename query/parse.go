@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -1209,36 +1210,29 @@ func (p *parser) expr() (Expr, error) {
 	return p.or()
 }
 
-func (p *parser) or() (Expr, error) {
-	l, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().is("or") {
-		t := p.next()
-		r, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		l = &binExpr{tok: t, op: "OR", l: l, r: r}
-	}
-	return l, nil
-}
+func (p *parser) or() (Expr, error) { return p.binaryOps(p.and, "or") }
 
-func (p *parser) and() (Expr, error) {
-	l, err := p.not()
+func (p *parser) and() (Expr, error) { return p.binaryOps(p.not, "and") }
+
+// binaryOps parses operand {op operand} for left-associative operators
+// ops, each level of the grammar calling the next.
+func (p *parser) binaryOps(operand func() (Expr, error), ops ...string) (Expr, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.peek().is("and") {
-		t := p.next()
-		r, err := p.not()
+	for {
+		t := p.peek()
+		if !slices.ContainsFunc(ops, t.is) {
+			return l, nil
+		}
+		p.next()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = &binExpr{tok: t, op: "AND", l: l, r: r}
+		l = &binExpr{tok: t, op: strings.ToUpper(t.text), l: l, r: r}
 	}
-	return l, nil
 }
 
 func (p *parser) not() (Expr, error) {
@@ -1372,59 +1366,11 @@ func (p *parser) predicate() (Expr, error) {
 }
 
 // concat parses a || b || c: below + and - in Trino's grammar.
-func (p *parser) concat() (Expr, error) {
-	l, err := p.additive()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().is("||") {
-		t := p.next()
-		r, err := p.additive()
-		if err != nil {
-			return nil, err
-		}
-		l = &binExpr{tok: t, op: "||", l: l, r: r}
-	}
-	return l, nil
-}
+func (p *parser) concat() (Expr, error) { return p.binaryOps(p.additive, "||") }
 
-func (p *parser) additive() (Expr, error) {
-	l, err := p.multiplicative()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		t := p.peek()
-		if !(t.is("+") || t.is("-")) {
-			return l, nil
-		}
-		p.next()
-		r, err := p.multiplicative()
-		if err != nil {
-			return nil, err
-		}
-		l = &binExpr{tok: t, op: t.text, l: l, r: r}
-	}
-}
+func (p *parser) additive() (Expr, error) { return p.binaryOps(p.multiplicative, "+", "-") }
 
-func (p *parser) multiplicative() (Expr, error) {
-	l, err := p.unary()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		t := p.peek()
-		if !(t.is("*") || t.is("/") || t.is("%")) {
-			return l, nil
-		}
-		p.next()
-		r, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		l = &binExpr{tok: t, op: t.text, l: l, r: r}
-	}
-}
+func (p *parser) multiplicative() (Expr, error) { return p.binaryOps(p.unary, "*", "/", "%") }
 
 func (p *parser) unary() (Expr, error) {
 	t := p.peek()
