@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -94,12 +95,7 @@ func (r runDirs) runs() ([]string, error) {
 			seen[name] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for run := range seen {
-		out = append(out, run)
-	}
-	sort.Strings(out)
-	return out, nil
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // clean removes run's directory and lock unless run holds the lock; it
