@@ -78,8 +78,23 @@ type Config struct {
 	// Default runtime.GOMAXPROCS(0).
 	Workers int
 	// Concurrency is the number of objects read at once (in-flight S3
-	// requests). Default 64 for S3 sources, 4 for local ones.
+	// requests). Default 64 for S3 sources, 4 for local ones. With S3
+	// sources, Concurrency and ListConcurrency are lowered when needed to
+	// keep open files under the process's RLIMIT_NOFILE.
 	Concurrency int
+	// ListConcurrency is the number of ListObjectsV2 streams (or
+	// inventory files read) at once. Default 16.
+	ListConcurrency int
+	// Inventory, when set, is an S3 Inventory manifest,
+	// s3://bucket/.../manifest.json: S3 sources are listed from its CSV
+	// or Parquet files instead of with ListObjectsV2 (SPEC §7).
+	Inventory string
+	// MaxMemory, when set, is the memory the run may use: MaxBuffered
+	// defaults to a quarter of it (at most 256 MiB) and the block buffers
+	// take at most an eighth. The caller sets the Go runtime's limit to
+	// match (RuntimeMemoryLimit). Default unset: 256 MiB of whole objects
+	// and Concurrency + 2 × Workers blocks.
+	MaxMemory int64
 	// BlockSize is the size of a block of lines. Default 1 MiB.
 	BlockSize int
 	// MaxLineSize is the longest accepted line. Default
@@ -89,8 +104,8 @@ type Config struct {
 	// after a record's time its object may be delivered.
 	Window   Window
 	Lateness time.Duration
-	// Shard and Shards select the objects whose key hashes to Shard of
-	// Shards (SPEC §7). Shards 0 means no sharding.
+	// Shard and Shards select the objects that shard Shard of Shards owns
+	// (SPEC §7; see the package doc): Shards 0 means no sharding.
 	Shard, Shards int
 	// SkipFailed turns an object that fails after retries into a warning
 	// (Stats.Failed) instead of a failure of the run.
@@ -121,6 +136,9 @@ type Config struct {
 	// OnReject, when set, receives lines the pipeline itself rejects (longer
 	// than MaxLineSize). It may be called from several goroutines at once.
 	OnReject func(*parse.ParseError, []byte)
+
+	blocks int       // block buffers, set by limit
+	s3     *s3Shared // the S3 client and buffers of the run's S3 stores
 }
 
 func (c *Config) defaults(s3 bool) {
@@ -130,7 +148,7 @@ func (c *Config) defaults(s3 bool) {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 4
 		if s3 {
-			c.Concurrency = 64
+			c.Concurrency = s3ConcurrencyDefault
 		}
 	}
 	if c.BlockSize <= 0 {
@@ -142,6 +160,7 @@ func (c *Config) defaults(s3 bool) {
 	if c.Lateness == 0 {
 		c.Lateness = 24 * time.Hour
 	}
+	c.limit(s3)
 }
 
 // Stats counts what a run did. Its counters are safe for concurrent use.
@@ -228,7 +247,11 @@ func IsS3(src string) bool { return strings.HasPrefix(src, "s3://") }
 
 func newStore(ctx context.Context, cfg *Config, src string, stats *Stats) (store, error) {
 	if IsS3(src) {
-		return newS3Store(ctx, cfg, src, stats)
+		s, err := newS3Store(ctx, cfg, src, stats)
+		if err != nil || cfg.Inventory == "" {
+			return s, err
+		}
+		return newInventoryStore(ctx, s, cfg.Inventory)
 	}
 	return newLocalStore(cfg, src)
 }
@@ -268,40 +291,19 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 	}
 	jobs := make(chan job, 4*cfg.Concurrency)
 	chunks := make(chan *chunkBuf, cfg.Workers)
-	pool := newBufPool(cfg.Concurrency+2*cfg.Workers, cfg.BlockSize)
+	pool := newBufPool(cfg.blocks, cfg.BlockSize)
 
 	// List.
 	g.Go(func() error {
 		defer close(jobs)
-		for i, st := range stores {
-			err := st.list(ctx, cfg.Window, cfg.Lateness, func(o Object) error {
-				stats.Listed.Add(1)
-				o.Source = sources[i]
-				if cfg.Window.Skip(o.Key, cfg.Lateness) {
-					stats.SkippedTime.Add(1)
-					return nil
-				}
-				if cfg.Shards > 0 && ShardOf(o.Name, cfg.Shards) != cfg.Shard {
-					stats.SkippedShard.Add(1)
-					return nil
-				}
-				if cfg.Skip != nil && cfg.Skip(&o) {
-					stats.SkippedDone.Add(1)
-					return nil
-				}
-				select {
-				case jobs <- job{&o, st}:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-			if err != nil {
-				return err
+		return listAll(ctx, &cfg, stores, sources, stats, func(o *Object, st store) error {
+			select {
+			case jobs <- job{o, st}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-		}
-		stats.ListDone.Store(true)
-		return nil
+		})
 	})
 
 	// Fetch: read objects into blocks of whole lines.
