@@ -137,8 +137,9 @@ type Config struct {
 	// than MaxLineSize). It may be called from several goroutines at once.
 	OnReject func(*parse.ParseError, []byte)
 
-	blocks int       // block buffers, set by limit
-	s3     *s3Shared // the S3 client and buffers of the run's S3 stores
+	blocks   int       // block buffers, set by limit
+	s3       *s3Shared // the S3 client and buffers of the run's S3 stores
+	pageKeys int       // tests: keys a ListObjectsV2 page (default S3's 1000)
 }
 
 func (c *Config) defaults(s3 bool) {

@@ -62,6 +62,7 @@ type s3Shared struct {
 	mem      *semaphore.Weighted // bytes of whole-object buffers
 	memCap   int64
 	bufs     sync.Pool // *[]byte for small objects
+	pageKeys int       // keys a list page, for tests (Config.pageKeys)
 }
 
 // ParseS3URL splits s3://bucket/prefix into bucket and key prefix.
@@ -104,7 +105,7 @@ func newS3Shared(ctx context.Context, cfg *Config, stats *Stats) (*s3Shared, err
 	awsCfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
 	s := &s3Shared{
 		client: awsconf.S3(awsCfg, opts), stats: stats,
-		attempts: cfg.MaxAttempts, base: cfg.RetryBase, memCap: cfg.MaxBuffered,
+		attempts: cfg.MaxAttempts, base: cfg.RetryBase, memCap: cfg.MaxBuffered, pageKeys: cfg.pageKeys,
 	}
 	if s.attempts <= 0 {
 		s.attempts = 8

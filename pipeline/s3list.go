@@ -36,9 +36,14 @@ import (
 
 const keyStamp = "2006-01-02-15-04-05"
 
-// pageKeys is the page size of ListObjectsV2 (S3's default and maximum);
-// a range is cut only when its rest looks longer than two pages.
-const pageKeys = 1000
+// pageKeys returns the page size of ListObjectsV2: S3's default and
+// maximum, 1000, unless a test set a smaller one (Config.pageKeys).
+func (ls *s3Lister) pageKeys() int {
+	if ls.s.pageKeys > 0 {
+		return ls.s.pageKeys
+	}
+	return 1000
+}
 
 func stamp(t time.Time) string { return t.UTC().Format(keyStamp) }
 
@@ -98,8 +103,10 @@ type keyRange struct {
 	tl   *timeline
 	endT time.Time
 	// cur, when set, learns from the listing where the next key after
-	// the range is (see plan).
-	cur *cursor
+	// the range is, and gets one more task once the range shows keys (see
+	// plan).
+	cur   *cursor
+	grown bool
 }
 
 // s3Lister is one listing of an s3Store.
@@ -141,6 +148,9 @@ func (ls *s3Lister) pushRange(r keyRange) {
 
 // page sends one ListObjectsV2 request.
 func (s *s3Store) page(ctx context.Context, in *s3.ListObjectsV2Input) (*s3.ListObjectsV2Output, error) {
+	if s.pageKeys > 0 {
+		in.MaxKeys = aws.Int32(int32(s.pageKeys))
+	}
 	var out *s3.ListObjectsV2Output
 	err := s.do(ctx, func() error {
 		var err error
@@ -205,6 +215,7 @@ func (ls *s3Lister) listRange(ctx context.Context, r keyRange) error {
 		if err != nil {
 			return err
 		}
+		found := false
 		for _, e := range entries(out) {
 			if r.after != "" && e.name <= r.after {
 				continue
@@ -216,6 +227,11 @@ func (ls *s3Lister) listRange(ctx context.Context, r keyRange) error {
 			if err := ls.handle(e, r.mine); err != nil {
 				return err
 			}
+			found = true
+		}
+		if found && r.cur != nil && !r.grown {
+			r.grown = true
+			r.cur.grow()
 		}
 		if !truncated(out) {
 			if r.cur != nil {
@@ -260,7 +276,7 @@ func (ls *s3Lister) maybeCut(r *keyRange, out *s3.ListObjectsV2Output) {
 	}
 	if tFirst, ok := tl.keyTime(aws.ToString(out.Contents[0].Key)); ok && tLast.After(tFirst) {
 		rest := float64(len(out.Contents)) * float64(r.endT.Sub(tLast)) / float64(tLast.Sub(tFirst))
-		if rest < 2*pageKeys {
+		if rest < float64(2*ls.pageKeys()) {
 			return
 		}
 	}
@@ -274,15 +290,16 @@ func (ls *s3Lister) maybeCut(r *keyRange, out *s3.ListObjectsV2Output) {
 }
 
 // plan lists the days of tl from first to last (UTC day starts,
-// inclusive) that this shard owns, limited to (lo, hi] ("" no limit).
-// Consecutive owned days form one piece; without sharding the days are cut
-// into about two pieces a lister, but not into pieces expected to hold
-// less than two pages when perDay (keys a day, from a first page; 0
-// unknown) says so. The pieces are taken in time order by up to
-// ListConcurrency tasks; a piece's listing shows where the next key is,
-// and the pieces before it, empty, are dropped: a shard's days after the
-// last log, or before the first, cost no request.
-func (ls *s3Lister) plan(tl timeline, first, last time.Time, lo, hi string, perDay float64) {
+// inclusive) that this shard owns, limited to (lo, hi] ("" no limit),
+// then with tail the keys after the last day. Each run of consecutive
+// owned days is one piece; without sharding the days are cut into pieces
+// of about eight pages by perDay (keys a day, from a first page; 0
+// unknown: pieces of a day). The pieces are taken in key order by tasks
+// that start as two and grow by one for each piece found to hold keys, up
+// to ListConcurrency; a piece's listing shows where the next key is, and
+// the pending pieces before it, empty, are dropped. So the days after the
+// last log (and the tail, when nothing follows) cost about no request.
+func (ls *s3Lister) plan(tl timeline, first, last time.Time, lo, hi string, perDay float64, tail bool) {
 	const day = 24 * time.Hour
 	type span struct{ from, to time.Time } // [from, to)
 	var runs []span
@@ -296,22 +313,20 @@ func (ls *s3Lister) plan(tl timeline, first, last time.Time, lo, hi string, perD
 			runs = append(runs, span{d, d.Add(day)})
 		}
 	}
-	listers := max(ls.l.listers, 1)
 	step := tl.step()
-	cur := &cursor{}
+	per := int(day / step) // units a piece
+	if perDay > 0 {
+		per = max(1, int(8*float64(ls.pageKeys())*float64(day)/float64(step)/perDay))
+	}
+	cur := &cursor{ls: ls, max: max(ls.l.listers, 1)}
 	for _, r := range runs {
-		k := 1
-		if !ls.l.sharded() {
-			units := int(r.to.Sub(r.from) / step)
-			k = min(units, 2*listers)
-			if perDay > 0 {
-				k = min(k, max(1, int(perDay*r.to.Sub(r.from).Hours()/24/(2*pageKeys))))
-			}
-		}
 		units := int(r.to.Sub(r.from) / step)
-		for i := range k {
-			from := r.from.Add(time.Duration(i*units/k) * step)
-			to := r.from.Add(time.Duration((i+1)*units/k) * step)
+		n := units
+		if !ls.l.sharded() {
+			n = per
+		}
+		for u := 0; u < units; u += n {
+			from, to := r.from.Add(time.Duration(u)*step), r.from.Add(time.Duration(min(u+n, units))*step)
 			after, upTo := tl.boundary(from), tl.boundary(to)
 			if lo != "" && lo > after {
 				after = lo
@@ -325,31 +340,61 @@ func (ls *s3Lister) plan(tl timeline, first, last time.Time, lo, hi string, perD
 			}
 		}
 	}
-	for range min(listers, len(cur.pending)) {
-		ls.q.push(func(ctx context.Context) error {
-			for {
-				r, ok := cur.take()
-				if !ok {
-					return nil
-				}
-				if err := ls.listRange(ctx, r); err != nil {
-					return err
-				}
-			}
-		})
+	if tail {
+		cur.pending = append(cur.pending, keyRange{prefix: tl.prefix, after: tl.boundary(last.Add(day)), endT: forever, cur: cur})
+	}
+	cur.start(2)
+}
+
+// forever is the end time of a range with no end.
+var forever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// cursor hands out the planned ranges of one timeline in key order to a
+// growing number of tasks.
+type cursor struct {
+	ls      *s3Lister
+	max     int // tasks at most
+	mu      sync.Mutex
+	pending []keyRange
+	tasks   int
+}
+
+// start starts n tasks (fewer if there are fewer ranges).
+func (c *cursor) start(n int) {
+	for range n {
+		c.grow()
 	}
 }
 
-// cursor hands out the planned ranges of one timeline in key order.
-type cursor struct {
-	mu      sync.Mutex
-	pending []keyRange
+// grow starts one more task, if there is work for it and room.
+func (c *cursor) grow() {
+	c.mu.Lock()
+	ok := c.tasks < c.max && c.tasks < len(c.pending)
+	if ok {
+		c.tasks++
+	}
+	c.mu.Unlock()
+	if !ok {
+		return
+	}
+	c.ls.q.push(func(ctx context.Context) error {
+		for {
+			r, ok := c.take()
+			if !ok {
+				return nil
+			}
+			if err := c.ls.listRange(ctx, r); err != nil {
+				return err
+			}
+		}
+	})
 }
 
 func (c *cursor) take() (keyRange, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.pending) == 0 {
+		c.tasks--
 		return keyRange{}, false
 	}
 	r := c.pending[0]
@@ -359,7 +404,7 @@ func (c *cursor) take() (keyRange, bool) {
 
 // skipBefore drops the pending ranges that end at or before t: a listing
 // found no key between them and a key at t. A zero t drops them all (no
-// key of the timeline follows).
+// key follows).
 func (c *cursor) skipBefore(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -510,7 +555,7 @@ func (ls *s3Lister) simple(ctx context.Context, p string, out *s3.ListObjectsV2O
 		ls.pushRange(keyRange{prefix: p, after: last, upTo: preEnd, token: out.NextContinuationToken, delim: true})
 	}
 	if !firstDay.After(lastDay) {
-		ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es))
+		ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es), false)
 	}
 	ls.pushRange(keyRange{prefix: p, after: postAfter, delim: true})
 	return nil
@@ -577,7 +622,7 @@ func (ls *s3Lister) bucketDays(ctx context.Context, b string) error {
 	if !w.From.IsZero() && !end.IsZero() {
 		first := utcDay(w.From)
 		if !first.After(lastDay) {
-			ls.plan(tl, first, lastDay, "", "", 0)
+			ls.plan(tl, first, lastDay, "", "", 0, false)
 		}
 		return nil
 	}
@@ -635,11 +680,9 @@ func (ls *s3Lister) bucketDays(ctx context.Context, b string) error {
 			}
 		}
 	}
-	if !firstDay.After(lastDay) {
-		ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es))
+	if firstDay.After(lastDay) {
+		firstDay = lastDay.Add(24 * time.Hour) // only the tail
 	}
-	if end.IsZero() {
-		ls.pushRange(keyRange{prefix: b, after: tl.boundary(lastDay.Add(24 * time.Hour))})
-	}
+	ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es), end.IsZero())
 	return nil
 }
