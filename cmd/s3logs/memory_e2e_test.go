@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/s3test"
+	"github.com/s3logs/s3logs/pipeline"
+)
+
+// buildBinary builds the s3logs command into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "s3logs")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runBinary runs bin with args under `ulimit -n nofile` (0: the test's
+// own limit) and returns its stdout, stderr and peak resident memory
+// (VmHWM, from the kernel's rusage of the child); a non-zero exit fails
+// the test.
+func runBinary(t *testing.T, bin string, nofile int, args ...string) (string, string, int64) {
+	t.Helper()
+	script := `exec "$0" "$@"`
+	if nofile > 0 {
+		script = fmt.Sprintf("ulimit -n %d && %s", nofile, script)
+	}
+	cmd := exec.Command("bash", append([]string{"-c", script, bin}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("s3logs %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return stdout.String(), stderr.String(), ru.Maxrss << 10 // KiB on Linux
+}
+
+// TestMemoryBoundS3 reads 3 MB log objects from S3 with the built binary
+// under --max-memory 512MiB and 256 requests in flight (768 MB of objects
+// if each held one): a GROUP BY and a convert keep their peak resident
+// memory under 512 MiB and give the whole answer; with `ulimit -n 64` the
+// same commands still work (requests in flight are capped by the open-file
+// limit).
+func TestMemoryBoundS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 600 MB through the binary")
+	}
+	ep := s3test.Endpoint(t, nil)
+	ctx := context.Background()
+	bucket := fmt.Sprintf("s3logs-mem-%d", time.Now().UnixNano())
+	const objects, size = 200, 3 << 20
+	var blocks [8][]byte
+	lines := 0
+	for i := range blocks {
+		blocks[i] = gen.Block(int64(i), size)
+	}
+	up, err := pipeline.NewUploader(ctx, awsconf.Options{Endpoint: ep}, "s3://"+bucket+"/logs/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, wait := up.Async(ctx, 8)
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range objects {
+		b := blocks[i%len(blocks)]
+		lines += bytes.Count(b, []byte{'\n'})
+		key := t0.Add(time.Duration(i)*29*time.Minute).Format("2006-01-02-15-04-05") + fmt.Sprintf("-%016X", i)
+		if err := put(ctx, key, b); err != nil {
+			break
+		}
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	src := "s3://" + bucket + "/logs/"
+	const limit = 512 << 20
+	common := []string{"--endpoint", ep, "--max-memory", "512MiB", "--concurrency", "256", "--no-progress"}
+
+	q := "SELECT operation, count(*) AS n FROM logs GROUP BY operation ORDER BY operation"
+	var answers []string
+	for _, nofile := range []int{0, 64} {
+		out, _, peak := runBinary(t, bin, nofile, append(append([]string{"query", "--format", "csv"}, common...), q, src)...)
+		t.Logf("query, ulimit -n %d: peak RSS %d MiB", nofile, peak>>20)
+		if peak >= limit {
+			t.Errorf("query: peak RSS %d MiB, over --max-memory 512MiB", peak>>20)
+		}
+		total := 0
+		for _, row := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+			_, n, _ := strings.Cut(row, ",")
+			v, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatalf("row %q: %v", row, err)
+			}
+			total += v
+		}
+		if total != lines {
+			t.Errorf("query, ulimit -n %d: counts sum to %d, the objects hold %d lines", nofile, total, lines)
+		}
+		answers = append(answers, out)
+	}
+	if answers[0] != answers[1] {
+		t.Errorf("ulimit -n 64 changed the answer:\n%s\nvs\n%s", answers[1], answers[0])
+	}
+
+	for _, nofile := range []int{0, 64} {
+		dir := t.TempDir()
+		_, _, peak := runBinary(t, bin, nofile, append(append([]string{"convert"}, common...), src, "--out", dir)...)
+		t.Logf("convert, ulimit -n %d: peak RSS %d MiB", nofile, peak>>20)
+		if peak >= limit {
+			t.Errorf("convert: peak RSS %d MiB, over --max-memory 512MiB", peak>>20)
+		}
+		got := countOutput(t, dir)
+		if len(got) != lines {
+			t.Errorf("convert, ulimit -n %d: %d rows, the objects hold %d lines", nofile, len(got), lines)
+		}
+		for k, n := range got {
+			if n != 1 {
+				t.Errorf("convert: %s written %d times", k, n)
+				break
+			}
+		}
+	}
+}
