@@ -4,8 +4,9 @@
 // A Record holds a line and the offsets of its fields; accessors return
 // sub-slices of the line, so locating every field costs no allocation, and
 // typed values (integers, the request time) are decoded only when asked for.
-// A Scanner reads records from an io.Reader or an in-memory block, counts and
-// reports malformed lines, and goes on.
+// A Scanner reads records from an io.Reader or an in-memory block, skips
+// blank lines (IsBlank), optionally skips lines a prefilter rules out
+// before parsing them, counts and reports malformed lines, and goes on.
 //
 // The parser follows the format as S3 really writes it, not as its
 // documentation suggests:
@@ -24,6 +25,13 @@
 //     "…user/CloudFront Origin Access Identity E2EXAMPLE"), and a Host Id may
 //     be logged as two tokens. The parser merges them when that is what makes
 //     the operation name and the signature version land in their slots.
+//   - Lines from the wild are not always pristine: a run of spaces where one
+//     separates two fields is read as one separator, and an unexpected value
+//     in a late optional field (Access Point ARN, aclRequired, source
+//     region) is kept as logged. Such records are kept with a warning
+//     (Record.Warnings), never dropped: a request, maybe a deletion, must not
+//     vanish from an answer for an odd token. Inside quoted fields spaces
+//     are content.
 //   - Lines that cannot be read without guessing are rejected with the
 //     field and column where they went wrong: truncated records, two records
 //     spliced on one line, fields shifted by a missing space.

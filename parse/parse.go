@@ -21,7 +21,7 @@ import (
 func (r *Record) Parse(line []byte) error {
 	line = trimEOL(line)
 	r.line = line
-	r.extra, r.xoff = 0, 0
+	r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
 	if r.fast() {
 		return nil
 	}
@@ -168,11 +168,21 @@ func (r *Record) fastQuoted(f Field, i int) int {
 }
 
 // validTail checks the fields after the User-Agent whose values are known.
+// A line with an odd value in a late optional field fails it too, so that
+// the slow path keeps the record with a warning.
 func (r *Record) validTail() bool {
 	return (r.n <= int(SigV) || isSigV(r.Bytes(SigV))) &&
 		(r.n <= int(AuthType) || isAuthType(r.Bytes(AuthType))) &&
 		(r.n <= int(TLSVersion) || isTLSVersion(r.Bytes(TLSVersion))) &&
-		(r.n <= int(ACLRequired) || isACLRequired(r.Bytes(ACLRequired)))
+		!r.oddOptional()
+}
+
+// oddOptional reports whether a late optional field (Access Point ARN,
+// aclRequired, source region) holds a value of the wrong shape.
+func (r *Record) oddOptional() bool {
+	return r.n > int(AccessPointARN) && !isARN(r.Bytes(AccessPointARN)) ||
+		r.n > int(ACLRequired) && !isACLRequired(r.Bytes(ACLRequired)) ||
+		r.n > int(SourceRegion) && !isRegion(r.Bytes(SourceRegion))
 }
 
 // isOperation reports whether b looks like an operation name:
@@ -240,6 +250,37 @@ func isTLSVersion(b []byte) bool {
 
 func isACLRequired(b []byte) bool { return isDash(b) || string(b) == "Yes" }
 
+func isARN(b []byte) bool { return isDash(b) || bytes.HasPrefix(b, []byte("arn:")) }
+
+// isRegion accepts "-" and region names such as us-east-1, us-gov-west-1:
+// two lower-case letters, a dash, and a digit at the end.
+func isRegion(b []byte) bool {
+	if isDash(b) {
+		return true
+	}
+	n := len(b)
+	return n >= 6 && n <= 24 && b[0] >= 'a' && b[0] <= 'z' && b[1] >= 'a' && b[1] <= 'z' && b[2] == '-' &&
+		b[n-1] >= '0' && b[n-1] <= '9'
+}
+
+// skipSpaces returns the first offset at or after i that is not a space.
+func skipSpaces(b []byte, i int) int {
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+// next returns where the field after the separator at i starts: i+1, or
+// past a run of spaces, which is read as one separator (WarnSpacing).
+func (r *Record) next(i int) int {
+	j := skipSpaces(r.line, i+1)
+	if j > i+1 {
+		r.warn |= WarnSpacing
+	}
+	return j
+}
+
 // isLateFieldValue reports whether b is a value only the fields after Host
 // Id hold; finding one in the wrong slot means the fields are shifted.
 func isLateFieldValue(b []byte) bool {
@@ -253,7 +294,7 @@ type span struct{ s, e int }
 // where real logs are known to differ from plain splitting and rejects what
 // cannot be read without guessing.
 func (r *Record) slow() error {
-	r.extra, r.xoff = 0, 0
+	r.extra, r.xoff, r.warn = 0, 0, 0
 	b := r.line
 	n := len(b)
 	fail := func(f Field, col int, format string, args ...any) error {
@@ -280,10 +321,10 @@ func (r *Record) slow() error {
 		}
 		t := token(i)
 		if t.e == t.s {
-			return fail(f, i, "empty field (two spaces)")
+			return fail(f, i, "line starts with a space")
 		}
 		r.start[f], r.end[f] = uint32(t.s), uint32(t.e)
-		i = t.e + 1
+		i = r.next(t.e)
 	}
 	if i >= n {
 		return truncated(Time, i)
@@ -302,10 +343,10 @@ func (r *Record) slow() error {
 	}
 	r.unix = unix
 	r.start[Time], r.end[Time] = uint32(i+1), uint32(close)
-	i = close + 2
 	if close+1 < n && b[close+1] != ' ' {
 		return fail(Time, close+1, "no space after ]")
 	}
+	i = r.next(close + 1)
 	if col := findSplice(b, i); col >= 0 {
 		return fail(Time, col, "a second record's timestamp: two records spliced on one line")
 	}
@@ -313,21 +354,19 @@ func (r *Record) slow() error {
 		return truncated(RemoteIP, i)
 	}
 	t := token(i)
-	if t.e == t.s {
-		return fail(RemoteIP, i, "empty field (two spaces)")
-	}
 	r.start[RemoteIP], r.end[RemoteIP] = uint32(t.s), uint32(t.e)
-	i = t.e + 1
+	i = r.next(t.e)
 
 	// Requester, which may hold spaces (CloudFront origin access identity):
 	// take the fewest tokens after which a request id and an operation name
-	// follow.
+	// follow. Tokens are separated by runs of spaces here; only the runs
+	// inside the fields taken are counted as doubled separators.
 	const maxRequesterTokens = 8
 	var toks [maxRequesterTokens + 2]span
 	nt := 0
 	for k := i; nt < len(toks) && k < n; nt++ {
 		toks[nt] = token(k)
-		k = toks[nt].e + 1
+		k = skipSpaces(b, toks[nt].e+1)
 	}
 	found := -1
 	for k := 0; k+2 < nt && k < maxRequesterTokens; k++ {
@@ -342,24 +381,21 @@ func (r *Record) slow() error {
 		}
 		return fail(Operation, toks[2].s, "%q is not an operation name", b[toks[2].s:toks[2].e])
 	}
-	for k := 0; k <= found+2; k++ {
-		if toks[k].e == toks[k].s {
-			return fail(Requester, toks[k].s, "empty field (two spaces)")
+	for k := 0; k < found+2; k++ {
+		if toks[k+1].s > toks[k].e+1 {
+			r.warn |= WarnSpacing
 		}
 	}
 	r.start[Requester], r.end[Requester] = uint32(toks[0].s), uint32(toks[found].e)
 	r.start[RequestID], r.end[RequestID] = uint32(toks[found+1].s), uint32(toks[found+1].e)
 	r.start[Operation], r.end[Operation] = uint32(toks[found+2].s), uint32(toks[found+2].e)
-	i = toks[found+2].e + 1
+	i = r.next(toks[found+2].e)
 	if i >= n {
 		return truncated(Key, i)
 	}
 	t = token(i)
-	if t.e == t.s {
-		return fail(Key, i, "empty field (two spaces)")
-	}
 	r.start[Key], r.end[Key] = uint32(t.s), uint32(t.e)
-	i = t.e + 1
+	i = r.next(t.e)
 
 	// Request-URI: bare "-", or quoted, closing at the first quote that is
 	// followed by a space and a status ("403" or "-").
@@ -369,7 +405,7 @@ func (r *Record) slow() error {
 	switch {
 	case b[i] == '-' && (i+1 == n || b[i+1] == ' '):
 		r.start[RequestURI], r.end[RequestURI] = uint32(i), uint32(i+1)
-		i += 2
+		i = r.next(i + 1)
 	case b[i] == '"':
 		// Candidates are quotes followed by a space; the first one after
 		// which the numeric fields and the referrer's start fit wins.
@@ -387,7 +423,7 @@ func (r *Record) slow() error {
 			if httpEnd < 0 && endsWithHTTPVersion(b[i+1:j]) {
 				httpEnd = j
 			}
-			if j+1 < n && fitsAfterRequestLine(b, j+2) {
+			if j+1 < n && fitsAfterRequestLine(b, skipSpaces(b, j+1)) {
 				q = j
 				break
 			}
@@ -400,7 +436,7 @@ func (r *Record) slow() error {
 			return fail(RequestURI, i, "no closing quote followed by an HTTP status")
 		}
 		r.start[RequestURI], r.end[RequestURI] = uint32(i+1), uint32(q)
-		i = q + 2
+		i = r.next(q + 1)
 	default:
 		return fail(RequestURI, i, "expected a quoted request line or -")
 	}
@@ -416,11 +452,8 @@ func (r *Record) slow() error {
 			}
 			return fail(f, i, "%q is not a number or -", b[t.s:t.e])
 		}
-		if t.e == t.s {
-			return fail(f, i, "empty field (two spaces)")
-		}
 		r.start[f], r.end[f] = uint32(t.s), uint32(t.e)
-		i = t.e + 1
+		i = r.next(t.e)
 	}
 
 	// Referer: bare "-", or quoted, closing at the first quote followed by a
@@ -431,7 +464,7 @@ func (r *Record) slow() error {
 	switch {
 	case b[i] == '-' && (i+1 == n || b[i+1] == ' '):
 		r.start[Referer], r.end[Referer] = uint32(i), uint32(i+1)
-		i += 2
+		i = r.next(i + 1)
 	case b[i] == '"':
 		q, first := -1, -1
 		for k := i + 1; k < n; {
@@ -447,7 +480,7 @@ func (r *Record) slow() error {
 			if first < 0 {
 				first = j
 			}
-			if j+2 < n && (b[j+2] == '"' || b[j+2] == '-' && (j+3 == n || b[j+3] == ' ')) {
+			if u := skipSpaces(b, j+1); u < n && (b[u] == '"' || b[u] == '-' && (u+1 == n || b[u+1] == ' ')) {
 				q = j
 				break
 			}
@@ -456,10 +489,10 @@ func (r *Record) slow() error {
 			if first < 0 {
 				return fail(Referer, i, "no closing quote")
 			}
-			return fail(UserAgent, first+2, "expected a quoted user agent or -")
+			return fail(UserAgent, skipSpaces(b, first+1), "expected a quoted user agent or -")
 		}
 		r.start[Referer], r.end[Referer] = uint32(i+1), uint32(q)
-		i = q + 2
+		i = r.next(q + 1)
 	default:
 		return fail(Referer, i, "expected a quoted referrer or -")
 	}
@@ -472,7 +505,7 @@ func (r *Record) slow() error {
 	switch {
 	case b[i] == '-' && (i+1 == n || b[i+1] == ' '):
 		r.start[UserAgent], r.end[UserAgent] = uint32(i), uint32(i+1)
-		i += 2
+		i = r.next(i + 1)
 	case b[i] == '"':
 		q := bytes.LastIndexByte(b, '"')
 		if q <= i {
@@ -482,7 +515,7 @@ func (r *Record) slow() error {
 			return fail(UserAgent, q, "closing quote not followed by a space")
 		}
 		r.start[UserAgent], r.end[UserAgent] = uint32(i+1), uint32(q)
-		i = q + 2
+		i = r.next(q + 1)
 	default:
 		return fail(UserAgent, i, "expected a quoted user agent or -")
 	}
@@ -516,9 +549,6 @@ func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) er
 		if j >= 0 {
 			e = k + j
 		}
-		if e == k {
-			return fail(VersionID+Field(min(nt, NumFields-int(VersionID)-1)), k, "empty field (two spaces)")
-		}
 		if nt < keep {
 			tail[nt] = span{k, e}
 		}
@@ -529,7 +559,7 @@ func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) er
 		if j < 0 {
 			break
 		}
-		k = e + 1
+		k = r.next(e)
 	}
 	tok := func(k int) []byte { return b[tail[k].s:tail[k].e] }
 	const sigAt = int(SigV - VersionID) // index of SigV in tail
@@ -577,11 +607,13 @@ func (r *Record) slowTail(i int, fail func(Field, int, string, ...any) error) er
 		{SigV, isSigV, "SigV2, SigV4 or -"},
 		{AuthType, isAuthType, "AuthHeader, QueryString or -"},
 		{TLSVersion, isTLSVersion, "a TLS version or -"},
-		{ACLRequired, isACLRequired, "Yes or -"},
 	} {
 		if int(c.f) < r.n && !c.ok(r.Bytes(c.f)) {
 			return fail(c.f, int(r.start[c.f]), "%q is not %s", r.Bytes(c.f), c.is)
 		}
+	}
+	if r.oddOptional() {
+		r.warn |= WarnOddValue
 	}
 	return nil
 }
@@ -614,7 +646,7 @@ func fitsAfterRequestLine(b []byte, i int) bool {
 				return false
 			}
 		}
-		i += j + 1
+		i = skipSpaces(b, i+j+1)
 	}
 	return false
 }

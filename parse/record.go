@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // Record is one parsed log line: the line itself plus the start and end
@@ -24,7 +25,50 @@ type Record struct {
 	extra int   // unknown trailing fields
 	xoff  int   // offset of the first unknown trailing field
 	unix  int64 // Time, seconds since the epoch, UTC
+	warn  Warning
+	// The Request-URI split by RequestLine, once per record: offsets of
+	// method, target and protocol, and rl bits saying what is known.
+	rlOff [6]uint32
+	rl    uint8
 }
+
+// The bits of Record.rl.
+const (
+	rlSplit  = 1 << iota // rlOff is set
+	rlOK                 // the Request-URI is present
+	rlTarget             // it has a target
+	rlProto              // it has a protocol
+)
+
+// Warning says what was odd about a record that was kept anyway (SPEC §3,
+// FORMAT.md trap 11): a request is never dropped from an answer for an odd
+// token in an optional field or a doubled separator.
+type Warning uint8
+
+// The warnings, as bits.
+const (
+	// WarnSpacing: two or more spaces where one separates two fields; they
+	// were read as one separator.
+	WarnSpacing Warning = 1 << iota
+	// WarnOddValue: an unexpected value in a late optional field (Access
+	// Point ARN, aclRequired, source region), kept as logged.
+	WarnOddValue
+)
+
+// String describes the warnings, e.g. "doubled separator, odd optional value".
+func (w Warning) String() string {
+	var parts []string
+	if w&WarnSpacing != 0 {
+		parts = append(parts, "doubled separator")
+	}
+	if w&WarnOddValue != 0 {
+		parts = append(parts, "odd optional value")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Warnings reports what was odd about the record, 0 for a well-formed one.
+func (r *Record) Warnings() Warning { return r.warn }
 
 // Line returns the whole line the record was parsed from, without its line
 // terminator or trailing spaces.
@@ -106,21 +150,50 @@ func (r *Record) Unix() int64 { return r.unix }
 // RequestLine splits the Request-URI field into its method, target and
 // protocol ("GET", "/bucket/key?x=1", "HTTP/1.1"). ok is false when the
 // field is absent. A request line with fewer parts returns what it has; the
-// target keeps any inner spaces.
+// target keeps any inner spaces. The split is done once per record.
 func (r *Record) RequestLine() (method, target, proto []byte, ok bool) {
-	b, ok := r.Value(RequestURI)
-	if !ok {
+	if r.rl&rlSplit == 0 {
+		r.splitRequestLine()
+	}
+	if r.rl&rlOK == 0 {
 		return nil, nil, nil, false
 	}
+	o := &r.rlOff
+	method = r.line[o[0]:o[1]:o[1]]
+	if r.rl&rlTarget != 0 {
+		target = r.line[o[2]:o[3]:o[3]]
+	}
+	if r.rl&rlProto != 0 {
+		proto = r.line[o[4]:o[5]:o[5]]
+	}
+	return method, target, proto, true
+}
+
+func (r *Record) splitRequestLine() {
+	r.rl = rlSplit
+	b, ok := r.Value(RequestURI)
+	if !ok {
+		return
+	}
+	r.rl |= rlOK
+	base := r.start[RequestURI]
+	o := &r.rlOff
 	sp := bytes.IndexByte(b, ' ')
 	if sp < 0 {
-		return b, nil, nil, true
+		o[0], o[1] = base, base+uint32(len(b))
+		return
 	}
-	method, rest := b[:sp:sp], b[sp+1:]
+	o[0], o[1] = base, base+uint32(sp)
+	rest := b[sp+1:]
+	rs := base + uint32(sp+1)
+	r.rl |= rlTarget
 	if last := bytes.LastIndexByte(rest, ' '); last >= 0 && bytes.HasPrefix(rest[last+1:], []byte("HTTP/")) {
-		return method, rest[:last:last], rest[last+1:], true
+		o[2], o[3] = rs, rs+uint32(last)
+		o[4], o[5] = rs+uint32(last+1), rs+uint32(len(rest))
+		r.rl |= rlProto
+		return
 	}
-	return method, rest, nil, true
+	o[2], o[3] = rs, rs+uint32(len(rest))
 }
 
 // ParseError describes a line that is not a valid record. It is reported

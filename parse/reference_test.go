@@ -16,6 +16,7 @@ type refRecord struct {
 	fields []string
 	extra  int
 	unix   int64
+	warn   Warning
 }
 
 var (
@@ -24,28 +25,50 @@ var (
 	refNumber    = regexp.MustCompile(`^([0-9]{1,18}|-)$`)
 	refTLS       = regexp.MustCompile(`^(TLS[vV][0-9.]{1,5}|-)$`)
 	refStamp     = regexp.MustCompile(`^\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\]`)
+	refRegion    = regexp.MustCompile(`^([a-z]{2}-.*[0-9]|-)$`)
 )
 
 // refParse is the slow, obviously-correct reference parser the fuzz test
 // compares Parse with. It splits the line on every space and joins tokens
 // back where the rules in the package documentation say a field holds
 // spaces, checking each rule literally with strings and regular expressions.
+// Between fields, empty tokens (a run of spaces) are skipped and noted;
+// inside a quoted field they are content.
 func refParse(line string) (refRecord, bool) {
 	line = strings.TrimRight(line, "\r\n ")
-	if line == "" {
+	if line == "" || line[0] == ' ' {
 		return refRecord{}, false
 	}
 	toks := strings.Split(line, " ")
 	var rec refRecord
 	p := 0
+	skip := func() {
+		for p < len(toks) && toks[p] == "" {
+			p++
+			rec.warn |= WarnSpacing
+		}
+	}
+	// after returns the indexes of the first n non-empty tokens after k.
+	after := func(k, n int) []int {
+		var out []int
+		for k++; k < len(toks) && len(out) < n; k++ {
+			if toks[k] != "" {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
 	nonEmpty := func(k int) bool { return k < len(toks) && toks[k] != "" }
 	add := func(s string) { rec.fields = append(rec.fields, s) }
-	if !nonEmpty(0) || !nonEmpty(1) {
+	add(toks[0])
+	p = 1
+	skip()
+	if !nonEmpty(p) {
 		return rec, false
 	}
-	add(toks[0])
-	add(toks[1])
-	p = 2
+	add(toks[p])
+	p++
+	skip()
 	// Time: tokens from "[" to the first token ending in "]".
 	if p >= len(toks) || !strings.HasPrefix(toks[p], "[") {
 		return rec, false
@@ -76,6 +99,7 @@ func refParse(line string) (refRecord, bool) {
 		}
 	}
 	// Remote IP.
+	skip()
 	if !nonEmpty(p) {
 		return rec, false
 	}
@@ -83,9 +107,10 @@ func refParse(line string) (refRecord, bool) {
 	p++
 	// Requester: the fewest tokens (at most 8) after which a request id and
 	// an operation follow.
+	ne := after(p-1, 10)
 	found := -1
-	for k := 0; k < 8 && p+k+2 < len(toks); k++ {
-		if refOperation.MatchString(toks[p+k+2]) {
+	for k := 0; k < 8 && k+2 < len(ne); k++ {
+		if refOperation.MatchString(toks[ne[k+2]]) {
 			found = k
 			break
 		}
@@ -93,16 +118,21 @@ func refParse(line string) (refRecord, bool) {
 	if found < 0 {
 		return rec, false
 	}
-	for k := p; k <= p+found+2; k++ {
-		if toks[k] == "" {
-			return rec, false
+	for k := 0; k <= found+2; k++ {
+		prev := p - 1
+		if k > 0 {
+			prev = ne[k-1]
+		}
+		if ne[k] > prev+1 {
+			rec.warn |= WarnSpacing
 		}
 	}
-	add(strings.Join(toks[p:p+found+1], " "))
-	add(toks[p+found+1])
-	add(toks[p+found+2])
-	p += found + 3
+	add(strings.Join(toks[ne[0]:ne[found]+1], " "))
+	add(toks[ne[found+1]])
+	add(toks[ne[found+2]])
+	p = ne[found+2] + 1
 	// Key.
+	skip()
 	if !nonEmpty(p) {
 		return rec, false
 	}
@@ -110,15 +140,19 @@ func refParse(line string) (refRecord, bool) {
 	p++
 	// Request-URI.
 	fits := func(e int) bool { // tokens after the request line
-		return e+8 < len(toks) && refStatus.MatchString(toks[e+1]) && toks[e+2] != "" &&
-			refNumber.MatchString(toks[e+3]) && refNumber.MatchString(toks[e+4]) &&
-			refNumber.MatchString(toks[e+5]) && refNumber.MatchString(toks[e+6]) &&
-			(toks[e+7] == "-" || strings.HasPrefix(toks[e+7], `"`))
+		ne := after(e, 8)
+		if len(ne) < 8 {
+			return false
+		}
+		tk := func(i int) string { return toks[ne[i]] }
+		return refStatus.MatchString(tk(0)) && refNumber.MatchString(tk(2)) && refNumber.MatchString(tk(3)) &&
+			refNumber.MatchString(tk(4)) && refNumber.MatchString(tk(5)) && (tk(6) == "-" || strings.HasPrefix(tk(6), `"`))
 	}
 	closes := func(p, e int) bool { // toks[p..e] is one quoted field
 		s := strings.Join(toks[p:e+1], " ")
 		return len(s) >= 2 && strings.HasSuffix(s, `"`)
 	}
+	skip()
 	if p >= len(toks) {
 		return rec, false
 	}
@@ -145,7 +179,8 @@ func refParse(line string) (refRecord, bool) {
 	}
 	// Status .. Turn-Around Time.
 	for k := 0; k < 6; k++ {
-		if p >= len(toks) || toks[p] == "" {
+		skip()
+		if p >= len(toks) {
 			return rec, false
 		}
 		if k == 0 && !refStatus.MatchString(toks[p]) || k >= 2 && !refNumber.MatchString(toks[p]) {
@@ -155,6 +190,7 @@ func refParse(line string) (refRecord, bool) {
 		p++
 	}
 	// Referer: closes where the next token starts the User-Agent.
+	skip()
 	if p >= len(toks) {
 		return rec, false
 	}
@@ -165,7 +201,7 @@ func refParse(line string) (refRecord, bool) {
 	case strings.HasPrefix(toks[p], `"`):
 		e := -1
 		for k := p; k+1 < len(toks); k++ {
-			if closes(p, k) && (toks[k+1] == "-" || strings.HasPrefix(toks[k+1], `"`)) {
+			if nx := after(k, 1); closes(p, k) && len(nx) == 1 && (toks[nx[0]] == "-" || strings.HasPrefix(toks[nx[0]], `"`)) {
 				e = k
 				break
 			}
@@ -180,6 +216,7 @@ func refParse(line string) (refRecord, bool) {
 		return rec, false
 	}
 	// User-Agent: closes at the last quote of the line.
+	skip()
 	if p >= len(toks) {
 		return rec, false
 	}
@@ -204,30 +241,42 @@ func refParse(line string) (refRecord, bool) {
 	default:
 		return rec, false
 	}
-	tail := toks[p:]
-	for _, t := range tail {
-		if t == "" || strings.Contains(t, `"`) {
+	// The tail: unquoted fields; a run of spaces is one separator.
+	var tail []int // token indexes
+	for k := p; k < len(toks); k++ {
+		if toks[k] == "" {
+			rec.warn |= WarnSpacing
+			continue
+		}
+		if strings.Contains(toks[k], `"`) {
 			return rec, false
 		}
+		tail = append(tail, k)
 	}
+	tok := func(i int) string { return toks[tail[i]] }
 	isSig := func(s string) bool { return s == "-" || s == "SigV2" || s == "SigV4" }
 	isAuth := func(s string) bool { return s == "-" || s == "AuthHeader" || s == "QueryString" }
 	late := func(s string) bool { return s != "-" && (isSig(s) || isAuth(s) || refTLS.MatchString(s)) }
-	if len(tail) > 2 && !isSig(tail[2]) {
-		if len(tail) > 3 && isSig(tail[3]) {
-			tail = append([]string{tail[0], tail[1] + " " + tail[2]}, tail[3:]...)
+	vals := make([]string, len(tail))
+	for i := range tail {
+		vals[i] = tok(i)
+	}
+	if len(tail) > 2 && !isSig(tok(2)) {
+		if len(tail) > 3 && isSig(tok(3)) {
+			merged := strings.Join(toks[tail[1]:tail[2]+1], " ")
+			vals = append([]string{tok(0), merged}, vals[3:]...)
 		} else {
-			for _, t := range tail[1:] {
+			for _, t := range vals[1:] {
 				if late(t) {
 					return rec, false
 				}
 			}
-			add(tail[0])
-			rec.extra = len(tail) - 1
+			add(vals[0])
+			rec.extra = len(vals) - 1
 			return rec, true
 		}
 	}
-	for _, t := range tail {
+	for _, t := range vals {
 		if len(rec.fields) == NumFields {
 			rec.extra++
 			continue
@@ -242,9 +291,13 @@ func refParse(line string) (refRecord, bool) {
 		return ""
 	}
 	if !check(SigV, isSig(get(SigV))) || !check(AuthType, isAuth(get(AuthType))) ||
-		!check(TLSVersion, refTLS.MatchString(get(TLSVersion))) ||
-		!check(ACLRequired, get(ACLRequired) == "-" || get(ACLRequired) == "Yes") {
+		!check(TLSVersion, refTLS.MatchString(get(TLSVersion))) {
 		return rec, false
+	}
+	if !check(AccessPointARN, get(AccessPointARN) == "-" || strings.HasPrefix(get(AccessPointARN), "arn:")) ||
+		!check(ACLRequired, get(ACLRequired) == "-" || get(ACLRequired) == "Yes") ||
+		!check(SourceRegion, refRegion.MatchString(get(SourceRegion)) && len(get(SourceRegion)) <= 24 && (get(SourceRegion) == "-" || len(get(SourceRegion)) >= 6)) {
+		rec.warn |= WarnOddValue
 	}
 	return rec, true
 }
@@ -264,8 +317,9 @@ func compareWithReference(t *testing.T, line []byte) {
 	if !ok {
 		return
 	}
-	if r.NumFields() != len(ref.fields) || r.Extra() != ref.extra || r.Unix() != ref.unix {
-		t.Fatalf("%q: fields %d extra %d unix %d; reference %d %d %d", line, r.NumFields(), r.Extra(), r.Unix(), len(ref.fields), ref.extra, ref.unix)
+	if r.NumFields() != len(ref.fields) || r.Extra() != ref.extra || r.Unix() != ref.unix || r.Warnings() != ref.warn {
+		t.Fatalf("%q: fields %d extra %d unix %d warnings %q; reference %d %d %d %q", line, r.NumFields(), r.Extra(), r.Unix(), r.Warnings(),
+			len(ref.fields), ref.extra, ref.unix, ref.warn)
 	}
 	for f, want := range ref.fields {
 		if got := r.Bytes(Field(f)); string(got) != want {

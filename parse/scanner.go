@@ -37,6 +37,8 @@ type Scanner struct {
 	err     error
 	reject  func(*ParseError, []byte)
 	perr    ParseError
+	keep    func([]byte) bool // prefilter
+	skipped int64             // lines the prefilter skipped
 }
 
 // NewScanner returns a Scanner reading from r.
@@ -76,7 +78,7 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 func (s *Scanner) resetCommon(object string, firstLine int64) {
 	s.object = object
 	s.line = firstLine - 1
-	s.lines, s.rejects = 0, 0
+	s.lines, s.rejects, s.skipped = 0, 0, 0
 	s.lo, s.hi = 0, 0
 	s.eof, s.skip = false, false
 	s.err = nil
@@ -93,13 +95,24 @@ func (s *Scanner) SetMaxLineSize(n int) { s.maxLine = n }
 // The ParseError and the line are valid only during the call.
 func (s *Scanner) OnReject(fn func(err *ParseError, line []byte)) { s.reject = fn }
 
+// SetPrefilter sets a test applied to each non-blank line before it is
+// parsed: a line for which keep returns false is counted (Lines, Skipped)
+// but not parsed, so it is neither returned nor checked for validity. keep
+// must be true for every line that could be a record the caller wants; the
+// line is valid only during the call. nil (the default) parses every line.
+func (s *Scanner) SetPrefilter(keep func(line []byte) bool) { s.keep = keep }
+
+// Skipped returns the number of lines the prefilter skipped unparsed.
+func (s *Scanner) Skipped() int64 { return s.skipped }
+
 // Record returns the current record, valid until the next call to Scan.
 func (s *Scanner) Record() *Record { return &s.rec }
 
 // LineNumber returns the 1-based line number of the current record.
 func (s *Scanner) LineNumber() int64 { return s.line }
 
-// Lines returns the number of non-empty lines read so far, valid or not.
+// Lines returns the number of lines read so far that are not blank (see
+// IsBlank), valid or not.
 func (s *Scanner) Lines() int64 { return s.lines }
 
 // Rejected returns the number of malformed lines seen so far.
@@ -117,10 +130,14 @@ func (s *Scanner) Scan() bool {
 			return false
 		}
 		s.line++
-		if len(line) == 0 || len(trimEOL(line)) == 0 {
+		if len(line) == 0 || line[0] <= ' ' && IsBlank(line) {
 			continue
 		}
 		s.lines++
+		if s.keep != nil && !s.keep(line) {
+			s.skipped++
+			continue
+		}
 		if err := s.rec.Parse(line); err != nil {
 			s.rejectLine(err.(*ParseError), line)
 			continue
@@ -213,4 +230,16 @@ func (s *Scanner) nextLine() ([]byte, bool) {
 
 func (s *Scanner) tooLong() string {
 	return fmt.Sprintf("line longer than %d bytes", s.maxLine)
+}
+
+// IsBlank reports whether line holds nothing but spaces, tabs and carriage
+// returns. A blank line is not a record and not a reject: scanners skip it
+// without counting it.
+func IsBlank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }

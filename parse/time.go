@@ -1,6 +1,9 @@
 package parse
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // TimeLayout is the layout of the Time field without its brackets, in
 // Go's time.Parse notation.
@@ -26,6 +29,19 @@ func parseTime(b []byte) (int64, bool) {
 // into seconds since the Unix epoch. It does not allocate for the fixed-width
 // form S3 writes.
 func ParseTime(b []byte) (unix int64, ok bool) { return parseTime(b) }
+
+// PeekTime returns the request time of a line without parsing the line, for
+// prefilters that skip lines outside a time window before parsing them.
+// The first '[' of a valid record opens its Time field (the bucket owner
+// and bucket cannot hold one). ok is false when no time in S3's fixed form
+// follows that '[': the line must then be parsed to be judged.
+func PeekTime(line []byte) (unix int64, ok bool) {
+	i := bytes.IndexByte(line, '[')
+	if i < 0 || i+27 >= len(line) || line[i+27] != ']' {
+		return 0, false
+	}
+	return parseTime(line[i+1 : i+27])
+}
 
 // parseTimeFixed parses exactly "06/Feb/2019:00:00:38 +0000" (26 bytes),
 // honouring the offset, without allocating.

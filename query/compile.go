@@ -17,14 +17,10 @@ import (
 // rowCtx is what compiled expressions read: the current record during the
 // scan, or the group's keys and aggregate results after aggregation.
 type rowCtx struct {
-	rec  *parse.Record
-	obj  []byte
-	line int64
-	keys []Value
-	aggs []Value
-	// day caches the timestamp partition column's text for dayUnix.
-	day     []byte
-	dayUnix int64
+	rec    *parse.Record
+	origin schema.Origin // log object and line, for the derived columns
+	keys   []Value
+	aggs   []Value
 }
 
 type evalFn func(*rowCtx) Value
@@ -168,71 +164,33 @@ func (c *compiler) column(r *colRef) (*cexpr, error) {
 		return nil, errAt(r.tok, "column %q must appear in GROUP BY or be used in an aggregate function", r.name)
 	}
 	c.used[idx] = true
-	col := schema.Columns[idx]
+	col := &schema.Columns[idx]
 	ce := &cexpr{col: idx, text: col.Name}
-	f := col.Field
-	switch col.Source {
-	case schema.FromField:
-		switch col.Type {
-		case schema.String:
-			ce.kind = KindString
-			ce.fn = func(r *rowCtx) Value {
-				b, ok := r.rec.Value(f)
-				if !ok {
-					return Value{}
-				}
-				return Value{Kind: KindString, S: b}
-			}
-		case schema.Int32, schema.Int64:
-			ce.kind = KindInt
-			ce.fn = func(r *rowCtx) Value {
-				n, ok := r.rec.Int(f)
-				if !ok {
-					return Value{}
-				}
-				return Value{Kind: KindInt, I: n}
-			}
-		case schema.Timestamp:
-			ce.kind = KindTime
-			ce.fn = func(r *rowCtx) Value { return Value{Kind: KindTime, I: r.rec.Unix()} }
-		}
-	case schema.FromMethod, schema.FromTarget, schema.FromProto:
-		src := col.Source
+	get := col.Getter()
+	switch col.Type {
+	case schema.String:
 		ce.kind = KindString
 		ce.fn = func(r *rowCtx) Value {
-			m, t, p, ok := r.rec.RequestLine()
+			b, _, ok := get(r.rec, &r.origin)
 			if !ok {
-				return Value{}
-			}
-			var b []byte
-			switch src {
-			case schema.FromMethod:
-				b = m
-			case schema.FromTarget:
-				b = t
-			default:
-				b = p
-			}
-			if b == nil {
 				return Value{}
 			}
 			return Value{Kind: KindString, S: b}
 		}
-	case schema.FromObject:
-		ce.kind = KindString
-		ce.fn = func(r *rowCtx) Value { return Value{Kind: KindString, S: r.obj} }
-	case schema.FromLine:
+	case schema.Int32, schema.Int64:
 		ce.kind = KindInt
-		ce.fn = func(r *rowCtx) Value { return Value{Kind: KindInt, I: r.line} }
-	case schema.FromPartitionDt:
-		ce.kind = KindString
 		ce.fn = func(r *rowCtx) Value {
-			u := r.rec.Unix()
-			d := floorDiv(u, 86400)
-			if r.day == nil || r.dayUnix != d {
-				r.day, r.dayUnix = appendDay(nil, u), d
+			_, n, ok := get(r.rec, &r.origin)
+			if !ok {
+				return Value{}
 			}
-			return Value{Kind: KindString, S: r.day}
+			return Value{Kind: KindInt, I: n}
+		}
+	case schema.Timestamp:
+		ce.kind = KindTime
+		ce.fn = func(r *rowCtx) Value {
+			_, n, _ := get(r.rec, &r.origin)
+			return Value{Kind: KindTime, I: n}
 		}
 	default:
 		return nil, errAt(r.tok, "column %q cannot be queried", r.name)

@@ -187,7 +187,7 @@ func (r *run) chunk(w *worker, c *pipeline.Chunk) error {
 	p := r.p
 	if w.obj != c.Object {
 		w.obj = c.Object
-		w.rc.obj = []byte(c.Object.Name)
+		w.rc.origin.Object = []byte(c.Object.Name)
 	}
 	w.rc.rec = &w.rec
 	data := c.Data
@@ -240,7 +240,7 @@ lines:
 			}
 			continue
 		}
-		w.rc.line = lineNo
+		w.rc.origin.Line = lineNo
 		for i := range p.conjuncts {
 			if !p.conjuncts[i].test(&w.rc) {
 				continue lines

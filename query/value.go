@@ -337,15 +337,6 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// appendDay appends the UTC date of unix as yyyy/MM/dd (the timestamp
-// partition column).
-func appendDay(dst []byte, unix int64) []byte {
-	y, m, d := time.Unix(unix, 0).UTC().Date()
-	dst = strconv.AppendInt(dst, int64(y), 10)
-	dst = append(dst, '/', byte('0'+m/10), byte('0'+m%10), '/', byte('0'+d/10), byte('0'+d%10))
-	return dst
-}
-
 // levenshtein is the edit distance between a and b, ignoring case.
 func levenshtein(a, b string) int {
 	a, b = strings.ToLower(a), strings.ToLower(b)

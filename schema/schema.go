@@ -57,10 +57,14 @@ type Column struct {
 	Field   parse.Field // for FromField and the Request-URI parts
 	// Derived is true for columns that SELECT * leaves out.
 	Derived bool
-	// Dictionary is true for low-cardinality strings worth dictionary
-	// encoding in Parquet.
+	// Dictionary is true for the columns worth dictionary encoding in
+	// Parquet: values repeat within a row group (every string but the
+	// random IDs requestid, hostid and versionid, and httpstatus). It is
+	// the one list the file writers use.
 	Dictionary bool
 	Doc        string
+
+	get Getter
 }
 
 // Columns lists every column, the SPEC §3 columns first in their order,
@@ -69,23 +73,23 @@ var Columns = []Column{
 	{Name: "bucketowner", Type: String, Field: parse.BucketOwner, Dictionary: true, Doc: "canonical user ID of the bucket owner"},
 	{Name: "bucket", Aliases: []string{"bucket_name"}, Type: String, Field: parse.Bucket, Dictionary: true, Doc: "bucket name"},
 	{Name: "requestdatetime", Type: Timestamp, Field: parse.Time, Doc: "time the request was received, UTC"},
-	{Name: "remoteip", Type: String, Field: parse.RemoteIP, Doc: "client IPv4 or IPv6 address"},
-	{Name: "requester", Type: String, Field: parse.Requester, Doc: "canonical user ID or IAM ARN; NULL for anonymous requests"},
+	{Name: "remoteip", Type: String, Field: parse.RemoteIP, Dictionary: true, Doc: "client IPv4 or IPv6 address"},
+	{Name: "requester", Type: String, Field: parse.Requester, Dictionary: true, Doc: "canonical user ID or IAM ARN; NULL for anonymous requests"},
 	{Name: "requestid", Type: String, Field: parse.RequestID, Doc: "request ID (not unique)"},
 	{Name: "operation", Type: String, Field: parse.Operation, Dictionary: true, Doc: "e.g. REST.GET.OBJECT, BATCH.DELETE.OBJECT, S3.EXPIRE.OBJECT"},
-	{Name: "key", Type: String, Field: parse.Key, Doc: "object key as logged (URL-encoded); url_decode(key) decodes"},
-	{Name: "request_uri", Type: String, Field: parse.RequestURI, Doc: "the request line"},
+	{Name: "key", Type: String, Field: parse.Key, Dictionary: true, Doc: "object key as logged (URL-encoded); url_decode(key) decodes"},
+	{Name: "request_uri", Type: String, Field: parse.RequestURI, Dictionary: true, Doc: "the request line"},
 	{Name: "requesturi_operation", Type: String, Source: FromMethod, Field: parse.RequestURI, Dictionary: true, Doc: "HTTP method of the request line"},
-	{Name: "requesturi_key", Type: String, Source: FromTarget, Field: parse.RequestURI, Doc: "path of the request line"},
+	{Name: "requesturi_key", Type: String, Source: FromTarget, Field: parse.RequestURI, Dictionary: true, Doc: "path of the request line"},
 	{Name: "requesturi_httpprotoversion", Type: String, Source: FromProto, Field: parse.RequestURI, Dictionary: true, Doc: "protocol of the request line, e.g. HTTP/1.1"},
-	{Name: "httpstatus", Type: Int32, Field: parse.HTTPStatus, Doc: "HTTP status code"},
+	{Name: "httpstatus", Type: Int32, Field: parse.HTTPStatus, Dictionary: true, Doc: "HTTP status code"},
 	{Name: "errorcode", Type: String, Field: parse.ErrorCode, Dictionary: true, Doc: "S3 error code"},
 	{Name: "bytessent", Type: Int64, Field: parse.BytesSent, Doc: "response bytes sent, excluding protocol overhead"},
 	{Name: "objectsize", Type: Int64, Field: parse.ObjectSize, Doc: "total size of the object"},
 	{Name: "totaltime", Type: Int64, Field: parse.TotalTime, Doc: "milliseconds the request was in flight"},
 	{Name: "turnaroundtime", Type: Int64, Field: parse.TurnAroundTime, Doc: "milliseconds S3 spent processing"},
-	{Name: "referrer", Type: String, Field: parse.Referer, Doc: "Referer header"},
-	{Name: "useragent", Type: String, Field: parse.UserAgent, Doc: "User-Agent header"},
+	{Name: "referrer", Type: String, Field: parse.Referer, Dictionary: true, Doc: "Referer header"},
+	{Name: "useragent", Type: String, Field: parse.UserAgent, Dictionary: true, Doc: "User-Agent header"},
 	{Name: "versionid", Type: String, Field: parse.VersionID, Doc: "version ID in the request"},
 	{Name: "hostid", Type: String, Field: parse.HostID, Doc: "x-amz-id-2 request ID"},
 	{Name: "sigv", Type: String, Field: parse.SigV, Dictionary: true, Doc: "SigV2 or SigV4; NULL for unauthenticated requests"},
@@ -100,6 +104,13 @@ var Columns = []Column{
 	{Name: "log_object", Type: String, Source: FromObject, Derived: true, Dictionary: true, Doc: "S3 key or file path the line came from"},
 	{Name: "log_line", Type: Int64, Source: FromLine, Derived: true, Doc: "1-based line number in log_object"},
 	{Name: "timestamp", Type: String, Source: FromPartitionDt, Derived: true, Dictionary: true, Doc: "request date yyyy/MM/dd, the partition column of AWS's date-partitioned table"},
+}
+
+func init() {
+	for i := range Columns {
+		c := &Columns[i]
+		c.get = c.getter()
+	}
 }
 
 // Star returns the columns SELECT * returns: the SPEC §3 columns.

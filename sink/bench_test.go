@@ -1,15 +1,12 @@
 package sink
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
-	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 )
 
 // BenchmarkBatchAppend measures building Arrow batches from parsed records.
@@ -20,32 +17,15 @@ func BenchmarkBatchAppend(b *testing.B) {
 	bt := NewBatch()
 	defer bt.Release()
 	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
 	for b.Loop() {
 		sc.ResetBytes(block, "bench", 1)
 		for sc.Scan() {
-			bt.Append(sc.Record(), "bench", sc.LineNumber())
+			o.Line = sc.LineNumber()
+			bt.Append(sc.Record(), o)
 			if bt.Rows() >= 1<<16 {
 				bt.NewRecordBatch().Release()
 			}
-		}
-	}
-}
-
-// BenchmarkConvert measures a whole conversion of a generated file to
-// zstd Parquet in a local directory.
-func BenchmarkConvert(b *testing.B) {
-	src := filepath.Join(b.TempDir(), "in.log")
-	block := gen.Block(1, 32<<20)
-	if err := os.WriteFile(src, block, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(block)))
-	for b.Loop() {
-		out := b.TempDir()
-		d, _ := NewLocalDestination(out)
-		if _, err := Convert(context.Background(), d, Options{}, pipeline.Config{}, []string{src}); err != nil {
-			b.Fatal(err)
 		}
 	}
 }
@@ -57,10 +37,12 @@ func TestBatchAppendAllocs(t *testing.T) {
 	bt := NewBatch()
 	defer bt.Release()
 	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
 	fill := func() {
 		sc.ResetBytes(block, "obj", 1)
 		for sc.Scan() {
-			bt.Append(sc.Record(), "obj", sc.LineNumber())
+			o.Line = sc.LineNumber()
+			bt.Append(sc.Record(), o)
 		}
 	}
 	fill()

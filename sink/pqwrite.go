@@ -9,7 +9,6 @@ import (
 	"hash/maphash"
 	"io"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -25,21 +24,10 @@ import (
 	"github.com/s3logs/s3logs/schema"
 )
 
-// rowBuffer holds a partition's rows until they are written as one row
-// group (Parquet) or record batch (Arrow).
-type rowBuffer interface {
-	Append(r *parse.Record, object string, line int64)
-	Rows() int
-	Bytes() int64
-	Release()
-}
-
 // pqCol is one output column of a pqBatch: the non-NULL values and,
 // for a nullable column, one definition level per row (1 value, 0 NULL).
 type pqCol struct {
-	src      schema.Source
-	field    parse.Field
-	typ      schema.Type
+	col      *schema.Column
 	required bool
 	data     []byte  // string values, concatenated
 	ends     []int32 // end of each string value in data
@@ -66,14 +54,11 @@ type pqBatch struct {
 
 func newPQBatch() *pqBatch {
 	b := &pqBatch{}
-	dict := map[string]bool{}
-	for _, n := range dictionaryColumns() {
-		dict[n] = true
-	}
-	for _, c := range OutputColumns() {
-		col := pqCol{src: c.Source, field: c.Field, typ: c.Type}
-		col.required = c.Source == schema.FromObject || c.Source == schema.FromLine || c.Type == schema.Timestamp
-		if c.Type == schema.String && dict[c.Name] {
+	cols := OutputColumns()
+	for i := range cols {
+		c := &cols[i]
+		col := pqCol{col: c, required: !c.Nullable()}
+		if c.Type == schema.String && c.Dictionary {
 			col.dict = newStrDict()
 		}
 		b.cols = append(b.cols, col)
@@ -97,51 +82,11 @@ func (b *pqBatch) reset() {
 	b.rows, b.bytes = 0, 0
 }
 
-// Append adds one record, read from line line of log object object.
-func (b *pqBatch) Append(r *parse.Record, object string, line int64) {
-	method, target, proto, _ := r.RequestLine()
+// Append adds one record, read from where o says.
+func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
 	for i := range b.cols {
 		c := &b.cols[i]
-		var v []byte
-		ok := false
-		switch c.src {
-		case schema.FromField:
-			switch c.typ {
-			case schema.Int32:
-				if x, ok := r.Int(c.field); ok {
-					c.i32 = append(c.i32, int32(x))
-					c.defs = append(c.defs, 1)
-				} else {
-					c.defs = append(c.defs, 0)
-				}
-				continue
-			case schema.Int64:
-				if x, ok := r.Int(c.field); ok {
-					c.i64 = append(c.i64, x)
-					c.defs = append(c.defs, 1)
-				} else {
-					c.defs = append(c.defs, 0)
-				}
-				continue
-			case schema.Timestamp:
-				c.i64 = append(c.i64, r.Unix()*1e6)
-				continue
-			}
-			v, ok = r.Value(c.field)
-		case schema.FromMethod:
-			v, ok = method, method != nil
-		case schema.FromTarget:
-			v, ok = target, target != nil
-		case schema.FromProto:
-			v, ok = proto, proto != nil
-		case schema.FromObject:
-			// A read-only byte view of the object name, once per row
-			// without a copy: nothing below writes to v.
-			v, ok = unsafe.Slice(unsafe.StringData(object), len(object)), true
-		case schema.FromLine:
-			c.i64 = append(c.i64, line)
-			continue
-		}
+		v, n, ok := c.col.Value(r, o)
 		if !ok {
 			c.defs = append(c.defs, 0)
 			if c.dict != nil {
@@ -151,6 +96,17 @@ func (b *pqBatch) Append(r *parse.Record, object string, line int64) {
 		}
 		if !c.required {
 			c.defs = append(c.defs, 1)
+		}
+		switch c.col.Type {
+		case schema.Int32:
+			c.i32 = append(c.i32, int32(n))
+			continue
+		case schema.Int64:
+			c.i64 = append(c.i64, n)
+			continue
+		case schema.Timestamp:
+			c.i64 = append(c.i64, n*1e6)
+			continue
 		}
 		if c.dict != nil {
 			c.idx = append(c.idx, c.dict.index(v))
@@ -165,7 +121,7 @@ func (b *pqBatch) Append(r *parse.Record, object string, line int64) {
 		c.ends = append(c.ends, int32(len(c.data)))
 	}
 	b.rows++
-	b.bytes += int64(len(r.Line()) + len(object) + 8*len(b.cols))
+	b.bytes += int64(len(r.Line()) + len(o.Object) + 8*len(b.cols))
 }
 
 // maxPQColumnBytes bounds the string bytes of one column in a pqBatch

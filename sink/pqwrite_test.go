@@ -2,11 +2,8 @@ package sink
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -16,30 +13,46 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/internal/filetest"
 	"github.com/s3logs/s3logs/parse"
-	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 )
+
+// writeFile writes the records of block to one Parquet file with row
+// groups of rowGroupRows rows (0: one row group) and returns the file.
+func writeFile(t testing.TB, block []byte, rowGroupRows int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	fw, err := NewFileWriter(&buf, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewRowBuffer(Parquet)
+	sc := parse.NewBlockScanner(block)
+	o := &schema.Origin{Object: []byte("obj")}
+	for sc.Scan() {
+		o.Line = sc.LineNumber()
+		b.Append(sc.Record(), o)
+		if b.Rows() == rowGroupRows {
+			if err := fw.Write(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := fw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 // TestParquetArrowSchema checks that an Arrow reader of a converted file
 // sees exactly ArrowSchema() (types, time zone, nullability), as it would
 // for a file pqarrow wrote, and the encodings the package doc promises.
 func TestParquetArrowSchema(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "logs")
-	writeObjects(t, src, 3, 1, 50)
-	out := t.TempDir()
-	d, _ := NewLocalDestination(out)
-	if _, err := Convert(context.Background(), d, Options{PartitionBy: None}, pipeline.Config{Workers: 1}, []string{src}); err != nil {
-		t.Fatal(err)
-	}
-	m, _ := ReadManifest(context.Background(), d)
-	files := m.Files()
-	if len(files) != 1 {
-		t.Fatalf("%d files, want 1", len(files))
-	}
-	data, err := os.ReadFile(filepath.Join(out, files[0].Name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := writeFile(t, gen.Block(3, 32<<10), 0)
 	r, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -106,10 +119,12 @@ func TestPQBatchAppendAllocs(t *testing.T) {
 	block := gen.Block(2, 256<<10)
 	b := newPQBatch()
 	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
 	fill := func() {
 		sc.ResetBytes(block, "obj", 1)
 		for sc.Scan() {
-			b.Append(sc.Record(), "obj", sc.LineNumber())
+			o.Line = sc.LineNumber()
+			b.Append(sc.Record(), o)
 		}
 		b.reset()
 	}
@@ -155,23 +170,8 @@ func TestStrDict(t *testing.T) {
 // dictionary columns (whose statistics Convert supplies itself), the
 // plain ones and the integers.
 func TestParquetStatistics(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "logs")
-	writeObjects(t, src, 4, 1, 400)
-	out := t.TempDir()
-	d, _ := NewLocalDestination(out)
-	if _, err := Convert(context.Background(), d, Options{PartitionBy: None, RowGroupRows: 97}, pipeline.Config{Workers: 1}, []string{src}); err != nil {
-		t.Fatal(err)
-	}
-	m, _ := ReadManifest(context.Background(), d)
-	files := m.Files()
-	if len(files) != 1 {
-		t.Fatalf("%d files, want 1", len(files))
-	}
-	data, err := os.ReadFile(filepath.Join(out, files[0].Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cols, rows := readParquet(t, data)
+	data := writeFile(t, gen.Block(4, 400<<10), 97)
+	cols, rows := filetest.ReadParquet(t, data)
 	f, err := pq.OpenFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)

@@ -24,34 +24,21 @@ func OutputColumns() []schema.Column { return schema.OutputColumns() }
 func ArrowSchema() *arrow.Schema {
 	cols := OutputColumns()
 	fields := make([]arrow.Field, len(cols))
-	for i, c := range cols {
-		f := arrow.Field{Name: c.Name, Type: ResultTypeOf(c.Type).arrow(), Nullable: true}
-		switch c.Source {
-		case schema.FromObject, schema.FromLine:
-			f.Nullable = false
-		}
-		if c.Type == schema.Timestamp {
-			f.Nullable = false
-		}
-		fields[i] = f
+	for i := range cols {
+		c := &cols[i]
+		fields[i] = arrow.Field{Name: c.Name, Type: ResultTypeOf(c.Type).arrow(), Nullable: c.Nullable()}
 	}
 	return arrow.NewSchema(fields, nil)
 }
 
-// uniqueColumns are the string columns whose values are (nearly) unique
-// per record: random IDs, which a dictionary cannot shrink.
-var uniqueColumns = map[string]bool{"requestid": true, "hostid": true, "versionid": true}
-
-// dictionaryColumns lists the output columns worth dictionary encoding:
-// httpstatus and every string column but the unique IDs. Besides the
-// schema's low-cardinality strings, requester, remoteip, useragent,
-// referrer and key repeat a lot in real logs; where a column chunk's
-// dictionary outgrows the limit (dictPageLimit) the writer falls back
-// to plain.
+// dictionaryColumns lists the output columns to dictionary encode: those
+// the schema marks (schema.Column.Dictionary). Where a column chunk's
+// dictionary outgrows the limit (dictPageLimit) the writer falls back to
+// plain.
 func dictionaryColumns() []string {
 	var out []string
 	for _, c := range OutputColumns() {
-		if (c.Type == schema.String && !uniqueColumns[c.Name]) || c.Name == "httpstatus" {
+		if c.Dictionary {
 			out = append(out, c.Name)
 		}
 	}
@@ -69,13 +56,11 @@ func deltaColumns() []string { return []string{"requestdatetime", "log_line"} }
 
 // column is one output column with its typed builder.
 type column struct {
-	src   schema.Source
-	field parse.Field
-	typ   schema.Type
-	str   *array.StringBuilder
-	i32   *array.Int32Builder
-	i64   *array.Int64Builder
-	ts    *array.TimestampBuilder
+	col *schema.Column
+	str *array.StringBuilder
+	i32 *array.Int32Builder
+	i64 *array.Int64Builder
+	ts  *array.TimestampBuilder
 }
 
 // Batch accumulates parsed records as an Arrow record batch with the output
@@ -95,8 +80,9 @@ type Batch struct {
 func NewBatch() *Batch {
 	sc := ArrowSchema()
 	b := &Batch{rb: array.NewRecordBuilder(memory.DefaultAllocator, sc)}
-	for i, c := range OutputColumns() {
-		col := column{src: c.Source, field: c.Field, typ: c.Type}
+	cols := OutputColumns()
+	for i := range cols {
+		col := column{col: &cols[i]}
 		switch fb := b.rb.Field(i).(type) {
 		case *array.StringBuilder:
 			col.str = fb
@@ -119,59 +105,26 @@ func (b *Batch) Rows() int { return b.rows }
 // last NewRecordBatch.
 func (b *Batch) Bytes() int64 { return b.bytes }
 
-// Append adds one record, read from line line of log object object.
-func (b *Batch) Append(r *parse.Record, object string, line int64) {
-	method, target, proto, _ := r.RequestLine()
-	n := int64(len(r.Line()) + len(object) + 8*len(b.cols))
+// Append adds one record, read from where o says.
+func (b *Batch) Append(r *parse.Record, o *schema.Origin) {
 	for i := range b.cols {
 		c := &b.cols[i]
-		var v []byte
-		ok := false
-		switch c.src {
-		case schema.FromField:
-			switch c.typ {
-			case schema.Int32:
-				x, ok := r.Int(c.field)
-				if ok {
-					c.i32.Append(int32(x))
-				} else {
-					c.i32.AppendNull()
-				}
-				continue
-			case schema.Int64:
-				x, ok := r.Int(c.field)
-				if ok {
-					c.i64.Append(x)
-				} else {
-					c.i64.AppendNull()
-				}
-				continue
-			case schema.Timestamp:
-				c.ts.Append(arrow.Timestamp(r.Unix() * 1e6))
-				continue
-			}
-			v, ok = r.Value(c.field)
-		case schema.FromMethod:
-			v, ok = method, method != nil
-		case schema.FromTarget:
-			v, ok = target, target != nil
-		case schema.FromProto:
-			v, ok = proto, proto != nil
-		case schema.FromObject:
-			c.str.AppendString(object)
-			continue
-		case schema.FromLine:
-			c.i64.Append(line)
-			continue
-		}
-		if ok {
+		v, n, ok := c.col.Value(r, o)
+		switch {
+		case !ok:
+			b.rb.Field(i).AppendNull()
+		case c.str != nil:
 			appendUTF8(c.str, v, &b.scratch)
-		} else {
-			c.str.AppendNull()
+		case c.i32 != nil:
+			c.i32.Append(int32(n))
+		case c.i64 != nil:
+			c.i64.Append(n)
+		case c.ts != nil:
+			c.ts.Append(arrow.Timestamp(n * 1e6))
 		}
 	}
 	b.rows++
-	b.bytes += n
+	b.bytes += int64(len(r.Line()) + len(o.Object) + 8*len(b.cols))
 }
 
 // NewRecordBatch returns the rows appended so far as a record batch (the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3logs/s3logs/internal/filetest"
 )
 
 func TestResultWriter(t *testing.T) {
@@ -51,10 +53,10 @@ func TestResultWriter(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		var got [][]pqValue
-		var gotCols []pqColumn
+		var got [][]filetest.Value
+		var gotCols []filetest.Column
 		if format == "parquet" {
-			gotCols, got = readParquet(t, buf.Bytes())
+			gotCols, got = filetest.ReadParquet(t, buf.Bytes())
 			wantTypes := []string{"BYTE_ARRAY STRING", "INT32 INT(32,true)", "INT64 INT(64,true)",
 				"INT64 TIMESTAMP(isAdjustedToUTC=true,unit=MICROS)", "DOUBLE ", "BOOLEAN "}
 			for i, c := range gotCols {
@@ -63,7 +65,7 @@ func TestResultWriter(t *testing.T) {
 				}
 			}
 		} else {
-			gotCols, got = readArrow(t, buf.Bytes())
+			gotCols, got = filetest.ReadArrow(t, buf.Bytes())
 			wantTypes := []string{"utf8", "int32", "int64", "timestamp[us, tz=UTC]", "float64", "bool"}
 			for i, c := range gotCols {
 				if c.Name != cols[i].Name || c.Physical != wantTypes[i] {

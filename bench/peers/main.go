@@ -28,6 +28,7 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"
@@ -333,7 +334,7 @@ func (h *harness) s3logsConvert(ctx context.Context) (convertResult, error) {
 	if err != nil {
 		return convertResult{}, err
 	}
-	res, err := sink.Convert(ctx, dest, sink.Options{Format: sink.Parquet, Compression: "zstd", PartitionBy: sink.None}, pipeline.Config{}, []string{h.logFile})
+	res, err := convert.Convert(ctx, dest, convert.Options{Format: sink.Parquet, Compression: "zstd", PartitionBy: convert.None}, pipeline.Config{}, []string{h.logFile})
 	if err != nil {
 		return convertResult{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
@@ -56,7 +57,7 @@ func TestDuckDBReadsConvert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sink.Convert(ctx, dest, sink.Options{Format: sink.Parquet, Compression: "zstd"}, pipeline.Config{}, []string{src}); err != nil {
+	if _, err := convert.Convert(ctx, dest, convert.Options{Format: sink.Parquet, Compression: "zstd"}, pipeline.Config{}, []string{src}); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("duckdb", "")

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/parse"
@@ -480,7 +481,7 @@ func (b *bencher) convert(f sink.Format) stageFunc {
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		res, err := sink.Convert(ctx, dest, sink.Options{Format: f, Compression: "zstd", PartitionBy: sink.None},
+		res, err := convert.Convert(ctx, dest, convert.Options{Format: f, Compression: "zstd", PartitionBy: convert.None},
 			b.pipelineConfig(workers), []string{"-"})
 		if err != nil {
 			return 0, 0, 0, err

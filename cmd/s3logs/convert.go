@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"
 	"github.com/s3logs/s3logs/sink"
@@ -45,7 +46,7 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	if pf.skipFailed {
 		return usagef("--skip-failed is not supported by convert: a failed object would be left half converted")
 	}
-	var o sink.Options
+	var o convert.Options
 	if o.Format, err = sink.ParseFormat(*format); err != nil {
 		return usageError{err}
 	}
@@ -53,7 +54,7 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	if err := o.Compression.Validate(o.Format); err != nil {
 		return usageError{err}
 	}
-	if o.PartitionBy, err = sink.ParsePartitioning(*partition); err != nil {
+	if o.PartitionBy, err = convert.ParsePartitioning(*partition); err != nil {
 		return usageError{err}
 	}
 	if o.TargetFileSize, err = parseSize(*target); err != nil {
@@ -103,7 +104,7 @@ func runConvert(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := sink.Convert(ctx, dest, o, pcfg, sources)
+	res, err := convert.Convert(ctx, dest, o, pcfg, sources)
 	if res != nil && res.Stats != nil {
 		pf.summary(e.stderr, "convert", res.Stats)
 	}

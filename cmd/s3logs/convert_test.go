@@ -16,6 +16,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/sink"
@@ -63,7 +64,7 @@ func countOutput(t *testing.T, out string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := sink.ReadManifest(context.Background(), d)
+	m, err := convert.ReadManifest(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestConvertKilled(t *testing.T) {
 				break poll
 			default:
 			}
-			ents, _ := os.ReadDir(filepath.Join(out, sink.ManifestDir))
+			ents, _ := os.ReadDir(filepath.Join(out, convert.ManifestDir))
 			if len(ents) >= 2 {
 				cmd.Process.Signal(syscall.SIGKILL)
 				<-waited
@@ -175,7 +176,7 @@ func TestConvertKilled(t *testing.T) {
 			}
 			t.Fatalf("conversion of %d objects was never caught mid-run: %s", objects, stderr.String())
 		}
-		ents, _ := os.ReadDir(filepath.Join(out, sink.ManifestDir))
+		ents, _ := os.ReadDir(filepath.Join(out, convert.ManifestDir))
 		for _, e := range ents {
 			if strings.Contains(e.Name(), "final") {
 				t.Fatalf("the run was killed after it finished (%s)", e.Name())

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/sink"
@@ -25,7 +26,7 @@ func filesOutsideManifest(t *testing.T, out string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := sink.ReadManifest(context.Background(), d)
+	m, err := convert.ReadManifest(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func filesOutsideManifest(t *testing.T, out string) []string {
 		}
 		rel, _ := filepath.Rel(out, p)
 		rel = filepath.ToSlash(rel)
-		if strings.HasPrefix(rel, sink.ManifestDir+"/") {
+		if strings.HasPrefix(rel, convert.ManifestDir+"/") {
 			return nil
 		}
 		if !m.Has(rel) {
@@ -72,7 +73,7 @@ func TestConvertInterrupted(t *testing.T) {
 				break poll
 			default:
 			}
-			if ents, _ := os.ReadDir(filepath.Join(out, sink.ManifestDir)); len(ents) >= 2 {
+			if ents, _ := os.ReadDir(filepath.Join(out, convert.ManifestDir)); len(ents) >= 2 {
 				caught = true
 				break
 			}

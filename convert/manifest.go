@@ -1,4 +1,4 @@
-package sink
+package convert
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/s3logs/s3logs/sink"
 )
 
 // ManifestDir is the directory, under the destination root, of manifest
@@ -59,7 +61,7 @@ type Manifest struct {
 }
 
 // ReadManifest reads every manifest entry at d.
-func ReadManifest(ctx context.Context, d Destination) (*Manifest, error) {
+func ReadManifest(ctx context.Context, d sink.Destination) (*Manifest, error) {
 	names, err := d.List(ctx, ManifestDir)
 	if err != nil {
 		return nil, fmt.Errorf("listing manifest: %w", err)

@@ -1,44 +1,45 @@
-package sink
+// Package filetest reads Parquet and Arrow IPC files for tests, with
+// readers independent of the code that writes them (parquet-go for
+// Parquet), into one shape: columns and rows of plain Go values.
+package filetest
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/parquet-go/parquet-go"
 )
 
-// pqColumn is a leaf column of a Parquet file as an independent reader
+// Column is a leaf column of a Parquet file as an independent reader
 // (parquet-go) sees it.
-type pqColumn struct {
+type Column struct {
 	Name     string
 	Physical string // INT32, INT64, BYTE_ARRAY, ...
 	Logical  string // e.g. STRING, TIMESTAMP(isAdjustedToUTC=true,unit=MICROS)
 	Optional bool
 }
 
-// pqValue is one cell: nil for NULL, else string, int32, int64, float64 or
+// Value is one cell: nil for NULL, else string, int32, int64, float64 or
 // bool, by physical type.
-type pqValue = any
+type Value = any
 
-// readParquet reads every row of a Parquet file with parquet-go, not with
+// ReadParquet reads every row of a Parquet file with parquet-go, not with
 // the arrow-go code that wrote it.
-func readParquet(t testing.TB, data []byte) ([]pqColumn, [][]pqValue) {
+func ReadParquet(t testing.TB, data []byte) ([]Column, [][]Value) {
 	t.Helper()
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatalf("parquet-go cannot open the file: %v", err)
 	}
-	var cols []pqColumn
+	var cols []Column
 	for _, el := range f.Metadata().Schema[1:] {
 		typ, _ := el.Type.Get()
 		rep, _ := el.RepetitionType.Get()
-		cols = append(cols, pqColumn{Name: el.Name, Physical: typ.String(), Logical: el.LogicalType.String(),
+		cols = append(cols, Column{Name: el.Name, Physical: typ.String(), Logical: el.LogicalType.String(),
 			Optional: rep.String() == "OPTIONAL"})
 	}
 	// Leaf index in file order → parquet-go's column index.
@@ -48,7 +49,7 @@ func readParquet(t testing.TB, data []byte) ([]pqColumn, [][]pqValue) {
 	}
 	r := parquet.NewReader(f)
 	defer r.Close()
-	var out [][]pqValue
+	var out [][]Value
 	buf := make([]parquet.Row, 128)
 	for {
 		n, err := r.ReadRows(buf)
@@ -57,7 +58,7 @@ func readParquet(t testing.TB, data []byte) ([]pqColumn, [][]pqValue) {
 			for _, v := range row {
 				byCol[v.Column()] = v
 			}
-			vals := make([]pqValue, len(cols))
+			vals := make([]Value, len(cols))
 			for i, c := range cols {
 				v := byCol[idx[c.Name]]
 				if v.IsNull() {
@@ -91,36 +92,37 @@ func readParquet(t testing.TB, data []byte) ([]pqColumn, [][]pqValue) {
 	return cols, out
 }
 
-func readParquetFile(t testing.TB, path string) ([]pqColumn, [][]pqValue) {
+// ReadParquetFile is ReadParquet of the file at path.
+func ReadParquetFile(t testing.TB, path string) ([]Column, [][]Value) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return readParquet(t, data)
+	return ReadParquet(t, data)
 }
 
-// readArrow reads an Arrow IPC file into the same shape as readParquet,
+// ReadArrow reads an Arrow IPC file into the same shape as ReadParquet,
 // with the Arrow type names as Physical.
-func readArrow(t testing.TB, data []byte) ([]pqColumn, [][]pqValue) {
+func ReadArrow(t testing.TB, data []byte) ([]Column, [][]Value) {
 	t.Helper()
 	r, err := ipc.NewFileReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("arrow ipc: %v", err)
 	}
 	defer r.Close()
-	var cols []pqColumn
+	var cols []Column
 	for _, f := range r.Schema().Fields() {
-		cols = append(cols, pqColumn{Name: f.Name, Physical: f.Type.String(), Optional: f.Nullable})
+		cols = append(cols, Column{Name: f.Name, Physical: f.Type.String(), Optional: f.Nullable})
 	}
-	var out [][]pqValue
+	var out [][]Value
 	for i := 0; i < r.NumRecords(); i++ {
 		rec, err := r.RecordBatch(i)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for row := 0; row < int(rec.NumRows()); row++ {
-			vals := make([]pqValue, len(cols))
+			vals := make([]Value, len(cols))
 			for c := range cols {
 				col := rec.Column(c)
 				if col.IsNull(row) {
@@ -148,6 +150,3 @@ func readArrow(t testing.TB, data []byte) ([]pqColumn, [][]pqValue) {
 	}
 	return cols, out
 }
-
-var _ = arrow.Microsecond
-var _ = fmt.Sprint

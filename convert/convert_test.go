@@ -1,4 +1,4 @@
-package sink
+package convert
 
 import (
 	"compress/gzip"
@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3logs/s3logs/internal/filetest"
+	"github.com/s3logs/s3logs/sink"
 
 	"github.com/s3logs/s3logs/pipeline"
 )
@@ -161,9 +164,9 @@ func writeObjects(t testing.TB, dir string, seed int64, objects, lines int) map[
 // readOutput reads every file the manifest at dir names with the
 // independent reader and returns rows by "object:line", counting
 // duplicates, and checks each file sits in the partition of its rows.
-func readOutput(t testing.TB, dir string, format Format) (map[string]map[string]any, map[string]int) {
+func readOutput(t testing.TB, dir string, format sink.Format) (map[string]map[string]any, map[string]int) {
 	t.Helper()
-	d, err := NewLocalDestination(dir)
+	d, err := sink.NewLocalDestination(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,12 +181,12 @@ func readOutput(t testing.TB, dir string, format Format) (map[string]map[string]
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cols []pqColumn
-		var vals [][]pqValue
-		if format == Arrow {
-			cols, vals = readArrow(t, data)
+		var cols []filetest.Column
+		var vals [][]filetest.Value
+		if format == sink.Arrow {
+			cols, vals = filetest.ReadArrow(t, data)
 		} else {
-			cols, vals = readParquet(t, data)
+			cols, vals = filetest.ReadParquet(t, data)
 		}
 		if int64(len(vals)) != f.Rows {
 			t.Errorf("%s: %d rows, manifest says %d", f.Name, len(vals), f.Rows)
@@ -212,17 +215,17 @@ func TestConvertRoundTrip(t *testing.T) {
 	want := writeObjects(t, src, 1, 4, 700)
 	for _, tc := range []struct {
 		name      string
-		format    Format
+		format    sink.Format
 		dictLimit int
 	}{
-		{"parquet", Parquet, 0},
-		{"arrow", Arrow, 0},
-		{"parquet-dictionary-overflow", Parquet, 200}, // dictionary columns written plain once their values exceed 200 bytes
+		{"parquet", sink.Parquet, 0},
+		{"arrow", sink.Arrow, 0},
+		{"parquet-dictionary-overflow", sink.Parquet, 200}, // dictionary columns written plain once their values exceed 200 bytes
 	} {
 		format := tc.format
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			d, _ := NewLocalDestination(out)
+			d, _ := sink.NewLocalDestination(out)
 			// Small row groups, files and commits so that every mechanism runs.
 			res, err := Convert(context.Background(), d, Options{Format: format, RowGroupRows: 97, TargetFileSize: 64 << 10, CommitBytes: 200 << 10, dictLimit: tc.dictLimit},
 				pipeline.Config{Workers: 3, BlockSize: 32 << 10}, []string{src})
@@ -258,7 +261,7 @@ func TestParquetTypes(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "logs")
 	writeObjects(t, src, 2, 1, 20)
 	out := t.TempDir()
-	d, _ := NewLocalDestination(out)
+	d, _ := sink.NewLocalDestination(out)
 	if _, err := Convert(context.Background(), d, Options{PartitionBy: None}, pipeline.Config{Workers: 1}, []string{src}); err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +270,7 @@ func TestParquetTypes(t *testing.T) {
 	if len(files) != 1 || strings.Contains(files[0].Name, "/") {
 		t.Fatalf("files %v, want one at the root", files)
 	}
-	cols, _ := readParquetFile(t, filepath.Join(out, files[0].Name))
+	cols, _ := filetest.ReadParquetFile(t, filepath.Join(out, files[0].Name))
 	want := map[string]string{
 		"requestdatetime": "required INT64 TIMESTAMP(isAdjustedToUTC=true,unit=MICROS)",
 		"httpstatus":      "optional INT32 INT(32,true)",
@@ -309,7 +312,7 @@ func TestConvertIncremental(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "logs")
 	want := writeObjects(t, src, 10, 3, 300)
 	out := t.TempDir()
-	d, _ := NewLocalDestination(out)
+	d, _ := sink.NewLocalDestination(out)
 	opts := Options{CommitBytes: 50 << 10}
 	res, err := Convert(context.Background(), d, opts, pipeline.Config{Workers: 2, BlockSize: 16 << 10}, []string{src})
 	if err != nil {
@@ -335,7 +338,7 @@ func TestConvertIncremental(t *testing.T) {
 	if r := res.Stats.Read.Load(); r != 0 || res.Files != 0 {
 		t.Errorf("third run read %d objects and wrote %d files, want none", r, res.Files)
 	}
-	_, count := readOutput(t, out, Parquet)
+	_, count := readOutput(t, out, sink.Parquet)
 	if len(count) != len(want) {
 		t.Errorf("%d distinct rows, want %d", len(count), len(want))
 	}
@@ -353,7 +356,7 @@ func TestConvertPartialManifest(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "logs")
 	want := writeObjects(t, src, 30, 2, 400)
 	out := t.TempDir()
-	d, _ := NewLocalDestination(out)
+	d, _ := sink.NewLocalDestination(out)
 	res, err := Convert(context.Background(), d, Options{CommitBytes: 40 << 10}, pipeline.Config{Workers: 2, BlockSize: 16 << 10}, []string{src})
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +393,7 @@ func TestConvertPartialManifest(t *testing.T) {
 	if res.Orphans != removedFiles {
 		t.Errorf("removed %d orphans, want %d", res.Orphans, removedFiles)
 	}
-	_, count := readOutput(t, out, Parquet)
+	_, count := readOutput(t, out, sink.Parquet)
 	if len(count) != len(want) {
 		t.Errorf("%d distinct rows, want %d", len(count), len(want))
 	}

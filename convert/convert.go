@@ -1,4 +1,4 @@
-package sink
+package convert
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ import (
 
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
+	"github.com/s3logs/s3logs/sink"
 )
 
 // Partitioning is how converted files are split into Hive-style
@@ -86,8 +88,8 @@ func (p Partitioning) dir(unix int64) string {
 // Options control a conversion. The zero value converts to zstd Parquet
 // partitioned by day.
 type Options struct {
-	Format      Format
-	Compression Compression // default zstd
+	Format      sink.Format
+	Compression sink.Compression // default zstd
 	PartitionBy Partitioning
 	// TargetFileSize rolls a file once this many bytes of uncompressed
 	// data were written to it. Default 256 MiB.
@@ -123,7 +125,7 @@ type Options struct {
 	// goroutines at once.
 	OnReject func(*parse.ParseError, []byte)
 
-	dictLimit int // tests: see tableOptions.dictLimit
+	dictLimit int // tests: sink.FileOptions.DictionaryLimit
 }
 
 func (o *Options) defaults() {
@@ -136,8 +138,8 @@ func (o *Options) defaults() {
 	if o.RowGroupBytes <= 0 {
 		o.RowGroupBytes = 64 << 20
 	}
-	if o.RowGroupBytes > maxPQColumnBytes {
-		o.RowGroupBytes = maxPQColumnBytes
+	if o.RowGroupBytes > sink.MaxRowGroupBytes {
+		o.RowGroupBytes = sink.MaxRowGroupBytes
 	}
 	if o.CommitBytes <= 0 {
 		o.CommitBytes = 1 << 30
@@ -165,7 +167,7 @@ var ErrNotOutput = errors.New("destination holds files that are not s3logs outpu
 // read again. pcfg.SkipFailed is not supported (a failed object would
 // leave its records half converted) and is turned off; pcfg.Skip and
 // pcfg.ObjectDone are taken over.
-func Convert(ctx context.Context, dest Destination, opts Options, pcfg pipeline.Config, sources []string) (*Result, error) {
+func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipeline.Config, sources []string) (*Result, error) {
 	opts.defaults()
 	if err := opts.Compression.Validate(opts.Format); err != nil {
 		return nil, err
@@ -305,7 +307,7 @@ type objState struct {
 // converter is the shared state of one Convert call.
 type converter struct {
 	opts     Options
-	dest     Destination
+	dest     sink.Destination
 	tmp      string
 	manifest *Manifest
 	from, to int64
@@ -406,15 +408,16 @@ type worker struct {
 	inBytes  int64
 	buffered int64
 	fileSeq  int
+	origin   schema.Origin
+	originOf string // the object origin.Object holds
 }
 
 type part struct {
 	dir     string
-	batch   rowBuffer // *pqBatch for Parquet, *Batch for Arrow
+	batch   sink.RowBuffer
 	f       *os.File
 	cw      countingWriter
-	tw      tableWriter // Arrow
-	pw      *pqWriter   // Parquet
+	fw      *sink.FileWriter
 	local   string
 	name    string
 	rows    int64
@@ -450,11 +453,8 @@ func newWorker(c *converter, id int) *worker {
 
 func (w *worker) release() {
 	for k, p := range w.parts {
-		if p.tw != nil {
-			p.tw.Close()
-		}
-		if p.pw != nil {
-			p.pw.Close()
+		if p.fw != nil {
+			p.fw.Close()
 		}
 		if p.f != nil {
 			p.f.Close()
@@ -497,7 +497,11 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 			w.parts[key] = p
 		}
 		before := p.batch.Bytes()
-		p.batch.Append(r, name, line)
+		if w.originOf != name {
+			w.origin.Object, w.originOf = []byte(name), name
+		}
+		w.origin.Line = line
+		p.batch.Append(r, &w.origin)
 		w.buffered += p.batch.Bytes() - before
 		if p.last != name {
 			p.objects[name] = true
@@ -534,12 +538,7 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 }
 
 // newBuffer returns an empty row buffer for c's format.
-func (c *converter) newBuffer() rowBuffer {
-	if c.opts.Format == Parquet {
-		return newPQBatch()
-	}
-	return NewBatch()
-}
+func (c *converter) newBuffer() sink.RowBuffer { return sink.NewRowBuffer(c.opts.Format) }
 
 func (w *worker) flushLargest() error {
 	var big *part
@@ -569,14 +568,8 @@ func (w *worker) flush(p *part) error {
 		}
 		p.f = f
 		p.cw = countingWriter{w: f}
-		to := tableOptions{format: c.opts.Format, compression: c.opts.Compression,
-			dict: dictionaryColumns(), delta: deltaColumns(), noStats: noStatsColumns(), rowGroupRows: int64(c.opts.RowGroupRows),
-			dictLimit: c.opts.dictLimit}
-		if c.opts.Format == Parquet {
-			p.pw, err = newPQWriter(&p.cw, to)
-		} else {
-			p.tw, err = newTableWriter(&p.cw, ArrowSchema(), to)
-		}
+		p.fw, err = sink.NewFileWriter(&p.cw, sink.FileOptions{Format: c.opts.Format, Compression: c.opts.Compression,
+			RowGroupRows: c.opts.RowGroupRows, DictionaryLimit: c.opts.dictLimit})
 		if err != nil {
 			f.Close()
 			p.f = nil
@@ -584,19 +577,12 @@ func (w *worker) flush(p *part) error {
 		}
 	}
 	n, raw := int64(p.batch.Rows()), p.batch.Bytes()
-	var err error
-	if p.pw != nil {
-		err = p.pw.Write(p.batch.(*pqBatch))
-	} else {
-		rec := p.batch.(*Batch).NewRecordBatch()
-		err = p.tw.Write(rec)
-		rec.Release()
-	}
+	err := p.fw.Write(p.batch)
 	w.buffered -= raw
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.name, err)
 	}
-	if _, ok := p.batch.(*pqBatch); ok && len(w.parts) > 1 {
+	if c.opts.Format == sink.Parquet && len(w.parts) > 1 {
 		// Only a worker's sole partition keeps its grown buffers for
 		// the next row group: with several, each could hold a row
 		// group's worth.
@@ -618,12 +604,7 @@ func (w *worker) closeFile(p *part) error {
 	if p.f == nil {
 		return nil
 	}
-	var err error
-	if p.pw != nil {
-		err = p.pw.Close()
-	} else {
-		err = p.tw.Close()
-	}
+	err := p.fw.Close()
 	if err == nil {
 		err = p.f.Sync()
 	}
@@ -639,7 +620,7 @@ func (w *worker) closeFile(p *part) error {
 	}
 	sort.Strings(objs)
 	w.pending = append(w.pending, pendingFile{local: p.local, ManifestFile: ManifestFile{Name: p.name, Rows: p.rows, Bytes: p.cw.n, Objects: objs}})
-	p.tw, p.pw, p.f = nil, nil, nil
+	p.fw, p.f = nil, nil
 	p.rows, p.raw = 0, 0
 	p.objects = map[string]bool{}
 	p.last = ""

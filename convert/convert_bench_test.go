@@ -1,4 +1,4 @@
-package sink
+package convert
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/sink"
 )
 
 // genBlock returns at least size bytes of generated lines from seed, with
@@ -42,7 +43,7 @@ func genBlock(tb testing.TB, seed int64, size int, traps bool) []byte {
 	return buf
 }
 
-// benchConvert converts a generated file of size bytes to zstd Parquet
+// benchConvert converts a generated file of size bytes to zstd sink.Parquet
 // (no partitioning, as bench/peers does) with workers workers, reporting
 // throughput, allocations per line, the output's share of the input and
 // the peak live heap above the heap before the run.
@@ -68,7 +69,7 @@ func benchConvert(b *testing.B, size int, traps bool, workers int, opts Options)
 	var mallocs uint64
 	for b.Loop() {
 		dir := b.TempDir()
-		d, _ := NewLocalDestination(dir)
+		d, _ := sink.NewLocalDestination(dir)
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -108,7 +109,7 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkConvertParquet converts 64 MB of generated logs to zstd
-// Parquet on one worker and on two, with and without trap lines.
+// sink.Parquet on one worker and on two, with and without trap lines.
 func BenchmarkConvertParquet(b *testing.B) {
 	for _, bc := range []struct {
 		name    string
@@ -129,5 +130,24 @@ func BenchmarkConvertParquet(b *testing.B) {
 func BenchmarkConvertMemory(b *testing.B) {
 	for _, mb := range []int{64, 128, 256} {
 		b.Run(fmt.Sprintf("%dMB", mb), func(b *testing.B) { benchConvert(b, mb<<20, false, 1, Options{}) })
+	}
+}
+
+// BenchmarkConvert measures a whole conversion of a generated file to
+// zstd sink.Parquet in a local directory.
+func BenchmarkConvert(b *testing.B) {
+	src := filepath.Join(b.TempDir(), "in.log")
+	block := gen.Block(1, 32<<20)
+	if err := os.WriteFile(src, block, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(block)))
+	for b.Loop() {
+		out := b.TempDir()
+		d, _ := sink.NewLocalDestination(out)
+		if _, err := Convert(context.Background(), d, Options{}, pipeline.Config{}, []string{src}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
