@@ -64,3 +64,14 @@ func openFileRoom() int {
 	}
 	return int(rl.Cur) - open
 }
+
+// blockFor returns the block size for an object of size bytes (-1
+// unknown): an object smaller than a block gets a block of its size (at
+// least 64 KiB, for what a compressed one holds), so many small objects in
+// flight do not each hold a whole block.
+func blockFor(block int, size int64) int {
+	if size >= 0 && size < int64(block) {
+		return min(block, max(int(size)+1, 64<<10))
+	}
+	return block
+}

@@ -24,8 +24,9 @@ type Options struct {
 	Profile  string // shared config profile; default AWS_PROFILE or "default"
 	Region   string // default from the environment or profile, else us-east-1
 	Endpoint string // S3 endpoint URL; default AWS_ENDPOINT_URL_S3, else AWS
-	// MaxConns is the number of connections kept per host; set it to the
-	// number of concurrent requests. Default 64.
+	// MaxConns is the most connections open to one host, busy or idle:
+	// set it to the number of concurrent requests (a request beyond it
+	// waits for a connection, so open files stay bounded). Default 64.
 	MaxConns int
 }
 
@@ -45,6 +46,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.MaxIdleConns = o.MaxConns * 2
 			tr.MaxIdleConnsPerHost = o.MaxConns
+			tr.MaxConnsPerHost = o.MaxConns
 			tr.IdleConnTimeout = 90 * time.Second
 			tr.TLSHandshakeTimeout = 10 * time.Second
 			tr.ResponseHeaderTimeout = 60 * time.Second
