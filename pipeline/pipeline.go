@@ -445,7 +445,7 @@ func readObject(ctx context.Context, cfg *Config, st store, o *Object, pool *buf
 	}
 	line := int64(1)
 	var carry []byte
-	skipping := false // dropping the rest of an over-long line
+	skipping := false                   // dropping the rest of an over-long line
 	need := blockFor(pool.size, o.Size) // grows for a line longer than a block
 	eof := false
 	for !eof {
