@@ -445,8 +445,9 @@ func readObject(ctx context.Context, cfg *Config, st store, o *Object, pool *buf
 	}
 	line := int64(1)
 	var carry []byte
-	skipping := false                   // dropping the rest of an over-long line
-	need := blockFor(pool.size, o.Size) // grows for a line longer than a block
+	skipping := false // dropping the rest of an over-long line
+	// Block size, grown for a line longer than a block.
+	need := blockFor(pool.size, o.Size)
 	eof := false
 	for !eof {
 		cb, err := pool.get(ctx, need)
