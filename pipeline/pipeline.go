@@ -1,5 +1,5 @@
 // Package pipeline reads log objects from their sources (local files and
-// directories, stdin, S3 prefixes), cuts them into blocks of whole lines and
+// directories, stdin, S3 prefixes or S3 Inventory reports), cuts them into blocks of whole lines and
 // hands the blocks to parse workers:
 //
 //	list → fetch → parse/filter (caller's workers)
@@ -7,6 +7,63 @@
 // Stages are connected by bounded channels and run under one errgroup: the
 // first error cancels the run, every send selects on ctx.Done(), and memory
 // is bounded by a fixed number of block buffers.
+//
+// # Listing S3 in parallel
+//
+// An s3:// source is listed by several ListObjectsV2 streams at once
+// (Config.ListConcurrency, default 16) over disjoint ranges of the key
+// space, all feeding the one bounded download pool; downloads start with
+// the first page of any stream (SPEC §5, §7). A directory's first page
+// tells its layout. The keys of a layout prefix sort by key time (the
+// simple layout's <prefix>YYYY-mm-DD-HH-MM-SS-…, the partitioned layout's
+// <account>/<region>/<bucket>/YYYY/MM/DD/…), so fixed calendar boundaries
+// cut them into ranges listed with StartAfter: from the first key's day, or
+// the window's start, to the window's end plus lateness, or tomorrow; the
+// keys after that, the directory levels and the names that fit no layout
+// are listed too. A range that turns out long is cut again while a lister
+// is idle; ranges after the last key are dropped once a listing shows
+// where the next key is, so they cost about no request.
+//
+// # Shards
+//
+// Config.Shard of Config.Shards owns a part of the key space fixed by the
+// keys and N alone, never by what a shard sees when it starts: shards of
+// one job start at different moments, see different "now"s, different
+// first keys (lifecycle rules expire old logs) and different last keys
+// (logs keep arriving), and must still agree without talking to each
+// other.
+//
+//   - A key of either layout belongs to the owner of its unit: its prefix
+//     (KeyInfo.Prefix: the TargetPrefix of the simple layout, or
+//     <prefix><account>/<region>/<bucket>/) and the UTC day of its key
+//     time. Units are whole days because a unit is listed by a stream of
+//     its own: it must hold a few pages of keys for N shards to send about
+//     the LIST requests one run sends (one partial page per day more).
+//   - Days, numbered from 1970-01-01, are dealt in blocks of N consecutive
+//     days, each shard one day of every block: day d of prefix p goes to
+//     shard (d mod N + fnv64a(p) + splitmix64(d div N)) mod N. The prefix
+//     term spreads one day of many buckets over the shards; the block term
+//     keeps a shard from getting the same weekday every week. A window of
+//     D days gives each shard D/N days, give or take two; a window shorter
+//     than N days leaves some shards idle.
+//   - A key that fits no layout belongs to shard fnv64a(key) mod N
+//     (ShardOf), unless it lies inside a day's key range (where S3 writes
+//     only log keys): it then goes with the day.
+//
+// A shard lists only the day ranges it owns; directory levels, names that
+// fit no layout and the keys after its last planned day may hold keys of
+// any shard and are listed by every shard, each keeping its own. So N
+// shards together read every object exactly once, and list about what one
+// run lists. An inventory report (Config.Inventory) is read whole by every
+// shard, each keeping its own rows by the same rule.
+//
+// # Resources
+//
+// Requests in flight (Concurrency object reads plus ListConcurrency
+// listings, each holding a connection) are capped so that open files stay
+// under the process's RLIMIT_NOFILE. With Config.MaxMemory set, small
+// objects held whole take at most a quarter of it and block buffers an
+// eighth; a small object gets a block of its own size.
 package pipeline
 
 import (
@@ -226,7 +283,8 @@ func (s *Stats) Summary() string {
 	return b.String()
 }
 
-// ShardOf returns the shard in [0, n) that an object name belongs to.
+// ShardOf returns the shard in [0, n) that an object name hashes to
+// (FNV-1a): the owner of a key that fits no layout (see ObjectShard).
 func ShardOf(name string, n int) int {
 	h := fnv.New64a()
 	io.WriteString(h, name)

@@ -6,32 +6,8 @@ import (
 	"time"
 )
 
-// Shard ownership (SPEC §7). Shards must agree on who owns what without
-// talking to each other, and shards of one job start at different moments
-// and so see different "now"s, different first keys (lifecycle rules
-// expire old logs) and different last keys (logs keep arriving). So a
-// shard's share is a pure function of the key and N, never of what the
-// shard sees when it starts:
-//
-//   - A key of either layout belongs to the owner of its unit: its prefix
-//     (KeyInfo.Prefix: the TargetPrefix of the simple layout, or
-//     <prefix><account>/<region>/<bucket>/ of the partitioned one) and the
-//     UTC day of its key time. Whole days, because a unit is listed by one
-//     ListObjectsV2 stream of its own: a unit must hold a few pages of keys
-//     for N shards to send about as many LIST requests as one run.
-//   - Days are dealt in blocks of N consecutive days (day numbers counted
-//     from 1970-01-01); in each block every shard gets exactly one day.
-//     Day d of a prefix goes to shard
-//     (d mod N + fnv64a(prefix) + splitmix64(d div N)) mod N:
-//     the prefix term spreads one day of many buckets over the shards, and
-//     the block term keeps a shard from getting the same weekday every week.
-//   - A key that fits no layout belongs to shard fnv64a(key) mod N
-//     (ShardOf).
-//
-// Listing follows ownership: a shard lists only the key ranges of the days
-// it owns, and the parts of the key space that may hold keys of any owner
-// (directory levels, keys that fit no layout, keys after the last day it
-// planned) are listed by every shard, each keeping the keys it owns.
+// Shard ownership (SPEC §7): see "Shards" in the package doc for the rule
+// and why it depends on nothing a shard sees when it starts.
 
 // dayOwner returns the shard in [0, n) that owns the UTC day of t for the
 // layout prefix prefix.
