@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -50,24 +49,23 @@ func inventoryRows(bucket, prefix string, objs []testObject) []invRow {
 
 // csvInventory writes rows as S3 does: gzipped CSV without a header, every
 // field quoted, the key URL-encoded with a space as "+".
-func csvInventory(rows []invRow) []byte {
+func csvInventory(t *testing.T, rows []invRow) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	for _, r := range rows {
-		fields := []string{r.bucket, url.QueryEscape(r.key), r.version, fmt.Sprint(r.latest), fmt.Sprint(r.deleteMarker), fmt.Sprint(r.size),
-			"2024-03-07T00:00:00.000Z", "0123456789abcdef", "STANDARD"}
+		size := fmt.Sprint(r.size)
 		if r.deleteMarker {
-			fields[5] = ""
+			size = ""
 		}
-		for i, f := range fields {
-			if i > 0 {
-				zw.Write([]byte(","))
-			}
-			fmt.Fprintf(zw, "%q", f)
+		if err := s3test.WriteInventoryCSV(zw, r.bucket, url.QueryEscape(r.key), r.version, fmt.Sprint(r.latest), fmt.Sprint(r.deleteMarker), size,
+			"2024-03-07T00:00:00.000Z", "0123456789abcdef", "STANDARD"); err != nil {
+			t.Fatal(err)
 		}
-		zw.Write([]byte("\n"))
 	}
-	zw.Close()
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return b.Bytes()
 }
 
@@ -119,34 +117,26 @@ func putInventory(t *testing.T, ep, invBucket, source, format string, rows []inv
 		t.Fatal(err)
 	}
 	dir := "inv/" + source + "/" + format + "/"
-	type file struct {
-		Key  string `json:"key"`
-		Size int    `json:"size"`
-		MD5  string `json:"MD5checksum"`
-	}
-	var files []file
+	var files []s3test.InventoryFile
 	for i := range nfiles {
 		part := rows[i*len(rows)/nfiles : (i+1)*len(rows)/nfiles]
 		var data []byte
 		key := fmt.Sprintf("%sdata/%08d-%s", dir, i, format)
 		if format == "CSV" {
-			data, key = csvInventory(part), key+".csv.gz"
+			data, key = csvInventory(t, part), key+".csv.gz"
 		} else {
 			data, key = parquetInventory(t, part), key+".parquet"
 		}
 		if err := u.Put(ctx, key, data); err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, file{Key: key, Size: len(data), MD5: "0"})
+		files = append(files, s3test.InventoryFile{Key: key, Size: len(data), MD5: "0"})
 	}
 	schema := csvSchema
 	if format == "Parquet" {
 		schema = "message s3.inventory { required binary bucket (UTF8); required binary key (UTF8); optional binary version_id (UTF8); optional boolean is_latest; optional boolean is_delete_marker; optional int64 size; optional int64 last_modified_date (TIMESTAMP_MILLIS); optional binary storage_class (UTF8); }"
 	}
-	m, err := json.MarshalIndent(map[string]any{
-		"sourceBucket": source, "destinationBucket": "arn:aws:s3:::" + invBucket, "version": "2016-11-30",
-		"creationTimestamp": "1709769600000", "fileFormat": format, "fileSchema": schema, "files": files,
-	}, "", "  ")
+	m, err := s3test.InventoryManifest(source, invBucket, format, schema, files)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/s3logs/s3logs/internal/s3test"
 )
 
 // synthServer is a minimal S3 server for the benchmarks, cheap enough that
@@ -152,29 +153,23 @@ func (s *synthServer) addInventory(files int) (string, error) {
 		s.files = map[string][]byte{}
 	}
 	dir := "inventory/" + s.bucket + "/all/"
-	type file struct {
-		Key  string `json:"key"`
-		Size int    `json:"size"`
-		MD5  string `json:"MD5checksum"`
-	}
-	var list []file
+	var list []s3test.InventoryFile
 	for f := range files {
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)
 		for _, k := range s.keys[f*len(s.keys)/files : (f+1)*len(s.keys)/files] {
-			fmt.Fprintf(zw, "%q,%q,\"%d\"\n", s.bucket, url.QueryEscape(k), len(s.body))
+			if err := s3test.WriteInventoryCSV(zw, s.bucket, url.QueryEscape(k), strconv.Itoa(len(s.body))); err != nil {
+				return "", err
+			}
 		}
 		if err := zw.Close(); err != nil {
 			return "", err
 		}
 		key := fmt.Sprintf("%sdata/%04d.csv.gz", dir, f)
 		s.files[key] = b.Bytes()
-		list = append(list, file{Key: key, Size: b.Len(), MD5: "-"})
+		list = append(list, s3test.InventoryFile{Key: key, Size: b.Len(), MD5: "-"})
 	}
-	m, err := json.Marshal(map[string]any{
-		"sourceBucket": s.bucket, "destinationBucket": "arn:aws:s3:::" + s.bucket, "version": "2016-11-30",
-		"fileFormat": "CSV", "fileSchema": "Bucket, Key, Size", "files": list,
-	})
+	m, err := s3test.InventoryManifest(s.bucket, s.bucket, "CSV", "Bucket, Key, Size", list)
 	if err != nil {
 		return "", err
 	}
