@@ -86,7 +86,7 @@ func TestListScaleOut(t *testing.T) {
 						if one.PeakLists < 2 {
 							t.Errorf("at most %d LIST request in flight", one.PeakLists)
 						}
-					} else if one.PeakLists < 4 {
+					} else if one.PeakLists < 3 {
 						t.Errorf("at most %d LIST requests in flight, want several", one.PeakLists)
 					}
 					readOnce(t, "one run", one, bucket, prefix, objs, keep)
