@@ -246,7 +246,7 @@ func (ls *s3Lister) listRange(ctx context.Context, r keyRange) error {
 
 // next tells r's cursor that name is the first key after r.
 func (r *keyRange) next(name string) {
-	if r.cur == nil {
+	if r.cur == nil || r.tl == nil {
 		return
 	}
 	if t, ok := r.tl.keyTime(name); ok {
