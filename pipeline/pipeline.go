@@ -135,7 +135,7 @@ type Config struct {
 	// Default runtime.GOMAXPROCS(0).
 	Workers int
 	// Concurrency is the number of objects read at once (in-flight S3
-	// requests). Default 64 for S3 sources, 4 for local ones. With S3
+	// requests). Default 256 for S3 sources, 4 for local ones. With S3
 	// sources, Concurrency and ListConcurrency are lowered when needed to
 	// keep open files under the process's RLIMIT_NOFILE.
 	Concurrency int

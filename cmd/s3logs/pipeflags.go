@@ -40,7 +40,7 @@ type pipeFlags struct {
 // register adds the flags to fs.
 func (p *pipeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.workers, "workers", 0, "`N` parse workers (default GOMAXPROCS)")
-	fs.IntVar(&p.concurrency, "concurrency", 0, "`N` objects read at once / in-flight S3 requests (default 64 for S3, 4 local; capped by the open-file limit)")
+	fs.IntVar(&p.concurrency, "concurrency", 0, "`N` objects read at once / in-flight S3 requests (default 256 for S3, 4 local; capped by the open-file limit)")
 	fs.IntVar(&p.listConcurrency, "list-concurrency", 0, "`N` S3 listing streams (or inventory files) at once (default 16)")
 	fs.StringVar(&p.maxMemory, "max-memory", "", "memory the run may use, `SIZE` such as 512MiB: sets the Go memory limit and sizes the buffers (default the cgroup memory limit, else 4GiB)")
 	fs.StringVar(&p.inventory, "inventory", "", "list S3 sources from an S3 Inventory report, s3://bucket/.../`manifest.json` (CSV or Parquet), instead of ListObjectsV2")
