@@ -5,13 +5,21 @@
 #   bash .ci/s3server.sh start   # install on first use, start, wait, write .ci/s3server.env
 #   bash .ci/s3server.sh stop    # stop it and remove its data
 #
-# .ci/s3server.env (not committed) holds S3LOGS_TEST_ENDPOINT and the test
-# credentials for the caller to source with `set -a`. The server listens on
-# loopback only and its credentials are throwaway test values.
+# .ci/s3server.env (not committed) holds the endpoint, as
+# S3LOGS_TEST_ENDPOINT for the tests and AWS_ENDPOINT_URL_S3 for s3logs
+# itself (so a shell that sourced it reaches this server, never AWS), and
+# the test credentials, for the caller to source with `set -a`. The server
+# listens on loopback only and its credentials are throwaway test values.
+#
+# S3SERVER_NAME (default s3server) names the instance: its files are
+# .ci/$S3SERVER_NAME.state and .env, so that .ci/test can run its own
+# server beside one you started, and stop only its own. Starting an
+# instance that is already running keeps it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-state=.ci/s3server.state
-envfile=.ci/s3server.env
+name=${S3SERVER_NAME:-s3server}
+state=.ci/$name.state
+envfile=.ci/$name.env
 version=v1.8.0
 
 gobin() {
@@ -23,7 +31,13 @@ gobin() {
 
 start() {
 	if [ -f "$state" ]; then
-		stop
+		local old
+		old=$(sed -n 's/^pid=//p' "$state")
+		if [ -n "$old" ] && kill -0 "$old" 2>/dev/null && [ -f "$envfile" ]; then
+			echo "s3server: $name already running (pid $old), see $envfile" >&2
+			return 0
+		fi
+		stop # left over from a server that died
 	fi
 	local bin
 	bin="$(gobin)/versitygw"
@@ -57,6 +71,7 @@ start() {
 	done
 	cat >"$envfile" <<EOF
 S3LOGS_TEST_ENDPOINT=http://127.0.0.1:$port
+AWS_ENDPOINT_URL_S3=http://127.0.0.1:$port
 AWS_ACCESS_KEY_ID=s3logs-test
 AWS_SECRET_ACCESS_KEY=s3logs-test-secret
 AWS_REGION=us-east-1

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -121,9 +119,6 @@ type Options struct {
 	// Force allows converting into a directory that holds files other
 	// than s3logs output.
 	Force bool
-	// OnReject receives malformed lines; it may be called from several
-	// goroutines at once.
-	OnReject func(*parse.ParseError, []byte)
 
 	dictLimit int // tests: sink.FileOptions.DictionaryLimit
 }
@@ -164,9 +159,10 @@ var ErrNotOutput = errors.New("destination holds files that are not s3logs outpu
 // Convert reads the log objects of sources through the pipeline and writes
 // their records to dest (see the package doc for the layout and the
 // manifest). Objects that the manifest at dest lists as complete are not
-// read again. pcfg.SkipFailed is not supported (a failed object would
-// leave its records half converted) and is turned off; pcfg.Skip and
-// pcfg.ObjectDone are taken over.
+// read again. pcfg's reject policy (Strict, Rejects) applies; a strict
+// run that fails commits nothing more. pcfg.SkipFailed is not supported
+// (a failed object would leave its records half converted) and is turned
+// off; pcfg.Skip is taken over.
 func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipeline.Config, sources []string) (*Result, error) {
 	opts.defaults()
 	if err := opts.Compression.Validate(opts.Format); err != nil {
@@ -235,14 +231,15 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 		pcfg.Window = pipeline.Window{From: opts.From, To: opts.To}
 	}
 	pcfg.SkipFailed = false
-	pcfg.Skip = func(o *pipeline.Object) bool { return m.Complete(o.Name) }
-	pcfg.ObjectDone = c.objectDone
-	if opts.OnReject != nil {
-		pcfg.OnReject = opts.OnReject
+	if pcfg.Strict {
+		// A strict run publishes nothing unless every line is valid: it
+		// commits only at its end.
+		opts.CommitBytes = 1<<63 - 1
 	}
+	pcfg.Skip = func(o *pipeline.Object) bool { return m.Complete(o.Name) }
 	nw := pcfg.Workers
 	if nw <= 0 {
-		nw = runtime.GOMAXPROCS(0)
+		nw = pipeline.DefaultWorkers()
 	}
 	pcfg.Workers = nw
 	if pcfg.MaxMemory > 0 {
@@ -250,6 +247,7 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 		// doc): all of them together get a quarter of the bound.
 		opts.RowGroupBytes = max(4<<20, min(opts.RowGroupBytes, pcfg.MaxMemory/int64(8*nw)))
 	}
+	c.ctx = ctx
 	c.workers = make([]*worker, nw)
 	for i := range c.workers {
 		c.workers[i] = newWorker(c, i)
@@ -259,14 +257,8 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 			w.release()
 		}
 	}()
-	stats, err := pipeline.Run(ctx, pcfg, sources, func(wi int, ch *pipeline.Chunk) error {
-		return c.workers[wi].chunk(ctx, ch)
-	})
+	stats, err := pipeline.Run(ctx, pcfg, sources, c)
 	res.Stats = stats
-	if stats != nil {
-		stats.Lines.Add(c.lines.Load())
-		stats.Rejected.Add(c.rejected.Load())
-	}
 	if err != nil {
 		return res, err
 	}
@@ -317,7 +309,9 @@ type converter struct {
 	objs map[string]*objState
 	seq  int
 
-	lines, rejected, rows, bytes, files, completed atomic.Int64
+	ctx context.Context // of the run, for commits from the workers
+
+	rows, bytes, files, completed atomic.Int64
 }
 
 func (c *converter) obj(name string, size int64) *objState {
@@ -329,11 +323,36 @@ func (c *converter) obj(name string, size int64) *objState {
 	return o
 }
 
-func (c *converter) objectDone(o *pipeline.Object) {
+var _ pipeline.Consumer = (*converter)(nil)
+
+// objPart is a worker's handle on one log object's records. They go into
+// the worker's partitions as they come: a commit of the worker records
+// which line ranges its files hold (so a run that stops part way through
+// an object converts exactly the rest later), and the object is marked
+// complete once it has been read to its end.
+type objPart struct {
+	w    *worker
+	obj  *pipeline.Object
+	name []byte
+	done []LineRange // lines converted by earlier runs
+}
+
+// NewPart returns worker w's handle on o.
+func (c *converter) NewPart(w int, o *pipeline.Object, _ bool) pipeline.Part {
+	return &objPart{w: c.workers[w], obj: o, name: []byte(o.Name), done: c.manifest.Ranges(o.Name)}
+}
+
+// Commit marks the object read to its end: processed is final.
+func (c *converter) Commit(_ int, p pipeline.Part) error {
+	o := p.(*objPart).obj
 	c.mu.Lock()
 	c.obj(o.Name, o.Size).done = true
 	c.mu.Unlock()
+	return nil
 }
+
+// Drop is never called: Convert turns SkipFailed off.
+func (c *converter) Drop(pipeline.Part) {}
 
 // takeComplete returns the objects that are done and whose chunks are all
 // committed, not yet listed in an entry, and marks them listed.
@@ -401,7 +420,6 @@ func (c *converter) writeEntry(ctx context.Context, tag string, files []Manifest
 type worker struct {
 	c        *converter
 	id       int
-	sc       *parse.Scanner
 	parts    map[int64]*part
 	pending  []pendingFile
 	ranges   []LineRange
@@ -409,7 +427,6 @@ type worker struct {
 	buffered int64
 	fileSeq  int
 	origin   schema.Origin
-	originOf string // the object origin.Object holds
 }
 
 type part struct {
@@ -444,11 +461,7 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 }
 
 func newWorker(c *converter, id int) *worker {
-	w := &worker{c: c, id: id, sc: parse.NewBlockScanner(nil), parts: map[int64]*part{}}
-	if c.opts.OnReject != nil {
-		w.sc.OnReject(c.opts.OnReject)
-	}
-	return w
+	return &worker{c: c, id: id, parts: map[int64]*part{}}
 }
 
 func (w *worker) release() {
@@ -464,17 +477,17 @@ func (w *worker) release() {
 	}
 }
 
-// chunk converts one block of lines.
-func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
+// Records converts one chunk's records.
+func (op *objPart) Records(sc *parse.Scanner) error {
+	w := op.w
 	c := w.c
-	name := ch.Object.Name
-	done := c.manifest.Ranges(name) // lines converted by earlier runs
 	width := c.opts.PartitionBy.seconds()
-	w.sc.ResetBytes(ch.Data, name, ch.FirstLine)
-	for w.sc.Scan() {
-		r := w.sc.Record()
-		line := w.sc.LineNumber()
-		if done != nil && inRanges(done, line) {
+	name := op.obj.Name
+	w.origin.Object = op.name
+	for sc.Scan() {
+		r := sc.Record()
+		line := sc.LineNumber()
+		if op.done != nil && inRanges(op.done, line) {
 			continue
 		}
 		u := r.Unix()
@@ -497,9 +510,6 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 			w.parts[key] = p
 		}
 		before := p.batch.Bytes()
-		if w.originOf != name {
-			w.origin.Object, w.originOf = []byte(name), name
-		}
 		w.origin.Line = line
 		p.batch.Append(r, &w.origin)
 		w.buffered += p.batch.Bytes() - before
@@ -518,21 +528,23 @@ func (w *worker) chunk(ctx context.Context, ch *pipeline.Chunk) error {
 			}
 		}
 	}
-	c.lines.Add(w.sc.Lines())
-	c.rejected.Add(w.sc.Rejected())
-	n := int64(bytes.Count(ch.Data, []byte{'\n'}))
-	if len(ch.Data) > 0 && ch.Data[len(ch.Data)-1] != '\n' {
-		n++
-	}
-	if n > 0 {
-		w.ranges = append(w.ranges, LineRange{Object: name, Size: ch.Object.Size, First: ch.FirstLine, Last: ch.FirstLine + n - 1})
-		c.mu.Lock()
-		c.obj(name, ch.Object.Size).processed++
-		c.mu.Unlock()
-	}
-	w.inBytes += int64(len(ch.Data))
+	return nil
+}
+
+// EndChunk records the chunk's line range for the worker's next commit,
+// and commits when the worker has read CommitBytes since its last one:
+// between chunks, so every chunk is wholly in one commit.
+func (op *objPart) EndChunk(first, last int64, size int) error {
+	w := op.w
+	c := w.c
+	name := op.obj.Name
+	w.ranges = append(w.ranges, LineRange{Object: name, Size: op.obj.Size, First: first, Last: last})
+	c.mu.Lock()
+	c.obj(name, op.obj.Size).processed++
+	c.mu.Unlock()
+	w.inBytes += int64(size)
 	if w.inBytes >= c.opts.CommitBytes {
-		return w.commit(ctx)
+		return w.commit(c.ctx)
 	}
 	return nil
 }

@@ -357,8 +357,7 @@ func TestConvertPartialManifest(t *testing.T) {
 	want := writeObjects(t, src, 30, 2, 400)
 	out := t.TempDir()
 	d, _ := sink.NewLocalDestination(out)
-	res, err := Convert(context.Background(), d, Options{CommitBytes: 40 << 10}, pipeline.Config{Workers: 2, BlockSize: 16 << 10}, []string{src})
-	if err != nil {
+	if _, err := Convert(context.Background(), d, Options{CommitBytes: 40 << 10}, pipeline.Config{Workers: 2, BlockSize: 16 << 10}, []string{src}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ := ReadManifest(context.Background(), d)
@@ -381,12 +380,11 @@ func TestConvertPartialManifest(t *testing.T) {
 		t.Fatal("no file became an orphan")
 	}
 	os.WriteFile(filepath.Join(out, "dt=2024-03-02", "part-x-0-1.parquet.tmp"), []byte("junk"), 0o644)
-	res, err = Convert(context.Background(), d, Options{}, pipeline.Config{Workers: 2}, []string{src})
-	if err == nil {
+	if _, err := Convert(context.Background(), d, Options{}, pipeline.Config{Workers: 2}, []string{src}); err == nil {
 		t.Fatal("a foreign file in the output was accepted without Force")
 	}
 	os.Remove(filepath.Join(out, "dt=2024-03-02", "part-x-0-1.parquet.tmp"))
-	res, err = Convert(context.Background(), d, Options{}, pipeline.Config{Workers: 2}, []string{src})
+	res, err := Convert(context.Background(), d, Options{}, pipeline.Config{Workers: 2}, []string{src})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,9 +180,20 @@ func (r *Record) validTail() bool {
 // oddOptional reports whether a late optional field (Access Point ARN,
 // aclRequired, source region) holds a value of the wrong shape.
 func (r *Record) oddOptional() bool {
-	return r.n > int(AccessPointARN) && !isARN(r.Bytes(AccessPointARN)) ||
-		r.n > int(ACLRequired) && !isACLRequired(r.Bytes(ACLRequired)) ||
-		r.n > int(SourceRegion) && !isRegion(r.Bytes(SourceRegion))
+	if r.n <= int(AccessPointARN) {
+		return false
+	}
+	b := r.line
+	if s, e := r.start[AccessPointARN], r.end[AccessPointARN]; (e-s != 1 || b[s] != '-') && !isARN(b[s:e]) {
+		return true
+	}
+	if r.n <= int(ACLRequired) {
+		return false
+	}
+	if s, e := r.start[ACLRequired], r.end[ACLRequired]; (e-s != 1 || b[s] != '-') && string(b[s:e]) != "Yes" {
+		return true
+	}
+	return r.n > int(SourceRegion) && !isRegion(b[r.start[SourceRegion]:r.end[SourceRegion]])
 }
 
 // isOperation reports whether b looks like an operation name:
@@ -247,8 +258,6 @@ func isTLSVersion(b []byte) bool {
 	}
 	return true
 }
-
-func isACLRequired(b []byte) bool { return isDash(b) || string(b) == "Yes" }
 
 func isARN(b []byte) bool { return isDash(b) || bytes.HasPrefix(b, []byte("arn:")) }
 

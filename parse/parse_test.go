@@ -439,7 +439,7 @@ func TestScannerBlankAndPrefilter(t *testing.T) {
 		t.Errorf("%d records, %d lines, %d rejected, %d skipped; want 2, 3, 1, 0", n, s.Lines(), s.Rejected(), s.Skipped())
 	}
 	s = NewBlockScanner([]byte(in))
-	s.SetPrefilter(func(line []byte) bool { return bytes.Contains(line, []byte("PUT")) })
+	s.SetPrefilter(&Prefilter{Contains: [][]byte{[]byte("PUT")}})
 	var lines []int64
 	for s.Scan() {
 		lines = append(lines, s.LineNumber())

@@ -37,8 +37,10 @@ type Scanner struct {
 	err     error
 	reject  func(*ParseError, []byte)
 	perr    ParseError
-	keep    func([]byte) bool // prefilter
-	skipped int64             // lines the prefilter skipped
+	pre     *Prefilter
+	skipped int64 // lines the prefilter skipped
+	warned  int64 // records with warnings
+	stopped bool
 }
 
 // NewScanner returns a Scanner reading from r.
@@ -78,7 +80,8 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 func (s *Scanner) resetCommon(object string, firstLine int64) {
 	s.object = object
 	s.line = firstLine - 1
-	s.lines, s.rejects, s.skipped = 0, 0, 0
+	s.lines, s.rejects, s.skipped, s.warned = 0, 0, 0, 0
+	s.stopped = false
 	s.lo, s.hi = 0, 0
 	s.eof, s.skip = false, false
 	s.err = nil
@@ -95,15 +98,47 @@ func (s *Scanner) SetMaxLineSize(n int) { s.maxLine = n }
 // The ParseError and the line are valid only during the call.
 func (s *Scanner) OnReject(fn func(err *ParseError, line []byte)) { s.reject = fn }
 
-// SetPrefilter sets a test applied to each non-blank line before it is
-// parsed: a line for which keep returns false is counted (Lines, Skipped)
-// but not parsed, so it is neither returned nor checked for validity. keep
-// must be true for every line that could be a record the caller wants; the
-// line is valid only during the call. nil (the default) parses every line.
-func (s *Scanner) SetPrefilter(keep func(line []byte) bool) { s.keep = keep }
+// Prefilter rules lines out by their raw bytes before they are parsed. A
+// line is kept when it contains each of Contains and, with Time set, when
+// its request time (PeekTime) is within [From, To] or cannot be peeked.
+// The zero Prefilter keeps every line.
+type Prefilter struct {
+	Contains [][]byte
+	Time     bool
+	From, To int64 // Unix seconds, both inclusive
+}
+
+// Keep reports whether f keeps line.
+func (f *Prefilter) Keep(line []byte) bool {
+	for _, n := range f.Contains {
+		if !bytes.Contains(line, n) {
+			return false
+		}
+	}
+	if f.Time {
+		if u, ok := PeekTime(line); ok && (u < f.From || u > f.To) {
+			return false
+		}
+	}
+	return true
+}
+
+// SetPrefilter sets a prefilter applied to each non-blank line before it
+// is parsed: a line it rules out is counted (Lines, Skipped) but not
+// parsed, so it is neither returned nor checked for validity. nil (the
+// default) parses every line. f must not change while s uses it.
+func (s *Scanner) SetPrefilter(f *Prefilter) { s.pre = f }
 
 // Skipped returns the number of lines the prefilter skipped unparsed.
 func (s *Scanner) Skipped() int64 { return s.skipped }
+
+// Warned returns the number of records returned so far that had a warning
+// (Record.Warnings).
+func (s *Scanner) Warned() int64 { return s.warned }
+
+// Stop makes Scan return false from now on until the next Reset. It may be
+// called from the OnReject function, to stop at a malformed line.
+func (s *Scanner) Stop() { s.stopped = true }
 
 // Record returns the current record, valid until the next call to Scan.
 func (s *Scanner) Record() *Record { return &s.rec }
@@ -124,26 +159,59 @@ func (s *Scanner) Err() error { return s.err }
 // Scan advances to the next valid record. It returns false at the end of
 // the input or on an I/O error.
 func (s *Scanner) Scan() bool {
-	for {
-		line, ok := s.nextLine()
-		if !ok {
-			return false
+	for !s.stopped {
+		var line []byte
+		if s.r == nil && len(s.block) > 0 {
+			// Block mode, inline: the common case of the record stage.
+			i := bytes.IndexByte(s.block, '\n')
+			if i >= 0 && i <= s.maxLine {
+				line, s.block = s.block[:i], s.block[i+1:]
+			} else {
+				var ok bool
+				if line, ok = s.nextLine(); !ok {
+					return false
+				}
+			}
+		} else {
+			var ok bool
+			if line, ok = s.nextLine(); !ok {
+				return false
+			}
 		}
 		s.line++
 		if len(line) == 0 || line[0] <= ' ' && IsBlank(line) {
 			continue
 		}
 		s.lines++
-		if s.keep != nil && !s.keep(line) {
-			s.skipped++
-			continue
+		if f := s.pre; f != nil {
+			// Keep, inline.
+			keep := true
+			for _, n := range f.Contains {
+				if !bytes.Contains(line, n) {
+					keep = false
+					break
+				}
+			}
+			if keep && f.Time {
+				if u, ok := PeekTime(line); ok && (u < f.From || u > f.To) {
+					keep = false
+				}
+			}
+			if !keep {
+				s.skipped++
+				continue
+			}
 		}
 		if err := s.rec.Parse(line); err != nil {
 			s.rejectLine(err.(*ParseError), line)
 			continue
 		}
+		if s.rec.warn != 0 {
+			s.warned++
+		}
 		return true
 	}
+	return false
 }
 
 func (s *Scanner) rejectLine(pe *ParseError, line []byte) {

@@ -48,17 +48,20 @@ type parallelLister interface {
 // listAll lists the objects of every store, in order of the sources, and
 // passes those that the window, the shard and cfg.Skip keep to send. The
 // filters and send run under one lock, so Skip and send are never called
-// concurrently; a send that blocks holds back every lister.
+// concurrently; a send that blocks holds back every lister. A source that
+// lists nothing is checked for being empty (checkEmpty).
 func listAll(ctx context.Context, cfg *Config, stores []store, sources []string, stats *Stats, send func(*Object, store) error) error {
 	var mu sync.Mutex
 	for i, st := range stores {
+		var listed int64 // of this source
 		keep := func(o Object, mine bool) error {
 			mu.Lock()
 			defer mu.Unlock()
 			stats.Listed.Add(1)
+			listed++
 			o.Source = sources[i]
 			if cfg.Window.Skip(o.Key, cfg.Lateness) {
-				stats.SkippedTime.Add(1)
+				stats.skipTime(o.Key)
 				return nil
 			}
 			if cfg.Shards > 1 && !mine && ObjectShard(&o, cfg.Shards) != cfg.Shard {
@@ -79,6 +82,9 @@ func listAll(ctx context.Context, cfg *Config, stores []store, sources []string,
 			})
 		} else {
 			err = st.list(ctx, cfg.Window, cfg.Lateness, func(o Object) error { return keep(o, false) })
+		}
+		if err == nil && listed == 0 {
+			err = checkEmpty(ctx, cfg, st, sources[i], stats)
 		}
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -139,23 +140,36 @@ func (r *ctxReader) Close() error {
 	return nil
 }
 
-// decompress wraps r by the object's name: .gz and .zst are decompressed.
-// Truncated or corrupt compressed data surfaces as a read error. The caller
-// closes the result (which does not close r).
+// Magic numbers that open a gzip member and a zstd frame.
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// decompress wraps r by the object's content or name: data that starts
+// with the gzip or zstd magic number is decompressed whatever the object is
+// called (log shippers rename, S3 keys carry no suffix), and so is an
+// object named .gz or .zst. Log lines are text and never start with those
+// bytes. Truncated or corrupt compressed data surfaces as a read error. The
+// caller closes the result (which does not close r).
 func decompress(name string, r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	// A short or failed peek is left to the reads that follow: they see
+	// the same end or error.
+	magic, _ := br.Peek(len(zstdMagic))
 	switch {
-	case strings.HasSuffix(name, ".gz"):
-		zr, err := gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
+	case bytes.HasPrefix(magic, gzipMagic) || strings.HasSuffix(name, ".gz"):
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		return zr, nil
-	case strings.HasSuffix(name, ".zst"):
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+	case bytes.HasPrefix(magic, zstdMagic) || strings.HasSuffix(name, ".zst"):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
 		return zr.IOReadCloser(), nil
 	}
-	return io.NopCloser(r), nil
+	return io.NopCloser(br), nil
 }

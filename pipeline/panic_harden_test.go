@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,10 +17,9 @@ func TestChunkPanicIsError(t *testing.T) {
 	if err := os.WriteFile(p, []byte("a\nb\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Run(context.Background(), Config{Workers: 2}, []string{p}, func(int, *Chunk) error {
-		var m map[string]int
-		m["boom"]++ // nil map write: a runtime panic
-		return nil
+	_, err := runRaw(context.Background(), Config{Workers: 2}, []string{p}, func(int, *Chunk) error {
+		var xs []int
+		return fmt.Errorf("unreachable %d", xs[len(xs)-1]) // index out of range: a runtime panic
 	})
 	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "lines 1") {
 		t.Errorf("err = %v; want ErrInternal naming %s and its lines", err, p)

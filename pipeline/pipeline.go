@@ -1,12 +1,22 @@
 // Package pipeline reads log objects from their sources (local files and
-// directories, stdin, S3 prefixes or S3 Inventory reports), cuts them into blocks of whole lines and
-// hands the blocks to parse workers:
+// directories, stdin, S3 prefixes or S3 Inventory reports), cuts them into
+// blocks of whole lines,
+// and turns the blocks into records for a consumer (query, convert,
+// report):
 //
-//	list → fetch → parse/filter (caller's workers)
+//	list → fetch → record stage (workers) → consumer
 //
 // Stages are connected by bounded channels and run under one errgroup: the
 // first error cancels the run, every send selects on ctx.Done(), and memory
 // is bounded by a fixed number of block buffers.
+//
+// The record stage (Run, Consumer) is the one path from bytes to records:
+// it cuts blocks into lines, applies the consumer's prefilter, parses, and
+// applies one reject policy — counting, the rejects file, --strict, the
+// line cap — so every command reports the same numbers. A consumer sees a
+// log object whole or not at all: its records go to parts that are
+// committed only once the object has been read to its end, and dropped if
+// it fails.
 //
 // # Listing S3 in parallel
 //
@@ -96,14 +106,6 @@ type Object struct {
 	Key KeyInfo
 }
 
-// Chunk is a block of whole lines from one object. Data is valid only
-// during the call that receives it.
-type Chunk struct {
-	Object    *Object
-	FirstLine int64 // line number of Data's first line, 1-based
-	Data      []byte
-}
-
 // Window is a time range of records, from a query's WHERE; zero ends are
 // unbounded.
 type Window struct {
@@ -131,8 +133,8 @@ func (w Window) Skip(k KeyInfo, lateness time.Duration) bool {
 
 // Config controls a run. The zero value is usable.
 type Config struct {
-	// Workers is the number of goroutines calling the chunk function.
-	// Default runtime.GOMAXPROCS(0).
+	// Workers is the number of goroutines turning chunks into records.
+	// Default DefaultWorkers().
 	Workers int
 	// Concurrency is the number of objects read at once (in-flight S3
 	// requests). Default 256 for S3 sources, 4 for local ones. With S3
@@ -170,7 +172,8 @@ type Config struct {
 	// AWS selects the AWS configuration for s3:// sources.
 	AWS awsconf.Options
 	// MaxAttempts is how many times an S3 request (or the read of an
-	// object's body) is tried before the object fails. Default 8.
+	// object's body) is tried before the object fails. Default
+	// AWS_MAX_ATTEMPTS or the profile's max_attempts, else 8.
 	MaxAttempts int
 	// RetryBase is the first backoff between S3 attempts; it doubles up to
 	// 5 s, with jitter. Default 100 ms.
@@ -183,25 +186,39 @@ type Config struct {
 	// Skip, when set, is asked for each listed object; true skips it
 	// (convert uses it for objects already converted).
 	Skip func(*Object) bool
-	// ObjectDone, when set, is called once every chunk of an object has
-	// been processed, from the goroutine that processed its last chunk.
-	ObjectDone func(*Object)
 	// Stats, when set, is the Stats the run counts into and returns, so a
 	// progress display can read its counters while the run goes on.
 	// Default a new Stats.
 	Stats *Stats
-	// OnReject, when set, receives lines the pipeline itself rejects (longer
-	// than MaxLineSize). It may be called from several goroutines at once.
-	OnReject func(*parse.ParseError, []byte)
+
+	// The reject policy of the record stage.
+
+	// Prefilter, when set, rules lines out before they are parsed (counted
+	// in Stats.Unparsed, not checked for validity). It must keep every line
+	// that could hold a record the consumer wants. It is not used when
+	// Strict or Rejects is set: then every line is parsed.
+	Prefilter *parse.Prefilter
+	// Strict fails the run at the first malformed line, with its
+	// *parse.ParseError.
+	Strict bool
+	// Rejects, when set, receives each malformed line as
+	// "object:line:column: field: reason\n" followed by the line (cut at
+	// 512 bytes if longer than MaxLineSize) and "\n". Writes are
+	// serialised; a write error fails the run.
+	Rejects io.Writer
 
 	blocks   int       // block buffers, set by limit
 	s3       *s3Shared // the S3 client and buffers of the run's S3 stores
 	pageKeys int       // tests: keys a ListObjectsV2 page (default S3's 1000)
 }
 
+// DefaultWorkers is the default number of workers of a run: one per
+// processor Go may use (GOMAXPROCS).
+func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
+
 func (c *Config) defaults(s3 bool) {
 	if c.Workers <= 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
+		c.Workers = DefaultWorkers()
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 4
@@ -227,31 +244,123 @@ type Stats struct {
 	SkippedTime  atomic.Int64 // skipped by key time (SPEC §5)
 	SkippedShard atomic.Int64 // belonging to other shards
 	SkippedDone  atomic.Int64 // skipped by Config.Skip
-	Read         atomic.Int64 // objects read completely
+	Read         atomic.Int64 // objects read to their end and committed
 	Bytes        atomic.Int64 // bytes read (after decompression)
-	Lines        atomic.Int64 // non-empty lines, counted by the caller
-	Rejected     atomic.Int64 // malformed lines, counted by the caller
+	Lines        atomic.Int64 // lines that are not blank (parse.IsBlank)
+	Rejected     atomic.Int64 // malformed lines
+	Unparsed     atomic.Int64 // lines the prefilter skipped without parsing
+	Warnings     atomic.Int64 // records kept with a warning (parse.Warning)
 	Requests     atomic.Int64 // list and get requests sent (S3)
 	Retries      atomic.Int64 // retried requests (S3)
 	ListDone     atomic.Bool  // listing has finished: Listed is final
 	Start        time.Time
 
-	mu     sync.Mutex
-	failed []string // objects that failed after retries (SkipFailed)
+	mu          sync.Mutex
+	failed      []FailedObject   // failed after retries (SkipFailed)
+	allRejected []RejectedObject // every line rejected
+	window      Window           // the run's Config.Window
+	// first and last key times of the objects skipped by key time
+	skippedFirst, skippedLast time.Time
 }
 
-// Failed returns the objects that failed and were skipped, sorted.
-func (s *Stats) Failed() []string {
+// Window returns the time window the run pruned objects by.
+func (s *Stats) Window() Window {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := append([]string(nil), s.failed...)
-	sort.Strings(out)
+	return s.window
+}
+
+// SkippedKeyTimes returns the earliest and latest key times of the objects
+// skipped by key time (zero if none were).
+func (s *Stats) SkippedKeyTimes() (first, last time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.skippedFirst, s.skippedLast
+}
+
+// skipTime counts an object skipped by key time.
+func (s *Stats) skipTime(k KeyInfo) {
+	s.SkippedTime.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.skippedFirst.IsZero() || k.Time.Before(s.skippedFirst) {
+		s.skippedFirst = k.Time
+	}
+	if k.Time.After(s.skippedLast) {
+		s.skippedLast = k.Time
+	}
+}
+
+// FailedObject is an object that failed after retries and was skipped
+// (Config.SkipFailed): it contributes nothing to the answer.
+type FailedObject struct {
+	Name string
+	Err  error
+	// Note, when set, says what of it went out before it failed, e.g.
+	// rows already printed.
+	Note string
+}
+
+// RejectedObject is an object whose every line was rejected: most likely
+// not an S3 server access log.
+type RejectedObject struct {
+	Name  string
+	Lines int64
+	// Cause is the likely cause: what the content looks like, or the
+	// first line's reason.
+	Cause string
+}
+
+// Failed returns the names of the objects that failed and were skipped,
+// sorted.
+func (s *Stats) Failed() []string {
+	var out []string
+	for _, f := range s.FailedObjects() {
+		out = append(out, f.Name)
+	}
 	return out
 }
 
-func (s *Stats) addFailed(name string) {
+// FailedObjects returns the objects that failed and were skipped, sorted
+// by name.
+func (s *Stats) FailedObjects() []FailedObject {
 	s.mu.Lock()
-	s.failed = append(s.failed, name)
+	defer s.mu.Unlock()
+	out := append([]FailedObject(nil), s.failed...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// AllRejected returns the objects whose every line was rejected, sorted by
+// name.
+func (s *Stats) AllRejected() []RejectedObject {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]RejectedObject(nil), s.allRejected...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// NoteFailed attaches a note to a failed object (see FailedObject.Note).
+func (s *Stats) NoteFailed(name, note string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.failed {
+		if s.failed[i].Name == name {
+			s.failed[i].Note = note
+		}
+	}
+}
+
+func (s *Stats) addFailed(name string, err error) {
+	s.mu.Lock()
+	s.failed = append(s.failed, FailedObject{Name: name, Err: err})
+	s.mu.Unlock()
+}
+
+func (s *Stats) addAllRejected(r RejectedObject) {
+	s.mu.Lock()
+	s.allRejected = append(s.allRejected, r)
 	s.mu.Unlock()
 }
 
@@ -275,8 +384,15 @@ func (s *Stats) Summary() string {
 		}
 		b.WriteString(")")
 	}
-	fmt.Fprintf(&b, ", %.1f MB, %d lines, %d rejected, %s, %.1f MB/s",
-		mb, s.Lines.Load(), s.Rejected.Load(), el.Round(time.Millisecond), rate)
+	fmt.Fprintf(&b, ", %.1f MB, %d lines", mb, s.Lines.Load())
+	if n := s.Unparsed.Load(); n > 0 {
+		fmt.Fprintf(&b, " (%d ruled out unparsed by the prefilter)", n)
+	}
+	fmt.Fprintf(&b, ", %d rejected", s.Rejected.Load())
+	if n := s.Warnings.Load(); n > 0 {
+		fmt.Fprintf(&b, ", %d kept with warnings", n)
+	}
+	fmt.Fprintf(&b, ", %s, %.1f MB/s", el.Round(time.Millisecond), rate)
 	if f := s.Failed(); len(f) > 0 {
 		fmt.Fprintf(&b, ", %d FAILED objects skipped", len(f))
 	}
@@ -315,12 +431,12 @@ func newStore(ctx context.Context, cfg *Config, src string, stats *Stats) (store
 	return newLocalStore(cfg, src)
 }
 
-// Run reads every object of sources and calls fn with each block of lines,
-// from cfg.Workers goroutines; worker is the calling goroutine's index in
-// [0, cfg.Workers), so callers can keep per-worker state without locks.
-// It returns when all objects are read and processed, or at the first error
-// (of fn, of a store, or of ctx), which cancels everything else.
-func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, c *Chunk) error) (*Stats, error) {
+// Run reads every object of sources through the record stage and hands
+// their records to cons (see Consumer), from cfg.Workers goroutines. It
+// returns when all objects are read and committed, or at the first error
+// (of cons, of a store, of the reject policy, or of ctx), which cancels
+// everything else. The returned Stats (cfg.Stats when set) are never nil.
+func Run(ctx context.Context, cfg Config, sources []string, cons Consumer) (*Stats, error) {
 	s3 := false
 	for _, src := range sources {
 		s3 = s3 || IsS3(src)
@@ -331,16 +447,93 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 		stats = &Stats{}
 	}
 	stats.Start = time.Now()
+	stats.mu.Lock()
+	stats.window = cfg.Window
+	stats.mu.Unlock()
 	if len(sources) == 0 {
 		return stats, errors.New("no source given")
 	}
+	st := newStage(&cfg, cons, stats)
+	err := runChunks(ctx, &cfg, sources, stats, st)
+	if err == nil {
+		err = st.err()
+	}
+	return stats, err
+}
+
+// chunk is a block of whole lines of one object, in a pooled buffer,
+// travelling from a fetcher to a worker.
+type chunk struct {
+	state *objectState
+	first int64  // line number of data's first line, 1-based
+	data  []byte // valid until the chunk is put back in the pool
+	index int    // 0 for the object's first chunk
+	// last: the object was read to its end with this chunk (which may then
+	// hold no data). Exactly one chunk of an object read to its end is last.
+	last bool
+	buf  []byte
+}
+
+// chunkHandler is what runChunks drives: the record stage, or a test.
+type chunkHandler interface {
+	// chunk processes c on worker w.
+	chunk(w int, c *chunk) error
+	// objectEnd is called once per object, after its last chunk was
+	// processed (worker w), or after it failed (w -1, on a fetcher's
+	// goroutine).
+	objectEnd(w int, st *objectState) error
+	// tooLong handles a line longer than cfg.MaxLineSize, cut to its
+	// first 512 bytes; a non-nil error ends the run.
+	tooLong(st *objectState, line int64, data []byte) error
+}
+
+// objectState follows one object through the run.
+type objectState struct {
+	obj *Object
+	// pending counts the object's chunks sent and not yet processed, plus
+	// one for the reader until it sends the last chunk, which takes over
+	// the reader's count: it reaches 0 exactly once, when the object is
+	// done.
+	pending atomic.Int64
+	failed  atomic.Bool
+	// parts[w] is worker w's part of a multi-chunk object; whole holds the
+	// part of an object read in one chunk. Each worker writes only its
+	// own slot; objectEnd reads them after pending reached 0.
+	parts    []Part
+	whole    Part
+	lines    atomic.Int64
+	rejected atomic.Int64
+	cause    atomic.Pointer[string] // the first reject's reason
+	sniff    string                 // what the first bytes look like, if not log text
+}
+
+func newObjectState(o *Object) *objectState {
+	st := &objectState{obj: o}
+	st.pending.Store(1)
+	return st
+}
+
+// runChunks lists and reads the objects of sources and has h process their
+// chunks on cfg.Workers goroutines.
+func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats, h chunkHandler) error {
 	stores := make([]store, len(sources))
 	for i, src := range sources {
-		st, err := newStore(ctx, &cfg, src, stats)
+		st, err := newStore(ctx, cfg, src, stats)
 		if err != nil {
-			return stats, err
+			return err
 		}
 		stores[i] = st
+	}
+
+	// end ends an object: h commits or drops it.
+	end := func(w int, st *objectState) error {
+		if err := h.objectEnd(w, st); err != nil {
+			return err
+		}
+		if !st.failed.Load() {
+			stats.Read.Add(1)
+		}
+		return nil
 	}
 
 	g, ctx := errgroup.WithContext(ctx)
@@ -349,13 +542,13 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 		st  store
 	}
 	jobs := make(chan job, 4*cfg.Concurrency)
-	chunks := make(chan *chunkBuf, cfg.Workers)
+	chunks := make(chan *chunk, cfg.Workers)
 	pool := newBufPool(cfg.blocks, cfg.BlockSize)
 
 	// List.
 	g.Go(func() error {
 		defer close(jobs)
-		return listAll(ctx, &cfg, stores, sources, stats, func(o *Object, st store) error {
+		return listAll(ctx, cfg, stores, sources, stats, func(o *Object, st store) error {
 			select {
 			case jobs <- job{o, st}:
 				return nil
@@ -372,15 +565,26 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 		g.Go(func() error {
 			defer fetchers.Done()
 			for j := range jobs {
-				if err := readObject(ctx, &cfg, j.st, j.obj, pool, chunks, stats); err != nil {
+				os := newObjectState(j.obj)
+				err := readObject(ctx, cfg, j.st, os, pool, chunks, stats, h)
+				if err == nil {
+					continue
+				}
+				var pe *parse.ParseError
+				if ctx.Err() != nil || !cfg.SkipFailed || errors.As(err, &pe) {
 					if ctx.Err() != nil {
 						return ctx.Err()
 					}
-					if cfg.SkipFailed {
-						stats.addFailed(j.obj.Name)
-						continue
-					}
 					return err
+				}
+				// Skipped: whatever of it was processed is dropped, here or
+				// by the worker that finishes its last chunk in flight.
+				os.failed.Store(true)
+				stats.addFailed(j.obj.Name, err)
+				if os.pending.Add(-1) == 0 {
+					if err := end(-1, os); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -395,72 +599,58 @@ func Run(ctx context.Context, cfg Config, sources []string, fn func(worker int, 
 	// Process.
 	for w := range cfg.Workers {
 		g.Go(func() error {
-			for cb := range chunks {
-				err := callChunk(fn, w, &cb.Chunk)
-				cb.done(&cfg)
-				pool.put(cb)
+			for c := range chunks {
+				st := c.state
+				err := callChunk(h, w, c)
+				pool.put(c)
 				if err != nil {
 					return err
+				}
+				if st.pending.Add(-1) == 0 {
+					if err := end(w, st); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
 		})
 	}
-	err := g.Wait()
-	return stats, err
+	return g.Wait()
 }
 
-// callChunk calls fn, turning a panic into an error that names where it
-// happened: one line that trips a bug ends the run with a message a user
+// callChunk calls h.chunk, turning a panic into an error that names where
+// it happened: one line that trips a bug ends the run with a message a user
 // can report, not a stack trace.
-func callChunk(fn func(int, *Chunk) error, w int, c *Chunk) (err error) {
+func callChunk(h chunkHandler, w int, c *chunk) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.Object.Name, c.FirstLine)
+			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.state.obj.Name, c.first)
 		}
 	}()
-	return fn(w, c)
+	return h.chunk(w, c)
 }
 
 // ErrInternal marks an error that is a bug of s3logs, not of its input: a
 // panic while processing a block of lines.
 var ErrInternal = errors.New("internal error")
 
-// objectState counts the chunks of one object still being processed.
-type objectState struct {
-	pending atomic.Int64
-}
-
-// chunkBuf is a pooled block buffer travelling from fetcher to worker.
-type chunkBuf struct {
-	Chunk
-	buf   []byte
-	state *objectState
-}
-
-func (cb *chunkBuf) done(cfg *Config) {
-	if cb.state.pending.Add(-1) == 0 && cfg.ObjectDone != nil {
-		cfg.ObjectDone(cb.Object)
-	}
-}
-
 // bufPool is a fixed set of block buffers: taking one blocks when all are in
 // use, which bounds memory to about n × size.
 type bufPool struct {
-	free chan *chunkBuf
+	free chan *chunk
 	size int
 }
 
 func newBufPool(n, size int) *bufPool {
-	p := &bufPool{free: make(chan *chunkBuf, n), size: size}
+	p := &bufPool{free: make(chan *chunk, n), size: size}
 	for range n {
-		p.free <- &chunkBuf{}
+		p.free <- &chunk{}
 	}
 	return p
 }
 
 // get takes a buffer with room for at least need bytes.
-func (p *bufPool) get(ctx context.Context, need int) (*chunkBuf, error) {
+func (p *bufPool) get(ctx context.Context, need int) (*chunk, error) {
 	select {
 	case cb := <-p.free:
 		if cap(cb.buf) < need {
@@ -473,18 +663,23 @@ func (p *bufPool) get(ctx context.Context, need int) (*chunkBuf, error) {
 	}
 }
 
-func (p *bufPool) put(cb *chunkBuf) {
+func (p *bufPool) put(cb *chunk) {
 	if cap(cb.buf) > 4*p.size { // a long line grew it: do not keep it
 		cb.buf = nil
 	}
-	cb.Chunk = Chunk{}
+	buf := cb.buf
+	*cb = chunk{buf: buf}
 	p.free <- cb
 }
 
 // readObject reads one object and sends its blocks to out. Each block ends
 // at a line boundary; the partial last line is carried to the next block.
-func readObject(ctx context.Context, cfg *Config, st store, o *Object, pool *bufPool, out chan<- *chunkBuf, stats *Stats) error {
-	rc, err := st.open(ctx, o)
+// The chunk that ends the object is marked last (an empty object is one
+// empty last chunk) and takes over the reader's count in st.pending; on an
+// error the reader's count is still held.
+func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) error {
+	o := st.obj
+	rc, err := s.open(ctx, o)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Name, err)
 	}
@@ -494,19 +689,37 @@ func readObject(ctx context.Context, cfg *Config, st store, o *Object, pool *buf
 		return fmt.Errorf("%s: %w", o.Name, err)
 	}
 	defer r.Close()
-	state := &objectState{}
-	state.pending.Add(1) // the reader's own reference
-	release := func() {
-		if state.pending.Add(-1) == 0 && cfg.ObjectDone != nil {
-			cfg.ObjectDone(o)
-		}
-	}
 	line := int64(1)
 	var carry []byte
 	skipping := false // dropping the rest of an over-long line
 	// Block size, grown for a line longer than a block.
 	need := blockFor(pool.size, o.Size)
 	eof := false
+	index := 0
+	send := func(cb *chunk, data []byte, last bool) error {
+		cb.state, cb.first, cb.data, cb.index, cb.last = st, line, data, index, last
+		if index == 0 {
+			st.sniff = sniff(data)
+			if !last {
+				st.parts = make([]Part, cfg.Workers)
+			}
+		}
+		line += int64(bytes.Count(data, []byte{'\n'}))
+		index++
+		if !last {
+			st.pending.Add(1)
+		}
+		select {
+		case out <- cb:
+			return nil
+		case <-ctx.Done():
+			if !last {
+				st.pending.Add(-1)
+			}
+			pool.put(cb)
+			return ctx.Err()
+		}
+	}
 	for !eof {
 		cb, err := pool.get(ctx, need)
 		if err != nil {
@@ -551,36 +764,35 @@ func readObject(ctx context.Context, cfg *Config, st store, o *Object, pool *buf
 					need = min(2*len(carry), cfg.MaxLineSize+1)
 					continue
 				}
-				if cfg.OnReject != nil {
-					cfg.OnReject(&parse.ParseError{Object: o.Name, Line: line, Column: cfg.MaxLineSize + 1,
-						Reason: fmt.Sprintf("line longer than %d bytes", cfg.MaxLineSize)}, data[:min(len(data), 512)])
-				}
-				stats.Lines.Add(1)
-				stats.Rejected.Add(1)
+				err := h.tooLong(st, line, data[:min(len(data), 512)])
 				skipping = true
 				carry = carry[:0]
 				pool.put(cb)
+				if err != nil {
+					return err
+				}
 				continue
 			}
 		}
 		carry = append(carry[:0], data[cut:]...)
 		need = pool.size
-		if cut == 0 {
+		if cut == 0 && !eof {
 			pool.put(cb)
 			continue
 		}
-		cb.Chunk = Chunk{Object: o, FirstLine: line, Data: data[:cut]}
-		cb.state = state
-		line += int64(bytes.Count(data[:cut], []byte{'\n'}))
-		state.pending.Add(1)
-		select {
-		case out <- cb:
-		case <-ctx.Done():
-			pool.put(cb)
-			return ctx.Err()
+		// At the end of input an empty last chunk still ends the object.
+		if err := send(cb, data[:cut], eof); err != nil {
+			return err
 		}
 	}
-	stats.Read.Add(1)
-	release()
+	if skipping {
+		// The object ended inside a dropped over-long line: end it with
+		// an empty last chunk.
+		cb, err := pool.get(ctx, 0)
+		if err != nil {
+			return err
+		}
+		return send(cb, nil, true)
+	}
 	return nil
 }

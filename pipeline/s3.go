@@ -108,6 +108,11 @@ func newS3Shared(ctx context.Context, cfg *Config, stats *Stats) (*s3Shared, err
 		attempts: cfg.MaxAttempts, base: cfg.RetryBase, memCap: cfg.MaxBuffered, pageKeys: cfg.pageKeys,
 	}
 	if s.attempts <= 0 {
+		// AWS_MAX_ATTEMPTS or the profile's max_attempts, as the AWS CLI
+		// reads them; else 8.
+		s.attempts = awsCfg.RetryMaxAttempts
+	}
+	if s.attempts <= 0 {
 		s.attempts = 8
 	}
 	if s.base <= 0 {

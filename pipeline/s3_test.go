@@ -90,7 +90,7 @@ func collect(t testing.TB, cfg Config, sources ...string) ([]string, *Stats, err
 	t.Helper()
 	var mu sync.Mutex
 	var got []string
-	stats, err := Run(context.Background(), cfg, sources, func(_ int, c *Chunk) error {
+	stats, err := runRaw(context.Background(), cfg, sources, func(_ int, c *Chunk) error {
 		lines := strings.Split(strings.TrimSuffix(string(c.Data), "\n"), "\n")
 		mu.Lock()
 		defer mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,9 +21,9 @@ import (
 // use; size opts.MaxConns to the number of concurrent Puts.
 type Uploader struct {
 	// CreateBucket creates the bucket on the first Put that finds it
-	// missing. NewUploader sets it when an endpoint override (--endpoint or
-	// AWS_ENDPOINT_URL_S3) is in use, i.e. for local S3-compatible servers,
-	// and never for AWS itself.
+	// missing. NewUploader sets it when the client has a custom endpoint,
+	// however configured (flag, environment, profile), i.e. for local
+	// S3-compatible servers, and never for AWS itself.
 	CreateBucket bool
 
 	client         *s3.Client
@@ -45,9 +44,10 @@ func NewUploader(ctx context.Context, opts awsconf.Options, dest string) (*Uploa
 	if err != nil {
 		return nil, err
 	}
+	client := awsconf.S3(cfg, opts)
 	return &Uploader{
-		CreateBucket: opts.Endpoint != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != "",
-		client:       awsconf.S3(cfg, opts), region: cfg.Region, bucket: bucket, prefix: prefix,
+		CreateBucket: awsconf.CustomEndpoint(client),
+		client:       client, region: cfg.Region, bucket: bucket, prefix: prefix,
 	}, nil
 }
 

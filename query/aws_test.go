@@ -1,7 +1,6 @@
 package query
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -297,5 +296,3 @@ func TestStatementForms(t *testing.T) {
 		}
 	}
 }
-
-var _ = fmt.Sprint

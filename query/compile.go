@@ -2,7 +2,6 @@ package query
 
 import (
 	"bytes"
-	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -170,6 +169,16 @@ func (c *compiler) column(r *colRef) (*cexpr, error) {
 	switch col.Type {
 	case schema.String:
 		ce.kind = KindString
+		if f, ok := col.StringField(); ok {
+			ce.fn = func(r *rowCtx) Value {
+				b, ok := r.rec.Value(f)
+				if !ok {
+					return Value{}
+				}
+				return Value{Kind: KindString, S: b}
+			}
+			break
+		}
 		ce.fn = func(r *rowCtx) Value {
 			b, _, ok := get(r.rec, &r.origin)
 			if !ok {
@@ -1029,5 +1038,3 @@ func walk(e Expr, fn func(Expr)) {
 		walk(e.els, fn)
 	}
 }
-
-var _ = fmt.Sprint

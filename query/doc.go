@@ -35,18 +35,24 @@
 // imply the line contains a literal (operation = 'REST.DELETE.OBJECT',
 // key = '…', operation LIKE '%DELETE%') become line prefilters checked
 // with a byte search before the line is parsed at all, so non-matching
-// lines cost one scan. Lines skipped by a prefilter are not validated;
-// with RunOptions.OnReject or Strict every line is parsed. Only the
+// lines cost one scan (pipeline.Config.Prefilter). Lines skipped by a
+// prefilter are not validated; with the record stage's --rejects or
+// --strict every line is parsed. Only the
 // columns the query uses are ever decoded. Time bounds on requestdatetime
 // or timestamp give the window (Plan.Window) that prunes log objects by
 // key time before they are read.
 //
 // # Execution
 //
-// Blocks of whole lines are scanned by pipeline workers with per-worker
-// state and no locks on the hot path. Aggregates use one hash table per
-// worker keyed by a byte encoding of the group values, merged at the end;
-// results do not depend on the number of workers. Queries without
+// A Plan run is a consumer of the pipeline's record stage: workers scan
+// blocks of whole lines with per-worker state and no locks on the hot
+// path. Aggregates use one hash table per worker keyed by a byte encoding
+// of the group values, merged at the end; results do not depend on the
+// number of workers. A log object counts whole or not at all: the records
+// of an object read in several blocks go to per-object parts (their own
+// groups, rows, or held rows), merged only once the object was read to its
+// end and dropped if it fails; an object read in one block writes into the
+// worker's state directly. Queries without
 // aggregation or ORDER BY stream their rows (memory stays flat; LIMIT stops
 // the scan early). ORDER BY with LIMIT keeps a bounded top list per worker;
 // ORDER BY without LIMIT collects every row before sorting. Aggregated

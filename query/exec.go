@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,13 +21,10 @@ type RowWriter interface {
 	End() error
 }
 
-// RunOptions control one run of a Plan. The zero value is usable.
+// RunOptions control one run of a Plan. The zero value is usable. The
+// reject policy (--strict, --rejects) is the record stage's: set it in
+// the pipeline.Config given to Run.
 type RunOptions struct {
-	// OnReject, when set, receives each malformed line with its
-	// object:line:column error. Calls are serialised by Run.
-	OnReject func(err *parse.ParseError, line []byte)
-	// Strict makes the first malformed line fail the run.
-	Strict bool
 	// MaxGroups bounds what a query holds in memory that grows with the
 	// data rather than with the result: GROUP BY groups, values of
 	// count(DISTINCT x) and the like, and rows ORDER BY without LIMIT must
@@ -37,6 +33,16 @@ type RunOptions struct {
 	// (BenchmarkGroupMemory) plus its values' bytes. Default
 	// DefaultMaxGroups; negative means no limit.
 	MaxGroups int64
+	// Live lets the rows of a query that streams (no aggregation, no ORDER
+	// BY) be written as they are found, before their log object is known
+	// to have been read to its end: right for a terminal or a pipe, where
+	// rows should flow at once. If such an object then fails (SkipFailed),
+	// its rows already written cannot be taken back, and the run's Stats
+	// note how many were. Without Live, every object's rows are written
+	// only once the object was read whole (rows of an object still being
+	// read wait, in memory or a temporary file), so a failed object
+	// contributes no row.
+	Live bool
 }
 
 // DefaultMaxGroups is RunOptions.MaxGroups's default: 2 million groups,
@@ -47,11 +53,6 @@ const DefaultMaxGroups = 2_000_000
 // RunOptions.MaxGroups.
 var ErrTooManyGroups = errors.New("too many groups")
 
-// Validating reports whether every line must be parsed (to report or
-// fail on rejects), which turns off the line prefilter: a line the
-// prefilter skips is never parsed, so it is not checked for validity.
-func (o RunOptions) validating() bool { return o.OnReject != nil || o.Strict }
-
 // errLimit ends a streaming scan once LIMIT rows have been written.
 var errLimit = errors.New("limit reached")
 
@@ -61,201 +62,256 @@ type group struct {
 	states []aggState
 }
 
+// scanState is what a scan accumulates: groups (aggregation), rows (ORDER
+// BY), or rows to write (a streaming query whose object is not yet known
+// to be whole).
+type scanState struct {
+	groups map[string]*group
+	rows   [][]Value
+	held   heldRows
+}
+
 // worker is the per-goroutine state of a run: no locks on the hot path.
+// Its state holds what the worker's committed parts merged.
 type worker struct {
-	rec    parse.Record
 	rc     rowCtx
 	key    []byte
 	kv     []Value
-	groups map[string]*group
-	rows   [][]Value
 	vals   []Value
-	obj    *pipeline.Object
+	state  scanState
 	enc    []byte // rows encoded for a rowEncoder, not yet written
+	direct part   // the part of whole objects, reused
 }
 
-// run holds the shared state of one Run.
+func (r *run) newWorker() *worker {
+	p := r.p
+	w := &worker{state: scanState{groups: map[string]*group{}}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
+	w.direct = part{r: r, w: w, direct: true, st: &w.state}
+	return w
+}
+
+// part is one worker's records of one log object (pipeline.Part). A
+// direct part (a whole object, or any object with RunOptions.Live)
+// accumulates into its worker's state and writes rows out at once;
+// otherwise it keeps its own state until Commit.
+type part struct {
+	r       *run
+	w       *worker
+	name    []byte // log object
+	direct  bool
+	st      *scanState
+	own     scanState
+	written int64 // rows written out before the object was whole (Live)
+}
+
+// run holds the shared state of one Run; it is the pipeline.Consumer.
 type run struct {
 	p       *Plan
 	opts    RunOptions
 	out     RowWriter
-	mu      sync.Mutex // serialises out and OnReject
+	mu      sync.Mutex // serialises out
 	written int64
 	enc     rowEncoder   // set when out encodes rows on the workers
 	slots   atomic.Int64 // rows reserved under LIMIT by encoding workers
-	stats   *pipeline.Stats
 	budget  *budget
-	pre     [][]byte
-	timePre bool
+	workers []*worker
+	spill   spillFile
+	heldEnc []byte // under mu: a held row encoded for out
+	// failedRows counts, per failed object, rows written before it failed.
+	failedMu   sync.Mutex
+	failedRows map[string]int64
 }
 
-// Run executes the plan over sources with the pipeline configured by cfg
-// and writes the result to w. If cfg.Window is not bounded, the plan's
-// window (from WHERE) is used to prune objects. The returned Stats (the
-// same as cfg.Stats when set, so a progress display can watch it) include
-// the lines and rejected lines the query saw.
-//
-// Rows of a query without aggregation or ORDER BY are streamed as they are
-// found (memory stays flat). ORDER BY without LIMIT collects all rows
-// before sorting; with LIMIT each worker keeps only a bounded top list.
-func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w RowWriter, o RunOptions) (*pipeline.Stats, error) {
-	if !cfg.Window.Bounded() {
-		cfg.Window = p.window
-	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = defaultWorkers()
-	}
-	if cfg.Stats == nil {
-		cfg.Stats = &pipeline.Stats{}
-	}
-	r := &run{p: p, opts: o, out: w, stats: cfg.Stats, budget: &budget{max: o.MaxGroups}}
+var _ pipeline.Consumer = (*run)(nil)
+
+func (p *Plan) newRun(w RowWriter, o RunOptions, workers int) *run {
+	r := &run{p: p, opts: o, out: w, budget: &budget{max: o.MaxGroups}}
 	switch {
 	case o.MaxGroups == 0:
 		r.budget.max = DefaultMaxGroups
 	case o.MaxGroups < 0:
 		r.budget.max = 0
 	}
-	if !o.validating() {
-		r.pre, r.timePre = p.prefilter, p.timePre
+	r.enc, _ = w.(rowEncoder)
+	r.workers = make([]*worker, workers)
+	for i := range r.workers {
+		r.workers[i] = r.newWorker()
 	}
-	if o.OnReject != nil {
-		inner := cfg.OnReject
-		cfg.OnReject = func(e *parse.ParseError, line []byte) {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			o.OnReject(e, line)
-			if inner != nil {
-				inner(e, line)
-			}
-		}
+	return r
+}
+
+// Run executes the plan over sources with the pipeline configured by cfg
+// and writes the result to w. If cfg.Window is not bounded, the plan's
+// window (from WHERE) is used to prune objects, and the plan's line
+// prefilter is cfg.Prefilter. The returned Stats (the same as cfg.Stats
+// when set, so a progress display can watch it) include the lines and
+// rejected lines the query saw.
+//
+// Rows of a query without aggregation or ORDER BY are streamed as they are
+// found (memory stays flat). ORDER BY without LIMIT collects all rows
+// before sorting; with LIMIT each worker keeps only a bounded top list.
+// An object's records count only once it has been read to its end (see
+// RunOptions.Live for the one exception).
+func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w RowWriter, o RunOptions) (*pipeline.Stats, error) {
+	if !cfg.Window.Bounded() {
+		cfg.Window = p.window
 	}
-	if o.Strict {
-		// A line the pipeline itself rejects (longer than MaxLineSize)
-		// fails a strict run like any other malformed line.
-		var cancel context.CancelCauseFunc
-		ctx, cancel = context.WithCancelCause(ctx)
-		defer cancel(nil)
-		inner := cfg.OnReject
-		cfg.OnReject = func(e *parse.ParseError, line []byte) {
-			if inner != nil {
-				inner(e, line)
-			}
-			cancel(e)
-		}
+	if cfg.Workers <= 0 {
+		cfg.Workers = pipeline.DefaultWorkers()
 	}
-	workers := make([]*worker, cfg.Workers)
-	for i := range workers {
-		workers[i] = &worker{groups: map[string]*group{}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
+	if cfg.Stats == nil {
+		cfg.Stats = &pipeline.Stats{}
 	}
+	cfg.Prefilter = p.prefilter()
 	if err := w.Begin(p.cols); err != nil {
-		return nil, err
+		return cfg.Stats, err
 	}
 	if p.limit == 0 {
-		return &pipeline.Stats{}, w.End()
+		return cfg.Stats, w.End()
 	}
-	r.enc, _ = w.(rowEncoder)
-	stats, err := pipeline.Run(ctx, cfg, sources, func(i int, c *pipeline.Chunk) error {
-		return r.chunk(workers[i], c)
-	})
+	r := p.newRun(w, o, cfg.Workers)
+	defer r.spill.close()
+	stats, err := pipeline.Run(ctx, cfg, sources, r)
+	r.noteFailed(stats)
 	if errors.Is(err, errLimit) {
 		err = nil
 	}
 	if err != nil {
-		var pe *parse.ParseError
-		if cause := context.Cause(ctx); errors.As(cause, &pe) {
-			err = cause
-		}
 		return stats, err
 	}
-	if err := r.finish(workers); err != nil {
+	if err := r.finish(); err != nil {
 		return stats, err
 	}
 	return stats, w.End()
 }
 
-func isBlank(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\r' && c != '\t' {
-			return false
-		}
+// prefilter returns the plan's line prefilter, nil for none.
+func (p *Plan) prefilter() *parse.Prefilter {
+	if len(p.contains) == 0 && !p.timePre {
+		return nil
 	}
-	return true
+	return &parse.Prefilter{Contains: p.contains, Time: p.timePre, From: p.timeLo, To: p.timeHi}
 }
 
-// chunk scans one block of lines: prefilter, parse, WHERE, then the row.
-func (r *run) chunk(w *worker, c *pipeline.Chunk) error {
-	p := r.p
-	if w.obj != c.Object {
-		w.obj = c.Object
-		w.rc.origin.Object = []byte(c.Object.Name)
+// NewPart returns worker w's part for object o.
+func (r *run) NewPart(w int, o *pipeline.Object, whole bool) pipeline.Part {
+	wk := r.workers[w]
+	if whole {
+		p := &wk.direct
+		p.name = append(p.name[:0], o.Name...)
+		p.written = 0
+		return p
 	}
-	w.rc.rec = &w.rec
-	data := c.Data
-	lineNo := c.FirstLine - 1
-	var lines, rejs int64
-	defer func() {
-		r.stats.Lines.Add(lines)
-		r.stats.Rejected.Add(rejs)
-	}()
-lines:
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		lineNo++
-		if isBlank(line) {
-			continue
-		}
-		lines++
-		for _, pre := range r.pre {
-			if !bytes.Contains(line, pre) {
-				continue lines
+	p := &part{r: r, w: wk, name: []byte(o.Name), direct: r.opts.Live && r.streams()}
+	p.st = &p.own
+	if p.direct {
+		p.st = &wk.state
+	} else if r.p.agg {
+		p.own.groups = map[string]*group{}
+	}
+	return p
+}
+
+// streams reports whether the query writes rows as it finds them.
+func (r *run) streams() bool { return !r.p.agg && len(r.p.order) == 0 }
+
+// Records evaluates WHERE on a chunk's records and hands those that
+// pass to the query.
+func (p *part) Records(sc *parse.Scanner) error {
+	w := p.w
+	w.rc.rec = sc.Record()
+	w.rc.origin.Object = p.name
+	conj := p.r.p.conjuncts
+records:
+	for sc.Scan() {
+		w.rc.origin.Line = sc.LineNumber()
+		for i := range conj {
+			if !conj[i].test(&w.rc) {
+				continue records
 			}
 		}
-		if r.timePre {
-			// The first '[' of a valid line opens the Time field (bucket
-			// owner and bucket cannot hold one).
-			if i := bytes.IndexByte(line, '['); i >= 0 && i+27 < len(line) && line[i+27] == ']' {
-				if u, ok := parse.ParseTime(line[i+1 : i+27]); ok && (u < p.timeLo || u > p.timeHi) {
-					continue
-				}
-			}
-		}
-		if err := w.rec.Parse(line); err != nil {
-			rejs++
-			var pe *parse.ParseError
-			if errors.As(err, &pe) {
-				pe.Object, pe.Line = c.Object.Name, lineNo
-				if r.opts.OnReject != nil {
-					r.mu.Lock()
-					r.opts.OnReject(pe, line)
-					r.mu.Unlock()
-				}
-				if r.opts.Strict {
-					return pe
-				}
-			}
-			continue
-		}
-		w.rc.origin.Line = lineNo
-		for i := range p.conjuncts {
-			if !p.conjuncts[i].test(&w.rc) {
-				continue lines
-			}
-		}
-		if err := r.row(w); err != nil {
+		if err := p.r.row(p); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// EndChunk writes out what a direct part encoded.
+func (p *part) EndChunk(int64, int64, int) error {
+	if p.direct && p.r.enc != nil && len(p.w.enc) >= 64<<10 {
+		return p.r.flush(p.w)
+	}
+	return nil
+}
+
+// Commit merges a part of an object read whole into worker w's state.
+func (r *run) Commit(w int, pp pipeline.Part) error {
+	p := pp.(*part)
+	if p.direct {
+		return nil
+	}
+	dst := &r.workers[w].state
+	if r.p.agg {
+		for k, g := range p.own.groups {
+			m := dst.groups[k]
+			if m == nil {
+				dst.groups[k] = g
+				continue
+			}
+			for i := range m.states {
+				m.states[i].merge(g.states[i])
+			}
+			r.budget.take(-1)
+		}
+		p.own.groups = nil
+		return nil
+	}
+	if len(r.p.order) > 0 {
+		dst.rows = append(dst.rows, p.own.rows...)
+		p.own.rows = nil
+		if r.p.limit >= 0 && int64(len(dst.rows)) >= 2*r.p.limit+1024 {
+			n := len(dst.rows)
+			dst.rows = r.p.topN(dst.rows)
+			r.budget.take(int64(len(dst.rows) - n))
+		}
+		return nil
+	}
+	return r.writeHeld(&p.own.held)
+}
+
+// Drop forgets a part of an object that failed.
+func (r *run) Drop(pp pipeline.Part) {
+	p := pp.(*part)
+	if p.written > 0 {
+		r.failedMu.Lock()
+		if r.failedRows == nil {
+			r.failedRows = map[string]int64{}
+		}
+		r.failedRows[string(p.name)] += p.written
+		r.failedMu.Unlock()
+	}
+	if p.direct {
+		return
+	}
+	r.budget.take(-int64(len(p.own.groups) + len(p.own.rows)))
+	p.own.held.drop(&r.spill)
+	p.own = scanState{}
+}
+
+// noteFailed tells stats how many rows of each failed object were written
+// before it failed.
+func (r *run) noteFailed(stats *pipeline.Stats) {
+	for name, n := range r.failedRows {
+		stats.NoteFailed(name, fmt.Sprintf("%d rows of it were written before it failed and are in the output", n))
+	}
+}
+
 // row handles one record that passed WHERE.
-func (r *run) row(w *worker) error {
+func (r *run) row(pt *part) error {
 	p := r.p
+	w := pt.w
+	st := pt.st
 	if p.agg {
 		w.key = w.key[:0]
 		for i, g := range p.groups {
@@ -263,7 +319,7 @@ func (r *run) row(w *worker) error {
 			w.kv[i] = v
 			w.key = appendKey(w.key, v)
 		}
-		g := w.groups[string(w.key)]
+		g := st.groups[string(w.key)]
 		if g == nil {
 			g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
 			for i, v := range w.kv {
@@ -272,7 +328,7 @@ func (r *run) row(w *worker) error {
 			for i, a := range p.aggs {
 				g.states[i] = a.newState(r.budget)
 			}
-			w.groups[string(w.key)] = g
+			st.groups[string(w.key)] = g
 			r.budget.take(1)
 		}
 		for i, a := range p.aggs {
@@ -292,12 +348,12 @@ func (r *run) row(w *worker) error {
 		for i, e := range p.proj {
 			row[i] = e.fn(&w.rc).Clone()
 		}
-		w.rows = append(w.rows, row)
+		st.rows = append(st.rows, row)
 		r.budget.take(1)
-		if p.limit >= 0 && int64(len(w.rows)) >= 2*p.limit+1024 {
-			n := len(w.rows)
-			w.rows = p.topN(w.rows)
-			r.budget.take(int64(len(w.rows) - n))
+		if p.limit >= 0 && int64(len(st.rows)) >= 2*p.limit+1024 {
+			n := len(st.rows)
+			st.rows = p.topN(st.rows)
+			r.budget.take(int64(len(st.rows) - n))
 		}
 		if r.budget.over() {
 			return r.tooMany()
@@ -306,6 +362,17 @@ func (r *run) row(w *worker) error {
 	}
 	for i, e := range p.proj {
 		w.vals[i] = e.fn(&w.rc)
+	}
+	if !pt.direct {
+		// Held until the object is whole; no object needs more than
+		// LIMIT of them.
+		if p.limit >= 0 && st.held.rows >= p.limit {
+			return nil
+		}
+		return st.held.add(w.vals, &r.spill)
+	}
+	if pt != &w.direct {
+		pt.written++
 	}
 	if r.enc != nil {
 		// Encode here, in parallel; write in batches under the lock.
@@ -325,23 +392,57 @@ func (r *run) row(w *worker) error {
 			}
 		}
 		if last {
+			if err := r.flush(w); err != nil {
+				return err
+			}
 			return errLimit
 		}
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p.limit >= 0 && r.written >= p.limit {
+	return r.writeRowLocked(w.vals)
+}
+
+// writeRowLocked writes one row under LIMIT; r.mu is held.
+func (r *run) writeRowLocked(row []Value) error {
+	limit := r.p.limit
+	if limit >= 0 && r.written >= limit {
 		return errLimit
 	}
-	if err := r.out.WriteRow(w.vals); err != nil {
+	if err := r.out.WriteRow(row); err != nil {
 		return err
 	}
 	r.written++
-	if p.limit >= 0 && r.written >= p.limit {
+	if limit >= 0 && r.written >= limit {
 		return errLimit
 	}
 	return nil
+}
+
+// writeHeld writes the rows a part held until its object was whole.
+func (r *run) writeHeld(h *heldRows) error {
+	if h.rows == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := h.replay(&r.spill, func(row []Value) error {
+		if r.enc != nil {
+			// Encoded rows of direct parts reserve slots; held rows
+			// take theirs here.
+			if r.p.limit >= 0 && r.slots.Add(1) > r.p.limit {
+				return errLimit
+			}
+			r.heldEnc = r.enc.appendRow(r.heldEnc[:0], row)
+			return r.enc.writeEncoded(r.heldEnc)
+		}
+		return r.writeRowLocked(row)
+	})
+	if err == nil && r.enc != nil && r.p.limit >= 0 && r.slots.Load() >= r.p.limit {
+		err = errLimit
+	}
+	return err
 }
 
 // tooMany is the error of a run that exceeded its budget.
@@ -399,14 +500,15 @@ func (p *Plan) topN(rows [][]Value) [][]Value {
 }
 
 // finish merges the workers' state and writes what was not streamed.
-func (r *run) finish(workers []*worker) error {
+func (r *run) finish() error {
 	p := r.p
+	workers := r.workers
 	var rows [][]Value
 	switch {
 	case p.agg:
-		merged := workers[0].groups
+		merged := workers[0].state.groups
 		for _, w := range workers[1:] {
-			for k, g := range w.groups {
+			for k, g := range w.state.groups {
 				m := merged[k]
 				if m == nil {
 					merged[k] = g
@@ -416,7 +518,7 @@ func (r *run) finish(workers []*worker) error {
 					m.states[i].merge(g.states[i])
 				}
 			}
-			w.groups = nil
+			w.state.groups = nil
 		}
 		if len(p.groups) == 0 && len(merged) == 0 {
 			// A global aggregate over no rows still has one row.
@@ -466,8 +568,8 @@ func (r *run) finish(workers []*worker) error {
 		}
 	case len(p.order) > 0:
 		for _, w := range workers {
-			rows = append(rows, w.rows...)
-			w.rows = nil
+			rows = append(rows, w.state.rows...)
+			w.state.rows = nil
 		}
 	default:
 		// Streamed; write what the workers still hold.

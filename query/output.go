@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
-
-func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
 
 // NewWriter returns a RowWriter for one of the text formats: "csv", "json"
 // (one object per line) or "table" (aligned columns for people; it holds

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
 )
@@ -37,7 +36,7 @@ type Plan struct {
 	stmt *Statement
 	cols []ResultColumn
 
-	prefilter [][]byte // every matching line contains each of these
+	contains [][]byte // prefilter: every matching line contains each of these
 	// timePre: every matching line's request time is in [timeLo, timeHi],
 	// checked on the raw Time field before parsing.
 	timePre        bool
@@ -297,7 +296,7 @@ func (p *Plan) planWhere(c *compiler, where Expr, noPush bool) error {
 		if !noPush {
 			if cj, pre, ok := p.pushdown(c, t); ok {
 				if len(pre) > 0 {
-					p.prefilter = append(p.prefilter, pre)
+					p.contains = append(p.contains, pre)
 				}
 				pushed = append(pushed, cj)
 				continue
@@ -701,9 +700,9 @@ func (p *Plan) Explain() string {
 		src = strconv.Quote(p.stmt.FromSource)
 	}
 	fmt.Fprintf(&b, "source:          %s\n", src)
-	if len(p.prefilter) > 0 {
+	if len(p.contains) > 0 {
 		var q []string
-		for _, l := range p.prefilter {
+		for _, l := range p.contains {
 			q = append(q, strconv.Quote(string(l)))
 		}
 		fmt.Fprintf(&b, "line prefilter:  line contains %s (checked before parsing)\n", strings.Join(q, " and "))
@@ -772,5 +771,3 @@ func (p *Plan) Explain() string {
 	}
 	return b.String()
 }
-
-var _ = parse.NumFields

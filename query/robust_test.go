@@ -13,21 +13,21 @@ import (
 )
 
 // runBlock runs p over one in-memory block on the calling goroutine,
-// without the pipeline: for fuzzing and benchmarks.
+// through the record stage without I/O: for fuzzing and benchmarks.
 func runBlock(p *Plan, data []byte, out RowWriter) error {
-	r := &run{p: p, out: out, pre: p.prefilter, timePre: p.timePre, stats: &pipeline.Stats{}}
-	w := &worker{groups: map[string]*group{}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
 	if err := out.Begin(p.cols); err != nil {
 		return err
 	}
 	if p.limit == 0 {
 		return out.End()
 	}
-	err := r.chunk(w, &pipeline.Chunk{Object: &pipeline.Object{Name: "block"}, FirstLine: 1, Data: data})
+	r := p.newRun(out, RunOptions{}, 1)
+	defer r.spill.close()
+	_, err := pipeline.RunBlock(pipeline.Config{Prefilter: p.prefilter()}, "block", data, r)
 	if err != nil && !errors.Is(err, errLimit) {
 		return err
 	}
-	if err := r.finish([]*worker{w}); err != nil {
+	if err := r.finish(); err != nil {
 		return err
 	}
 	return out.End()

@@ -141,6 +141,7 @@ type acc struct {
 	denyReq, denyIP                *groups
 	errHour, errCode               *groups // hour; error code, status
 	bytesIP, bytesReq, bytesKey    *groups
+	scope                          *groups // bucket, bucket owner
 	buf                            []byte
 }
 
@@ -150,7 +151,7 @@ func newAcc(max, topN int) *acc {
 		max: max, topN: topN, first: 1<<63 - 1,
 		opHour: g(), del: g(), anonBucket: g(), anonPrefix: g(), anonIP: g(),
 		sigv2: g(), acl: g(), tls: g(), presign: g(), denyReq: g(), denyIP: g(),
-		errHour: g(), errCode: g(), bytesIP: g(), bytesReq: g(), bytesKey: g(),
+		errHour: g(), errCode: g(), bytesIP: g(), bytesReq: g(), bytesKey: g(), scope: g(),
 	}
 }
 
@@ -189,6 +190,7 @@ const plainHTTP = "plain HTTP"
 // add aggregates one record whose time is t.
 func (a *acc) add(r *parse.Record, t int64) {
 	a.records++
+	a.scope.get(a.key(val(r, parse.Bucket), val(r, parse.BucketOwner))).n++
 	a.first = min(a.first, t)
 	a.last = max(a.last, t)
 	op := val(r, parse.Operation)
@@ -342,9 +344,33 @@ func (a *acc) merge(o *acc) {
 		{a.opHour, o.opHour}, {a.del, o.del}, {a.anonBucket, o.anonBucket}, {a.anonPrefix, o.anonPrefix},
 		{a.anonIP, o.anonIP}, {a.sigv2, o.sigv2}, {a.acl, o.acl}, {a.tls, o.tls}, {a.presign, o.presign},
 		{a.denyReq, o.denyReq}, {a.denyIP, o.denyIP}, {a.errHour, o.errHour}, {a.errCode, o.errCode},
-		{a.bytesIP, o.bytesIP}, {a.bytesReq, o.bytesReq}, {a.bytesKey, o.bytesKey},
+		{a.bytesIP, o.bytesIP}, {a.bytesReq, o.bytesReq}, {a.bytesKey, o.bytesKey}, {a.scope, o.scope},
 	} {
 		p[0].merge(p[1])
 	}
 	a.events = trimEvents(append(a.events, o.events...), a.topN)
+}
+
+// scopeOf returns the buckets and bucket owners the records came from,
+// sorted, for the report's header.
+func (a *acc) scopeOf() (buckets, owners []string) {
+	b, o := map[string]bool{}, map[string]bool{}
+	for k := range a.scope.m {
+		if k == otherKey {
+			continue
+		}
+		bucket, owner, _ := strings.Cut(k, sep)
+		b[bucket], o[owner] = true, true
+	}
+	return sortedKeys(b), sortedKeys(o)
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
 }

@@ -43,9 +43,76 @@ func cellText(col Column, v any) string {
 	case int64:
 		return fmtNum(x, col.Kind == "bytes")
 	case time.Time:
-		return x.UTC().Format(time.DateTime)
+		return utcText(x)
 	}
 	return fmt.Sprint(v)
+}
+
+// utcText formats t for people, marked as UTC.
+func utcText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
+// attention lists the sections whose counts, when not zero, are something
+// to look into rather than a description of the traffic.
+var attention = map[string]bool{
+	SecDeletions: true, SecAnonymous: true, SecSigV2: true, SecACL: true,
+	SecTLS: true, SecDenied: true, SecErrors: true,
+}
+
+// Finding is one line of the summary at the top of a report: a section's
+// headline numbers, and whether they need attention.
+type Finding struct {
+	ID, Title string
+	Stats     []Stat
+	Attention bool
+}
+
+// findings summarises the sections for the top of the report.
+func findings(r *Report) []Finding {
+	var fs []Finding
+	for _, s := range r.Sections {
+		f := Finding{ID: s.ID, Title: s.Title, Stats: s.Stats}
+		if attention[s.ID] {
+			for _, st := range s.Stats {
+				f.Attention = f.Attention || st.Value > 0
+			}
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// findingText is a finding's numbers: "DELETE requests 3, Batch deletes
+// (per object) 0".
+func findingText(f Finding) string {
+	var parts []string
+	for _, st := range f.Stats {
+		parts = append(parts, st.Label+" "+fmtNum(st.Value, st.Bytes))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// emptyText is the banner of a report whose window holds no records: its
+// empty tables say nothing about what happened then.
+func emptyText(r *Report) string {
+	return fmt.Sprintf("No records in this window (%s): %s lines were read from %s log objects and none falls in it. "+
+		"The empty tables below mean that nothing was read, not that nothing happened.",
+		windowText(r), fmtNum(r.Lines, false), fmtNum(r.Objects, false))
+}
+
+// scopeText names the buckets and owners the records are of.
+func scopeText(r *Report) string {
+	if len(r.Buckets) == 0 {
+		return "no records"
+	}
+	return fmt.Sprintf("%s %s; bucket owner %s", plural(len(r.Buckets), "bucket", "buckets"),
+		strings.Join(r.Buckets, ", "), strings.Join(r.Owners, ", "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // windowText describes the report window.
@@ -91,8 +158,9 @@ func colClass(c Column) string {
 }
 
 // wrapCell formats a cell as HTML with break opportunities after the
-// slashes and colons of ARNs and keys, so long values wrap at sensible
-// places instead of widening the table.
+// slashes and colons of ARNs and keys (and inside very long tokens), so
+// long values wrap at sensible places instead of widening the table, and
+// in few pieces: a break after every dot and dash made towers of ARNs.
 func wrapCell(c Column, v any) template.HTML {
 	text := cellText(c, v)
 	if colClass(c) != "" {
@@ -107,12 +175,12 @@ func wrapCell(c Column, v any) template.HTML {
 		b.WriteString(template.HTMLEscapeString(string(r)))
 		run++
 		switch {
-		case strings.ContainsRune("/:+-_.", r):
+		case r == '/' || r == ':':
 			b.WriteString("<wbr>")
 			run = 0
 		case r == ' ':
 			run = 0
-		case run >= 16: // long tokens such as canonical user IDs
+		case run >= 20: // long tokens such as canonical user IDs
 			b.WriteString("<wbr>")
 			run = 0
 		}
@@ -124,13 +192,29 @@ func wrapCell(c Column, v any) template.HTML {
 func WriteMarkdown(w io.Writer, r *Report) error {
 	b := bufio.NewWriter(w)
 	fmt.Fprintf(b, "# %s\n\n", r.Title)
-	fmt.Fprintf(b, "- Sources: `%s`\n- Window: %s\n- Records: %s", sourcesText(r), windowText(r), fmtNum(r.Records, false))
+	if r.Records == 0 {
+		fmt.Fprintf(b, "> **%s**\n\n", emptyText(r))
+	}
+	fmt.Fprintf(b, "- Sources: `%s`\n- Scope: %s\n- Window: %s\n- Records: %s", sourcesText(r), scopeText(r), windowText(r), fmtNum(r.Records, false))
 	if r.Records > 0 {
 		fmt.Fprintf(b, " (%s to %s)", r.First.Format(time.RFC3339), r.Last.Format(time.RFC3339))
 	}
-	fmt.Fprintf(b, "\n- Lines read: %s, malformed: %s, log objects: %s\n- Generated: %s\n\n",
-		fmtNum(r.Lines, false), fmtNum(r.Rejected, false), fmtNum(r.Objects, false), r.Generated.Format(time.RFC3339))
-	fmt.Fprintf(b, "Every table's SQL reproduces it: `s3logs query \"SQL\" %s`.\n", sourcesText(r))
+	fmt.Fprintf(b, "\n- Lines read: %s, malformed: %s, log objects: %s\n- Generated: %s", fmtNum(r.Lines, false), fmtNum(r.Rejected, false), fmtNum(r.Objects, false), r.Generated.UTC().Format(time.RFC3339))
+	if r.Tool != "" {
+		fmt.Fprintf(b, " by %s", r.Tool)
+	}
+	if r.Command != "" {
+		fmt.Fprintf(b, "\n- Command: `%s`", strings.ReplaceAll(r.Command, "`", "'"))
+	}
+	b.WriteString("\n\n## Findings\n\n")
+	for _, f := range findings(r) {
+		mark := ""
+		if f.Attention {
+			mark = " — **needs attention**"
+		}
+		fmt.Fprintf(b, "- [%s](#%s): %s%s\n", f.Title, mdAnchor(f.Title), findingText(f), mark)
+	}
+	fmt.Fprintf(b, "\nEvery table's SQL reproduces it: `s3logs query \"SQL\" %s`.\n", sourcesText(r))
 	mdEsc := strings.NewReplacer("|", `\|`, "\n", " ", "`", "'")
 	for _, s := range r.Sections {
 		fmt.Fprintf(b, "\n## %s\n\n%s\n\n", s.Title, s.Question)
@@ -185,6 +269,20 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	return b.Flush()
 }
 
+// mdAnchor is the anchor GitHub gives a Markdown heading.
+func mdAnchor(title string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
 // WriteHTML writes r as one self-contained HTML page: inline CSS and SVG,
 // no scripts, fonts or other network resources.
 func WriteHTML(w io.Writer, r *Report) error {
@@ -197,7 +295,11 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"cell":     cellText,
 	"window":   windowText,
 	"sources":  sourcesText,
-	"ts":       func(t time.Time) string { return t.UTC().Format(time.DateTime) },
+	"ts":       utcText,
+	"findings": findings,
+	"finding":  findingText,
+	"empty":    emptyText,
+	"scope":    scopeText,
 	"svg":      func(c Chart, id string) template.HTML { return c.svg(id) },
 	"legend":   func(c Chart) []legendItem { return c.legend() },
 	"bucket":   func(c Chart, t int64) string { return c.bucketLabel(t) },
@@ -232,14 +334,21 @@ const pageHTML = `<!DOCTYPE html>
 <h1>{{.Title}}</h1>
 <dl class="meta">
 <div><dt>Sources</dt><dd><code>{{sources .}}</code></dd></div>
+<div><dt>Scope</dt><dd>{{scope .}}</dd></div>
 <div><dt>Window</dt><dd>{{window .}}</dd></div>
 <div><dt>Records</dt><dd>{{num .Records}}{{if .Records}} <span class="muted">({{ts .First}} to {{ts .Last}})</span>{{end}}</dd></div>
 <div><dt>Read</dt><dd>{{num .Objects}} log objects, {{num .Lines}} lines, {{num .Rejected}} malformed</dd></div>
-<div><dt>Generated</dt><dd>{{ts .Generated}}</dd></div>
+<div><dt>Generated</dt><dd>{{ts .Generated}}{{with .Tool}} <span class="muted">by {{.}}</span>{{end}}</dd></div>
+{{with .Command}}<div class="cmd"><dt>Command</dt><dd><code>{{.}}</code></dd></div>{{end}}
 </dl>
 </div>
 </header>
 <main class="wrap">
+{{if not .Records}}<p class="banner" role="alert">{{empty .}}</p>{{end}}
+<div class="findings" role="region" aria-labelledby="findings-h">
+<h2 id="findings-h">Findings</h2>
+<ul>{{range findings .}}<li{{if .Attention}} class="attn"{{end}}><a href="#{{.ID}}">{{.Title}}</a>: {{finding .}}{{if .Attention}} <strong>— needs attention</strong>{{end}}</li>{{end}}</ul>
+</div>
 <nav aria-label="Sections" class="toc">
 <h2 class="toc-title">Contents</h2>
 <ol>{{range .Sections}}<li><a href="#{{.ID}}">{{.Title}}</a></li>{{end}}</ol>
@@ -302,6 +411,13 @@ h1{margin:.1em 0 .5em;font-size:1.9rem;font-weight:650}
 .meta dt{min-width:80px;color:#9fb3d6}
 .meta dd{margin:0}
 .muted{color:var(--muted)}
+.meta .cmd{grid-column:1/-1}
+.meta dd{min-width:0;overflow-wrap:anywhere}
+.banner{margin:18px 0 0;padding:12px 16px;border:2px solid #b54708;background:#fff6ed;border-radius:8px;font-weight:600}
+.findings{margin-top:18px}
+.findings ul{margin:0;padding-left:1.2em}
+.findings li{margin:2px 0}
+.findings li.attn strong{color:#b42318}
 header .muted{color:#b8c6e0}
 .toc{margin:22px 0 8px;padding:14px 18px;background:var(--panel);border:1px solid var(--line);border-radius:8px}
 .toc-title{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:0 0 6px;border:0;padding:0}

@@ -12,10 +12,7 @@ package report
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/s3logs/s3logs/parse"
@@ -40,11 +37,6 @@ type Config struct {
 	MaxGroups int
 	// Now is the report's generation time. Default time.Now().
 	Now time.Time
-	// OnReject, when set, receives each malformed line. Calls are
-	// serialised.
-	OnReject func(err *parse.ParseError, line []byte)
-	// Strict makes the first malformed line fail the run.
-	Strict bool
 }
 
 // Report is the result of Build: a header and its sections, in order.
@@ -63,6 +55,14 @@ type Report struct {
 	Lines    int64     `json:"lines"`    // non-empty lines read
 	Rejected int64     `json:"rejected"` // malformed lines
 	Objects  int64     `json:"objects"`  // log objects read
+	// Buckets and Owners are the scope: the buckets the records are of and
+	// their owners' canonical user IDs.
+	Buckets []string `json:"buckets"`
+	Owners  []string `json:"owners"`
+	// Tool and Command say what made the report: the s3logs version and
+	// the command line, set by the caller (empty when not).
+	Tool     string    `json:"tool,omitempty"`
+	Command  string    `json:"command,omitempty"`
 	Sections []Section `json:"sections"`
 }
 
@@ -142,82 +142,19 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 	}
 	pc := cfg.Pipeline
 	pc.Window = cfg.Window
-	workers := pc.Workers
-	if workers <= 0 {
-		workers = defaultWorkers()
+	if pc.Workers <= 0 {
+		pc.Workers = pipeline.DefaultWorkers()
 	}
-	pc.Workers = workers
-
-	from, to := bounds(cfg.Window)
-	accs := make([]*acc, workers)
-	scanners := make([]*parse.Scanner, workers)
-	var mu sync.Mutex // serialises OnReject
-	var strictErr error
-	var objMu sync.Mutex
-	objects := map[string]struct{}{}
-	for i := range accs {
-		accs[i] = newAcc(cfg.MaxGroups, cfg.TopN)
-		s := parse.NewBlockScanner(nil)
-		s.OnReject(func(pe *parse.ParseError, line []byte) {
-			mu.Lock()
-			defer mu.Unlock()
-			if cfg.Strict && strictErr == nil {
-				cp := *pe
-				strictErr = &cp
-			}
-			if cfg.OnReject != nil {
-				cfg.OnReject(pe, line)
-			}
-		})
-		scanners[i] = s
+	sc := &scan{max: cfg.MaxGroups, topN: cfg.TopN, accs: make([]*acc, pc.Workers)}
+	sc.from, sc.to = bounds(cfg.Window)
+	for i := range sc.accs {
+		sc.accs[i] = newAcc(cfg.MaxGroups, cfg.TopN)
 	}
-	if cfg.OnReject != nil {
-		pc.OnReject = func(pe *parse.ParseError, line []byte) {
-			mu.Lock()
-			defer mu.Unlock()
-			cfg.OnReject(pe, line)
-		}
-	}
-	userDone := pc.ObjectDone
-	pc.ObjectDone = func(o *pipeline.Object) {
-		objMu.Lock()
-		objects[o.Name] = struct{}{}
-		objMu.Unlock()
-		if userDone != nil {
-			userDone(o)
-		}
-	}
-	if pc.Stats == nil {
-		pc.Stats = &pipeline.Stats{}
-	}
-	live := pc.Stats
-	st, err := pipeline.Run(ctx, pc, sources, func(w int, c *pipeline.Chunk) error {
-		s, a := scanners[w], accs[w]
-		s.ResetBytes(c.Data, c.Object.Name, c.FirstLine)
-		for s.Scan() {
-			r := s.Record()
-			t := r.Unix()
-			if t < from || t >= to {
-				continue
-			}
-			a.add(r, t)
-		}
-		// Counted as each block ends, so a progress display sees them.
-		live.Lines.Add(s.Lines())
-		live.Rejected.Add(s.Rejected())
-		if cfg.Strict {
-			mu.Lock()
-			e := strictErr
-			mu.Unlock()
-			if e != nil {
-				return e
-			}
-		}
-		return nil
-	})
+	st, err := pipeline.Run(ctx, pc, sources, sc)
 	if err != nil {
 		return nil, st, err
 	}
+	accs := sc.accs
 	total := accs[0]
 	for _, a := range accs[1:] {
 		total.merge(a)
@@ -230,17 +167,61 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 		Records:   total.records,
 		Lines:     st.Lines.Load(),
 		Rejected:  st.Rejected.Load(),
-		Objects:   int64(len(objects)),
+		Objects:   st.Read.Load(),
 	}
 	if total.records > 0 {
 		rep.First = time.Unix(total.first, 0).UTC()
 		rep.Last = time.Unix(total.last, 0).UTC()
 	}
+	rep.Buckets, rep.Owners = total.scopeOf()
 	rep.Sections = sections(total, cfg, rep)
 	return rep, st, nil
 }
 
-func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
+// scan is the report's pipeline.Consumer: one aggregate per worker,
+// and one per part of an object read in several chunks, merged when the
+// object was read whole.
+type scan struct {
+	max, topN int
+	from, to  int64
+	accs      []*acc
+}
+
+// part is a worker's aggregate of one object's records in the window.
+type part struct {
+	s   *scan
+	acc *acc
+	own bool // acc is the part's own, merged at Commit
+}
+
+func (s *scan) NewPart(w int, _ *pipeline.Object, whole bool) pipeline.Part {
+	if whole {
+		return &part{s: s, acc: s.accs[w]}
+	}
+	return &part{s: s, acc: newAcc(s.max, s.topN), own: true}
+}
+
+func (s *scan) Commit(w int, pp pipeline.Part) error {
+	if p := pp.(*part); p.own {
+		s.accs[w].merge(p.acc)
+	}
+	return nil
+}
+
+func (s *scan) Drop(pipeline.Part) {}
+
+func (p *part) Records(sc *parse.Scanner) error {
+	from, to, a := p.s.from, p.s.to, p.acc
+	for sc.Scan() {
+		r := sc.Record()
+		if t := r.Unix(); t >= from && t < to {
+			a.add(r, t)
+		}
+	}
+	return nil
+}
+
+func (p *part) EndChunk(int64, int64, int) error { return nil }
 
 // bounds returns the window as a half-open range of Unix seconds.
 func bounds(w pipeline.Window) (from, to int64) {
@@ -265,14 +246,4 @@ func WhereWindow(w pipeline.Window) string {
 		parts = append(parts, fmt.Sprintf("requestdatetime < TIMESTAMP '%s'", w.To.UTC().Format(time.DateTime)))
 	}
 	return strings.Join(parts, " AND ")
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

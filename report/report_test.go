@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -585,10 +587,15 @@ func TestFormats(t *testing.T) {
 	}
 }
 
-// TestEmpty reports on no records: every format renders, every section is
-// there with zero counts, and no chart is drawn.
+// TestEmpty reports on no records (one empty log object): every format
+// renders, every section is there with zero counts, no chart is drawn, and
+// a banner says that the window holds no records.
 func TestEmpty(t *testing.T) {
-	rep, _, err := Build(context.Background(), Config{}, []string{t.TempDir()})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "2024-03-01-00-00-00-0123456789ABCDEF"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := Build(context.Background(), Config{}, []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -609,6 +616,9 @@ func TestEmpty(t *testing.T) {
 		}
 		if f == "html" && (strings.Contains(b.String(), "<figure") || !strings.Contains(b.String(), "None in this window.")) {
 			t.Errorf("empty html draws a chart or lacks the empty-table text")
+		}
+		if f != "json" && !strings.Contains(b.String(), "No records in this window (all records): 0 lines were read from 1 log objects") {
+			t.Errorf("empty %s has no banner:\n%s", f, b.String())
 		}
 	}
 }

@@ -1,9 +1,19 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// PartitionColumn is the partition column of converted output: the Hive
+// directories convert writes (dt=2019-02-06/, or dt=2019-02-06-13/ by
+// hour) and the column every DDL declares for them, with the same name and
+// text values. Its values are a request's UTC day, yyyy-MM-dd; the query
+// column timestamp (yyyy/MM/dd, AWS's name for its own table) is computed
+// by s3logs queries and is not in the files.
+var PartitionColumn = Column{Name: "dt", Type: String, Derived: true,
+	Doc: "partition of converted output: the request's UTC day (yyyy-MM-dd; yyyy-MM-dd-HH by hour), from the dt=... directories"}
 
 // OutputColumns returns the columns of converted Parquet/Arrow output in
 // file order: the SPEC §3 columns, then log_object and log_line. The
@@ -23,7 +33,8 @@ type DDLOptions struct {
 	// Table is the table name. Default "s3_access_logs".
 	Table string
 	// Location is the output root, e.g. s3://bucket/prefix/ or a local
-	// directory (DuckDB). Default "s3://DOC-EXAMPLE-BUCKET/s3logs/".
+	// directory (DuckDB). Required: a statement over a placeholder would
+	// run and find nothing.
 	Location string
 	// PartitionBy is "day" (default, dt=yyyy-MM-dd), "hour"
 	// (dt=yyyy-MM-dd-HH) or "none".
@@ -40,7 +51,7 @@ func DDL(engine string, o DDLOptions) (string, error) {
 		o.Table = "s3_access_logs"
 	}
 	if o.Location == "" {
-		o.Location = "s3://DOC-EXAMPLE-BUCKET/s3logs/"
+		return "", errors.New("no location: give the --out of s3logs convert (s3://bucket/prefix/ or a directory)")
 	}
 	if !strings.HasSuffix(o.Location, "/") {
 		o.Location += "/"
@@ -104,13 +115,27 @@ TBLPROPERTIES (
 			fmt.Fprintf(&b, "-- after each conversion, register new partitions:\nCALL hive.system.sync_partition_metadata('default', '%s', 'ADD');\n", o.Table)
 		}
 	case "duckdb":
-		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS\nSELECT * FROM read_parquet('%s**/*.parquet', hive_partitioning = %t);\n",
-			o.Table, o.Location, part)
+		if strings.HasPrefix(o.Location, "s3://") {
+			// DuckDB reads s3:// through httpfs, with the credentials of
+			// the AWS SDK's default chain (environment, profile, role).
+			b.WriteString("INSTALL httpfs;\nLOAD httpfs;\nINSTALL aws;\nLOAD aws;\nCREATE OR REPLACE SECRET s3logs (TYPE s3, PROVIDER credential_chain);\n")
+		}
+		// dt stays text, as in the files' directories and the other DDLs,
+		// rather than DuckDB's guess of DATE.
+		hive := "false"
+		if part {
+			hive = "true, hive_types = {'dt': VARCHAR}"
+		}
+		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS\nSELECT * FROM read_parquet('%s**/*.parquet', hive_partitioning = %s);\n",
+			o.Table, sqlString(o.Location), hive)
 	default:
 		return "", fmt.Errorf("unknown engine %q (want athena, trino or duckdb)", engine)
 	}
 	return b.String(), nil
 }
+
+// sqlString escapes s for a single-quoted SQL literal.
+func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }
 
 func comma(i, n int) string {
 	if i < n-1 {

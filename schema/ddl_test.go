@@ -29,9 +29,14 @@ func TestDDL(t *testing.T) {
 		"'projection.dt.range' = '2019-01-01-00,NOW'", "'projection.dt.interval.unit' = 'HOURS'", "LOCATION 's3://b/p/'")
 	f("trino", loc, "\"httpstatus\" integer,", "\"log_line\" bigint,\n  \"dt\" varchar\n)", "external_location = 's3://b/p/'",
 		"partitioned_by = ARRAY['dt']", "format = 'PARQUET'")
-	f("duckdb", DDLOptions{Location: "out", Table: "logs"}, "CREATE OR REPLACE VIEW logs AS", "read_parquet('out/**/*.parquet', hive_partitioning = true)")
+	f("duckdb", DDLOptions{Location: "out", Table: "logs"}, "CREATE OR REPLACE VIEW logs AS", "read_parquet('out/**/*.parquet', hive_partitioning = true, hive_types = {'dt': VARCHAR})")
+	f("duckdb", loc, "INSTALL httpfs;\nLOAD httpfs;\n", "CREATE OR REPLACE SECRET s3logs (TYPE s3, PROVIDER credential_chain);\n",
+		"read_parquet('s3://b/p/**/*.parquet'")
 	f("duckdb", DDLOptions{Location: "out", PartitionBy: "none"}, "hive_partitioning = false")
-	none, _ := DDL("athena", DDLOptions{PartitionBy: "none"})
+	if _, err := DDL("duckdb", DDLOptions{}); err == nil {
+		t.Error("DDL without a location accepted")
+	}
+	none, _ := DDL("athena", DDLOptions{Location: "s3://b/p/", PartitionBy: "none"})
 	if strings.Contains(none, "PARTITIONED") || strings.Contains(none, "projection") {
 		t.Errorf("unpartitioned Athena DDL has partitions:\n%s", none)
 	}
@@ -43,7 +48,7 @@ func TestDDL(t *testing.T) {
 			t.Errorf("engine %q accepted", e)
 		}
 	}
-	if _, err := DDL("athena", DDLOptions{PartitionBy: "week"}); err == nil {
+	if _, err := DDL("athena", DDLOptions{Location: "s3://b/p/", PartitionBy: "week"}); err == nil {
 		t.Error("partitioning week accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/s3logs/s3logs/internal/atomicfile"
 	"github.com/s3logs/s3logs/internal/awsconf"
 )
 
@@ -111,25 +113,18 @@ func (d *LocalDestination) path(name string) (string, error) {
 	return filepath.Join(d.dir, filepath.FromSlash(name)), nil
 }
 
-// Publish renames local to name, creating directories.
+// Publish renames local to name, creating directories. In-progress files
+// are private; published output is readable like any other file the user
+// writes.
 func (d *LocalDestination) Publish(_ context.Context, local, name string) error {
 	p, err := d.path(name)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	// In-progress files are private; published output is readable like
-	// any other file the user writes.
-	if err := os.Chmod(local, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(local, p)
+	return atomicfile.Publish(local, p, false)
 }
 
-// WriteFile writes data to a temporary file, syncs it and renames it to
-// name.
+// WriteFile writes data to name atomically.
 func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte) error {
 	p, err := d.path(name)
 	if err != nil {
@@ -138,30 +133,10 @@ func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(d.tmpRoot(), 0o700); err != nil {
+	return atomicfile.WriteFile(p, false, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	f, err := os.CreateTemp(d.tmpRoot(), ".write-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	})
 }
 
 // ReadFile reads name.

@@ -121,6 +121,11 @@ func TestDuckDBReadsConvert(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM s3_access_logs WHERE requester IS NULL OR requester IS NOT NULL").Scan(&viaView); err != nil || viaView != rows {
 		t.Errorf("the DDL's view reads %d rows (%v), want %d", viaView, err, rows)
 	}
+	// The view's partition column is dt, text as in every other DDL.
+	var dtType string
+	if err := db.QueryRowContext(ctx, "SELECT typeof(dt) FROM s3_access_logs LIMIT 1").Scan(&dtType); err != nil || dtType != "VARCHAR" {
+		t.Errorf("the DDL's view has dt of type %q (%v), want VARCHAR", dtType, err)
+	}
 	// Each row sits in the partition of its request's UTC date.
 	var misplaced int64
 	if err := db.QueryRowContext(ctx, "SELECT count(*)"+from+" WHERE strftime(requestdatetime AT TIME ZONE 'UTC', '%Y-%m-%d') <> CAST(dt AS VARCHAR)").Scan(&misplaced); err != nil {

@@ -26,7 +26,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -49,6 +48,7 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )
 
@@ -155,7 +155,7 @@ func runConcurrency(ctx context.Context, objects, size int, latency, listLatency
 	for _, c := range cs {
 		cfg := pipeline.Config{Concurrency: c, ListConcurrency: listConcurrency, AWS: awsconf.Options{Endpoint: endpoint}}
 		start := time.Now()
-		st, err := pipeline.Run(ctx, cfg, []string{"s3://s3bench/bench/"}, func(int, *pipeline.Chunk) error { return nil })
+		st, err := pipeline.Run(ctx, cfg, []string{"s3://s3bench/bench/"}, counter{func(int64) {}})
 		if err != nil {
 			return err
 		}
@@ -199,11 +199,10 @@ func run(ctx context.Context, endpoint, bucket string, objects, size int, latenc
 	start := time.Now()
 	var first atomic.Int64
 	cfg := pipeline.Config{Concurrency: concurrency, AWS: awsconf.Options{Endpoint: proxy}}
-	st, err := pipeline.Run(ctx, cfg, []string{src}, func(_ int, c *pipeline.Chunk) error {
+	st, err := pipeline.Run(ctx, cfg, []string{src}, counter{func(n int64) {
 		first.CompareAndSwap(0, int64(time.Since(start)))
-		lines.Add(int64(bytes.Count(c.Data, []byte{'\n'})))
-		return nil
-	})
+		lines.Add(n)
+	}})
 	if err != nil {
 		return err
 	}
@@ -300,4 +299,20 @@ func latencyProxy(endpoint string, latency time.Duration, conns int) (string, er
 		rp.ServeHTTP(w, r)
 	}))
 	return "http://" + ln.Addr().String(), nil
+}
+
+// counter is a pipeline.Consumer that counts records.
+type counter struct{ add func(n int64) }
+
+func (c counter) NewPart(int, *pipeline.Object, bool) pipeline.Part { return c }
+func (c counter) Commit(int, pipeline.Part) error                   { return nil }
+func (c counter) Drop(pipeline.Part)                                {}
+func (c counter) EndChunk(int64, int64, int) error                  { return nil }
+func (c counter) Records(sc *parse.Scanner) error {
+	var n int64
+	for sc.Scan() {
+		n++
+	}
+	c.add(n)
+	return nil
 }

@@ -184,10 +184,7 @@ func runClient(ctx context.Context, endpoint, shard, inventory string, concurren
 			}
 		}
 	}()
-	st, err := pipeline.Run(ctx, cfg, []string{"s3://s3bench/bench/"}, func(_ int, c *pipeline.Chunk) error {
-		lines.Add(int64(bytes.Count(c.Data, []byte{'\n'})))
-		return nil
-	})
+	st, err := pipeline.Run(ctx, cfg, []string{"s3://s3bench/bench/"}, counter{func(n int64) { lines.Add(n) }})
 	close(stop)
 	if err != nil {
 		return err

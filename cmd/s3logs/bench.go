@@ -22,20 +22,22 @@ import (
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"
 	"github.com/s3logs/s3logs/sink"
+	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 )
 
-const benchExamples = `
-Examples:
-  s3logs bench                       # 256 MB of generated logs in memory
+const benchLong = `
+Measures parse, query and convert throughput on generated logs (or your own
+files), all read from memory first. Every stage reads the same bytes. "1 core"
+runs with GOMAXPROCS=1 and one worker; "all cores" with the default. "floor"
+is a newline count over the same bytes: what the memory system allows; "x
+floor" is each stage's all-cores throughput as a share of the floor's.
+`
+
+const benchExamples = `  s3logs bench                       # 256 MB of generated logs in memory
   s3logs bench --size 1GB --json     # machine-readable figures
   s3logs bench --lines 100000 --cpuprofile cpu.out && go tool pprof cpu.out
   s3logs bench ./logs/2024-03-01-*   # your own files, read into memory first
-
-Every stage reads the same bytes from memory. "1 core" runs with GOMAXPROCS=1
-and one worker; "all cores" with the default. "floor" is a newline count over
-the same bytes: what the memory system allows; "x floor" is each stage's
-all-cores throughput as a share of the floor's.
 `
 
 // The questions the query stages ask: a selective filter (who deleted what)
@@ -76,27 +78,38 @@ type benchReport struct {
 	Stages    []benchStage `json:"stages"`
 }
 
+// benchOptions are bench's parsed flags.
+type benchOptions struct {
+	size, cpuprofile, memprofile, only string
+	lines, reps                        int
+	seed                               int64
+	asJSON                             bool
+}
+
+func newBenchCmd(e *env) *cobra.Command {
+	var o benchOptions
+	cmd := newCommand("bench [flags] [FILE...]", "measure parse, query and convert throughput", benchLong, benchExamples,
+		func(ctx context.Context, args []string) error { return runBench(ctx, e, &o, args) })
+	fs := cmd.Flags()
+	fs.StringVar(&o.size, "size", "256MB", "`bytes` of generated logs (e.g. 64MB, 1GB); ignored with --lines or files")
+	fs.IntVar(&o.lines, "lines", 0, "generate this many lines instead of --size")
+	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
+	fs.BoolVar(&o.asJSON, "json", false, "print JSON instead of a table")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of all stages to `file`")
+	fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile to `file` at the end")
+	fs.IntVar(&o.reps, "reps", 1, "run each stage this many times and report the median")
+	fs.StringVar(&o.only, "stages", "", "comma-separated stages to run (default all): "+strings.Join(benchStageNames, ","))
+	return cmd
+}
+
 // runBench measures parse, query and convert throughput (SPEC §2, s3logs bench).
-func runBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("bench", "[flags] [FILE...]", benchExamples, e.stderr)
-	size := fs.String("size", "256MB", "`bytes` of generated logs (e.g. 64MB, 1GB); ignored with --lines or files")
-	lines := fs.Int("lines", 0, "generate this many lines instead of --size")
-	seed := fs.Int64("seed", 1, "generator seed")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of all stages to `file`")
-	memprofile := fs.String("memprofile", "", "write an allocation profile to `file` at the end")
-	reps := fs.Int("reps", 1, "run each stage this many times and report the median")
-	only := fs.String("stages", "", "comma-separated stages to run (default all): "+strings.Join(benchStageNames, ","))
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if *reps < 1 {
+func runBench(ctx context.Context, e *env, o *benchOptions, pos []string) error {
+	if o.reps < 1 {
 		return usagef("--reps must be at least 1")
 	}
 	want := map[string]bool{}
-	if *only != "" {
-		for _, s := range strings.Split(*only, ",") {
+	if o.only != "" {
+		for _, s := range strings.Split(o.only, ",") {
 			s = strings.TrimSpace(s)
 			if !containsString(benchStageNames, s) {
 				return usagef("--stages: unknown stage %q (want %s)", s, strings.Join(benchStageNames, ","))
@@ -120,25 +133,25 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		data, input = buf.Bytes(), strings.Join(pos, " ")
-	case *lines > 0:
-		data = gen.Lines(*seed, *lines)
-		input = fmt.Sprintf("gen seed %d, %d lines", *seed, *lines)
-	case *lines < 0:
+	case o.lines > 0:
+		data = gen.Lines(o.seed, o.lines)
+		input = fmt.Sprintf("gen seed %d, %d lines", o.seed, o.lines)
+	case o.lines < 0:
 		return usagef("--lines must be positive")
 	default:
-		n, err := parseSize(*size)
+		n, err := parseSize(o.size)
 		if err != nil || n <= 0 {
-			return usagef("--size %q: want a positive size like 256MB or 1GB", *size)
+			return usagef("--size %q: want a positive size like 256MB or 1GB", o.size)
 		}
-		data = gen.Block(*seed, int(n))
-		input = fmt.Sprintf("gen seed %d, %s", *seed, *size)
+		data = gen.Block(o.seed, int(n))
+		input = fmt.Sprintf("gen seed %d, %s", o.seed, o.size)
 	}
 	if len(data) == 0 {
 		return fmt.Errorf("no input data")
 	}
 
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
 		if err != nil {
 			return err
 		}
@@ -148,7 +161,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *memprofile != "" {
+	if o.memprofile != "" {
 		runtime.MemProfileRate = 64 << 10
 	}
 
@@ -157,7 +170,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		CPUs: runtime.NumCPU(), Procs: runtime.GOMAXPROCS(0), CPUModel: cpuModel(),
 		Input: input, Bytes: int64(len(data)), Lines: int64(bytes.Count(data, []byte{'\n'})),
 	}
-	b := &bencher{data: data, tmp: os.TempDir(), reps: *reps}
+	b := &bencher{data: data, tmp: os.TempDir(), reps: o.reps}
 	var floor *benchStage
 	for _, st := range benchStages() {
 		if len(want) > 0 && !want[st.name] && st.name != "floor" {
@@ -180,8 +193,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		rep.Stages = append(rep.Stages, s)
 	}
 
-	if *memprofile != "" {
-		f, err := os.Create(*memprofile)
+	if o.memprofile != "" {
+		f, err := os.Create(o.memprofile)
 		if err != nil {
 			return err
 		}
@@ -194,7 +207,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if *asJSON {
+	if o.asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)

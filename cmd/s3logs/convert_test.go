@@ -227,9 +227,10 @@ func TestConvertUsage(t *testing.T) {
 	f(2, "convert", src, "--out", t.TempDir(), "--target-file-size", "big")
 	f(2, "convert", src, "--out", t.TempDir(), "--from", "yesterday")
 	f(2, "convert", src, "--out", t.TempDir(), "--from", "2024-03-02", "--to", "2024-03-01")
-	f(0, "convert", src, "--out", t.TempDir(), "--quiet")
+	f(1, "convert", src, "--out", t.TempDir(), "--quiet") // no log objects in src
 	f(0, "schema")
-	f(0, "schema", "--ddl", "athena")
+	f(2, "schema", "--ddl", "athena") // no --location
+	f(0, "schema", "--ddl", "athena", "--location", "s3://b/p/")
 	f(2, "schema", "--ddl", "mysql")
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,25 +13,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/awserr"
 	"github.com/s3logs/s3logs/logging"
 )
 
 // loggingFlags are the flags enable and status share: AWS access, the
 // account and which buckets.
 type loggingFlags struct {
-	aws          awsconf.Options
+	aws          awsFlags
 	account      string
 	buckets      string
 	prefixFilter string
 	concurrency  int
 }
 
-func (f *loggingFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.aws.Endpoint, "endpoint", "", "S3 endpoint URL (default AWS_ENDPOINT_URL_S3, else AWS)")
-	fs.StringVar(&f.aws.Region, "region", "", "region for ListBuckets and GetBucketLocation (default from the environment, else us-east-1)")
-	fs.StringVar(&f.aws.Profile, "profile", "", "AWS shared config profile")
-	fs.StringVar(&f.account, "account", "", "AWS account id (default from STS GetCallerIdentity)")
+func (f *loggingFlags) register(fs *pflag.FlagSet) {
+	f.aws.register(fs)
+	fs.StringVar(&f.account, "account", "", "AWS account `id` (default from STS GetCallerIdentity)")
 	fs.StringVar(&f.buckets, "buckets", "", "comma-separated source buckets (default all buckets of the account)")
 	fs.StringVar(&f.prefixFilter, "prefix-filter", "", "only buckets whose name starts with this")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "in-flight S3 requests")
@@ -80,11 +81,14 @@ func (f *loggingFlags) connect(ctx context.Context) (*regionClients, string, err
 		return nil, "", usagef("--account %q: want a 12-digit AWS account id", f.account)
 	}
 	f.aws.MaxConns = f.concurrency
-	cfg, err := awsconf.Load(ctx, f.aws)
+	if err := f.aws.check(); err != nil {
+		return nil, "", err
+	}
+	cfg, err := awsconf.Load(ctx, f.aws.Options)
 	if err != nil {
 		return nil, "", err
 	}
-	return &regionClients{cfg: cfg, o: f.aws, m: map[string]*s3.Client{}}, cfg.Region, nil
+	return &regionClients{cfg: cfg, o: f.aws.Options, m: map[string]*s3.Client{}}, cfg.Region, nil
 }
 
 // accountID returns --account, else asks STS who the credentials belong to.
@@ -112,31 +116,53 @@ func parseDays(s string) (int, error) {
 	return n, nil
 }
 
-func runEnable(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("enable", "[--dry-run] [flags]", "", e.stderr)
-	var lf loggingFlags
-	lf.register(fs)
-	var (
-		force        = fs.Bool("force", false, "reconfigure buckets that already log somewhere else (default: skip and report them)")
-		dryRun       = fs.Bool("dry-run", false, "print the plan and change nothing")
-		targetBucket = fs.String("target-bucket-pattern", logging.DefaultTargetBucket, "logging bucket name, one per region; {account} and {region} are replaced")
-		targetPrefix = fs.String("target-prefix", logging.DefaultTargetPrefix, "prefix of each bucket's logs in its logging bucket; {bucket}, {account}, {region} are replaced")
-		keyFormat    = fs.String("key-format", "simple", "log object key layout: simple or partitioned")
-		partDate     = fs.String("partition-date", "event", "date of the partitioned layout: event or delivery")
-		expire       = fs.String("expire-after", "", "add a lifecycle rule expiring log objects after this many days, e.g. 365d (default: keep for ever)")
-	)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
+const enableLong = `
+Turns on server access logging for buckets, one logging bucket per region
+(S3 delivers logs only within a region), without ACLs: a missing logging
+bucket is created with public access blocked and default encryption, and its
+bucket policy lets the logging service write only under each source bucket's
+prefix. Buckets that already log somewhere else are skipped and reported
+unless --force. Running it again changes nothing and says so.
+`
+
+const enableExamples = `  s3logs enable --dry-run
+  s3logs enable --expire-after 365d
+  s3logs enable --buckets web,data --key-format partitioned --partition-date delivery
+`
+
+// enableOptions are enable's parsed flags.
+type enableOptions struct {
+	lf                                                      loggingFlags
+	force, dryRun                                           bool
+	targetBucket, targetPrefix, keyFormat, partDate, expire string
+}
+
+func newEnableCmd(e *env) *cobra.Command {
+	var o enableOptions
+	cmd := newCommand("enable [--dry-run] [flags]", "turn on server access logging for buckets, per region", enableLong, enableExamples,
+		func(ctx context.Context, args []string) error { return runEnable(ctx, e, &o, args) })
+	fs := cmd.Flags()
+	o.lf.register(fs)
+	fs.BoolVar(&o.force, "force", false, "reconfigure buckets that already log somewhere else (default: skip and report them)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
+	fs.StringVar(&o.targetBucket, "target-bucket-pattern", logging.DefaultTargetBucket, "logging bucket name, one per region; {account} and {region} are replaced")
+	fs.StringVar(&o.targetPrefix, "target-prefix", logging.DefaultTargetPrefix, "prefix of each bucket's logs in its logging bucket; {bucket}, {account}, {region} are replaced")
+	fs.StringVar(&o.keyFormat, "key-format", "simple", "log object key layout: simple or partitioned")
+	fs.StringVar(&o.partDate, "partition-date", "event", "date of the partitioned layout: event or delivery")
+	fs.StringVar(&o.expire, "expire-after", "", "add a lifecycle rule expiring log objects after this many days, e.g. 365d (default: keep for ever)")
+	return cmd
+}
+
+func runEnable(ctx context.Context, e *env, o *enableOptions, pos []string) error {
+	lf := &o.lf
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q (buckets go in --buckets a,b)", pos[0])
 	}
-	layout, err := logging.ParseLayout(*keyFormat, *partDate)
+	layout, err := logging.ParseLayout(o.keyFormat, o.partDate)
 	if err != nil {
 		return usageError{err}
 	}
-	days, err := parseDays(*expire)
+	days, err := parseDays(o.expire)
 	if err != nil {
 		return err
 	}
@@ -150,7 +176,7 @@ func runEnable(ctx context.Context, e *env, args []string) error {
 	}
 	plan, err := logging.Build(ctx, rc.client, logging.Config{
 		Account: account, Home: home, Buckets: lf.bucketList(), PrefixFilter: lf.prefixFilter,
-		Force: *force, TargetBucket: *targetBucket, TargetPrefix: *targetPrefix,
+		Force: o.force, TargetBucket: o.targetBucket, TargetPrefix: o.targetPrefix,
 		Layout: layout, ExpireDays: days, Concurrency: lf.concurrency,
 	})
 	if errors.Is(err, logging.ErrConfig) {
@@ -163,7 +189,7 @@ func runEnable(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no buckets selected")
 		return nil
 	}
-	if *dryRun {
+	if o.dryRun {
 		printPlan(e.stdout, plan)
 		if plan.Changes() {
 			fmt.Fprintln(e.stdout, "\ndry run: nothing was changed")
@@ -200,7 +226,7 @@ func printPlan(w io.Writer, p *logging.Plan) {
 		action := string(s.Action)
 		switch {
 		case s.Err != nil:
-			action = "error: " + s.Err.Error()
+			action = "error (below)"
 		case s.Reason != "":
 			action += ": " + s.Reason
 		}
@@ -211,6 +237,13 @@ func printPlan(w io.Writer, p *logging.Plan) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Bucket, orDash(s.Region), orDash(lb), orDash(prefix), orDash(kf), action)
 	}
 	tw.Flush()
+	// Causes under the table, one line each: in a cell they would stretch
+	// it past any screen.
+	for _, s := range p.Sources {
+		if s.Err != nil {
+			fmt.Fprintf(w, "%s: %s\n", s.Bucket, awserr.Message(s.Err))
+		}
+	}
 	if len(p.Targets) == 0 {
 		return
 	}
@@ -229,7 +262,7 @@ func printResults(w io.Writer, p *logging.Plan) {
 	for _, t := range p.Targets {
 		switch {
 		case t.Err != nil:
-			fmt.Fprintf(w, "logging bucket %s (%s): FAILED: %v\n", t.Bucket, t.Region, t.Err)
+			fmt.Fprintf(w, "logging bucket %s (%s): FAILED: %v\n", t.Bucket, t.Region, awserr.Message(t.Err))
 		case t.Applied:
 			fmt.Fprintf(w, "logging bucket %s (%s): %s\n", t.Bucket, t.Region, t.Actions())
 		}
@@ -240,7 +273,7 @@ func printResults(w io.Writer, p *logging.Plan) {
 		switch {
 		case s.Err != nil:
 			what = "failed"
-			fmt.Fprintf(w, "%s: FAILED: %v\n", s.Bucket, s.Err)
+			fmt.Fprintf(w, "%s: FAILED: %v\n", s.Bucket, awserr.Message(s.Err))
 		case s.Action == logging.ActionEnable && s.Applied:
 			what = "enabled"
 			fmt.Fprintf(w, "%s: enabled, logs to %s\n", s.Bucket, s.Want)

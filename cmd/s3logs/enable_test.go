@@ -146,7 +146,7 @@ func TestEnableCLIFailureAndSimpleStatus(t *testing.T) {
 		t.Errorf("status exit %d:\n%s%s", code, out, errOut)
 	}
 	s.Fail("GetBucketLogging", "data", "AccessDenied")
-	if code, out, _ := runCmd(t, s, "status", "--buckets", "web,data"); code != 1 || !hasLine(out, "data", "error", "AccessDenied") {
+	if code, out, errOut := runCmd(t, s, "status", "--buckets", "web,data"); code != 1 || !hasLine(out, "data", "error") || !hasLine(errOut, "data:", "AccessDenied") {
 		t.Errorf("status with a failing bucket: exit %d\n%s", code, out)
 	}
 }

@@ -1,59 +1,36 @@
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
-	"io"
+	"net/url"
+
+	"github.com/spf13/pflag"
+
+	"github.com/s3logs/s3logs/internal/awsconf"
 )
 
-// newFlagSet returns a FlagSet for a command whose errors are returned, not
-// printed and exited on, and whose usage text goes to w: the synopsis, the
-// flags, then examples (if any).
-func newFlagSet(name, synopsis, examples string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: s3logs %s %s\n\nFlags:\n", name, synopsis)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-		fmt.Fprint(w, examples)
-	}
-	return fs
+// awsFlags are the flags of every command that talks to S3: which
+// endpoint, region and shared-config profile. Credentials come from the
+// SDK's default chain. --endpoint-url, the AWS CLI's spelling, is accepted
+// for --endpoint (see normalizeFlag).
+type awsFlags struct {
+	awsconf.Options
 }
 
-// parseArgs parses flags that may come before, between or after positional
-// arguments ("convert SRC --out DIR"), and returns the positional ones. "--"
-// ends flag parsing. -h prints usage and returns errHelp.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	// The flag package prints the usage text on every parse error; a bad
-	// value should be one line that names the flag, so usage is printed
-	// only for -h.
-	usage := fs.Usage
-	fs.Usage = func() {}
-	defer func() { fs.Usage = usage }()
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				usage()
-				return nil, errHelp
-			}
-			return nil, usageError{fmt.Errorf("%w (see s3logs %s -h)", err, fs.Name())}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		// fs stopped at a positional argument or at "--".
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-		if len(args) > 0 && args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
+// register adds the flags to fs.
+func (a *awsFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&a.Endpoint, "endpoint", "", "S3 endpoint `URL` of an S3-compatible server, also --endpoint-url (default AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile's endpoint_url, else AWS)")
+	fs.StringVar(&a.Region, "region", "", "AWS `region` (default AWS_REGION or the profile's, else us-east-1)")
+	fs.StringVar(&a.Profile, "profile", "", "AWS shared config `profile` (default AWS_PROFILE, else default)")
+}
+
+// check returns a usage error for a malformed --endpoint.
+func (a *awsFlags) check() error {
+	if a.Endpoint == "" {
+		return nil
 	}
+	u, err := url.Parse(a.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("--endpoint %q: want http://host[:port] or https://host[:port]", a.Endpoint)
+	}
+	return nil
 }

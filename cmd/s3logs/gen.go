@@ -6,53 +6,75 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
 	"github.com/s3logs/s3logs/pipeline"
 )
 
-const genExamples = `
-Examples:
-  s3logs gen --out ./logs/ --objects 100 --lines 500
-  s3logs gen --out ./logs/ --layout partitioned --partition-date delivery --buckets web,assets --start 2024-03-01 --days 30
-  s3logs gen --out ./logs/ --seed 7 --traps 0.02   # more real-world oddities
-
-The same flags and --seed always write the same objects, byte for byte.
+const genLong = `
+Writes realistic synthetic S3 server access log objects, with the key layout
+S3 uses and a share of the oddities real logs contain, to a directory or to
+s3://bucket/prefix/ (an existing bucket). The same flags and --seed always
+write the same objects, byte for byte.
 `
 
+const genExamples = `  s3logs gen --out ./logs/ --objects 100 --lines 500
+  s3logs gen --out ./logs/ --layout partitioned --partition-date delivery --buckets web,assets --start 2024-03-01 --days 30
+  s3logs gen --out s3://my-test-bucket/logs/ --endpoint-url http://localhost:9000
+  s3logs gen --out ./logs/ --seed 7 --traps 0.02   # more real-world oddities
+`
+
+// genOptions are gen's parsed flags.
+type genOptions struct {
+	out                                          string
+	seed                                         int64
+	objects, lines                               int
+	start                                        string
+	days                                         float64
+	layout, pdate, prefix, account, region, bkts string
+	traps                                        float64
+	aws                                          awsFlags
+	conc                                         int
+}
+
+func newGenCmd(e *env) *cobra.Command {
+	var o genOptions
+	cmd := newCommand("gen [flags] --out DIR|s3://bucket/prefix/", "write realistic synthetic log objects", genLong, genExamples,
+		func(ctx context.Context, args []string) error { return runGen(ctx, e, &o, args) })
+	fs := cmd.Flags()
+	fs.StringVar(&o.out, "out", "", "output `DIR` or s3://bucket/prefix/ (required); the object keys become relative paths")
+	fs.Int64Var(&o.seed, "seed", 1, "random seed: the same seed and flags give the same objects")
+	fs.IntVar(&o.objects, "objects", 100, "number of log objects")
+	fs.IntVar(&o.lines, "lines", 500, "average number of lines per object")
+	fs.StringVar(&o.start, "start", "2024-03-01", "first record `time`, RFC 3339 or yyyy-mm-dd (UTC)")
+	fs.Float64Var(&o.days, "days", 7, "span of record times in days")
+	fs.StringVar(&o.layout, "layout", "simple", "key layout: simple or partitioned")
+	fs.StringVar(&o.pdate, "partition-date", "event", "date of partitioned keys: event or delivery")
+	fs.StringVar(&o.prefix, "prefix", "", "TargetPrefix before every key, e.g. logs/")
+	fs.StringVar(&o.account, "source-account", "123456789012", "source account `id` in partitioned keys")
+	fs.StringVar(&o.region, "source-region", "us-east-1", "source buckets' `region` in partitioned keys and records")
+	fs.StringVar(&o.bkts, "buckets", "amzn-s3-demo-bucket1", "comma-separated source bucket `names`")
+	fs.Float64Var(&o.traps, "traps", gen.DefaultTrapRate, "share of lines with real-world oddities (0 for none)")
+	o.aws.register(fs)
+	fs.IntVar(&o.conc, "concurrency", 32, "uploads in flight for s3:// output")
+	return cmd
+}
+
 // runGen writes synthetic log objects (SPEC §2, s3logs gen).
-func runGen(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("gen", "[flags] --out DIR", genExamples, e.stderr)
-	out := fs.String("out", "", "output `DIR` (required); the object keys become relative paths")
-	seed := fs.Int64("seed", 1, "random seed: the same seed and flags give the same objects")
-	objects := fs.Int("objects", 100, "number of log objects")
-	lines := fs.Int("lines", 500, "average number of lines per object")
-	start := fs.String("start", "2024-03-01", "first record time, RFC 3339 or yyyy-mm-dd (UTC)")
-	days := fs.Float64("days", 7, "span of record times in days")
-	layout := fs.String("layout", "simple", "key layout: simple or partitioned")
-	pdate := fs.String("partition-date", "event", "date of partitioned keys: event or delivery")
-	prefix := fs.String("prefix", "", "TargetPrefix before every key, e.g. logs/")
-	account := fs.String("source-account", "123456789012", "source account id in partitioned keys")
-	region := fs.String("source-region", "us-east-1", "source buckets' region in partitioned keys and records")
-	buckets := fs.String("buckets", "amzn-s3-demo-bucket1", "comma-separated source bucket `names`")
-	traps := fs.Float64("traps", gen.DefaultTrapRate, "share of lines with real-world oddities (0 for none)")
-	var aws awsconf.Options
-	fs.StringVar(&aws.Endpoint, "endpoint", "", "S3 endpoint `URL` for s3:// output (default AWS_ENDPOINT_URL_S3, else AWS)")
-	fs.StringVar(&aws.Region, "region", "", "AWS region of the S3 client")
-	fs.StringVar(&aws.Profile, "profile", "", "AWS shared config profile")
-	conc := fs.Int("concurrency", 32, "uploads in flight for s3:// output")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
+func runGen(ctx context.Context, e *env, o *genOptions, pos []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	cfg, err := genConfig(*seed, *objects, *lines, *start, *days, *layout, *pdate, *prefix, *account, *region, *buckets, *traps)
+	if err := o.aws.check(); err != nil {
+		return err
+	}
+	cfg, err := genConfig(o.seed, o.objects, o.lines, o.start, o.days, o.layout, o.pdate, o.prefix, o.account, o.region, o.bkts, o.traps)
 	if err != nil {
 		return err
 	}
-	put, wait, err := genPut(ctx, *out, aws, *conc)
+	put, wait, err := genPut(ctx, o.out, o.aws.Options, o.conc)
 	if err != nil {
 		return err
 	}
@@ -65,7 +87,7 @@ func runGen(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	el := time.Since(began)
-	fmt.Fprintf(e.stderr, "s3logs gen: %s to %s in %.1fs (%.1f MB/s)\n", sum, *out, el.Seconds(),
+	fmt.Fprintf(e.stderr, "s3logs gen: %s to %s in %.1fs (%.1f MB/s)\n", sum, o.out, el.Seconds(),
 		float64(sum.Bytes)/1e6/max(el.Seconds(), 1e-9))
 	return nil
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,23 +17,10 @@ import (
 	"github.com/s3logs/s3logs/pipeline"
 )
 
-// buildBinary builds the s3logs command into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "s3logs")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// runBinary runs bin with args under `ulimit -n nofile` (0: the test's
-// own limit) and returns its stdout, stderr and peak resident memory
-// (VmHWM, from the kernel's rusage of the child); a non-zero exit fails
-// the test.
-func runBinary(t *testing.T, bin string, nofile int, args ...string) (string, string, int64) {
+// runPeak runs bin with args under `ulimit -n nofile` (0: the test's own
+// limit) and returns its stdout, stderr and peak resident memory (VmHWM,
+// from the kernel's rusage of the child); a non-zero exit fails the test.
+func runPeak(t *testing.T, bin string, nofile int, args ...string) (string, string, int64) {
 	t.Helper()
 	script := `exec "$0" "$@"`
 	if nofile > 0 {
@@ -87,7 +72,7 @@ func TestMemoryBoundS3(t *testing.T) {
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
-	bin := buildBinary(t)
+	bin := s3logsBinary(t)
 	src := "s3://" + bucket + "/logs/"
 	const limit = 512 << 20
 	common := []string{"--endpoint", ep, "--max-memory", "512MiB", "--concurrency", "256", "--no-progress"}
@@ -95,7 +80,7 @@ func TestMemoryBoundS3(t *testing.T) {
 	q := "SELECT operation, count(*) AS n FROM logs GROUP BY operation ORDER BY operation"
 	var answers []string
 	for _, nofile := range []int{0, 64} {
-		out, _, peak := runBinary(t, bin, nofile, append(append([]string{"query", "--format", "csv"}, common...), q, src)...)
+		out, _, peak := runPeak(t, bin, nofile, append(append([]string{"query", "--format", "csv"}, common...), q, src)...)
 		t.Logf("query, ulimit -n %d: peak RSS %d MiB", nofile, peak>>20)
 		if peak >= limit {
 			t.Errorf("query: peak RSS %d MiB, over --max-memory 512MiB", peak>>20)
@@ -120,7 +105,7 @@ func TestMemoryBoundS3(t *testing.T) {
 
 	for _, nofile := range []int{0, 64} {
 		dir := t.TempDir()
-		_, _, peak := runBinary(t, bin, nofile, append(append([]string{"convert"}, common...), src, "--out", dir)...)
+		_, _, peak := runPeak(t, bin, nofile, append(append([]string{"convert"}, common...), src, "--out", dir)...)
 		t.Logf("convert, ulimit -n %d: peak RSS %d MiB", nofile, peak>>20)
 		if peak >= limit {
 			t.Errorf("convert: peak RSS %d MiB, over --max-memory 512MiB", peak>>20)

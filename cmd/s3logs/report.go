@@ -1,81 +1,94 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/s3logs/s3logs/parse"
+	"github.com/spf13/cobra"
+
+	"github.com/s3logs/s3logs/internal/atomicfile"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/report"
 )
 
-const reportExamples = `
-SOURCE is s3://bucket/prefix/, a file, a directory, or - for stdin.
+const reportLong = `
+Answers the standard security questions about S3 server access logs in one
+pass and writes them as one page: requests over time, deletions, anonymous
+access, Signature Version 2, requests that required an ACL, old TLS and plain
+HTTP, presigned URLs, access denied, server errors and throttling, and top
+talkers. Each table shows the SQL that reproduces it with s3logs query.
 
-Examples:
-  s3logs report --since 90d s3://my-log-bucket/logs/ --out report.html
-  s3logs report --from 2024-03-01 --to 2024-03-31 ./logs/ --format md --out report.md
-  s3logs report examples/logs/ --format json | jq '.sections[].stats'
-
+SOURCE is s3://bucket/prefix/, a file, a directory, or - for standard input.
 --since DUR keeps records of the last DUR before now (90d, 36h, 2h30m);
---from/--to take RFC 3339 times or yyyy-mm-dd dates (--to a date includes
-that whole day). Each table shows the SQL that reproduces it with
-s3logs query.
+--from/--to take RFC 3339 times or dates (--from inclusive, --to exclusive,
+and a date as --to includes that whole day). The format comes from --format,
+else from --out's extension (.html, .md, .json), else HTML.
 `
+
+const reportExamples = `  s3logs report --since 90d s3://my-log-bucket/logs/ --out report.html
+  s3logs report --from 2024-03-01 --to 2024-03-31 ./logs/ --out report.md
+  s3logs report examples/logs/ --format json | jq '.sections[].stats'
+`
+
+// reportOptions are report's parsed flags.
+type reportOptions struct {
+	pf               pipeFlags
+	since, from, to  string
+	now, format, out string
+	top              int
+	force            bool
+}
+
+func newReportCmd(e *env) *cobra.Command {
+	var o reportOptions
+	cmd := newCommand("report [--since 90d | --from T --to T] [flags] SOURCE... [--out report.html]", "answer the standard security questions as one HTML page", reportLong, reportExamples,
+		func(ctx context.Context, args []string) error { return runReport(ctx, e, &o, args) })
+	fs := cmd.Flags()
+	o.pf.register(fs)
+	fs.StringVar(&o.since, "since", "", "report on the last `DUR` before now, e.g. 90d, 12h")
+	fs.StringVar(&o.from, "from", "", "first request `time` (RFC 3339 or yyyy-mm-dd), inclusive")
+	fs.StringVar(&o.to, "to", "", "last request `time` (RFC 3339, exclusive, or yyyy-mm-dd, that whole day)")
+	fs.StringVar(&o.now, "now", "", "the `time` --since counts back from and the report is dated (default now)")
+	fs.StringVar(&o.format, "format", "", "output `format`: html, md or json (default from --out's extension, else html)")
+	fs.StringVar(&o.out, "out", "", "write the report to `PATH` (default stdout)")
+	fs.IntVar(&o.top, "top", 20, "rows of each ranked table")
+	fs.BoolVar(&o.force, "force", false, "overwrite an existing --out or --rejects file")
+	return cmd
+}
 
 // runReport answers the standard security questions over log objects in
 // one pass and writes an HTML page, Markdown or JSON (SPEC §2).
-func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("report", "[--since 90d | --from T --to T] [flags] SOURCE... [--out report.html]", reportExamples, e.stderr)
-	var pf pipeFlags
-	pf.register(fs)
-	since := fs.String("since", "", "report on the last `DUR` before now, e.g. 90d, 12h")
-	fromS := fs.String("from", "", "first request `time` (RFC 3339 or yyyy-mm-dd), inclusive")
-	toS := fs.String("to", "", "last request `time` (RFC 3339, exclusive, or yyyy-mm-dd, that whole day)")
-	nowS := fs.String("now", "", "the `time` --since counts back from and the report is dated (default now)")
-	format := fs.String("format", "", "output format: html, md or json (default from --out's extension, else html)")
-	out := fs.String("out", "", "write the report to `PATH` (default stdout)")
-	top := fs.Int("top", 20, "rows of each ranked table")
-	force := fs.Bool("force", false, "overwrite an existing --out or --rejects file")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
+func runReport(ctx context.Context, e *env, o *reportOptions, pos []string) error {
+	pf := &o.pf
 	if len(pos) == 0 {
-		fs.Usage()
-		return usagef("missing SOURCE")
+		return usagef("missing SOURCE (see s3logs report --help)")
 	}
-	if *top < 1 {
+	if o.top < 1 {
 		return usagef("--top must be at least 1")
 	}
 	now := time.Now().UTC()
-	if *nowS != "" {
-		if now, err = parseReportTime(*nowS, false); err != nil {
-			return usagef("--now: %v", err)
+	if o.now != "" {
+		t, _, err := parseTimeArg(o.now)
+		if err != nil {
+			return usagef("--now %v", err)
 		}
+		now = t
 	}
-	win, err := reportWindow(*since, *fromS, *toS, now)
+	win, err := reportWindow(o.since, o.from, o.to, now)
 	if err != nil {
 		return usageError{err}
 	}
-	f := *format
+	f, err := outFormat(o.format, o.out, reportFormats)
+	if err != nil {
+		return err
+	}
 	if f == "" {
-		switch strings.ToLower(filepath.Ext(*out)) {
-		case ".md", ".markdown":
-			f = "md"
-		case ".json":
-			f = "json"
-		default:
-			f = "html"
-		}
+		f = "html"
 	}
 	if f != "html" && f != "md" && f != "json" {
 		return usagef("--format %q: want html, md or json", f)
@@ -87,76 +100,33 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := checkSources(pos); err != nil {
 		return err
 	}
-	if err := noClobber(*force, [2]string{"--out", *out}, [2]string{"--rejects", pf.rejects}); err != nil {
+	if err := noClobber(o.force, [2]string{"--out", o.out}); err != nil {
 		return err
 	}
 	pc.Stdin = e.stdin
-	cfg := report.Config{Pipeline: pc, Window: win, TopN: *top, Now: now, Strict: pf.strict}
-
-	var rejW *bufio.Writer
-	var rejErr error
-	if pf.rejects != "" {
-		rf, err := os.Create(pf.rejects)
-		if err != nil {
-			return err
-		}
-		defer rf.Close()
-		rejW = bufio.NewWriter(rf)
-		cfg.OnReject = func(pe *parse.ParseError, line []byte) { // serialised by Build
-			if _, err := fmt.Fprintf(rejW, "%s\n%s\n", pe.Error(), line); err != nil && rejErr == nil {
-				rejErr = err
-			}
-		}
+	rejects, err := pf.openRejects(&pc, o.force)
+	if err != nil {
+		return err
 	}
+	cfg := report.Config{Pipeline: pc, Window: win, TopN: o.top, Now: now}
 	cfg.Pipeline.Stats = &pipeline.Stats{}
 	stop := startProgress(ctx, e, !pf.noProgress && !pf.quiet, cfg.Pipeline.Stats)
 	rep, st, runErr := report.Build(ctx, cfg, pos)
 	stop()
-	if rejW != nil {
-		if err := rejW.Flush(); err != nil && rejErr == nil {
-			rejErr = err
-		}
-		if rejErr != nil && runErr == nil {
-			runErr = fmt.Errorf("--rejects: %w", rejErr)
-		}
+	if err := rejects.close(runErr); err != nil && runErr == nil {
+		runErr = err
 	}
 	pf.summary(e.stderr, "report", st)
 	if runErr != nil {
-		var pe *parse.ParseError
-		if errors.As(runErr, &pe) && pf.strict {
-			return fmt.Errorf("--strict: malformed line: %w", runErr)
-		}
-		return runErr
+		return pf.runError(runErr)
 	}
-	if *out == "" {
+	rep.Tool, rep.Command = versionString(), shellJoin(e.args)
+	if o.out == "" {
 		return report.Write(e.stdout, rep, f)
 	}
-	return writeFileAtomic(*out, func(w io.Writer) error { return report.Write(w, rep, f) })
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory and a rename, so a reader never sees half a report.
-func writeFileAtomic(path string, fn func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(tmp)
-	err = fn(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	err = atomicfile.WriteFile(o.out, !o.force, func(w io.Writer) error { return report.Write(w, rep, f) })
+	if errors.Is(err, atomicfile.ErrExist) {
+		return fmt.Errorf("--out %s: file exists (--force overwrites it)", o.out)
 	}
 	return err
 }
@@ -176,21 +146,7 @@ func reportWindow(since, from, to string, now time.Time) (pipeline.Window, error
 		w.From, w.To = now.Add(-d).Truncate(time.Second), now.Truncate(time.Second).Add(time.Second)
 		return w, nil
 	}
-	var err error
-	if from != "" {
-		if w.From, err = parseReportTime(from, false); err != nil {
-			return w, fmt.Errorf("--from: %w", err)
-		}
-	}
-	if to != "" {
-		if w.To, err = parseReportTime(to, true); err != nil {
-			return w, fmt.Errorf("--to: %w", err)
-		}
-	}
-	if !w.From.IsZero() && !w.To.IsZero() && !w.From.Before(w.To) {
-		return w, fmt.Errorf("--from %s is not before --to %s", from, to)
-	}
-	return w, nil
+	return parseWindow(from, to)
 }
 
 // parseSince parses a duration with an optional day suffix: 90d, 36h, 1d12h.
@@ -216,15 +172,4 @@ func parseSince(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: must be positive", s)
 	}
 	return d, nil
-}
-
-// parseReportTime parses a time flag. With endOfDay a bare date means the
-// end of that day (the start of the next), so --to 2024-03-31 includes the
-// 31st.
-func parseReportTime(s string, endOfDay bool) (time.Time, error) {
-	t, dateOnly, err := parseTimeArg(s)
-	if err == nil && dateOnly && endOfDay {
-		t = t.AddDate(0, 0, 1)
-	}
-	return t, err
 }

@@ -5,17 +5,32 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
+	"github.com/s3logs/s3logs/internal/awserr"
 	"github.com/s3logs/s3logs/logging"
 )
 
-func runStatus(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet("status", "[flags]", "", e.stderr)
+const statusLong = `
+Shows, for each bucket, whether server access logging is on, where its logs
+go (target bucket, prefix, key layout), and the source to give s3logs query
+and s3logs convert.
+`
+
+const statusExamples = `  s3logs status
+  s3logs status --buckets web,data
+  s3logs status --prefix-filter app- --region eu-central-1
+`
+
+func newStatusCmd(e *env) *cobra.Command {
 	var lf loggingFlags
-	lf.register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
+	cmd := newCommand("status [flags]", "show which buckets log where, and the source to query", statusLong, statusExamples,
+		func(ctx context.Context, args []string) error { return runStatus(ctx, e, &lf, args) })
+	lf.register(cmd.Flags())
+	return cmd
+}
+
+func runStatus(ctx context.Context, e *env, lf *loggingFlags, pos []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q (buckets go in --buckets a,b)", pos[0])
 	}
@@ -52,7 +67,9 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		switch {
 		case s.Err != nil:
 			failed++
-			fmt.Fprintf(tw, "%s\t%s\terror: %v\t-\t-\t-\n", s.Bucket, orDash(s.Region), s.Err)
+			// The cause goes to stderr, one line per bucket: in a
+			// cell it would stretch the table past any screen.
+			fmt.Fprintf(tw, "%s\t%s\terror\t-\t-\t-\n", s.Bucket, orDash(s.Region))
 		case s.Current == nil:
 			fmt.Fprintf(tw, "%s\t%s\toff\t-\t-\t-\n", s.Bucket, s.Region)
 		default:
@@ -74,6 +91,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  %s:\n    s3logs query \"SELECT * FROM logs LIMIT 10\" %s\n    s3logs convert %s --out ./parquet/%s/\n", s.Bucket, src, src, s.Bucket)
 		if s.Current.Prefix == "" {
 			fmt.Fprintf(e.stdout, "    (empty target prefix: this source also holds any other bucket's logs in %s)\n", s.Current.Bucket)
+		}
+	}
+	for _, s := range srcs {
+		if s.Err != nil {
+			fmt.Fprintf(e.stderr, "s3logs status: %s: %s\n", s.Bucket, awserr.Message(s.Err))
 		}
 	}
 	if failed > 0 {

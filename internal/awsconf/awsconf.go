@@ -1,7 +1,11 @@
 // Package awsconf builds AWS SDK configuration and S3 clients the way every
-// s3logs command needs them: the SDK's default credential chain, --profile,
-// --region, and --endpoint / AWS_ENDPOINT_URL_S3 for S3-compatible servers
-// (with path-style addressing). Credentials are never printed.
+// s3logs command needs them, reading the configuration as the AWS CLI does:
+// the SDK's default credential chain, --profile, --region, and a custom S3
+// endpoint from --endpoint, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, or the
+// profile's endpoint_url (top level or in its services section for s3). A
+// custom endpoint, however configured, gets path-style addressing, which
+// S3-compatible servers expect. The SDK logs nothing: its warnings would
+// interleave with s3logs' own output. Credentials are never printed.
 package awsconf
 
 import (
@@ -9,21 +13,24 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Options select the AWS configuration. The zero value means the SDK
 // defaults.
 type Options struct {
-	Profile  string // shared config profile; default AWS_PROFILE or "default"
-	Region   string // default from the environment or profile, else us-east-1
-	Endpoint string // S3 endpoint URL; default AWS_ENDPOINT_URL_S3, else AWS
+	Profile string // shared config profile; default AWS_PROFILE or "default"
+	Region  string // default from the environment or profile, else us-east-1
+	// Endpoint is the S3 endpoint URL. Default the SDK's shared
+	// configuration: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's
+	// endpoint_url (in its services section, or at top level), else AWS.
+	Endpoint string
 	// MaxConns is the most connections open to one host, busy or idle:
 	// set it to the number of concurrent requests (a request beyond it
 	// waits for a connection, so open files stay bounded). Default 64.
@@ -54,6 +61,10 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		})
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(client),
+		// No "SDK ... WARN" lines on stderr (IMDS fallbacks, checksum
+		// notes): errors are reported once, by the command.
+		config.WithLogger(logging.Nop{}),
+		config.WithClientLogMode(0),
 	}
 	if o.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
@@ -71,26 +82,29 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Endpoint returns the S3 endpoint to use: o.Endpoint, else
-// AWS_ENDPOINT_URL_S3, else "" (AWS itself).
-func (o Options) endpoint() string {
-	if o.Endpoint != "" {
-		return o.Endpoint
-	}
-	return os.Getenv("AWS_ENDPOINT_URL_S3")
-}
-
-// S3 returns an S3 client for cfg. With a custom endpoint it uses
-// path-style addressing and computes request checksums only when required,
-// which S3-compatible servers expect.
+// S3 returns an S3 client for cfg. With a custom endpoint (o.Endpoint, or
+// one the shared configuration names) it uses path-style addressing and
+// computes request checksums only when required, which S3-compatible
+// servers expect.
 func S3(cfg aws.Config, o Options) *s3.Client {
-	ep := o.endpoint()
 	return s3.NewFromConfig(cfg, func(so *s3.Options) {
-		if ep != "" {
-			so.BaseEndpoint = aws.String(ep)
+		// so.BaseEndpoint holds what the SDK resolved from the
+		// environment and the profile.
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+		if so.BaseEndpoint != nil && *so.BaseEndpoint != "" {
 			so.UsePathStyle = true
 			so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 			so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		}
 	})
+}
+
+// CustomEndpoint reports whether c talks to an endpoint other than AWS's
+// own, however it was configured: an S3-compatible server (a local one
+// for trying s3logs out, where creating a missing bucket is expected).
+func CustomEndpoint(c *s3.Client) bool {
+	ep := c.Options().BaseEndpoint
+	return ep != nil && *ep != ""
 }

@@ -41,11 +41,19 @@ func Isolate(t testing.TB, accessKey, secret string) {
 func Server(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
 	Isolate(t, "test", "test")
-	var h http.Handler = gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true)).Server()
+	var h http.Handler = Handler(true)
 	if wrap != nil {
 		h = wrap(h)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// Handler returns an in-memory S3 server (gofakes3). With autoBucket,
+// buckets are created on first use; without, a missing bucket is
+// NoSuchBucket, as on S3. Tests that cannot pass a testing.TB (testscript
+// setup) serve it themselves.
+func Handler(autoBucket bool) http.Handler {
+	return gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(autoBucket)).Server()
 }

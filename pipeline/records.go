@@ -1,0 +1,280 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/s3logs/s3logs/parse"
+)
+
+// Consumer receives the records of a run from the record stage (Run).
+//
+// The stage gives each worker, for each log object it reads chunks of, a
+// Part from NewPart; every call on a part comes from that worker's
+// goroutine. Once the object has been read to its end and all its chunks
+// processed, the stage calls Commit for each of its parts, on the worker
+// that processed the object's last chunk; if the object fails instead
+// (Config.SkipFailed), it calls Drop for each part, possibly from another
+// goroutine. So a consumer that merges parts into its answer only in
+// Commit sees every object whole or not at all.
+type Consumer interface {
+	// NewPart returns the part that collects worker w's records of o.
+	// whole reports that o was read to its end in one chunk: that part
+	// is committed on worker w right after its chunk, so it may write
+	// into worker w's state directly.
+	NewPart(w int, o *Object, whole bool) Part
+	// Commit merges p, a part of an object read to its end, into worker
+	// w's state.
+	Commit(w int, p Part) error
+	// Drop discards p, a part of an object that failed. It may be called
+	// from any goroutine, never at the same time as a call on p.
+	Drop(p Part)
+}
+
+// Part collects the records of one log object read by one worker.
+type Part interface {
+	// Records reads the records of one chunk from sc, calling Scan, then
+	// Record and LineNumber (the 1-based line in the object) for each,
+	// until Scan returns false or the part fails. sc applies the stage's
+	// prefilter and reject policy; the part must call no other method.
+	// A record is valid until the next Scan.
+	Records(sc *parse.Scanner) error
+	// EndChunk is called after the records of each chunk, with its first
+	// and last line (blank and rejected lines included) and its size.
+	EndChunk(first, last int64, size int) error
+}
+
+// stage is the record stage: it turns chunks into records for a Consumer
+// under one reject policy.
+type stage struct {
+	cfg     *Config
+	cons    Consumer
+	stats   *Stats
+	workers []stageWorker
+
+	mu     sync.Mutex // serialises writes to cfg.Rejects
+	rejErr error
+}
+
+// stageWorker is one worker's scanner; only its goroutine touches it.
+type stageWorker struct {
+	sc     *parse.Scanner
+	st     *objectState // object being scanned
+	strict *parse.ParseError
+}
+
+var _ chunkHandler = (*stage)(nil)
+
+func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
+	s := &stage{cfg: cfg, cons: cons, stats: stats, workers: make([]stageWorker, cfg.Workers)}
+	validating := cfg.Strict || cfg.Rejects != nil
+	for i := range s.workers {
+		sw := &s.workers[i]
+		sw.sc = parse.NewBlockScanner(nil)
+		sw.sc.SetMaxLineSize(cfg.MaxLineSize)
+		if !validating {
+			sw.sc.SetPrefilter(cfg.Prefilter)
+		}
+		sw.sc.OnReject(func(pe *parse.ParseError, line []byte) {
+			if err := s.reject(sw.st, pe, line); err != nil && sw.strict == nil {
+				sw.strict = err
+				sw.sc.Stop()
+			}
+		})
+	}
+	return s
+}
+
+// reject applies the policy to one malformed line: the rejects file, the
+// object's first reason, and --strict, whose error it returns.
+func (s *stage) reject(st *objectState, pe *parse.ParseError, line []byte) *parse.ParseError {
+	if st.cause.Load() == nil {
+		reason := pe.Field.String() + ": " + pe.Reason
+		st.cause.CompareAndSwap(nil, &reason)
+	}
+	if w := s.cfg.Rejects; w != nil {
+		s.mu.Lock()
+		if s.rejErr == nil {
+			if _, err := fmt.Fprintf(w, "%s\n%s\n", pe.Error(), line); err != nil {
+				s.rejErr = fmt.Errorf("writing rejected lines: %w", err)
+			}
+		}
+		s.mu.Unlock()
+	}
+	if s.cfg.Strict {
+		cp := *pe
+		return &cp
+	}
+	return nil
+}
+
+// tooLong rejects a line longer than MaxLineSize, which the reader drops.
+func (s *stage) tooLong(st *objectState, line int64, data []byte) error {
+	s.stats.Lines.Add(1)
+	s.stats.Rejected.Add(1)
+	st.lines.Add(1)
+	st.rejected.Add(1)
+	pe := &parse.ParseError{Object: st.obj.Name, Line: line, Column: s.cfg.MaxLineSize + 1,
+		Reason: fmt.Sprintf("line longer than %d bytes", s.cfg.MaxLineSize)}
+	if err := s.reject(st, pe, data); err != nil {
+		return err
+	}
+	return nil
+}
+
+// chunk scans one chunk into its object's part.
+func (s *stage) chunk(w int, c *chunk) error {
+	st := c.state
+	if st.failed.Load() || len(c.data) == 0 && c.index > 0 {
+		return nil // an object already failed, or an empty last chunk
+	}
+	var p Part
+	if c.index == 0 && c.last {
+		// A whole object; an empty one gets its part too, so that every
+		// object read to its end is committed.
+		p = s.cons.NewPart(w, st.obj, true)
+		st.whole = p
+		if len(c.data) == 0 {
+			return nil
+		}
+	} else {
+		// st.parts was made by the reader before the first chunk was sent.
+		if p = st.parts[w]; p == nil {
+			p = s.cons.NewPart(w, st.obj, false)
+			st.parts[w] = p
+		}
+	}
+	sw := &s.workers[w]
+	sw.st = st
+	sc := sw.sc
+	sc.ResetBytes(c.data, st.obj.Name, c.first)
+	err := p.Records(sc)
+	lines, rejected := sc.Lines(), sc.Rejected()
+	s.stats.Lines.Add(lines)
+	s.stats.Rejected.Add(rejected)
+	s.stats.Unparsed.Add(sc.Skipped())
+	s.stats.Warnings.Add(sc.Warned())
+	st.lines.Add(lines)
+	st.rejected.Add(rejected)
+	if sw.strict != nil {
+		e := sw.strict
+		sw.strict = nil
+		return e
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.err(); err != nil {
+		return err
+	}
+	for sc.Scan() { // the part stopped early: count the rest
+	}
+	return p.EndChunk(c.first, sc.LineNumber(), len(c.data))
+}
+
+// objectEnd commits or drops the parts of an object that is done.
+func (s *stage) objectEnd(w int, st *objectState) error {
+	parts := st.parts
+	if st.whole != nil {
+		parts = append(parts, st.whole)
+	}
+	if st.failed.Load() {
+		for _, p := range parts {
+			if p != nil {
+				s.cons.Drop(p)
+			}
+		}
+		return nil
+	}
+	for _, p := range parts {
+		if p != nil {
+			if err := s.cons.Commit(w, p); err != nil {
+				return err
+			}
+		}
+	}
+	if n := st.lines.Load(); n > 0 && st.rejected.Load() == n {
+		cause := st.sniff
+		if cause == "" {
+			if c := st.cause.Load(); c != nil {
+				cause = "the first reason: " + *c
+			}
+		}
+		s.stats.addAllRejected(RejectedObject{Name: st.obj.Name, Lines: n, Cause: cause})
+	}
+	return nil
+}
+
+// err returns the error the reject policy holds against the run.
+func (s *stage) err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejErr
+}
+
+// sniff says what the start of an object looks like when it is plainly
+// not log text, "" otherwise: the likely cause of an object whose every
+// line is rejected.
+func sniff(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("PAR1")):
+		return "it is a Parquet file, not log text"
+	case bytes.HasPrefix(b, []byte("ARROW1")):
+		return "it is an Arrow IPC file, not log text"
+	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
+		return "it is gzip-compressed but was read as text"
+	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return "it is zstd-compressed but was read as text"
+	case bytes.IndexByte(b[:min(len(b), 4096)], 0) >= 0:
+		return "it holds binary data, not log text"
+	}
+	return ""
+}
+
+// RunBlock runs the record stage over data as one object named name, read
+// to its end, on the calling goroutine as worker 0 of 1, without I/O: for
+// tests, fuzzing and benchmarks of consumers. cfg's reject policy applies;
+// its I/O settings are ignored.
+func RunBlock(cfg Config, name string, data []byte, cons Consumer) (*Stats, error) {
+	cfg.Workers = 1
+	cfg.defaults(false)
+	stats := cfg.Stats
+	if stats == nil {
+		stats = &Stats{}
+	}
+	stats.Start = time.Now()
+	s := newStage(&cfg, cons, stats)
+	st := newObjectState(&Object{Name: name, Size: int64(len(data))})
+	st.sniff = sniff(data)
+	c := &chunk{state: st, first: 1, data: data, last: true}
+	if err := callChunk(s, 0, c); err != nil {
+		return stats, err
+	}
+	st.pending.Store(0)
+	if err := s.objectEnd(0, st); err != nil {
+		return stats, err
+	}
+	stats.Read.Add(1)
+	return stats, nil
+}
+
+// DryRun lists the objects of sources as Run would and counts what it
+// would read (Stats.SkippedDone: the objects left to read), without
+// reading any: for --explain.
+func DryRun(ctx context.Context, cfg Config, sources []string) (*Stats, error) {
+	skip := cfg.Skip
+	if cfg.Stats == nil {
+		cfg.Stats = &Stats{}
+	}
+	stats := cfg.Stats
+	cfg.Skip = func(o *Object) bool {
+		if skip == nil || !skip(o) {
+			stats.SkippedDone.Add(1) // counted as "to read"
+		}
+		return true
+	}
+	return Run(ctx, cfg, sources, nil)
+}
