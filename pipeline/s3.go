@@ -38,6 +38,10 @@ var (
 	errStalled = errors.New("GET stalled")
 )
 
+// errGrown marks a small object whose GET is larger than its listing
+// said; it is read again as a stream (not retried as it is).
+var errGrown = errors.New("object larger than listed")
+
 // smallTimeout bounds one attempt to GET a small object.
 const smallTimeout = 2 * time.Minute
 
@@ -191,6 +195,11 @@ func (s *s3Store) open(ctx context.Context, o *Object) (io.ReadCloser, error) {
 	if o.Size >= 0 && o.Size <= min(smallObject, s.memCap/4) {
 		return s.openSmall(ctx, o)
 	}
+	return s.openStream(ctx, o)
+}
+
+// openStream streams an object with resume (s3Reader).
+func (s *s3Store) openStream(ctx context.Context, o *Object) (io.ReadCloser, error) {
 	r := &s3Reader{s: s, ctx: ctx, key: o.Name, size: -1}
 	if err := r.reopen(); err != nil {
 		return nil, err
@@ -235,6 +244,11 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 			return stalled(err)
 		}
 		defer out.Body.Close()
+		if out.ContentLength == nil || *out.ContentLength > o.Size {
+			// Larger than listed (replaced since): it would overrun
+			// the budget, so it is streamed instead.
+			return errGrown
+		}
 		buf := bytes.NewBuffer((*bp)[:0])
 		_, err = buf.ReadFrom(out.Body)
 		*bp = buf.Bytes()
@@ -246,6 +260,10 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 		}
 		return nil
 	})
+	if errors.Is(err, errGrown) {
+		release()
+		return s.openStream(ctx, o)
+	}
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("GET s3://%s/%s: %w", s.bucket, o.Name, err)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -381,4 +383,45 @@ func TestPartitionDepth(t *testing.T) {
 	f("logs/123456789012/us-east-1/bucket/2024/", 0)
 	f("logs/123456789012/us-east-1/bucket", 0)
 	f("logs/12345678901/", 0)
+}
+
+// TestS3LargerThanListed: an object that has grown since it was listed
+// (here a proxy shrinks every size in the listings to 10 bytes) is not
+// read whole into a buffer the size of its listing, beyond the budget of
+// whole objects: it is read again as a stream, and read completely.
+func TestS3LargerThanListed(t *testing.T) {
+	var counter *s3test.Counter
+	sizes := regexp.MustCompile(`<Size>[0-9]+</Size>`)
+	ep := fakeS3(t, func(h http.Handler) http.Handler {
+		counter = s3test.NewCounter(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("list-type") != "2" {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			body := sizes.ReplaceAll(rec.Body.Bytes(), []byte("<Size>10</Size>"))
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+		}))
+		return counter
+	})
+	var objs []testObject
+	for i := range 20 {
+		objs = append(objs, makeObject(fmt.Sprintf("2024-03-01-00-00-%02d-%04X", i, i), 50+i))
+	}
+	upload(t, ep, "s3://grown/p/", objs)
+	counter.Reset()
+	got, stats, err := collect(t, Config{AWS: awsconf.Options{Endpoint: ep}}, "s3://grown/p/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "grown objects", got, want("p/", objs, nil))
+	if n := counter.Counts(); n.Gets != 2*len(objs) || stats.Read.Load() != int64(len(objs)) {
+		t.Errorf("%d GETs for %d objects (%d read), want two each: the whole-object GET given up, then a stream", n.Gets, len(objs), stats.Read.Load())
+	}
 }

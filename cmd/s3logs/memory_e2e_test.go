@@ -80,10 +80,10 @@ func TestMemoryBoundS3(t *testing.T) {
 	q := "SELECT operation, count(*) AS n FROM logs GROUP BY operation ORDER BY operation"
 	var answers []string
 	for _, nofile := range []int{0, 64} {
-		out, _, peak := runPeak(t, bin, nofile, append(append([]string{"query", "--format", "csv"}, common...), q, src)...)
+		out, stderr, peak := runPeak(t, bin, nofile, append(append([]string{"query", "--format", "csv"}, common...), q, src)...)
 		t.Logf("query, ulimit -n %d: peak RSS %d MiB", nofile, peak>>20)
 		if peak >= limit {
-			t.Errorf("query: peak RSS %d MiB, over --max-memory 512MiB", peak>>20)
+			t.Errorf("query, ulimit -n %d: peak RSS %d MiB, over --max-memory 512MiB\n%s", nofile, peak>>20, stderr)
 		}
 		total := 0
 		for _, row := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
@@ -105,10 +105,10 @@ func TestMemoryBoundS3(t *testing.T) {
 
 	for _, nofile := range []int{0, 64} {
 		dir := t.TempDir()
-		_, _, peak := runPeak(t, bin, nofile, append(append([]string{"convert"}, common...), src, "--out", dir)...)
+		_, stderr, peak := runPeak(t, bin, nofile, append(append([]string{"convert"}, common...), src, "--out", dir)...)
 		t.Logf("convert, ulimit -n %d: peak RSS %d MiB", nofile, peak>>20)
 		if peak >= limit {
-			t.Errorf("convert: peak RSS %d MiB, over --max-memory 512MiB", peak>>20)
+			t.Errorf("convert, ulimit -n %d: peak RSS %d MiB, over --max-memory 512MiB\n%s", nofile, peak>>20, stderr)
 		}
 		got := countOutput(t, dir)
 		if len(got) != lines {
