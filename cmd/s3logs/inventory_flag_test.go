@@ -18,26 +18,6 @@ import (
 	"github.com/s3logs/s3logs/pipeline"
 )
 
-// TestScaleFlagErrors: bad values of the scale-out flags exit 2 with one
-// line naming the flag.
-func TestScaleFlagErrors(t *testing.T) {
-	dir, _ := queryFixture(t)
-	f := func(flag, value string) {
-		t.Helper()
-		code, out, stderr := runQueryCmd("", flag, value, "SELECT count(*) FROM t", dir)
-		if code != 2 || out != "" {
-			t.Errorf("%s %s: exit %d, stdout %q; want 2", flag, value, code, out)
-		}
-		oneLineError(t, flag+" "+value, stderr, "query", strings.TrimLeft(flag, "-"))
-	}
-	f("--max-memory", "lots")
-	f("--max-memory", "10MiB")
-	f("--list-concurrency", "-1")
-	f("--inventory", "s3://inv/")
-	f("--inventory", "manifest.json")
-	f("--inventory", "s3:///x/manifest.json")
-}
-
 // TestInventoryFlag: query --inventory reads a prefix from an S3 Inventory
 // report (gzipped CSV, generated here) and answers as listing does, shard
 // by shard, without a LIST request.
