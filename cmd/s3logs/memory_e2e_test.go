@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,8 +18,11 @@ import (
 )
 
 // runPeak runs bin with args under `ulimit -n nofile` (0: the test's own
-// limit) and returns its stdout, stderr and peak resident memory (VmHWM,
-// from the kernel's rusage of the child); a non-zero exit fails the test.
+// limit) and returns its stdout, stderr and peak resident memory; a
+// non-zero exit fails the test. The peak is the child's VmHWM, sampled
+// from /proc while it runs: the kernel's rusage would not do, because a
+// process started from this test (which holds the in-process S3 server's
+// objects) inherits this process's high-water mark through exec.
 func runPeak(t *testing.T, bin string, nofile int, args ...string) (string, string, int64) {
 	t.Helper()
 	script := `exec "$0" "$@"`
@@ -29,11 +32,44 @@ func runPeak(t *testing.T, bin string, nofile int, args ...string) (string, stri
 	cmd := exec.Command("bash", append([]string{"-c", script, bin}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("s3logs %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return stdout.String(), stderr.String(), ru.Maxrss << 10 // KiB on Linux
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	var peak int64
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if hwm := vmHWM(status); hwm > peak {
+			peak = hwm
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("s3logs %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			}
+			return stdout.String(), stderr.String(), peak
+		case <-tick.C:
+		}
+	}
+}
+
+// vmHWM reads the VmHWM line (peak resident set) of a /proc status file,
+// in bytes; 0 if it cannot.
+func vmHWM(status string) int64 {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // TestMemoryBoundS3 reads 3 MB log objects from S3 with the built binary
