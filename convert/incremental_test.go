@@ -63,7 +63,7 @@ func TestIncrementalListing(t *testing.T) {
 	aws := awsconf.Options{Endpoint: s3test.Server(t, listCounter("src", &lists))}
 	want := map[string]int{}
 	// Logs up to now, as a re-run sees them: listing goes to tomorrow.
-	start := time.Now().UTC().Truncate(24*time.Hour).Add(-62 * 24 * time.Hour)
+	start := time.Now().UTC().Truncate(24 * time.Hour).Add(-62 * 24 * time.Hour)
 	putLogs(t, aws, "src", gen.Config{Seed: 1, Objects: 2500, LinesPerObject: 2, Start: start, Span: 60 * 24 * time.Hour, Prefix: "logs/", TrapRate: -1}, want)
 	ctx := context.Background()
 	d, _ := sink.NewLocalDestination(t.TempDir())

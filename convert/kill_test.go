@@ -65,13 +65,13 @@ func TestKillConcurrent(t *testing.T) {
 		t.Skip("runs the conversion in child processes many times")
 	}
 	src := filepath.Join(t.TempDir(), "logs")
-	want := writeObjects(t, src, 80, 16, 900)
+	want := writeObjects(t, src, 80, 24, 1000)
 	for _, td := range testDests(t, true) {
 		t.Run(td.name, func(t *testing.T) {
 			dl := td.make(t)
 			loc, ep, open := dl.loc, dl.endpoint, dl.open
 			lease := 2 * time.Second
-			child := func(kill time.Duration) (killed bool, out string) {
+			child := func(loc string, kill time.Duration) (killed bool, out string) {
 				cfg, _ := json.Marshal(killChild{Dest: loc, Endpoint: ep, Src: src, Lease: lease})
 				cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$")
 				cmd.Env = append(os.Environ(), "S3LOGS_KILL_CHILD="+string(cfg))
@@ -94,12 +94,17 @@ func TestKillConcurrent(t *testing.T) {
 					return err != nil, stderr.String()
 				}
 			}
+			// How long a whole conversion takes here, elsewhere: two runs
+			// share the work, so kills land in its first half.
+			t0 := time.Now()
+			child(td.make(t).loc, 10*time.Minute)
+			whole := time.Since(t0)
 			var kills atomic.Int64
-			for round := range 5 {
+			for round := range 6 {
 				var wg sync.WaitGroup
 				for range 2 {
 					wg.Go(func() {
-						if k, _ := child(time.Duration(50+rand.IntN(1500)) * time.Millisecond); k {
+						if k, _ := child(loc, time.Duration(rand.Int64N(int64(whole/2)))+20*time.Millisecond); k {
 							kills.Add(1)
 						}
 					})
@@ -118,11 +123,11 @@ func TestKillConcurrent(t *testing.T) {
 			if ep != "" {
 				time.Sleep(lease + 2500*time.Millisecond)
 			}
-			if k, out := child(10 * time.Minute); k {
+			if k, out := child(loc, 10*time.Minute); k {
 				t.Fatalf("final run: %s", out)
 			}
 			checkFinal(t, open(), want)
-			t.Logf("%d of 10 runs killed", kills.Load())
+			t.Logf("%d of 12 runs killed (a whole run takes %v)", kills.Load(), whole.Round(time.Millisecond))
 		})
 	}
 }
