@@ -1,0 +1,305 @@
+package parse
+
+import (
+	"bytes"
+	"math/bits"
+)
+
+// The structural index of a stretch of input has, for every 64 bytes, one
+// 64-bit mask per class of byte the parser looks for, bit i of a mask set
+// when byte i of those 64 is of that class. It is built in one SIMD pass
+// (indexAVX2) and read with bit arithmetic: the next separator after an
+// offset is a shift and a TrailingZeros, not a call, as in simdjson's
+// stage 1. The masks of one 64-byte chunk are stored together, mKinds
+// words apart from the next chunk's.
+const (
+	mSpace   = iota // ' '
+	mQuote          // '"'
+	mNewline        // '\n'
+	mBracket        // '['
+	mKinds
+)
+
+// ixWords is how many 64-byte chunks a Scanner indexes at a time: 16 KiB of
+// input, 8 KiB of index, which stays in the L1 cache while its lines are
+// parsed. A line is parsed with the index when it fits in one window, which
+// starts at a line; longer lines take bytes.IndexByte.
+const ixWords = 256
+
+// indexGo is the portable indexer: it writes the masks of src, a partial
+// last chunk included (its missing bytes read as no class), to dst, which
+// must hold mKinds words per started chunk.
+func indexGo(src []byte, dst []uint64) {
+	for k := 0; k*64 < len(src); k++ {
+		var m [mKinds]uint64
+		for i, c := range src[k*64 : min(len(src), k*64+64)] {
+			switch c {
+			case ' ':
+				m[mSpace] |= 1 << i
+			case '"':
+				m[mQuote] |= 1 << i
+			case '\n':
+				m[mNewline] |= 1 << i
+			case '[':
+				m[mBracket] |= 1 << i
+			}
+		}
+		copy(dst[k*mKinds:], m[:])
+	}
+}
+
+// reindex makes the Scanner's index window cover data[p:end], or as much
+// of it as fits in ixWords chunks.
+func (s *Scanner) reindex(p, end int) {
+	end = min(end, p+ixWords*64, len(s.data))
+	n := end - p
+	full, words := n/64, (n+63)/64
+	if s.ix == nil {
+		s.ix = make([]uint64, (ixWords+1)*mKinds)
+	}
+	indexWords(s.data[p:p+64*full], s.ix)
+	if full < words {
+		indexGo(s.data[p+64*full:end], s.ix[full*mKinds:])
+	}
+	// A zero chunk after the last one lets a search starting at the end
+	// of a line read one chunk further without a bounds test.
+	clear(s.ix[words*mKinds : (words+1)*mKinds])
+	s.ixBase, s.ixEnd, s.ixWords = p, end, words
+}
+
+// lineEnd returns the offset of the '\n' that ends the line starting at
+// data[p], or len(data) when none does. With the index in use it finds the
+// newline in the index, indexing from p when the window does not hold it;
+// with a prefilter, which skips most lines unparsed, it indexes only the
+// lines that are parsed (see indexed) and finds the others' ends with
+// bytes.IndexByte.
+func (s *Scanner) lineEnd(p int) int {
+	d := s.data
+	if s.useIndex() {
+		if p >= s.ixBase && p < s.ixEnd {
+			if e := s.findNewline(p); e >= 0 {
+				return e
+			}
+			if s.ixEnd == len(d) {
+				return len(d)
+			}
+		}
+		if s.pre == nil {
+			s.reindex(p, len(d))
+			if e := s.findNewline(p); e >= 0 {
+				return e
+			}
+			if s.ixEnd == len(d) {
+				return len(d)
+			}
+			// Longer than a window.
+		}
+	}
+	if e := bytes.IndexByte(d[p:], '\n'); e >= 0 {
+		return p + e
+	}
+	return len(d)
+}
+
+// findNewline returns the offset of the first '\n' at or after data[p]
+// within the index window, or -1.
+func (s *Scanner) findNewline(p int) int {
+	o := uint(p - s.ixBase)
+	w := o / 64
+	if m := s.ix[w*mKinds+mNewline] >> (o % 64); m != 0 {
+		return p + bits.TrailingZeros64(m)
+	}
+	for w++; w < uint(s.ixWords); w++ {
+		if m := s.ix[w*mKinds+mNewline]; m != 0 {
+			return s.ixBase + int(w)*64 + bits.TrailingZeros64(m)
+		}
+	}
+	return -1
+}
+
+// indexed returns the index window and the line's offset in it for the
+// line data[p:e], indexing it first if need be, or nil when the line is
+// longer than a window. It marks e, the line's end, as a space, a quote and
+// a bracket, so that walking those bits stops at the line's end without a
+// bounds test; e is the line's '\n' or past the data, which no other line
+// reads.
+func (s *Scanner) indexed(p, e int) ([]uint64, uint) {
+	if p < s.ixBase || e > s.ixEnd {
+		if e-p > ixWords*64 {
+			return nil, 0
+		}
+		s.reindex(p, e)
+	}
+	end := uint(e - s.ixBase)
+	bit := uint64(1) << (end % 64)
+	ix := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
+	ix[mSpace] |= bit
+	ix[mQuote] |= bit
+	ix[mBracket] |= bit
+	return s.ix, uint(p - s.ixBase)
+}
+
+// walker walks the bits of one class of an index window in order: m holds
+// the bits of chunk w not yet passed.
+type walker struct {
+	m uint64
+	w uint
+}
+
+// seek makes w walk class k of ix from window offset p on.
+func (w *walker) seek(ix []uint64, k, p uint) {
+	w.w = p / 64
+	w.m = ix[w.w*mKinds+k] &^ (1<<(p%64) - 1)
+}
+
+// next returns the window offset of the next bit of class k and passes it.
+// The end of every line is marked (see Scanner.indexed), so next finds a
+// bit at or before the line's end.
+func (w *walker) next(ix []uint64, k uint) uint {
+	for w.m == 0 {
+		w.w++
+		w.m = ix[w.w*mKinds+k]
+	}
+	p := w.w*64 + uint(bits.TrailingZeros64(w.m))
+	w.m &= w.m - 1
+	return p
+}
+
+// fastIndexed is fast with the line's structural index: ix is the index
+// window and o the line's offset in it. It makes the same checks in the
+// same order as fast, reading each field's end from the index instead of
+// calling bytes.IndexByte, so it accepts exactly the lines fast accepts
+// with the same fields (FuzzIndexedScan compares them).
+func (r *Record) fastIndexed(ix []uint64, o uint) bool {
+	b := r.line
+	n := len(b)
+	var sp walker // the spaces of the line
+	sp.seek(ix, mSpace, o)
+	i := 0
+	// Bucket Owner, Bucket.
+	for f := BucketOwner; f <= Bucket; f++ {
+		e := int(sp.next(ix, mSpace) - o)
+		if e <= i || e >= n {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	// Time, fixed width: [06/Feb/2019:00:00:38 +0000].
+	if i+28 >= n || b[i] != '[' || b[i+27] != ']' || b[i+28] != ' ' {
+		return false
+	}
+	unix, ok := parseTimeFixed(b[i+1 : i+27])
+	if !ok {
+		return false
+	}
+	r.unix = unix
+	r.start[Time], r.end[Time] = uint32(i+1), uint32(i+27)
+	i += 29
+	sp.seek(ix, mSpace, o+uint(i))
+	// Remote IP .. Key.
+	for f := RemoteIP; f <= Key; f++ {
+		e := int(sp.next(ix, mSpace) - o)
+		if e <= i || e >= n {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	if !isOperation(b[r.start[Operation]:r.end[Operation]]) {
+		return false
+	}
+	if i = r.quotedIndexed(RequestURI, i, ix, o); i < 0 || i >= n {
+		return false
+	}
+	sp.seek(ix, mSpace, o+uint(i))
+	// HTTP status .. Turn-Around Time.
+	for f := HTTPStatus; f <= TurnAroundTime; f++ {
+		e := int(sp.next(ix, mSpace) - o)
+		if e <= i || e >= n {
+			return false
+		}
+		if f != ErrorCode && !isNumberOrDash(b[i:e], f == HTTPStatus) {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	if i = r.quotedIndexed(Referer, i, ix, o); i < 0 || i >= n {
+		return false
+	}
+	if i = r.quotedIndexed(UserAgent, i, ix, o); i < 0 {
+		return false
+	}
+	if i >= n {
+		r.n = MinFields
+		return !r.splicedIndexed(ix, o)
+	}
+	// Nothing after the User-Agent is quoted; a quote there means the
+	// User-Agent held a quote followed by a space.
+	var q walker
+	q.seek(ix, mQuote, o+uint(i))
+	if int(q.next(ix, mQuote)-o) < n {
+		return false
+	}
+	sp.seek(ix, mSpace, o+uint(i))
+	f := VersionID
+	for ; int(f) < NumFields; f++ {
+		e := int(sp.next(ix, mSpace) - o)
+		if e >= n {
+			r.start[f], r.end[f] = uint32(i), uint32(n)
+			i = n
+			f++
+			break
+		}
+		if e == i {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	r.n = int(f)
+	if i < n {
+		if bytes.Contains(b[i-1:], doubleSpace) {
+			return false
+		}
+		r.xoff = i
+		r.extra = bytes.Count(b[i:], sp1) + 1
+	}
+	return r.validTail() && !r.splicedIndexed(ix, o)
+}
+
+// quotedIndexed is fastQuoted with the index.
+func (r *Record) quotedIndexed(f Field, i int, ix []uint64, o uint) int {
+	b := r.line
+	if i >= len(b) {
+		return -1
+	}
+	if b[i] != '"' {
+		if b[i] == '-' && (i+1 == len(b) || b[i+1] == ' ') {
+			r.start[f], r.end[f] = uint32(i), uint32(i+1)
+			return i + 2
+		}
+		return -1
+	}
+	var w walker
+	w.seek(ix, mQuote, o+uint(i)+1)
+	for {
+		q := int(w.next(ix, mQuote) - o)
+		if q >= len(b) {
+			return -1
+		}
+		if q+1 == len(b) || b[q+1] == ' ' {
+			r.start[f], r.end[f] = uint32(i+1), uint32(q)
+			return q + 2
+		}
+	}
+}
+
+// splicedIndexed is spliced with the index.
+func (r *Record) splicedIndexed(ix []uint64, o uint) bool {
+	from := int(r.end[Time]) + 1
+	var w walker
+	w.seek(ix, mBracket, o+uint(from))
+	return int(w.next(ix, mBracket)-o) < len(r.line) && findSplice(r.line, from) >= 0
+}

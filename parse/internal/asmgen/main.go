@@ -1,0 +1,82 @@
+// Command asmgen generates parse's AVX2 structural indexer,
+// parse/index_amd64.s and its Go declaration parse/index_amd64_decl.go,
+// with avo (github.com/mmcloughlin/avo).
+//
+// It is a module of its own so that the s3logs module does not depend on
+// avo. Regenerate from the parse directory with
+//
+//	go generate ./...
+//
+// which runs, in this directory,
+//
+//	go run . -out ../../index_amd64.s -stubs ../../index_amd64_decl.go -pkg parse
+//
+// and commit both files.
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// classes are the bytes the index marks, in the order of their masks in
+// each group of four words (parse's mSpace, mQuote, mNewline, mBracket).
+var classes = []byte{' ', '"', '\n', '['}
+
+func main() {
+	ConstraintExpr("amd64,!purego")
+	TEXT("indexAVX2", NOSPLIT, "func(src []byte, dst []uint64)")
+	Pragma("noescape")
+	Doc(
+		"indexAVX2 writes the structural index of src's len(src)/64 whole",
+		"64-byte chunks to dst: for chunk k, dst[4k+c] has bit i set when",
+		"byte 64k+i of src is class c (space, quote, newline, '['). Bytes after",
+		"the last whole chunk are left out. dst must hold 4*(len(src)/64)",
+		"words. It needs AVX2.",
+	)
+	src := Load(Param("src").Base(), GP64())
+	n := Load(Param("src").Len(), GP64())
+	dst := Load(Param("dst").Base(), GP64())
+
+	// One register per class, every byte set to it.
+	want := make([]VecVirtual, len(classes))
+	for c, b := range classes {
+		r := GP32()
+		MOVL(U32(uint32(b)*0x01010101), r)
+		x := XMM()
+		MOVD(r, x)
+		want[c] = YMM()
+		VPBROADCASTB(x, want[c])
+	}
+
+	SHRQ(U8(6), n)
+	JZ(LabelRef("done"))
+
+	Label("loop")
+	lo, hi := YMM(), YMM()
+	VMOVDQU(Mem{Base: src}, lo)
+	VMOVDQU(Mem{Base: src, Disp: 32}, hi)
+	for c := range classes {
+		eqLo, eqHi := YMM(), YMM()
+		VPCMPEQB(lo, want[c], eqLo)
+		VPCMPEQB(hi, want[c], eqHi)
+		mLo, mHi := GP64(), GP64()
+		// A 32-bit destination zero-extends, so mLo holds bits 0..31 only.
+		VPMOVMSKB(eqLo, mLo.As32())
+		VPMOVMSKB(eqHi, mHi.As32())
+		SHLQ(U8(32), mHi)
+		ORQ(mLo, mHi)
+		MOVQ(mHi, Mem{Base: dst, Disp: 8 * c})
+	}
+	ADDQ(U8(64), src)
+	ADDQ(U8(8*len(classes)), dst)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+
+	Generate()
+}
