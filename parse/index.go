@@ -139,30 +139,42 @@ func (s *Scanner) indexed(p, e int) ([]uint64, uint) {
 	return s.ix, uint(p - s.ixBase)
 }
 
-// walker walks the bits of one class of an index window in order: m holds
-// the bits of chunk w not yet passed.
-type walker struct {
-	m uint64
-	w uint
+// seek and next walk the bits of class k of an index window in order. The
+// walk's state is a chunk w and m, the bits of chunk w not yet passed;
+// both are passed and returned by value so that they stay in registers.
+
+// seek starts a walk at window offset p.
+func seek(ix []uint64, k, p uint) (w uint, m uint64) {
+	w = p / 64
+	return w, ix[w*mKinds+k] &^ (1<<(p%64) - 1)
 }
 
-// seek makes w walk class k of ix from window offset p on.
-func (w *walker) seek(ix []uint64, k, p uint) {
-	w.w = p / 64
-	w.m = ix[w.w*mKinds+k] &^ (1<<(p%64) - 1)
-}
-
-// next returns the window offset of the next bit of class k and passes it.
-// The end of every line is marked (see Scanner.indexed), so next finds a
-// bit at or before the line's end.
-func (w *walker) next(ix []uint64, k uint) uint {
-	for w.m == 0 {
-		w.w++
-		w.m = ix[w.w*mKinds+k]
+// next returns the window offset of the next bit and passes it. The end of
+// every line is marked (see Scanner.indexed), so a walk finds a bit at or
+// before the line's end.
+func next(ix []uint64, k, w uint, m uint64) (p, w2 uint, m2 uint64) {
+	for m == 0 {
+		w++
+		m = ix[w*mKinds+k]
 	}
-	p := w.w*64 + uint(bits.TrailingZeros64(w.m))
-	w.m &= w.m - 1
-	return p
+	return w*64 + uint(bits.TrailingZeros64(m)), w, m & (m - 1)
+}
+
+// anyBit reports whether class k has a bit in window offsets [p, end).
+func anyBit(ix []uint64, k, p, end uint) bool {
+	if p >= end {
+		return false
+	}
+	w, last := p/64, (end-1)/64
+	m := ix[w*mKinds+k] &^ (1<<(p%64) - 1)
+	for w < last {
+		if m != 0 {
+			return true
+		}
+		w++
+		m = ix[w*mKinds+k]
+	}
+	return m&(2<<((end-1)%64)-1) != 0
 }
 
 // fastIndexed is fast with the line's structural index: ix is the index
@@ -173,12 +185,13 @@ func (w *walker) next(ix []uint64, k uint) uint {
 func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	b := r.line
 	n := len(b)
-	var sp walker // the spaces of the line
-	sp.seek(ix, mSpace, o)
+	sw, sm := seek(ix, mSpace, o) // the walk over the line's spaces
+	var p uint
 	i := 0
 	// Bucket Owner, Bucket.
 	for f := BucketOwner; f <= Bucket; f++ {
-		e := int(sp.next(ix, mSpace) - o)
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
 		if e <= i || e >= n {
 			return false
 		}
@@ -189,17 +202,18 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	if i+28 >= n || b[i] != '[' || b[i+27] != ']' || b[i+28] != ' ' {
 		return false
 	}
-	unix, ok := parseTimeFixed(b[i+1 : i+27])
+	unix, ok := r.day.parseTime26(b[i+1 : i+27])
 	if !ok {
 		return false
 	}
 	r.unix = unix
 	r.start[Time], r.end[Time] = uint32(i+1), uint32(i+27)
 	i += 29
-	sp.seek(ix, mSpace, o+uint(i))
+	sw, sm = seek(ix, mSpace, o+uint(i))
 	// Remote IP .. Key.
 	for f := RemoteIP; f <= Key; f++ {
-		e := int(sp.next(ix, mSpace) - o)
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
 		if e <= i || e >= n {
 			return false
 		}
@@ -212,10 +226,11 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	if i = r.quotedIndexed(RequestURI, i, ix, o); i < 0 || i >= n {
 		return false
 	}
-	sp.seek(ix, mSpace, o+uint(i))
+	sw, sm = seek(ix, mSpace, o+uint(i))
 	// HTTP status .. Turn-Around Time.
 	for f := HTTPStatus; f <= TurnAroundTime; f++ {
-		e := int(sp.next(ix, mSpace) - o)
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
 		if e <= i || e >= n {
 			return false
 		}
@@ -237,15 +252,14 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	}
 	// Nothing after the User-Agent is quoted; a quote there means the
 	// User-Agent held a quote followed by a space.
-	var q walker
-	q.seek(ix, mQuote, o+uint(i))
-	if int(q.next(ix, mQuote)-o) < n {
+	if anyBit(ix, mQuote, o+uint(i), o+uint(n)) {
 		return false
 	}
-	sp.seek(ix, mSpace, o+uint(i))
+	sw, sm = seek(ix, mSpace, o+uint(i))
 	f := VersionID
 	for ; int(f) < NumFields; f++ {
-		e := int(sp.next(ix, mSpace) - o)
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
 		if e >= n {
 			r.start[f], r.end[f] = uint32(i), uint32(n)
 			i = n
@@ -282,10 +296,11 @@ func (r *Record) quotedIndexed(f Field, i int, ix []uint64, o uint) int {
 		}
 		return -1
 	}
-	var w walker
-	w.seek(ix, mQuote, o+uint(i)+1)
+	w, m := seek(ix, mQuote, o+uint(i)+1)
 	for {
-		q := int(w.next(ix, mQuote) - o)
+		var p uint
+		p, w, m = next(ix, mQuote, w, m)
+		q := int(p - o)
 		if q >= len(b) {
 			return -1
 		}
@@ -299,7 +314,5 @@ func (r *Record) quotedIndexed(f Field, i int, ix []uint64, o uint) int {
 // splicedIndexed is spliced with the index.
 func (r *Record) splicedIndexed(ix []uint64, o uint) bool {
 	from := int(r.end[Time]) + 1
-	var w walker
-	w.seek(ix, mBracket, o+uint(from))
-	return int(w.next(ix, mBracket)-o) < len(r.line) && findSplice(r.line, from) >= 0
+	return anyBit(ix, mBracket, o+uint(from), o+uint(len(r.line))) && findSplice(r.line, from) >= 0
 }

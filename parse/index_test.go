@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestIndexKernel checks the indexer the CPU uses against the portable
@@ -237,5 +238,39 @@ func TestIndexedScanAllocs(t *testing.T) {
 	}
 	if s.Lines() == 0 || s.Rejected() != 0 {
 		t.Fatalf("lines %d, rejected %d", s.Lines(), s.Rejected())
+	}
+}
+
+// FuzzDayCache checks that the date cache gives parseTimeFixed's answer
+// for a time parsed after another.
+func FuzzDayCache(f *testing.F) {
+	f.Add([]byte("06/Feb/2019:00:00:38 +0000"), []byte("06/Feb/2019:23:59:59 +0000"))
+	f.Add([]byte("06/Feb/2019:00:00:38 +0200"), []byte("06/Feb/2019:24:00:38 +0200"))
+	f.Add([]byte("29/Feb/2020:00:00:38 -0130"), []byte("29/Feb/2020:0a:00:38 -0130"))
+	f.Add([]byte("06/Feb/2019:00:00:38 +0000"), []byte("06/Feb/2019:00-00:38 +0000"))
+	f.Add([]byte("06/Feb/2019:00:00:38 +0000"), []byte("06/Feb/2019:00:00:60 +0000"))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var c dayCache
+		c.parseTime26(a)
+		got, gotOK := c.parseTime26(b)
+		want, wantOK := parseTimeFixed(b)
+		if got != want || gotOK != wantOK {
+			t.Fatalf("after %q, %q: cached %d %v, parseTimeFixed %d %v", a, b, got, gotOK, want, wantOK)
+		}
+	})
+}
+
+func TestDayCache(t *testing.T) {
+	var c dayCache
+	for d := time.Date(2019, 12, 30, 0, 0, 0, 0, time.UTC); d.Year() < 2021; d = d.Add(7*time.Hour + 13*time.Minute + 7*time.Second) {
+		for _, s := range []string{d.Format(TimeLayout), d.In(time.FixedZone("", -5400)).Format(TimeLayout)} {
+			for _, v := range []string{s, s[:12] + "2" + s[13:], s[:15] + "6" + s[16:], s[:18] + "x" + s[19:], s[:14] + "." + s[15:]} {
+				got, gotOK := c.parseTime26([]byte(v))
+				want, wantOK := parseTimeFixed([]byte(v))
+				if got != want || gotOK != wantOK {
+					t.Fatalf("%q: cached %d %v, parseTimeFixed %d %v", v, got, gotOK, want, wantOK)
+				}
+			}
+		}
 	}
 }

@@ -68,7 +68,7 @@ func (r *Record) fast() bool {
 	if i+28 >= n || b[i] != '[' || b[i+27] != ']' || b[i+28] != ' ' {
 		return false
 	}
-	unix, ok := parseTimeFixed(b[i+1 : i+27])
+	unix, ok := r.day.parseTime26(b[i+1 : i+27])
 	if !ok {
 		return false
 	}
@@ -238,7 +238,7 @@ func isNumberOrDash(b []byte, status bool) bool {
 		return false
 	}
 	for _, c := range b {
-		if c < '0' || c > '9' {
+		if c-'0' > 9 {
 			return false
 		}
 	}
@@ -265,7 +265,7 @@ func isTLSVersion(b []byte) bool {
 		return false
 	}
 	for _, c := range b[4:] {
-		if (c < '0' || c > '9') && c != '.' {
+		if c-'0' > 9 && c != '.' {
 			return false
 		}
 	}
