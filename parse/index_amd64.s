@@ -64,3 +64,47 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func indexAVX512(src []byte, dst []uint64)
+// Requires: AVX, AVX512BW, SSE2
+TEXT ·indexAVX512(SB), NOSPLIT, $0-48
+	MOVQ         src_base+0(FP), AX
+	MOVQ         src_len+8(FP), CX
+	MOVQ         dst_base+24(FP), DX
+	MOVL         $0x20202020, BX
+	MOVD         BX, X0
+	VPBROADCASTB X0, Z0
+	MOVL         $0x22222222, BX
+	MOVD         BX, X1
+	VPBROADCASTB X1, Z1
+	MOVL         $0x0a0a0a0a, BX
+	MOVD         BX, X2
+	VPBROADCASTB X2, Z2
+	MOVL         $0x5b5b5b5b, BX
+	MOVD         BX, X3
+	VPBROADCASTB X3, Z3
+	SHRQ         $0x06, CX
+	JZ           done512
+
+loop512:
+	VMOVDQU8 (AX), Z4
+	VPCMPEQB Z4, Z0, K1
+	KMOVQ    K1, BX
+	MOVQ     BX, (DX)
+	VPCMPEQB Z4, Z1, K1
+	KMOVQ    K1, BX
+	MOVQ     BX, 8(DX)
+	VPCMPEQB Z4, Z2, K1
+	KMOVQ    K1, BX
+	MOVQ     BX, 16(DX)
+	VPCMPEQB Z4, Z3, K1
+	KMOVQ    K1, BX
+	MOVQ     BX, 24(DX)
+	ADDQ     $0x40, AX
+	ADDQ     $0x20, DX
+	DECQ     CX
+	JNZ      loop512
+
+done512:
+	VZEROUPPER
+	RET

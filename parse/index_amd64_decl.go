@@ -12,3 +12,8 @@ package parse
 //
 //go:noescape
 func indexAVX2(src []byte, dst []uint64)
+
+// indexAVX512 is indexAVX2 for CPUs with AVX-512BW.
+//
+//go:noescape
+func indexAVX512(src []byte, dst []uint64)

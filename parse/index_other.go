@@ -11,3 +11,8 @@ const haveIndex = false
 // indexWords indexes src's whole 64-byte chunks; here, in Go, for the
 // tests that run the indexed scanner on every platform.
 func indexWords(src []byte, dst []uint64) { indexGo(src[:len(src)&^63], dst) }
+
+// indexKernels returns the indexers this CPU can run, for the tests.
+func indexKernels() map[string]func(src []byte, dst []uint64) {
+	return map[string]func(src []byte, dst []uint64){"go": indexWords}
+}

@@ -19,18 +19,28 @@ func TestIndexKernel(t *testing.T) {
 	for i := range buf {
 		buf[i] = alphabet[rng.IntN(len(alphabet))]
 	}
+	kernels := indexKernels()
+	t.Logf("kernels on this CPU: %d", len(kernels))
+	if len(kernels) == 0 {
+		t.Fatal("no indexer to test")
+	}
 	for off := 0; off < 8; off++ {
 		for n := 0; off+n <= len(buf); n += 1 + n/8 {
 			src := buf[off : off+n]
 			got := make([]uint64, mKinds*(n/64+1))
 			want := make([]uint64, mKinds*(n/64+1))
-			for i := range got {
-				got[i], want[i] = 0xdead, 0xdead // untouched past the whole chunks
+			for i := range want {
+				want[i] = 0xdead // untouched past the whole chunks
 			}
-			indexWords(src, got)
 			indexGo(src[:n&^63], want)
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("offset %d length %d: kernel %x, portable %x", off, n, got, want)
+			for name, kernel := range kernels {
+				for i := range got {
+					got[i] = 0xdead
+				}
+				kernel(src, got)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("offset %d length %d: %s %x, portable %x", off, n, name, got, want)
+				}
 			}
 			// The portable indexer against the bytes themselves.
 			full := make([]uint64, mKinds*((n+63)/64))
@@ -272,5 +282,17 @@ func TestDayCache(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkIndex measures the indexer alone over one window's worth of
+// input, which stays in the cache, as the scanner uses it.
+func BenchmarkIndex(b *testing.B) {
+	block := sampleBlock(ixWords * 64)[:ixWords*64]
+	dst := make([]uint64, (ixWords+1)*mKinds)
+	b.SetBytes(int64(len(block)))
+	b.ReportAllocs()
+	for b.Loop() {
+		indexWords(block, dst)
 	}
 }
