@@ -184,10 +184,23 @@ func (r *Record) fastQuoted(f Field, i int) int {
 // A line with an odd value in a late optional field fails it too, so that
 // the slow path keeps the record with a warning.
 func (r *Record) validTail() bool {
-	return (r.n <= int(SigV) || isSigV(r.Bytes(SigV))) &&
-		(r.n <= int(AuthType) || isAuthType(r.Bytes(AuthType))) &&
-		(r.n <= int(TLSVersion) || isTLSVersion(r.Bytes(TLSVersion))) &&
-		!r.oddOptional()
+	n, b := r.n, r.line
+	if n <= int(SigV) {
+		return true
+	}
+	if !isSigV(b[r.start[SigV]:r.end[SigV]]) {
+		return false
+	}
+	if n <= int(AuthType) {
+		return true
+	}
+	if !isAuthType(b[r.start[AuthType]:r.end[AuthType]]) {
+		return false
+	}
+	if n <= int(TLSVersion) {
+		return true
+	}
+	return isTLSVersion(b[r.start[TLSVersion]:r.end[TLSVersion]]) && !r.oddOptional()
 }
 
 // oddOptional reports whether a late optional field (Access Point ARN,
@@ -197,13 +210,13 @@ func (r *Record) oddOptional() bool {
 		return false
 	}
 	b := r.line
-	if s, e := r.start[AccessPointARN], r.end[AccessPointARN]; (e-s != 1 || b[s] != '-') && !isARN(b[s:e]) {
+	if !isARN(b[r.start[AccessPointARN]:r.end[AccessPointARN]]) {
 		return true
 	}
 	if r.n <= int(ACLRequired) {
 		return false
 	}
-	if s, e := r.start[ACLRequired], r.end[ACLRequired]; (e-s != 1 || b[s] != '-') && string(b[s:e]) != "Yes" {
+	if v := b[r.start[ACLRequired]:r.end[ACLRequired]]; !isDash(v) && string(v) != "Yes" {
 		return true
 	}
 	return r.n > int(SourceRegion) && !isRegion(b[r.start[SourceRegion]:r.end[SourceRegion]])
@@ -247,12 +260,29 @@ func isNumberOrDash(b []byte, status bool) bool {
 
 func isDash(b []byte) bool { return len(b) == 1 && b[0] == '-' }
 
+// The validators below switch on the length first: one compare rules
+// out most wrong values, and the content is then compared a word at a time.
+
 func isSigV(b []byte) bool {
-	return isDash(b) || string(b) == "SigV4" || string(b) == "SigV2"
+	switch len(b) {
+	case 1:
+		return b[0] == '-'
+	case 5:
+		return string(b[:4]) == "SigV" && (b[4] == '4' || b[4] == '2')
+	}
+	return false
 }
 
 func isAuthType(b []byte) bool {
-	return isDash(b) || string(b) == "AuthHeader" || string(b) == "QueryString"
+	switch len(b) {
+	case 1:
+		return b[0] == '-'
+	case 10:
+		return string(b) == "AuthHeader"
+	case 11:
+		return string(b) == "QueryString"
+	}
+	return false
 }
 
 // isTLSVersion accepts "-" and TLSv1, TLSv1.1, TLSV1.2 (AWS's docs use both
