@@ -7,20 +7,18 @@ import (
 	"sync/atomic"
 )
 
-// aggFuncs lists the aggregate functions and their argument counts.
-var aggFuncs = map[string][2]int{
-	"count": {1, 1}, "sum": {1, 1}, "min": {1, 1}, "max": {1, 1}, "avg": {1, 1},
-	"approx_distinct": {1, 1}, "approx_percentile": {2, 2},
-}
-
 // aggSpec is one aggregate call of a query.
 type aggSpec struct {
 	name     string
+	fn       *function
 	star     bool
 	distinct bool
-	arg      *cexpr
+	arg      *cexpr  // the first argument, evaluated per row
+	arg2     *cexpr  // max_by and min_by: the ordering argument
 	p        float64 // approx_percentile
-	kind     Kind    // result kind
+	kind     Kind    // result type
+	prec     uint8
+	scale    uint8
 	text     string
 }
 
@@ -32,37 +30,31 @@ type aggState interface {
 	result() Value
 }
 
+// pairState is an aggState fed two values per row (max_by, min_by).
+type pairState interface {
+	add2(v, by Value)
+}
+
+// feed2 adds the current row's two arguments to st (max_by, min_by); the
+// scan's row loop adds one-argument aggregates itself.
+func (s *aggSpec) feed2(st aggState, r *rowCtx) {
+	st.(pairState).add2(s.arg.fn(r), s.arg2.fn(r))
+}
+
 // newState returns an empty state; b (nil for none) is charged for each
 // value a DISTINCT aggregate holds.
 func (s *aggSpec) newState(b *budget) aggState {
-	if s.distinct && s.name != "approx_distinct" && s.name != "min" && s.name != "max" {
+	switch {
+	case !s.distinct:
+	case s.name == "approx_distinct", s.name == "min", s.name == "max", s.name == "arbitrary", s.name == "bool_or", s.name == "bool_and":
+		// DISTINCT changes nothing.
+	default:
 		return &distinctAgg{spec: s, seen: map[string]Value{}, b: b}
 	}
 	return s.plainState()
 }
 
-func (s *aggSpec) plainState() aggState {
-	switch s.name {
-	case "count":
-		if s.star {
-			return &countStar{}
-		}
-		return &countAgg{}
-	case "sum":
-		return &sumAgg{}
-	case "avg":
-		return &avgAgg{}
-	case "min":
-		return &minMaxAgg{max: false}
-	case "max":
-		return &minMaxAgg{max: true}
-	case "approx_distinct":
-		return newHLL()
-	case "approx_percentile":
-		return &percentileAgg{p: s.p, sk: newSketch()}
-	}
-	panic("query: unknown aggregate " + s.name)
-}
+func (s *aggSpec) plainState() aggState { return s.fn.agg(s) }
 
 type countStar struct{ n int64 }
 
@@ -80,13 +72,17 @@ func (a *countAgg) add(v Value) {
 func (a *countAgg) merge(o aggState) { a.n += o.(*countAgg).n }
 func (a *countAgg) result() Value    { return IntValue(a.n) }
 
-// sumAgg sums integers exactly (bigint, wrapping like Go on overflow) and
-// doubles as doubles; the sum of no non-NULL values is NULL.
+// sumAgg sums integers exactly (bigint, wrapping like Go on overflow),
+// decimals exactly at their scale (the result is decimal(38, s), NULL past
+// 38 digits) and doubles as doubles; the sum of no non-NULL values is
+// NULL.
 type sumAgg struct {
 	any   bool
 	float bool
 	kind  Kind
+	scale uint8
 	i     int64
+	d     int128
 	f     float64
 }
 
@@ -97,6 +93,10 @@ func (a *sumAgg) add(v Value) {
 	case KindFloat:
 		a.float = true
 		a.f += v.F
+	case KindDecimal:
+		d, _ := rescale(v.dec(), v.scale, a.scale)
+		a.d = a.d.add(d)
+		a.kind = KindDecimal
 	default:
 		a.i += v.I
 		a.kind = v.Kind
@@ -112,6 +112,7 @@ func (a *sumAgg) merge(o aggState) {
 	a.any = true
 	a.float = a.float || b.float
 	a.i += b.i
+	a.d = a.d.add(b.d)
 	a.f += b.f
 	if b.kind != 0 {
 		a.kind = b.kind
@@ -123,29 +124,48 @@ func (a *sumAgg) result() Value {
 	case !a.any:
 		return Value{}
 	case a.float:
-		return FloatValue(a.f + float64(a.i))
+		return FloatValue(a.f + float64(a.i) + a.d.float()/math.Pow10(int(a.scale)))
+	case a.kind == KindDecimal:
+		if !fitsPrec(a.d, 38) {
+			return Value{}
+		}
+		return decValue(a.d, 38, a.scale)
 	case a.kind == KindInterval:
 		return IntervalValue(a.i)
 	}
 	return IntValue(a.i)
 }
 
+// avgAgg averages numbers: a double for integers and doubles, a decimal
+// of the argument's type (rounded half away from zero) for decimals.
 type avgAgg struct {
-	n   int64
-	sum float64
+	spec *aggSpec
+	n    int64
+	sum  float64
+	d    int128
 }
 
 func (a *avgAgg) add(v Value) {
-	if v.Kind == KindNull {
+	switch v.Kind {
+	case KindNull:
 		return
+	case KindDecimal:
+		d, _ := rescale(v.dec(), v.scale, a.spec.scale)
+		a.d = a.d.add(d)
+	default:
+		a.sum += v.float()
 	}
 	a.n++
-	a.sum += v.float()
 }
-func (a *avgAgg) merge(o aggState) { b := o.(*avgAgg); a.n += b.n; a.sum += b.sum }
+
+func (a *avgAgg) merge(o aggState) { b := o.(*avgAgg); a.n += b.n; a.sum += b.sum; a.d = a.d.add(b.d) }
+
 func (a *avgAgg) result() Value {
 	if a.n == 0 {
 		return Value{}
+	}
+	if a.spec.kind == KindDecimal {
+		return decValue(divRound(a.d, i128(a.n)), a.spec.prec, a.spec.scale)
 	}
 	return FloatValue(a.sum / float64(a.n))
 }
@@ -174,6 +194,138 @@ func (a *minMaxAgg) add(v Value) {
 }
 func (a *minMaxAgg) merge(o aggState) { a.add(o.(*minMaxAgg).v) }
 func (a *minMaxAgg) result() Value    { return a.v }
+
+type countIfAgg struct{ n int64 }
+
+func (a *countIfAgg) add(v Value) {
+	if v.truth() {
+		a.n++
+	}
+}
+func (a *countIfAgg) merge(o aggState) { a.n += o.(*countIfAgg).n }
+func (a *countIfAgg) result() Value    { return IntValue(a.n) }
+
+// arbitraryAgg keeps a non-NULL value of the group: the least, so that
+// the answer does not depend on which worker saw which row (Trino's
+// choice is arbitrary; any choice is right).
+type arbitraryAgg struct{ minMaxAgg }
+
+func (a *arbitraryAgg) merge(o aggState) { a.minMaxAgg.merge(&o.(*arbitraryAgg).minMaxAgg) }
+
+// byAgg is max_by(x, y) and min_by(x, y): the x of the row with the
+// greatest (least) y; rows whose y is NULL do not count. Ties keep the
+// smaller x, so the answer does not depend on the order rows arrive in.
+type byAgg struct {
+	max   bool
+	any   bool
+	v, by Value
+}
+
+func (a *byAgg) add(Value) { panic("query: max_by and min_by take two arguments") }
+
+func (a *byAgg) add2(v, by Value) {
+	if by.Kind == KindNull {
+		return
+	}
+	if a.any {
+		c := orderValues(by, a.by)
+		if !a.max {
+			c = -c
+		}
+		if c < 0 || c == 0 && orderValues(v, a.v) >= 0 {
+			return
+		}
+	}
+	a.any, a.v, a.by = true, v.Clone(), by.Clone()
+}
+
+func (a *byAgg) merge(o aggState) {
+	if b := o.(*byAgg); b.any {
+		a.add2(b.v, b.by)
+	}
+}
+func (a *byAgg) result() Value { return a.v }
+
+// boolAgg is bool_or (or) and bool_and: NULL over no non-NULL values.
+type boolAgg struct {
+	or  bool
+	any bool
+	v   bool
+}
+
+func (a *boolAgg) add(v Value) {
+	if v.Kind == KindNull {
+		return
+	}
+	b := v.truth()
+	switch {
+	case !a.any:
+		a.any, a.v = true, b
+	case a.or:
+		a.v = a.v || b
+	default:
+		a.v = a.v && b
+	}
+}
+
+func (a *boolAgg) merge(o aggState) {
+	if b := o.(*boolAgg); b.any {
+		a.add(BoolValue(b.v))
+	}
+}
+
+func (a *boolAgg) result() Value {
+	if !a.any {
+		return Value{}
+	}
+	return BoolValue(a.v)
+}
+
+// varianceAgg computes variance and standard deviation with Welford's
+// method; states merge with Chan et al.'s formula.
+type varianceAgg struct {
+	sample, sqrt bool
+	n            int64
+	mean, m2     float64
+}
+
+func (a *varianceAgg) add(v Value) {
+	if v.Kind == KindNull {
+		return
+	}
+	x := v.float()
+	a.n++
+	d := x - a.mean
+	a.mean += d / float64(a.n)
+	a.m2 += d * (x - a.mean)
+}
+
+func (a *varianceAgg) merge(o aggState) {
+	b := o.(*varianceAgg)
+	if b.n == 0 {
+		return
+	}
+	n := a.n + b.n
+	d := b.mean - a.mean
+	a.m2 += b.m2 + d*d*float64(a.n)*float64(b.n)/float64(n)
+	a.mean += d * float64(b.n) / float64(n)
+	a.n = n
+}
+
+func (a *varianceAgg) result() Value {
+	den := a.n
+	if a.sample {
+		den--
+	}
+	if den <= 0 {
+		return Value{}
+	}
+	r := a.m2 / float64(den)
+	if a.sqrt {
+		r = math.Sqrt(r)
+	}
+	return FloatValue(r)
+}
 
 // distinctAgg collects the distinct non-NULL values of a group and feeds
 // them to the plain aggregate at the end: count(DISTINCT x) is exact.
@@ -369,7 +521,7 @@ func (a *percentileAgg) add(v Value) {
 	switch v.Kind {
 	case KindNull:
 		return
-	case KindFloat:
+	case KindFloat, KindDecimal:
 		a.float = true
 	}
 	a.sk.add(v.float())
@@ -402,6 +554,18 @@ type budget struct {
 	max int64
 }
 
+// newBudget returns the budget for RunOptions.MaxGroups max (0: the
+// default, negative: unlimited).
+func newBudget(max int64) *budget {
+	switch {
+	case max == 0:
+		return &budget{max: DefaultMaxGroups}
+	case max < 0:
+		return &budget{}
+	}
+	return &budget{max: max}
+}
+
 // take charges k (negative gives back).
 func (b *budget) take(k int64) {
 	if b != nil {
@@ -411,3 +575,114 @@ func (b *budget) take(k int64) {
 
 // over reports whether more than max is held.
 func (b *budget) over() bool { return b != nil && b.max > 0 && b.n.Load() > b.max }
+
+// aggregate registers an aggregate call (postMode only) and returns an
+// expression reading its result.
+func (c *compiler) aggregate(e *callExpr, f *function) (*cexpr, error) {
+	if !c.aggOK || c.mode != postMode {
+		where := c.aggWhere
+		if where == "" {
+			where = "here"
+		}
+		return nil, errAt(e.tok, "aggregate function %s is not allowed %s", e.name, where)
+	}
+	txt := e.String()
+	for i, a := range c.aggs {
+		if a.text == txt {
+			return c.aggResult(i), nil
+		}
+	}
+	// Arguments are evaluated per row, before aggregation.
+	inner := *c
+	inner.mode, inner.aggOK, inner.aggWhere, inner.match, inner.wins = rowMode, false, "inside another aggregate", nil, nil
+	spec, err := inner.aggSpec(e, f)
+	if err != nil {
+		return nil, err
+	}
+	c.aggs = append(c.aggs, spec)
+	return c.aggResult(len(c.aggs) - 1), nil
+}
+
+func (c *compiler) aggResult(i int) *cexpr {
+	a := c.aggs[i]
+	ce := typed(a.kind, func(r *rowCtx) Value { return r.aggs[i] })
+	ce.prec, ce.scale, ce.text = a.prec, a.scale, a.text
+	return ce
+}
+
+// filtered rewrites agg(x) FILTER (WHERE cond) as agg(CASE WHEN cond
+// THEN x END), and count(*) FILTER (WHERE cond) as count(CASE WHEN cond
+// THEN 1 END): every aggregate skips NULLs.
+func filtered(e *callExpr) *callExpr {
+	if e.filter == nil {
+		return e
+	}
+	g := *e
+	g.filter = nil
+	if e.star {
+		g.star = false
+		g.args = []Expr{&caseExpr{tok: e.tok, whens: []Expr{e.filter}, thens: []Expr{&litExpr{tok: e.tok, v: IntValue(1)}}}}
+		return &g
+	}
+	g.args = append([]Expr(nil), e.args...)
+	if len(g.args) > 0 {
+		g.args[0] = &caseExpr{tok: e.tok, whens: []Expr{e.filter}, thens: []Expr{e.args[0]}}
+	}
+	return &g
+}
+
+// aggSpec compiles an aggregate call's arguments, with c (in the mode
+// the arguments are evaluated in), and its result type.
+func (c *compiler) aggSpec(e *callExpr, f *function) (*aggSpec, error) {
+	text := e.String()
+	e = filtered(e)
+	spec := &aggSpec{name: f.name, fn: f, star: e.star, distinct: e.distinct, text: text, kind: f.result}
+	if e.star {
+		if f.name != "count" {
+			return nil, errAt(e.tok, "%s(*) is not allowed; only count(*)", e.name)
+		}
+		spec.kind = KindInt
+		return spec, nil
+	}
+	if err := arity(e, f); err != nil {
+		return nil, err
+	}
+	args, err := c.args(e, f)
+	if err != nil {
+		return nil, err
+	}
+	spec.arg = args[0]
+	a := args[0]
+	switch f.name {
+	case "sum":
+		switch {
+		case a.kind == KindDecimal:
+			spec.kind, spec.prec, spec.scale = KindDecimal, 38, a.scale
+		case isNumeric(a.kind) || a.kind == KindInterval || a.kind == KindNull:
+			spec.kind = a.kind
+		default:
+			return nil, errAt(e.args[0].pos(), "sum needs a number, found %s (%s)", typeString(a), e.args[0].String())
+		}
+	case "avg":
+		spec.kind = KindFloat
+		if a.kind == KindDecimal {
+			spec.kind, spec.prec, spec.scale = KindDecimal, a.prec, a.scale
+		}
+	case "min", "max", "arbitrary":
+		spec.kind, spec.prec, spec.scale = a.kind, a.prec, a.scale
+	case "max_by", "min_by":
+		spec.kind, spec.prec, spec.scale = a.kind, a.prec, a.scale
+		spec.arg2 = args[1]
+	case "approx_percentile":
+		p := args[1]
+		if !p.konst || !isNumeric(p.val.Kind) || p.val.float() < 0 || p.val.float() > 1 {
+			return nil, errAt(e.args[1].pos(), "approx_percentile's percentage must be a constant between 0 and 1")
+		}
+		spec.p = p.val.float()
+		spec.kind = KindInt
+		if a.kind != KindInt {
+			spec.kind = KindFloat
+		}
+	}
+	return spec, nil
+}

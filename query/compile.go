@@ -1,57 +1,73 @@
 package query
 
 import (
-	"bytes"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/schema"
 )
 
 // rowCtx is what compiled expressions read: the current record during the
-// scan, or the group's keys and aggregate results after aggregation.
+// scan, the group's keys and aggregate results after aggregation, or a
+// row of an input relation in the operators above the scan.
 type rowCtx struct {
 	rec    *parse.Record
 	origin schema.Origin // log object and line, for the derived columns
 	keys   []Value
 	aggs   []Value
+	row    []Value
 }
 
 type evalFn func(*rowCtx) Value
 
 // cexpr is a compiled expression.
 type cexpr struct {
-	fn    evalFn
-	kind  Kind // static result kind; KindNull when only NULL is possible
-	konst bool
-	val   Value // the value when konst
-	col   int   // schema column index when a plain column reference, else -1
-	text  string
+	fn          evalFn
+	kind        Kind // static result kind; KindNull when only NULL is possible
+	prec, scale uint8
+	konst       bool
+	val         Value // the value when konst
+	col         int   // schema column index when a plain log column reference, else -1
+	text        string
+	// isCol marks a column reference (of the logs, a group key, or an
+	// input relation): where it meets a string it is read as text
+	// (SPEC §4, Athena's string view).
+	isCol bool
+	// raw reads a log column's text as logged, for the string view; nil
+	// when the text is formatted from the value.
+	raw evalFn
+	// origin is the schema column the value is passed through from
+	// unchanged (so writers can keep its exact type), or -1.
+	origin int
 }
 
 func constExpr(v Value, text string) *cexpr {
-	return &cexpr{fn: func(*rowCtx) Value { return v }, kind: v.Kind, konst: true, val: v, col: -1, text: text}
+	return &cexpr{fn: func(*rowCtx) Value { return v }, kind: v.Kind, prec: v.prec, scale: v.scale, konst: true, val: v, col: -1, origin: -1, text: text}
 }
+
+// typed returns a computed expression of kind k.
+func typed(k Kind, fn evalFn) *cexpr { return &cexpr{kind: k, col: -1, origin: -1, fn: fn} }
 
 // compileMode says what an expression may refer to.
 type compileMode uint8
 
 const (
-	rowMode  compileMode = iota // record columns; no aggregates
+	rowMode  compileMode = iota // record or input columns; no aggregates
 	postMode                    // group keys and aggregates
 )
 
-// compiler binds names and compiles expressions for one statement.
+// compiler binds names and compiles expressions for one SELECT.
 type compiler struct {
 	now   time.Time
 	used  []bool // schema columns the query reads
+	scope *scope
 	mode  compileMode
-	group []*cexpr // postMode: GROUP BY expressions (row-compiled), matched by text
+	// match holds whole expressions, matched by their text, that have a
+	// value already: GROUP BY keys after aggregation, the columns below a
+	// window operator.
+	match []*cexpr
 	aggs  []*aggSpec
 	// aggOK is false where aggregates are not allowed (WHERE, GROUP BY).
 	aggOK    bool
@@ -59,16 +75,23 @@ type compiler struct {
 	// aliases are the SELECT aliases HAVING and ORDER BY may name (as
 	// DuckDB allows); nil elsewhere.
 	aliases map[string]Expr
+	// wins collects window calls; nil where they are not allowed.
+	wins *[]*winCall
+	// winBase is the row index of the first window result.
+	winBase int
+	// pl plans subqueries in expressions; deps collects them.
+	pl   *planner
+	deps *[]*subResult
 }
 
 func (c *compiler) compile(e Expr) (*cexpr, error) {
-	if c.mode == postMode {
-		// A whole expression equal to a GROUP BY expression is its key.
+	if len(c.match) > 0 {
+		// A whole expression equal to one already computed is read.
 		txt := e.String()
-		for i, g := range c.group {
-			if g.text == txt {
-				i := i
-				return &cexpr{fn: func(r *rowCtx) Value { return r.keys[i] }, kind: g.kind, col: -1, text: txt}, nil
+		for _, m := range c.match {
+			if m.text == txt {
+				ce := *m
+				return &ce, nil
 			}
 		}
 	}
@@ -80,28 +103,34 @@ func (c *compiler) compile(e Expr) (*cexpr, error) {
 		ce.text = e.String()
 	}
 	// Fold constants.
-	if !ce.konst && ce.col < 0 && isConstTree(e) {
+	if !ce.konst && ce.col < 0 && !ce.isCol && isConstTree(e) {
 		v := ce.fn(&rowCtx{})
-		return constExpr(v, ce.text), nil
+		k := constExpr(v, ce.text)
+		if v.Kind == KindNull {
+			k.kind = ce.kind // a typed NULL keeps its type
+		}
+		k.prec, k.scale = ce.prec, ce.scale
+		return k, nil
 	}
 	return ce, nil
 }
 
-// isConstTree reports whether e has no column references, aggregates or
-// volatile calls, so it can be evaluated once at plan time.
+// isConstTree reports whether e has no column references, aggregates,
+// window calls or subqueries, so it can be evaluated once at plan time.
 func isConstTree(e Expr) bool {
 	switch e := e.(type) {
 	case *litExpr:
 		return true
-	case *colRef:
-		return false
 	case *unaryExpr:
 		return isConstTree(e.x)
 	case *binExpr:
 		return isConstTree(e.l) && isConstTree(e.r)
 	case *likeExpr:
-		return isConstTree(e.x) && isConstTree(e.pat)
+		return isConstTree(e.x) && isConstTree(e.pat) && (e.escapeE == nil || isConstTree(e.escapeE))
 	case *inExpr:
+		if e.sub != nil {
+			return false
+		}
 		for _, x := range e.list {
 			if !isConstTree(x) {
 				return false
@@ -112,8 +141,10 @@ func isConstTree(e Expr) bool {
 		return isConstTree(e.x) && isConstTree(e.lo) && isConstTree(e.hi)
 	case *isNullExpr:
 		return isConstTree(e.x)
+	case *isDistinctExpr:
+		return isConstTree(e.l) && isConstTree(e.r)
 	case *callExpr:
-		if _, agg := aggFuncs[e.name]; agg || e.star {
+		if f := lookupFunc(e.name); f == nil || f.kind != scalarFn || e.star || e.over != nil {
 			return false
 		}
 		for _, x := range e.args {
@@ -125,6 +156,9 @@ func isConstTree(e Expr) bool {
 	case *castExpr:
 		return isConstTree(e.x)
 	case *caseExpr:
+		if e.operand != nil && !isConstTree(e.operand) {
+			return false
+		}
 		for i := range e.whens {
 			if !isConstTree(e.whens[i]) || !isConstTree(e.thens[i]) {
 				return false
@@ -135,37 +169,90 @@ func isConstTree(e Expr) bool {
 	return false
 }
 
-func (c *compiler) unknownColumn(r *colRef) error {
+// canonicalName is a column name as results show it: the schema's name
+// for a log column or alias, else the name in lower case.
+func canonicalName(name string) string {
+	if i, ok := schema.Lookup(name); ok {
+		return schema.Columns[i].Name
+	}
+	return strings.ToLower(name)
+}
+
+// suggest returns ` (did you mean "x"?)` for the candidate nearest name,
+// or "" when none is near.
+func suggest(name string, candidates []string) string {
 	best, bd := "", 1<<30
-	for _, n := range schema.Names() {
-		if d := levenshtein(r.name, n); d < bd {
+	for _, n := range candidates {
+		if d := levenshtein(name, n); d < bd {
 			best, bd = n, d
 		}
 	}
-	if bd <= max(2, len(r.name)/3) {
-		return errAt(r.tok, "unknown column %q (did you mean %q?)", r.name, best)
+	if best != "" && bd <= max(2, len(name)/3) {
+		return " (did you mean " + strconv.Quote(best) + "?)"
 	}
-	return errAt(r.tok, "unknown column %q", r.name)
+	return ""
 }
 
 func (c *compiler) column(r *colRef) (*cexpr, error) {
+	sc := c.scope
+	if sc == nil {
+		sc = logScope(nil)
+	}
+	if sc.logs {
+		return c.logColumn(r, sc)
+	}
+	i, err := sc.find(r)
+	if err != nil {
+		if e, found := c.aliases[strings.ToLower(r.name)]; found && r.qual == "" {
+			return c.alias(e)
+		}
+		return nil, err
+	}
+	if c.mode == postMode {
+		return nil, errAt(r.tok, "column %q must appear in GROUP BY or be used in an aggregate function", r.name)
+	}
+	rc := sc.cols[i]
+	return &cexpr{kind: rc.kind, prec: rc.prec, scale: rc.scale, col: -1, origin: rc.origin, isCol: true, text: r.String(),
+		fn: func(x *rowCtx) Value { return x.row[i] }}, nil
+}
+
+// alias compiles the expression a SELECT alias names.
+func (c *compiler) alias(e Expr) (*cexpr, error) {
+	saved := c.aliases
+	c.aliases = nil // an alias cannot refer to another
+	defer func() { c.aliases = saved }()
+	return c.compile(e)
+}
+
+// logColumn binds a column of the logs.
+func (c *compiler) logColumn(r *colRef, sc *scope) (*cexpr, error) {
+	if r.qual != "" && !sc.qualifies(r.qual) {
+		return nil, errAt(r.tok, "unknown table %q in %s (the query names the logs %s)", r.qual, r.String(), sc.describe())
+	}
 	idx, ok := schema.Lookup(r.name)
 	if !ok {
-		if e, found := c.aliases[strings.ToLower(r.name)]; found {
-			saved := c.aliases
-			c.aliases = nil // an alias cannot refer to another
-			defer func() { c.aliases = saved }()
-			return c.compile(e)
+		if e, found := c.aliases[strings.ToLower(r.name)]; found && r.qual == "" {
+			return c.alias(e)
 		}
-		return nil, c.unknownColumn(r)
+		return nil, errAt(r.tok, "unknown column %q%s", r.name, suggest(r.name, append(schema.Names(), sortedKeys(bareFunctions)...)))
 	}
 	if c.mode == postMode {
 		return nil, errAt(r.tok, "column %q must appear in GROUP BY or be used in an aggregate function", r.name)
 	}
 	c.used[idx] = true
+	ce := readColumn(idx)
+	ce.text = r.String()
+	return ce, nil
+}
+
+// readColumn compiles a read of schema column idx from the current record,
+// through the column's one accessor. A typed log field also keeps its
+// text as logged, for the string view.
+func readColumn(idx int) *cexpr {
 	col := &schema.Columns[idx]
-	ce := &cexpr{col: idx, text: col.Name}
+	ce := &cexpr{col: idx, origin: idx, isCol: true, text: col.Name}
 	get := col.Getter()
+	f := col.Field
 	switch col.Type {
 	case schema.String:
 		ce.kind = KindString
@@ -195,16 +282,24 @@ func (c *compiler) column(r *colRef) (*cexpr, error) {
 			}
 			return Value{Kind: KindInt, I: n}
 		}
+		if col.Source == schema.FromField {
+			ce.raw = func(r *rowCtx) Value {
+				b, ok := r.rec.Value(f)
+				if !ok {
+					return Value{}
+				}
+				return Value{Kind: KindString, S: b}
+			}
+		}
 	case schema.Timestamp:
 		ce.kind = KindTime
 		ce.fn = func(r *rowCtx) Value {
 			_, n, _ := get(r.rec, &r.origin)
 			return Value{Kind: KindTime, I: n}
 		}
-	default:
-		return nil, errAt(r.tok, "column %q cannot be queried", r.name)
+		ce.raw = func(r *rowCtx) Value { return Value{Kind: KindString, S: r.rec.Bytes(f)} }
 	}
-	return ce, nil
+	return ce
 }
 
 func (c *compiler) compile1(e Expr) (*cexpr, error) {
@@ -214,37 +309,7 @@ func (c *compiler) compile1(e Expr) (*cexpr, error) {
 	case *colRef:
 		return c.column(e)
 	case *unaryExpr:
-		x, err := c.compile(e.x)
-		if err != nil {
-			return nil, err
-		}
-		if e.op == "NOT" {
-			if err := wantKind(e.x, x, KindBool); err != nil {
-				return nil, err
-			}
-			f := x.fn
-			return &cexpr{kind: KindBool, col: -1, fn: func(r *rowCtx) Value {
-				v := f(r)
-				if v.Kind == KindNull {
-					return v
-				}
-				return BoolValue(v.I == 0)
-			}}, nil
-		}
-		if !isNumeric(x.kind) && x.kind != KindInterval && x.kind != KindNull {
-			return nil, errAt(e.tok, "cannot negate %s", x.kind)
-		}
-		f := x.fn
-		return &cexpr{kind: x.kind, col: -1, fn: func(r *rowCtx) Value {
-			v := f(r)
-			switch v.Kind {
-			case KindFloat:
-				v.F = -v.F
-			case KindInt, KindInterval:
-				v.I = -v.I
-			}
-			return v
-		}}, nil
+		return c.unary(e)
 	case *binExpr:
 		return c.binary(e)
 	case *likeExpr:
@@ -252,143 +317,206 @@ func (c *compiler) compile1(e Expr) (*cexpr, error) {
 	case *inExpr:
 		return c.in(e)
 	case *betweenExpr:
-		// x BETWEEN lo AND hi is x >= lo AND x <= hi, evaluating x once.
-		x, err := c.compile(e.x)
-		if err != nil {
-			return nil, err
-		}
-		lo, err := c.compile(e.lo)
-		if err != nil {
-			return nil, err
-		}
-		hi, err := c.compile(e.hi)
-		if err != nil {
-			return nil, err
-		}
-		if lo, err = coerceTo(e.lo, lo, x); err != nil {
-			return nil, err
-		}
-		if hi, err = coerceTo(e.hi, hi, x); err != nil {
-			return nil, err
-		}
-		if err := comparable(e.tok, x, lo); err != nil {
-			return nil, err
-		}
-		if err := comparable(e.tok, x, hi); err != nil {
-			return nil, err
-		}
-		xf, lf, hf, neg := x.fn, lo.fn, hi.fn, e.not
-		return &cexpr{kind: KindBool, col: -1, fn: func(r *rowCtx) Value {
-			v := xf(r)
-			a := cmpOp(">=", v, lf(r))
-			b := cmpOp("<=", v, hf(r))
-			res := and3(a, b)
-			if neg {
-				return not3(res)
-			}
-			return res
-		}}, nil
+		return c.between(e)
 	case *isNullExpr:
 		x, err := c.compile(e.x)
 		if err != nil {
 			return nil, err
 		}
 		f, neg := x.fn, e.not
-		return &cexpr{kind: KindBool, col: -1, fn: func(r *rowCtx) Value {
+		return typed(KindBool, func(r *rowCtx) Value {
 			return BoolValue(f(r).Kind == KindNull != neg)
-		}}, nil
-	case *callExpr:
-		if _, ok := aggFuncs[e.name]; ok {
-			return c.aggregate(e)
+		}), nil
+	case *isDistinctExpr:
+		l, r, err := c.comparands(e.tok, e.l, e.r)
+		if err != nil {
+			return nil, err
 		}
+		lf, rf, neg := l.fn, r.fn, e.not
+		return typed(KindBool, func(x *rowCtx) Value {
+			a, b := lf(x), rf(x)
+			same := a.Kind == KindNull && b.Kind == KindNull || a.Kind != KindNull && b.Kind != KindNull && compare(a, b) == 0
+			return BoolValue(same == neg)
+		}), nil
+	case *callExpr:
 		return c.call(e)
 	case *castExpr:
 		return c.cast(e)
 	case *caseExpr:
-		var whens, thens []*cexpr
-		kind := KindNull
-		for i := range e.whens {
-			w, err := c.compile(e.whens[i])
-			if err != nil {
-				return nil, err
-			}
-			if err := wantKind(e.whens[i], w, KindBool); err != nil {
-				return nil, err
-			}
-			t, err := c.compile(e.thens[i])
-			if err != nil {
-				return nil, err
-			}
-			if kind == KindNull {
-				kind = t.kind
-			}
-			whens, thens = append(whens, w), append(thens, t)
-		}
-		var els *cexpr
-		if e.els != nil {
-			var err error
-			if els, err = c.compile(e.els); err != nil {
-				return nil, err
-			}
-			if kind == KindNull {
-				kind = els.kind
-			}
-		}
-		return &cexpr{kind: kind, col: -1, fn: func(r *rowCtx) Value {
-			for i, w := range whens {
-				if w.fn(r).truth() {
-					return thens[i].fn(r)
-				}
-			}
-			if els != nil {
-				return els.fn(r)
-			}
-			return Value{}
-		}}, nil
+		return c.caseExpr(e)
+	case *subqueryExpr:
+		return c.scalarSubquery(e)
+	case *existsExpr:
+		return c.exists(e)
 	}
 	return nil, errAt(e.pos(), "unsupported expression")
 }
 
 func wantKind(e Expr, x *cexpr, k Kind) error {
 	if x.kind != k && x.kind != KindNull {
-		return errAt(e.pos(), "expected a %s expression, found %s (%s)", k, x.kind, e.String())
+		return errAt(e.pos(), "expected a %s expression, found %s (%s)", k, typeString(x), e.String())
 	}
 	return nil
 }
 
-// coerceTo converts a constant string operand to the kind of other when
-// other is a timestamp or a number, as a user comparing
-// requestdatetime >= '2019-07-01' means.
-func coerceTo(e Expr, x, other *cexpr) (*cexpr, error) {
-	if !x.konst || x.val.Kind != KindString {
-		return x, nil
+// typeString names a compiled expression's SQL type.
+func typeString(x *cexpr) string {
+	if x.kind == KindDecimal {
+		return "decimal(" + strconv.Itoa(int(x.prec)) + "," + strconv.Itoa(int(x.scale)) + ")"
 	}
-	s := string(x.val.S)
-	switch other.kind {
-	case KindTime:
-		v, ok := parseTimestampLiteral(s)
-		if !ok {
-			return nil, errAt(e.pos(), "cannot read %s as a timestamp (want 'yyyy-MM-dd[ HH:mm:ss]')", e.String())
-		}
-		return constExpr(v, x.text), nil
-	case KindInt:
-		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
-			return constExpr(IntValue(n), x.text), nil
-		}
-	case KindFloat:
-		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
-			return constExpr(FloatValue(f), x.text), nil
-		}
-	}
-	return x, nil
+	return x.kind.String()
 }
 
-func comparable(t token, a, b *cexpr) error {
-	ka, kb := a.kind, b.kind
-	if ka == KindNull || kb == KindNull || ka == kb || isNumeric(ka) && isNumeric(kb) {
-		return nil
+// athenaText appends the text Athena's string-typed table would show
+// for a value of a typed column: the number as logged, the request time
+// in the log's own form.
+func athenaText(dst []byte, v Value) []byte {
+	if v.Kind == KindTime {
+		return time.Unix(v.I, 0).UTC().AppendFormat(dst, "02/Jan/2006:15:04:05 -0700")
 	}
-	return errAt(t, "cannot compare %s with %s (%s, %s)", ka, kb, a.text, b.text)
+	return v.AppendText(dst)
+}
+
+// asText returns x read as varchar: x itself when it is one, the string
+// view of a typed column (SPEC §4), or ok false.
+func asText(x *cexpr) (*cexpr, bool) {
+	if x.kind == KindString || x.kind == KindNull {
+		return x, true
+	}
+	if !x.isCol {
+		return nil, false
+	}
+	if x.raw != nil {
+		v := *x
+		v.fn, v.kind, v.raw = x.raw, KindString, nil
+		return &v, true
+	}
+	f := x.fn
+	v := *x
+	v.kind, v.prec, v.scale = KindString, 0, 0
+	v.fn = func(r *rowCtx) Value {
+		a := f(r)
+		if a.Kind == KindNull {
+			return a
+		}
+		return Value{Kind: KindString, S: athenaText(nil, a)}
+	}
+	return &v, true
+}
+
+// textArg compiles e where a varchar is expected: a typed column is read
+// as text; other types are an error.
+func textArg(e Expr, x *cexpr) (*cexpr, error) {
+	if t, ok := asText(x); ok {
+		return t, nil
+	}
+	return nil, wantKind(e, x, KindString)
+}
+
+// isDash reports whether e is the string literal '-', the log's NULL
+// marker.
+func isDash(e Expr) bool {
+	l, ok := e.(*litExpr)
+	return ok && l.v.Kind == KindString && len(l.v.S) == 1 && l.v.S[0] == '-'
+}
+
+// dashTest rewrites col = '-' to col IS NULL and col <> '-' to
+// col IS NOT NULL (SPEC §4: a comparison with '-' tests the NULL marker).
+func dashTest(e *binExpr) (Expr, bool) {
+	if e.op != "=" && e.op != "<>" {
+		return nil, false
+	}
+	x := e.l
+	switch {
+	case isDash(e.r):
+	case isDash(e.l):
+		x = e.r
+	default:
+		return nil, false
+	}
+	if _, ok := x.(*colRef); !ok {
+		return nil, false
+	}
+	return &isNullExpr{tok: e.tok, x: x, not: e.op == "<>"}, true
+}
+
+// unify makes two operands of a comparison comparable: a string constant
+// met by a timestamp, date or number is read as one; a typed column met
+// by a string is read as text. Other mixes are an error.
+func unify(t token, el Expr, l *cexpr, er Expr, r *cexpr) (*cexpr, *cexpr, error) {
+	ka, kb := l.kind, r.kind
+	if ka == KindNull || kb == KindNull || ka == kb || isNumeric(ka) && isNumeric(kb) || isTemporal(ka) && isTemporal(kb) {
+		return l, r, nil
+	}
+	if ka == KindString {
+		r2, l2, err := unify(t, er, r, el, l)
+		if qe, ok := err.(*Error); ok && strings.HasPrefix(qe.Msg, "cannot compare") {
+			// Name the operands in the order they were written.
+			err = errAt(t, "cannot compare %s with %s (%s, %s)", typeString(l), typeString(r), l.text, r.text)
+		}
+		return l2, r2, err
+	}
+	if kb != KindString {
+		return nil, nil, errAt(t, "cannot compare %s with %s (%s, %s)", typeString(l), typeString(r), l.text, r.text)
+	}
+	// l is typed, r a string.
+	if r.konst {
+		s := strings.TrimSpace(string(r.val.S))
+		switch {
+		case isTemporal(ka):
+			if v, ok := parseTimestampLiteral(s); ok {
+				if ka == KindDate {
+					v = DateValue(v.I)
+				}
+				return l, constExpr(v, r.text), nil
+			}
+			// Text that looks like a date but is not one is a mistake, not
+			// a string to compare the logged text with.
+			if !l.isCol || isoDateLike(s) {
+				return nil, nil, errAt(er.pos(), "cannot read %s as a timestamp (want 'yyyy-MM-dd[ HH:mm:ss]')", er.String())
+			}
+		case !l.isCol && isNumeric(ka):
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return l, constExpr(IntValue(n), r.text), nil
+			}
+			if v, ok := parseDecimalLiteral(s); ok {
+				return l, constExpr(v, r.text), nil
+			}
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				return l, constExpr(FloatValue(f), r.text), nil
+			}
+		}
+	}
+	if lt, ok := asText(l); ok {
+		return lt, r, nil
+	}
+	return nil, nil, errAt(t, "cannot compare %s with %s (%s, %s)", typeString(l), typeString(r), l.text, r.text)
+}
+
+// isoDateLike reports whether s starts as an ISO date does (yyyy-).
+func isoDateLike(s string) bool {
+	if len(s) < 5 || s[4] != '-' {
+		return false
+	}
+	for _, c := range s[:4] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// comparands compiles and unifies the two sides of a comparison.
+func (c *compiler) comparands(t token, el, er Expr) (*cexpr, *cexpr, error) {
+	l, err := c.compile(el)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := c.compile(er)
+	if err != nil {
+		return nil, nil, err
+	}
+	return unify(t, el, l, er, r)
 }
 
 func cmpOp(op string, a, b Value) Value {
@@ -441,7 +569,50 @@ func not3(a Value) Value {
 	return BoolValue(a.I == 0)
 }
 
+func (c *compiler) unary(e *unaryExpr) (*cexpr, error) {
+	x, err := c.compile(e.x)
+	if err != nil {
+		return nil, err
+	}
+	f := x.fn
+	if e.op == "NOT" {
+		if err := wantKind(e.x, x, KindBool); err != nil {
+			return nil, err
+		}
+		return typed(KindBool, func(r *rowCtx) Value { return not3(f(r)) }), nil
+	}
+	if !isNumeric(x.kind) && x.kind != KindInterval && x.kind != KindMonths && x.kind != KindNull {
+		return nil, errAt(e.tok, "cannot negate %s", typeString(x))
+	}
+	ce := typed(x.kind, func(r *rowCtx) Value {
+		v := f(r)
+		switch v.Kind {
+		case KindFloat:
+			v.F = -v.F
+		case KindDecimal:
+			v = decValue(v.dec().neg(), v.prec, v.scale)
+		case KindInt, KindInterval, KindMonths:
+			v.I = -v.I
+		}
+		return v
+	})
+	ce.prec, ce.scale = x.prec, x.scale
+	return ce, nil
+}
+
 func (c *compiler) binary(e *binExpr) (*cexpr, error) {
+	if d, ok := dashTest(e); ok {
+		return c.compile(d)
+	}
+	switch e.op {
+	case "=", "<>", "<", "<=", ">", ">=":
+		l, r, err := c.comparands(e.tok, e.l, e.r)
+		if err != nil {
+			return nil, err
+		}
+		lf, rf, op := l.fn, r.fn, e.op
+		return typed(KindBool, func(x *rowCtx) Value { return cmpOp(op, lf(x), rf(x)) }), nil
+	}
 	l, err := c.compile(e.l)
 	if err != nil {
 		return nil, err
@@ -450,7 +621,6 @@ func (c *compiler) binary(e *binExpr) (*cexpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf, rf := l.fn, r.fn
 	switch e.op {
 	case "AND", "OR":
 		if err := wantKind(e.l, l, KindBool); err != nil {
@@ -459,131 +629,221 @@ func (c *compiler) binary(e *binExpr) (*cexpr, error) {
 		if err := wantKind(e.r, r, KindBool); err != nil {
 			return nil, err
 		}
+		lf, rf := l.fn, r.fn
 		if e.op == "AND" {
-			return &cexpr{kind: KindBool, col: -1, fn: func(x *rowCtx) Value {
+			return typed(KindBool, func(x *rowCtx) Value {
 				a := lf(x)
 				if a.Kind == KindBool && a.I == 0 {
 					return a
 				}
 				return and3(a, rf(x))
-			}}, nil
+			}), nil
 		}
-		return &cexpr{kind: KindBool, col: -1, fn: func(x *rowCtx) Value {
+		return typed(KindBool, func(x *rowCtx) Value {
 			a := lf(x)
 			if a.truth() {
 				return a
 			}
 			return or3(a, rf(x))
-		}}, nil
-	case "=", "<>", "<", "<=", ">", ">=":
-		if l, err = coerceTo(e.l, l, r); err != nil {
-			return nil, err
-		}
-		if r, err = coerceTo(e.r, r, l); err != nil {
-			return nil, err
-		}
-		if err := comparable(e.tok, l, r); err != nil {
-			return nil, err
-		}
-		lf, rf = l.fn, r.fn
-		op := e.op
-		return &cexpr{kind: KindBool, col: -1, fn: func(x *rowCtx) Value { return cmpOp(op, lf(x), rf(x)) }}, nil
+		}), nil
 	case "||":
-		return &cexpr{kind: KindString, col: -1, fn: func(x *rowCtx) Value {
+		// Typed columns concatenate as their text; other values as they
+		// print.
+		if t, ok := asText(l); ok {
+			l = t
+		}
+		if t, ok := asText(r); ok {
+			r = t
+		}
+		lf, rf := l.fn, r.fn
+		return typed(KindString, func(x *rowCtx) Value {
 			a, b := lf(x), rf(x)
 			if a.Kind == KindNull || b.Kind == KindNull {
 				return Value{}
 			}
 			s := a.AppendText(nil)
 			return Value{Kind: KindString, S: b.AppendText(s)}
-		}}, nil
+		}), nil
 	}
-	// Arithmetic.
-	kind, err := arithKind(e, l.kind, r.kind)
-	if err != nil {
-		return nil, err
-	}
-	op := e.op
-	return &cexpr{kind: kind, col: -1, fn: func(x *rowCtx) Value { return arith(op, lf(x), rf(x)) }}, nil
+	return arithmetic(e, l, r)
 }
 
-func arithKind(e *binExpr, a, b Kind) (Kind, error) {
+// arithmetic compiles + - * / % with Trino's result types: integers stay
+// integers (division truncates), DECIMAL is exact with the precision and
+// scale rules in decimal.go, a double makes a double; timestamps and
+// dates move by intervals.
+func arithmetic(e *binExpr, l, r *cexpr) (*cexpr, error) {
+	a, b, op := l.kind, r.kind, e.op
+	lf, rf := l.fn, r.fn
+	fail := func() (*cexpr, error) {
+		return nil, errAt(e.tok, "cannot apply %s to %s and %s (%s)", op, typeString(l), typeString(r), e.String())
+	}
 	switch {
+	case a == KindNull && b == KindNull:
+		return constExpr(Value{}, e.String()), nil
 	case a == KindNull || b == KindNull:
-		if a == KindNull {
-			return b, nil
+		k := b
+		if b == KindNull {
+			k = a
 		}
-		return a, nil
+		if k == KindString || k == KindBool {
+			return fail()
+		}
+		ce := typed(k, func(*rowCtx) Value { return Value{} })
+		ce.prec, ce.scale = max(l.prec, r.prec), max(l.scale, r.scale)
+		return ce, nil
 	case a == KindInt && b == KindInt:
-		return KindInt, nil
+		return typed(KindInt, func(x *rowCtx) Value { return intArith(op, lf(x), rf(x)) }), nil
+	case (a == KindFloat || b == KindFloat) && isNumeric(a) && isNumeric(b):
+		return typed(KindFloat, func(x *rowCtx) Value { return floatArith(op, lf(x), rf(x)) }), nil
 	case isNumeric(a) && isNumeric(b):
-		return KindFloat, nil
-	case a == KindTime && b == KindInterval && (e.op == "+" || e.op == "-"),
-		a == KindInterval && b == KindTime && e.op == "+":
-		return KindTime, nil
-	case a == KindTime && b == KindTime && e.op == "-",
-		a == KindInterval && b == KindInterval && (e.op == "+" || e.op == "-"):
-		return KindInterval, nil
+		p1, s1 := decType(a, l.prec, l.scale)
+		p2, s2 := decType(b, r.prec, r.scale)
+		p, s := decResult(op, p1, s1, p2, s2)
+		ce := typed(KindDecimal, func(x *rowCtx) Value {
+			u, v := lf(x), rf(x)
+			if u.Kind == KindNull || v.Kind == KindNull {
+				return Value{}
+			}
+			res, ok := decArith(op, u, v, p, s)
+			if !ok {
+				return Value{}
+			}
+			return res
+		})
+		ce.prec, ce.scale = p, s
+		return ce, nil
+	case isTemporal(a) && (b == KindInterval || b == KindMonths) && (op == "+" || op == "-"),
+		(a == KindInterval || a == KindMonths) && isTemporal(b) && op == "+":
+		k := a
+		if !isTemporal(a) {
+			k = b
+		}
+		return typed(k, func(x *rowCtx) Value {
+			u, v := lf(x), rf(x)
+			if u.Kind == KindNull || v.Kind == KindNull {
+				return Value{}
+			}
+			if !isTemporal(u.Kind) {
+				u, v = v, u
+			}
+			n := v.I
+			if op == "-" {
+				n = -n
+			}
+			if v.Kind == KindMonths {
+				u.I = addMonths(u.I, n)
+			} else {
+				u.I += n
+			}
+			if u.Kind == KindDate {
+				u.I = floorDiv(u.I, 86400) * 86400
+			}
+			return u
+		}), nil
+	case isTemporal(a) && isTemporal(b) && op == "-",
+		a == KindInterval && b == KindInterval && (op == "+" || op == "-"),
+		a == KindMonths && b == KindMonths && (op == "+" || op == "-"):
+		k := KindInterval
+		if a == KindMonths {
+			k = KindMonths
+		}
+		return typed(k, func(x *rowCtx) Value {
+			u, v := lf(x), rf(x)
+			if u.Kind == KindNull || v.Kind == KindNull {
+				return Value{}
+			}
+			if op == "+" {
+				return Value{Kind: k, I: u.I + v.I}
+			}
+			return Value{Kind: k, I: u.I - v.I}
+		}), nil
+	case (a == KindInterval || a == KindMonths) && b == KindInt && (op == "*" || op == "/"),
+		a == KindInt && (b == KindInterval || b == KindMonths) && op == "*":
+		k := a
+		if a == KindInt {
+			k = b
+		}
+		return typed(k, func(x *rowCtx) Value {
+			u, v := lf(x), rf(x)
+			if u.Kind == KindNull || v.Kind == KindNull {
+				return Value{}
+			}
+			if op == "/" {
+				if v.I == 0 {
+					return Value{}
+				}
+				return Value{Kind: k, I: u.I / v.I}
+			}
+			return Value{Kind: k, I: u.I * v.I}
+		}), nil
 	}
-	return 0, errAt(e.tok, "cannot apply %s to %s and %s (%s)", e.op, a, b, e.String())
+	return fail()
 }
 
-// arith evaluates an arithmetic operator. Integer division truncates, as
-// in Trino; division or modulo by zero gives NULL rather than failing the
+// addMonths moves a Unix time by n calendar months, clamping the day to
+// the end of a shorter month, as Trino does.
+func addMonths(unix, n int64) int64 {
+	t := time.Unix(unix, 0).UTC()
+	y, m, d := t.Date()
+	total := int64(y)*12 + int64(m-1) + n
+	ny, nm := int(floorDiv(total, 12)), time.Month(total-floorDiv(total, 12)*12+1)
+	last := time.Date(ny, nm+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	d = min(d, last)
+	return time.Date(ny, nm, d, t.Hour(), t.Minute(), t.Second(), 0, time.UTC).Unix()
+}
+
+// intArith evaluates an integer operator. Division truncates, as in
+// Trino; division or modulo by zero gives NULL rather than failing the
 // whole scan.
-func arith(op string, a, b Value) Value {
+func intArith(op string, a, b Value) Value {
 	if a.Kind == KindNull || b.Kind == KindNull {
 		return Value{}
-	}
-	if a.Kind == KindFloat || b.Kind == KindFloat {
-		x, y := a.float(), b.float()
-		switch op {
-		case "+":
-			return FloatValue(x + y)
-		case "-":
-			return FloatValue(x - y)
-		case "*":
-			return FloatValue(x * y)
-		case "/":
-			if y == 0 {
-				return Value{}
-			}
-			return FloatValue(x / y)
-		case "%":
-			if y == 0 {
-				return Value{}
-			}
-			return FloatValue(x - y*float64(int64(x/y)))
-		}
-		return Value{}
-	}
-	kind := KindInt
-	switch {
-	case a.Kind == KindTime && b.Kind == KindTime:
-		kind = KindInterval
-	case a.Kind == KindTime || b.Kind == KindTime:
-		kind = KindTime
-	case a.Kind == KindInterval:
-		kind = KindInterval
 	}
 	x, y := a.I, b.I
 	switch op {
 	case "+":
-		return Value{Kind: kind, I: x + y}
+		return IntValue(x + y)
 	case "-":
-		return Value{Kind: kind, I: x - y}
+		return IntValue(x - y)
 	case "*":
-		return Value{Kind: kind, I: x * y}
+		return IntValue(x * y)
 	case "/":
 		if y == 0 {
 			return Value{}
 		}
-		return Value{Kind: kind, I: x / y}
+		return IntValue(x / y)
 	case "%":
 		if y == 0 {
 			return Value{}
 		}
-		return Value{Kind: kind, I: x % y}
+		return IntValue(x % y)
+	}
+	return Value{}
+}
+
+func floatArith(op string, a, b Value) Value {
+	if a.Kind == KindNull || b.Kind == KindNull {
+		return Value{}
+	}
+	x, y := a.float(), b.float()
+	switch op {
+	case "+":
+		return FloatValue(x + y)
+	case "-":
+		return FloatValue(x - y)
+	case "*":
+		return FloatValue(x * y)
+	case "/":
+		if y == 0 {
+			return Value{}
+		}
+		return FloatValue(x / y)
+	case "%":
+		if y == 0 {
+			return Value{}
+		}
+		return FloatValue(x - y*float64(int64(x/y)))
 	}
 	return Value{}
 }
@@ -593,11 +853,11 @@ func (c *compiler) like(e *likeExpr) (*cexpr, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.compile(e.pat)
-	if err != nil {
+	if x, err = textArg(e.x, x); err != nil {
 		return nil, err
 	}
-	if err := wantKind(e.x, x, KindString); err != nil {
+	p, err := c.compile(e.pat)
+	if err != nil {
 		return nil, err
 	}
 	if err := wantKind(e.pat, p, KindString); err != nil {
@@ -620,25 +880,64 @@ func (c *compiler) like(e *likeExpr) (*cexpr, error) {
 			return constExpr(Value{}, ""), nil
 		}
 		m := compileLike(p.val.S, esc)
-		return &cexpr{kind: KindBool, col: -1, fn: func(r *rowCtx) Value {
+		return typed(KindBool, func(r *rowCtx) Value {
 			v := xf(r)
 			if v.Kind == KindNull {
 				return v
 			}
 			return BoolValue(m.match(v.S) != neg)
-		}}, nil
+		}), nil
 	}
 	pf := p.fn
-	return &cexpr{kind: KindBool, col: -1, fn: func(r *rowCtx) Value {
+	return typed(KindBool, func(r *rowCtx) Value {
 		v, pv := xf(r), pf(r)
 		if v.Kind == KindNull || pv.Kind == KindNull {
 			return Value{}
 		}
 		return BoolValue(compileLike(pv.S, esc).match(v.S) != neg)
-	}}, nil
+	}), nil
+}
+
+// dashIn rewrites col IN ('-', ...) to col IS NULL OR col IN (...), and
+// its negation, as the '-' comparison rule implies.
+func dashIn(e *inExpr) (Expr, bool) {
+	if e.sub != nil {
+		return nil, false
+	}
+	if _, ok := e.x.(*colRef); !ok {
+		return nil, false
+	}
+	var rest []Expr
+	found := false
+	for _, x := range e.list {
+		if isDash(x) {
+			found = true
+			continue
+		}
+		rest = append(rest, x)
+	}
+	if !found {
+		return nil, false
+	}
+	isNull := &isNullExpr{tok: e.tok, x: e.x, not: e.not}
+	if len(rest) == 0 {
+		return isNull, true
+	}
+	in := &inExpr{tok: e.tok, x: e.x, list: rest, not: e.not}
+	op := "OR"
+	if e.not {
+		op = "AND"
+	}
+	return &binExpr{tok: e.tok, op: op, l: isNull, r: in}, true
 }
 
 func (c *compiler) in(e *inExpr) (*cexpr, error) {
+	if d, ok := dashIn(e); ok {
+		return c.compile(d)
+	}
+	if e.sub != nil {
+		return c.inSubquery(e)
+	}
 	x, err := c.compile(e.x)
 	if err != nil {
 		return nil, err
@@ -648,15 +947,65 @@ func (c *compiler) in(e *inExpr) (*cexpr, error) {
 		if list[i], err = c.compile(le); err != nil {
 			return nil, err
 		}
-		if list[i], err = coerceTo(le, list[i], x); err != nil {
+	}
+	// One reading of x for the whole list: as text when a string element
+	// cannot be read as x's type.
+	for i, le := range e.list {
+		nx, nl, err := unify(e.tok, e.x, x, le, list[i])
+		if err != nil {
 			return nil, err
 		}
-		if err := comparable(e.tok, x, list[i]); err != nil {
+		if nx.kind != x.kind {
+			x = nx
+			break
+		}
+		list[i] = nl
+	}
+	for i, le := range e.list {
+		if x.kind == KindString && list[i].kind != KindString && list[i].konst && list[i].kind != KindNull {
+			list[i] = constExpr(Value{Kind: KindString, S: list[i].val.AppendText(nil)}, list[i].text)
+		}
+		nx, nl, err := unify(e.tok, e.x, x, le, list[i])
+		if err != nil {
 			return nil, err
 		}
+		if nx.kind != x.kind {
+			return nil, errAt(le.pos(), "IN list mixes types (%s)", le.String())
+		}
+		list[i] = nl
 	}
 	xf, neg := x.fn, e.not
-	return &cexpr{kind: KindBool, col: -1, fn: func(r *rowCtx) Value {
+	// A list of constants is a set lookup.
+	allConst := len(list) > 8
+	for _, l := range list {
+		allConst = allConst && l.konst
+	}
+	if allConst {
+		set := map[string]bool{}
+		sawNull := false
+		for _, l := range list {
+			if l.val.Kind == KindNull {
+				sawNull = true
+				continue
+			}
+			set[string(appendKey(nil, l.val))] = true
+		}
+		return typed(KindBool, func(r *rowCtx) Value {
+			v := xf(r)
+			if v.Kind == KindNull {
+				return v
+			}
+			var buf [64]byte
+			if set[string(appendKey(buf[:0], v))] {
+				return BoolValue(!neg)
+			}
+			if sawNull {
+				return Value{}
+			}
+			return BoolValue(neg)
+		}), nil
+	}
+	return typed(KindBool, func(r *rowCtx) Value {
 		v := xf(r)
 		if v.Kind == KindNull {
 			return v
@@ -676,46 +1025,245 @@ func (c *compiler) in(e *inExpr) (*cexpr, error) {
 			return Value{}
 		}
 		return BoolValue(neg)
-	}}, nil
+	}), nil
 }
 
+func (c *compiler) between(e *betweenExpr) (*cexpr, error) {
+	// x BETWEEN lo AND hi is x >= lo AND x <= hi, evaluating x once.
+	x, err := c.compile(e.x)
+	if err != nil {
+		return nil, err
+	}
+	lo, err := c.compile(e.lo)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := c.compile(e.hi)
+	if err != nil {
+		return nil, err
+	}
+	xl, l1, err := unify(e.tok, e.x, x, e.lo, lo)
+	if err != nil {
+		return nil, err
+	}
+	xh, h1, err := unify(e.tok, e.x, xl, e.hi, hi)
+	if err != nil {
+		return nil, err
+	}
+	if xh.kind != xl.kind {
+		// The upper bound made x text: read the lower one as text too.
+		if _, l1, err = unify(e.tok, e.x, xh, e.lo, lo); err != nil {
+			return nil, err
+		}
+	}
+	x1, lo, hi := xh, l1, h1
+	xf, lf, hf, neg := x1.fn, lo.fn, hi.fn, e.not
+	return typed(KindBool, func(r *rowCtx) Value {
+		v := xf(r)
+		res := and3(cmpOp(">=", v, lf(r)), cmpOp("<=", v, hf(r)))
+		if neg {
+			return not3(res)
+		}
+		return res
+	}), nil
+}
+
+// commonType returns the type values of the given kinds are coerced to
+// where one value is chosen among several (CASE, COALESCE, IF, UNION):
+// numbers widen to decimal or double, dates to timestamps.
+func commonType(es []Expr, xs []*cexpr) (Kind, uint8, uint8, error) {
+	kind := KindNull
+	var prec, scale uint8
+	first := -1
+	for i, x := range xs {
+		k := x.kind
+		switch {
+		case k == KindNull:
+			continue
+		case kind == KindNull:
+			kind, prec, scale, first = k, x.prec, x.scale, i
+		case k == kind && k != KindDecimal:
+		case isNumeric(k) && isNumeric(kind):
+			switch {
+			case k == KindFloat || kind == KindFloat:
+				kind = KindFloat
+			default:
+				p1, s1 := decType(kind, prec, scale)
+				p2, s2 := decType(k, x.prec, x.scale)
+				if kind == KindInt && k == KindInt {
+					continue
+				}
+				s := max(s1, s2)
+				ip := max(int(p1)-int(s1), int(p2)-int(s2))
+				kind, prec, scale = KindDecimal, uint8(min(38, ip+int(s))), s
+			}
+		case isTemporal(k) && isTemporal(kind):
+			kind = KindTime
+		default:
+			return 0, 0, 0, errAt(es[i].pos(), "%s and %s do not mix (%s, %s)", typeString(xs[first]), typeString(x), es[first].String(), es[i].String())
+		}
+	}
+	return kind, prec, scale, nil
+}
+
+// coerce converts a value to the common type chosen by commonType.
+func coerce(v Value, kind Kind, prec, scale uint8) Value {
+	if v.Kind == KindNull || v.Kind == kind && (kind != KindDecimal || v.scale == scale) {
+		return v
+	}
+	switch kind {
+	case KindFloat:
+		return FloatValue(v.float())
+	case KindDecimal:
+		if d, ok := toDecimal(v, prec, scale); ok {
+			return d
+		}
+		return Value{}
+	case KindTime:
+		if v.Kind == KindDate {
+			return TimeValue(v.I)
+		}
+	}
+	return v
+}
+
+// coerced wraps xs so they all produce the common type.
+func coerced(es []Expr, xs []*cexpr) (Kind, uint8, uint8, []evalFn, error) {
+	kind, prec, scale, err := commonType(es, xs)
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	fns := make([]evalFn, len(xs))
+	for i, x := range xs {
+		f := x.fn
+		if x.kind == kind && (kind != KindDecimal || x.scale == scale) || x.kind == KindNull {
+			fns[i] = f
+			continue
+		}
+		fns[i] = func(r *rowCtx) Value { return coerce(f(r), kind, prec, scale) }
+	}
+	return kind, prec, scale, fns, nil
+}
+
+func (c *compiler) caseExpr(e *caseExpr) (*cexpr, error) {
+	var whens []evalFn
+	var results []Expr
+	var rs []*cexpr
+	var operand *cexpr
+	if e.operand != nil {
+		var err error
+		if operand, err = c.compile(e.operand); err != nil {
+			return nil, err
+		}
+	}
+	for i := range e.whens {
+		if operand != nil {
+			// CASE x WHEN v is CASE WHEN x = v.
+			o, w, err := c.comparandsOf(e.whens[i].pos(), e.operand, operand, e.whens[i])
+			if err != nil {
+				return nil, err
+			}
+			of, wf := o.fn, w.fn
+			whens = append(whens, func(r *rowCtx) Value { return cmpOp("=", of(r), wf(r)) })
+		} else {
+			w, err := c.compile(e.whens[i])
+			if err != nil {
+				return nil, err
+			}
+			if err := wantKind(e.whens[i], w, KindBool); err != nil {
+				return nil, err
+			}
+			whens = append(whens, w.fn)
+		}
+		t, err := c.compile(e.thens[i])
+		if err != nil {
+			return nil, err
+		}
+		results, rs = append(results, e.thens[i]), append(rs, t)
+	}
+	if e.els != nil {
+		el, err := c.compile(e.els)
+		if err != nil {
+			return nil, err
+		}
+		results, rs = append(results, e.els), append(rs, el)
+	}
+	kind, prec, scale, fns, err := coerced(results, rs)
+	if err != nil {
+		return nil, err
+	}
+	thens, els := fns[:len(whens)], evalFn(nil)
+	if e.els != nil {
+		els = fns[len(whens)]
+	}
+	ce := typed(kind, func(r *rowCtx) Value {
+		for i, w := range whens {
+			if w(r).truth() {
+				return thens[i](r)
+			}
+		}
+		if els != nil {
+			return els(r)
+		}
+		return Value{}
+	})
+	ce.prec, ce.scale = prec, scale
+	return ce, nil
+}
+
+// comparandsOf unifies an already compiled operand with another
+// expression, for CASE x WHEN v.
+func (c *compiler) comparandsOf(t token, el Expr, l *cexpr, er Expr) (*cexpr, *cexpr, error) {
+	r, err := c.compile(er)
+	if err != nil {
+		return nil, nil, err
+	}
+	return unify(t, el, l, er, r)
+}
+
+// castTypes maps a CAST target type name to its kind.
+var castTypes = map[string]Kind{
+	"varchar": KindString, "string": KindString, "char": KindString,
+	"bigint": KindInt, "integer": KindInt, "int": KindInt, "smallint": KindInt, "tinyint": KindInt,
+	"double": KindFloat, "real": KindFloat, "float": KindFloat,
+	"decimal": KindDecimal, "numeric": KindDecimal,
+	"timestamp": KindTime, "timestamp with time zone": KindTime,
+	"date": KindDate, "boolean": KindBool,
+}
+
+// cast compiles CAST and TRY_CAST. A value that does not convert is NULL
+// for both (Trino fails the query for CAST; a scan of terabytes should
+// not die on one odd value). CAST of a typed log column to varchar gives
+// its text as logged, as Athena's string table would.
 func (c *compiler) cast(e *castExpr) (*cexpr, error) {
 	x, err := c.compile(e.x)
 	if err != nil {
 		return nil, err
 	}
+	kind, ok := castTypes[e.to.name]
+	if !ok {
+		return nil, errAt(e.tok, "unsupported CAST type %q%s", e.to.name, suggest(e.to.name, sortedKeys(castTypes)))
+	}
 	f := x.fn
-	switch e.to {
-	case "varchar", "string", "char":
-		return &cexpr{kind: KindString, col: -1, fn: func(r *rowCtx) Value {
+	switch kind {
+	case KindString:
+		if t, ok := asText(x); ok && x.kind != KindString {
+			return t, nil
+		}
+		return typed(KindString, func(r *rowCtx) Value {
 			v := f(r)
 			if v.Kind == KindNull || v.Kind == KindString {
 				return v
 			}
-			return Value{Kind: KindString, S: v.AppendText(nil)}
-		}}, nil
-	case "bigint", "integer", "int", "smallint", "tinyint":
-		return &cexpr{kind: KindInt, col: -1, fn: func(r *rowCtx) Value {
+			return Value{Kind: KindString, S: castText(nil, v)}
+		}), nil
+	case KindInt:
+		return typed(KindInt, func(r *rowCtx) Value { return castInt(f(r)) }), nil
+	case KindFloat:
+		return typed(KindFloat, func(r *rowCtx) Value {
 			v := f(r)
 			switch v.Kind {
-			case KindInt:
-				return v
-			case KindFloat:
-				return IntValue(int64(v.F))
-			case KindBool, KindTime:
-				return IntValue(v.I)
-			case KindString:
-				if n, err := strconv.ParseInt(strings.TrimSpace(string(v.S)), 10, 64); err == nil {
-					return IntValue(n)
-				}
-			}
-			return Value{}
-		}}, nil
-	case "double", "real", "decimal":
-		return &cexpr{kind: KindFloat, col: -1, fn: func(r *rowCtx) Value {
-			v := f(r)
-			switch v.Kind {
-			case KindInt, KindFloat:
+			case KindInt, KindFloat, KindDecimal:
 				return FloatValue(v.float())
 			case KindString:
 				if n, err := strconv.ParseFloat(strings.TrimSpace(string(v.S)), 64); err == nil {
@@ -723,13 +1271,39 @@ func (c *compiler) cast(e *castExpr) (*cexpr, error) {
 				}
 			}
 			return Value{}
-		}}, nil
-	case "timestamp", "date":
-		day := e.to == "date"
-		return &cexpr{kind: KindTime, col: -1, fn: func(r *rowCtx) Value {
+		}), nil
+	case KindDecimal:
+		p, s := uint8(38), uint8(0)
+		if len(e.to.args) > 0 {
+			if e.to.args[0] < 1 || e.to.args[0] > 38 || len(e.to.args) > 1 && (e.to.args[1] < 0 || e.to.args[1] > e.to.args[0]) {
+				return nil, errAt(e.tok, "DECIMAL precision must be 1 to 38 and scale 0 to the precision, got %s", e.to)
+			}
+			p = uint8(e.to.args[0])
+			if len(e.to.args) > 1 {
+				s = uint8(e.to.args[1])
+			}
+		}
+		ce := typed(KindDecimal, func(r *rowCtx) Value {
 			v := f(r)
 			switch v.Kind {
-			case KindTime:
+			case KindInt, KindDecimal, KindFloat:
+				if d, ok := toDecimal(v, p, s); ok {
+					return d
+				}
+			case KindString:
+				if d, ok := decimalFromText(strings.TrimSpace(string(v.S)), p, s); ok {
+					return d
+				}
+			}
+			return Value{}
+		})
+		ce.prec, ce.scale = p, s
+		return ce, nil
+	case KindTime, KindDate:
+		return typed(kind, func(r *rowCtx) Value {
+			v := f(r)
+			switch v.Kind {
+			case KindTime, KindDate:
 			case KindString:
 				var ok bool
 				if v, ok = parseTimestampLiteral(string(v.S)); !ok {
@@ -738,260 +1312,86 @@ func (c *compiler) cast(e *castExpr) (*cexpr, error) {
 			default:
 				return Value{}
 			}
-			if day {
-				v.I = dateTrunc("day", v.I)
+			if kind == KindDate {
+				return DateValue(v.I)
 			}
-			return v
-		}}, nil
-	}
-	return nil, errAt(e.tok, "unsupported CAST type %q", e.to)
-}
-
-// funcArity gives the accepted argument counts of scalar functions
-// (-1: one or more).
-var funcArity = map[string][2]int{
-	"parse_datetime": {2, 2}, "from_iso8601_timestamp": {1, 1}, "date_trunc": {2, 2},
-	"now": {0, 0}, "current_timestamp": {0, 0}, "lower": {1, 1}, "upper": {1, 1},
-	"url_decode": {1, 1}, "regexp_like": {2, 2}, "coalesce": {1, 1 << 20}, "length": {1, 1},
-}
-
-func (c *compiler) call(e *callExpr) (*cexpr, error) {
-	ar, ok := funcArity[e.name]
-	if !ok {
-		return nil, errAt(e.tok, "unknown function %s", e.name)
-	}
-	if e.star || e.distinct {
-		return nil, errAt(e.tok, "%s is not an aggregate function", e.name)
-	}
-	if len(e.args) < ar[0] || len(e.args) > ar[1] {
-		return nil, errAt(e.tok, "%s takes %d argument(s), got %d", e.name, ar[0], len(e.args))
-	}
-	args := make([]*cexpr, len(e.args))
-	for i, a := range e.args {
-		var err error
-		if args[i], err = c.compile(a); err != nil {
-			return nil, err
-		}
-	}
-	str := func(i int) error { return wantKind(e.args[i], args[i], KindString) }
-	switch e.name {
-	case "now", "current_timestamp":
-		return constExpr(TimeValue(c.now.Unix()), "now()"), nil
-	case "parse_datetime":
-		if !args[1].konst || args[1].val.Kind != KindString {
-			return nil, errAt(e.args[1].pos(), "parse_datetime's format must be a string constant")
-		}
-		if args[0].kind == KindTime {
-			// parse_datetime(requestdatetime, 'dd/MMM/yyyy:HH:mm:ss Z'):
-			// the column is already the typed timestamp.
-			return args[0], nil
-		}
-		if err := str(0); err != nil {
-			return nil, err
-		}
-		layout, ok := jodaLayout(string(args[1].val.S))
-		if !ok {
-			return nil, errAt(e.args[1].pos(), "unsupported parse_datetime format %s", e.args[1].String())
-		}
-		f := args[0].fn
-		return &cexpr{kind: KindTime, col: -1, fn: func(r *rowCtx) Value {
+			return TimeValue(v.I)
+		}), nil
+	case KindBool:
+		return typed(KindBool, func(r *rowCtx) Value {
 			v := f(r)
-			if v.Kind == KindNull {
+			switch v.Kind {
+			case KindBool:
 				return v
-			}
-			t, err := time.Parse(layout, string(v.S))
-			if err != nil {
-				return Value{}
-			}
-			return TimeValue(t.Unix())
-		}}, nil
-	case "from_iso8601_timestamp":
-		if args[0].kind == KindTime {
-			return args[0], nil
-		}
-		if err := str(0); err != nil {
-			return nil, err
-		}
-		f := args[0].fn
-		return &cexpr{kind: KindTime, col: -1, fn: func(r *rowCtx) Value {
-			v := f(r)
-			if v.Kind == KindNull {
-				return v
-			}
-			t, ok := parseTimestampLiteral(string(v.S))
-			if !ok {
-				return Value{}
-			}
-			return t
-		}}, nil
-	case "date_trunc":
-		if !args[0].konst || args[0].val.Kind != KindString || !dateTruncUnits[strings.ToLower(string(args[0].val.S))] {
-			return nil, errAt(e.args[0].pos(), "date_trunc's unit must be one of 'second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'")
-		}
-		if err := wantKind(e.args[1], args[1], KindTime); err != nil {
-			return nil, err
-		}
-		unit, f := strings.ToLower(string(args[0].val.S)), args[1].fn
-		return &cexpr{kind: KindTime, col: -1, fn: func(r *rowCtx) Value {
-			v := f(r)
-			if v.Kind == KindNull {
-				return v
-			}
-			return TimeValue(dateTrunc(unit, v.I))
-		}}, nil
-	case "lower", "upper", "url_decode":
-		if err := str(0); err != nil {
-			return nil, err
-		}
-		f, name := args[0].fn, e.name
-		return &cexpr{kind: KindString, col: -1, fn: func(r *rowCtx) Value {
-			v := f(r)
-			if v.Kind == KindNull {
-				return v
-			}
-			switch name {
-			case "lower":
-				v.S = bytes.ToLower(v.S)
-			case "upper":
-				v.S = bytes.ToUpper(v.S)
-			default:
-				if bytes.IndexByte(v.S, '%') >= 0 || bytes.IndexByte(v.S, '+') >= 0 {
-					// A malformed escape leaves the value as logged.
-					if s, err := url.QueryUnescape(string(v.S)); err == nil {
-						v.S = []byte(s)
-					}
-				}
-			}
-			return v
-		}}, nil
-	case "length":
-		if err := str(0); err != nil {
-			return nil, err
-		}
-		f := args[0].fn
-		return &cexpr{kind: KindInt, col: -1, fn: func(r *rowCtx) Value {
-			v := f(r)
-			if v.Kind == KindNull {
-				return v
-			}
-			return IntValue(int64(utf8.RuneCount(v.S)))
-		}}, nil
-	case "regexp_like":
-		if err := str(0); err != nil {
-			return nil, err
-		}
-		if !args[1].konst || args[1].val.Kind != KindString {
-			return nil, errAt(e.args[1].pos(), "regexp_like's pattern must be a string constant")
-		}
-		re, err := regexp.Compile(string(args[1].val.S))
-		if err != nil {
-			return nil, errAt(e.args[1].pos(), "bad regular expression: %v", err)
-		}
-		f := args[0].fn
-		return &cexpr{kind: KindBool, col: -1, fn: func(r *rowCtx) Value {
-			v := f(r)
-			if v.Kind == KindNull {
-				return v
-			}
-			return BoolValue(re.Match(v.S))
-		}}, nil
-	case "coalesce":
-		kind := KindNull
-		for i, a := range args {
-			if kind == KindNull {
-				kind = a.kind
-			} else if a.kind != KindNull && a.kind != kind && !(isNumeric(a.kind) && isNumeric(kind)) {
-				return nil, errAt(e.args[i].pos(), "coalesce arguments must have one type, found %s and %s", kind, a.kind)
-			}
-		}
-		return &cexpr{kind: kind, col: -1, fn: func(r *rowCtx) Value {
-			for _, a := range args {
-				if v := a.fn(r); v.Kind != KindNull {
-					return v
+			case KindInt:
+				return BoolValue(v.I != 0)
+			case KindFloat, KindDecimal:
+				return BoolValue(v.float() != 0)
+			case KindString:
+				switch strings.ToLower(strings.TrimSpace(string(v.S))) {
+				case "true", "t", "1":
+					return BoolValue(true)
+				case "false", "f", "0":
+					return BoolValue(false)
 				}
 			}
 			return Value{}
-		}}, nil
+		}), nil
 	}
-	return nil, errAt(e.tok, "unknown function %s", e.name)
+	return nil, errAt(e.tok, "unsupported CAST type %q", e.to.name)
 }
 
-// aggregate registers an aggregate call (postMode only) and returns an
-// expression reading its result.
-func (c *compiler) aggregate(e *callExpr) (*cexpr, error) {
-	if !c.aggOK || c.mode != postMode {
-		where := c.aggWhere
-		if where == "" {
-			where = "here"
+// castInt converts a value to bigint as CAST does: numbers round half
+// away from zero, strings parse, booleans are 0 or 1.
+func castInt(v Value) Value {
+	switch v.Kind {
+	case KindInt:
+		return v
+	case KindFloat:
+		if r := roundHalfAway(v.F); r >= -9.223372036854775808e18 && r < 9.223372036854775808e18 {
+			return IntValue(int64(r))
 		}
-		return nil, errAt(e.tok, "aggregate function %s is not allowed %s", e.name, where)
+	case KindDecimal:
+		if d, ok := rescale(v.dec(), v.scale, 0); ok && d.fitsInt64() {
+			return IntValue(int64(d.lo))
+		}
+	case KindBool, KindTime, KindDate:
+		return IntValue(v.I)
+	case KindString:
+		s := strings.TrimSpace(string(v.S))
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return IntValue(n)
+		}
 	}
-	txt := e.String()
-	for i, a := range c.aggs {
-		if a.text == txt {
-			return &cexpr{kind: a.kind, col: -1, text: txt, fn: func(r *rowCtx) Value { return r.aggs[i] }}, nil
-		}
-	}
-	spec := &aggSpec{name: e.name, star: e.star, distinct: e.distinct, text: txt}
-	ar := aggFuncs[e.name]
-	if e.star {
-		if e.name != "count" {
-			return nil, errAt(e.tok, "%s(*) is not allowed; only count(*)", e.name)
-		}
-	} else if len(e.args) < ar[0] || len(e.args) > ar[1] {
-		return nil, errAt(e.tok, "%s takes %d argument(s), got %d", e.name, ar[0], len(e.args))
-	}
-	// Arguments are evaluated per row, before aggregation.
-	inner := *c
-	inner.mode, inner.aggOK, inner.aggWhere = rowMode, false, "inside another aggregate"
-	if len(e.args) > 0 {
-		a, err := inner.compile(e.args[0])
-		if err != nil {
-			return nil, err
-		}
-		c.aggs = inner.aggs
-		spec.arg = a
-	}
-	switch e.name {
-	case "count", "approx_distinct":
-		spec.kind = KindInt
-	case "sum":
-		if spec.arg.kind != KindNull && !isNumeric(spec.arg.kind) && spec.arg.kind != KindInterval {
-			return nil, errAt(e.args[0].pos(), "sum needs a number, found %s (%s)", spec.arg.kind, e.args[0].String())
-		}
-		spec.kind = spec.arg.kind
-	case "avg":
-		if spec.arg.kind != KindNull && !isNumeric(spec.arg.kind) {
-			return nil, errAt(e.args[0].pos(), "avg needs a number, found %s (%s)", spec.arg.kind, e.args[0].String())
-		}
-		spec.kind = KindFloat
-	case "min", "max":
-		spec.kind = spec.arg.kind
-	case "approx_percentile":
-		if !isNumeric(spec.arg.kind) && spec.arg.kind != KindNull {
-			return nil, errAt(e.args[0].pos(), "approx_percentile needs a number, found %s", spec.arg.kind)
-		}
-		p, err := inner.compile(e.args[1])
-		if err != nil {
-			return nil, err
-		}
-		if !p.konst || !isNumeric(p.val.Kind) || p.val.float() < 0 || p.val.float() > 1 {
-			return nil, errAt(e.args[1].pos(), "approx_percentile's percentage must be a constant between 0 and 1")
-		}
-		spec.p = p.val.float()
-		spec.kind = spec.arg.kind
-	}
-	c.aggs = append(c.aggs, spec)
-	i := len(c.aggs) - 1
-	return &cexpr{kind: spec.kind, col: -1, text: txt, fn: func(r *rowCtx) Value { return r.aggs[i] }}, nil
+	return Value{}
 }
 
-// hasAggregate reports whether e contains an aggregate call.
+// castText formats a value as CAST(x AS varchar) does in Trino.
+func castText(dst []byte, v Value) []byte {
+	if v.Kind == KindTime {
+		return time.Unix(v.I, 0).UTC().AppendFormat(dst, "2006-01-02 15:04:05.000")
+	}
+	return v.AppendText(dst)
+}
+
+// sortedKeys returns a map's keys (for suggestions; order does not
+// matter).
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// hasAggregate reports whether e contains an aggregate call of this
+// SELECT: not inside a subquery, and not a window call itself (though
+// its arguments may hold aggregates).
 func hasAggregate(e Expr) bool {
 	found := false
 	walk(e, func(x Expr) {
-		if c, ok := x.(*callExpr); ok {
-			if _, agg := aggFuncs[c.name]; agg {
+		if c, ok := x.(*callExpr); ok && c.over == nil {
+			if f := lookupFunc(c.name); f != nil && f.kind == aggregateFn {
 				found = true
 			}
 		}
@@ -999,42 +1399,87 @@ func hasAggregate(e Expr) bool {
 	return found
 }
 
+// hasWindow reports whether e contains a window call.
+func hasWindow(e Expr) bool {
+	found := false
+	walk(e, func(x Expr) {
+		if c, ok := x.(*callExpr); ok && c.over != nil {
+			found = true
+		}
+	})
+	return found
+}
+
+// walk calls fn for e and every expression below it, not descending into
+// subqueries.
 func walk(e Expr, fn func(Expr)) {
 	if e == nil {
 		return
 	}
 	fn(e)
+	for _, c := range exprChildren(e) {
+		walk(c, fn)
+	}
+}
+
+// exprChildren returns the expressions directly below e (not those of
+// subqueries).
+func exprChildren(e Expr) []Expr {
+	var out []Expr
+	add := func(xs ...Expr) {
+		for _, x := range xs {
+			if x != nil {
+				out = append(out, x)
+			}
+		}
+	}
 	switch e := e.(type) {
 	case *unaryExpr:
-		walk(e.x, fn)
+		add(e.x)
 	case *binExpr:
-		walk(e.l, fn)
-		walk(e.r, fn)
+		add(e.l, e.r)
 	case *likeExpr:
-		walk(e.x, fn)
-		walk(e.pat, fn)
+		add(e.x, e.pat, e.escapeE)
 	case *inExpr:
-		walk(e.x, fn)
-		for _, x := range e.list {
-			walk(x, fn)
-		}
+		add(e.x)
+		add(e.list...)
 	case *betweenExpr:
-		walk(e.x, fn)
-		walk(e.lo, fn)
-		walk(e.hi, fn)
+		add(e.x, e.lo, e.hi)
 	case *isNullExpr:
-		walk(e.x, fn)
+		add(e.x)
+	case *isDistinctExpr:
+		add(e.l, e.r)
 	case *callExpr:
-		for _, x := range e.args {
-			walk(x, fn)
+		add(e.args...)
+		add(e.filter)
+		if e.over != nil {
+			add(e.over.partition...)
+			for _, o := range e.over.order {
+				add(o.Expr)
+			}
 		}
 	case *castExpr:
-		walk(e.x, fn)
+		add(e.x)
 	case *caseExpr:
+		add(e.operand)
 		for i := range e.whens {
-			walk(e.whens[i], fn)
-			walk(e.thens[i], fn)
+			add(e.whens[i], e.thens[i])
 		}
-		walk(e.els, fn)
+		add(e.els)
 	}
+	return out
+}
+
+// firstAggregate returns the token of the first aggregate call in e, for
+// error messages.
+func firstAggregate(e Expr) token {
+	var t token
+	walk(e, func(x Expr) {
+		if c, ok := x.(*callExpr); ok && t.line == 0 && c.over == nil {
+			if f := lookupFunc(c.name); f != nil && f.kind == aggregateFn {
+				t = c.tok
+			}
+		}
+	})
+	return t
 }

@@ -125,13 +125,7 @@ type run struct {
 var _ pipeline.Consumer = (*run)(nil)
 
 func (p *Plan) newRun(w RowWriter, o RunOptions, workers int) *run {
-	r := &run{p: p, opts: o, out: w, budget: &budget{max: o.MaxGroups}}
-	switch {
-	case o.MaxGroups == 0:
-		r.budget.max = DefaultMaxGroups
-	case o.MaxGroups < 0:
-		r.budget.max = 0
-	}
+	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups)}
 	r.enc, _ = w.(rowEncoder)
 	r.workers = make([]*worker, workers)
 	for i := range r.workers {
@@ -153,6 +147,9 @@ func (p *Plan) newRun(w RowWriter, o RunOptions, workers int) *run {
 // An object's records count only once it has been read to its end (see
 // RunOptions.Live for the one exception).
 func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w RowWriter, o RunOptions) (*pipeline.Stats, error) {
+	if p.root != nil {
+		return p.runTree(ctx, cfg, sources, w, o)
+	}
 	if !cfg.Window.Bounded() {
 		cfg.Window = p.window
 	}
@@ -336,6 +333,10 @@ func (r *run) row(pt *part) error {
 				g.states[i].add(Value{})
 				continue
 			}
+			if a.arg2 != nil {
+				a.feed2(g.states[i], &w.rc)
+				continue
+			}
 			g.states[i].add(a.arg.fn(&w.rc))
 		}
 		if r.budget.over() {
@@ -466,26 +467,7 @@ func (r *run) flush(w *worker) error {
 }
 
 // less orders two projected rows by ORDER BY.
-func (p *Plan) less(a, b []Value) bool {
-	for _, k := range p.order {
-		va, vb := a[k.idx], b[k.idx]
-		an, bn := va.Kind == KindNull, vb.Kind == KindNull
-		if an || bn {
-			if an == bn {
-				continue
-			}
-			return an == k.nullsFirst
-		}
-		c := orderValues(va, vb)
-		if k.desc {
-			c = -c
-		}
-		if c != 0 {
-			return c < 0
-		}
-	}
-	return false
-}
+func (p *Plan) less(a, b []Value) bool { return orderLess(p.order, a, b) }
 
 // topN sorts rows and keeps the first LIMIT of them.
 func (p *Plan) topN(rows [][]Value) [][]Value {

@@ -3,6 +3,7 @@ package query
 import (
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
@@ -16,9 +17,6 @@ type Filter struct {
 	pool sync.Pool // *rowCtx, one per concurrent caller
 }
 
-// filterPrefix turns an expression into a statement the planner knows.
-const filterPrefix = "SELECT * FROM logs WHERE "
-
 // CompileFilter compiles expr, the text that would follow WHERE. Errors
 // are *Error values whose positions refer to expr itself. The derived
 // columns log_object and log_line are not available: a record alone does not
@@ -27,13 +25,24 @@ func CompileFilter(expr string, o Options) (*Filter, error) {
 	if strings.TrimSpace(expr) == "" {
 		return nil, &Error{Line: 1, Column: 1, Msg: "empty filter expression"}
 	}
-	p, err := Compile(filterPrefix+expr, o)
+	e, err := ParseExpr(expr)
 	if err != nil {
-		if e, ok := err.(*Error); ok && e.Line == 1 {
-			e.Column = max(1, e.Column-len(filterPrefix))
-		}
 		return nil, err
 	}
+	if hasSubquery(e) {
+		return nil, errAt(e.pos(), "subqueries are not allowed in a filter")
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	// The filter is the WHERE of SELECT * FROM logs.
+	st := &Statement{tok: e.pos(), limit: -1, body: &selectStmt{tok: e.pos(),
+		items: []SelectItem{{Star: true, tok: e.pos()}}, from: &tableRef{tok: e.pos(), name: "logs"}, where: e}}
+	n, err := newPlanner(o, st).query(st)
+	if err != nil {
+		return nil, err
+	}
+	p := n.(*Plan)
 	if p.agg {
 		return nil, &Error{Line: 1, Column: 1, Msg: "aggregates are not allowed in a filter"}
 	}

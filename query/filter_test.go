@@ -54,4 +54,6 @@ func TestFilterErrors(t *testing.T) {
 	f("", "empty", 1)
 	f("count(*) > 1", "aggregate", 1)
 	f("log_object = 'x'", "not available", 1)
+	f("remoteip IN (SELECT remoteip FROM logs)", "subqueries are not allowed", 10)
+	f("key = 'a' UNION SELECT * FROM logs", "after the end of the expression", 11)
 }

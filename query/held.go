@@ -125,11 +125,12 @@ func (s *spillFile) close() {
 }
 
 // appendRow appends a self-delimiting binary encoding of row: the number
-// of values, then each value's kind and its fields.
+// of values, then each value's kind, a DECIMAL's precision and scale, and
+// its fields.
 func appendRow(dst []byte, row []Value) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(row)))
 	for _, v := range row {
-		dst = append(dst, byte(v.Kind))
+		dst = append(dst, byte(v.Kind), v.prec, v.scale)
 		dst = binary.AppendVarint(dst, v.I)
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.F))
 		if v.S == nil {
@@ -154,11 +155,11 @@ func decodeRow(dst []Value, b []byte) ([]Value, []byte, error) {
 	}
 	b = b[k:]
 	for range n {
-		if len(b) < 1 {
+		if len(b) < 3 {
 			return dst, nil, errHeldCorrupt
 		}
-		v := Value{Kind: Kind(b[0])}
-		b = b[1:]
+		v := Value{Kind: Kind(b[0]), prec: b[1], scale: b[2]}
+		b = b[3:]
 		i, k := binary.Varint(b)
 		if k <= 0 || len(b) < k+9 {
 			return dst, nil, errHeldCorrupt

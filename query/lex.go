@@ -14,7 +14,8 @@ const (
 	tIdent          // name or keyword; keywords are recognised by the parser
 	tQIdent         // "quoted identifier"
 	tInt
-	tDec
+	tDec    // 1.5: a DECIMAL literal
+	tDouble // 1e3, 1.5E-2: a DOUBLE literal
 	tStr
 	tOp // punctuation and operators
 )
@@ -127,7 +128,7 @@ func lex(sql string) ([]token, error) {
 			adv(j - i)
 		case c >= '0' && c <= '9' || c == '.' && i+1 < len(sql) && sql[i+1] >= '0' && sql[i+1] <= '9':
 			j := i
-			dot := false
+			dot, exp := false, false
 			for j < len(sql) && (sql[j] >= '0' && sql[j] <= '9' || sql[j] == '.' && !dot) {
 				if sql[j] == '.' {
 					dot = true
@@ -143,15 +144,18 @@ func lex(sql string) ([]token, error) {
 					for k < len(sql) && sql[k] >= '0' && sql[k] <= '9' {
 						k++
 					}
-					j, dot = k, true
+					j, exp = k, true
 				}
 			}
 			tok.kind, tok.text = tInt, sql[i:j]
-			if dot {
+			switch {
+			case exp:
+				tok.kind = tDouble
+			case dot:
 				tok.kind = tDec
 			}
 			adv(j - i)
-		case c == '\'' || c == '"':
+		case c == '\'' || c == '"' || c == '`':
 			var b strings.Builder
 			j := i + 1
 			closed := false
@@ -171,13 +175,15 @@ func lex(sql string) ([]token, error) {
 			}
 			if !closed {
 				what := "string"
-				if c == '"' {
+				if c != '\'' {
 					what = "quoted identifier"
 				}
 				return nil, &Error{Line: line, Column: col, Token: sql[i:min(len(sql), i+20)], Msg: "unterminated " + what}
 			}
+			// Backquotes are Hive's (and Athena DDL's) identifier quotes;
+			// queries pasted from DDL-minded sources use them.
 			tok.kind, tok.text = tStr, b.String()
-			if c == '"' {
+			if c != '\'' {
 				tok.kind = tQIdent
 			}
 			adv(j - i)

@@ -143,7 +143,7 @@ func (j *jsonWriter) appendRow(b []byte, row []Value) []byte {
 		switch v.Kind {
 		case KindNull:
 			b = append(b, "null"...)
-		case KindInt, KindBool:
+		case KindInt, KindBool, KindDecimal:
 			b = v.AppendText(b)
 		case KindFloat:
 			if s := v.String(); strings.ContainsAny(s, "NI") { // NaN, ±Inf

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/s3logs/s3logs/pipeline"
@@ -31,10 +32,16 @@ type ResultColumn struct {
 }
 
 // Plan is a compiled query, ready to run any number of times. It is
-// immutable once compiled and safe for concurrent use.
+// immutable once compiled and safe for concurrent use (runs of a query
+// with subqueries in its expressions take turns).
+//
+// A Plan is also the operator for one SELECT: over the logs (a scan, with
+// WHERE pushed into it and partial aggregation per worker), or over the
+// rows of another operator (input). A query that is more than one SELECT
+// over the logs has a root operator tree whose leaves are such scans.
 type Plan struct {
-	stmt *Statement
-	cols []ResultColumn
+	cols  []ResultColumn
+	types []relCol // the output as a relation, for the operators above
 
 	contains [][]byte // prefilter: every matching line contains each of these
 	// timePre: every matching line's request time is in [timeLo, timeHi],
@@ -53,8 +60,16 @@ type Plan struct {
 	// aggregates).
 	distinctOut bool
 	order       []orderKey
-	limit       int64
+	limit       int64 // LIMIT plus OFFSET; -1 for none
+	offset      int64 // rows of the result to skip
 	window      pipeline.Window
+	explainText []string // clauses for Explain: having
+
+	input node         // rows to read instead of the logs; nil: the logs
+	deps  []*subResult // subqueries the expressions read
+	root  node         // the operator tree, for a query that is not one scan
+	logs  *logRefs     // the query's references to the logs
+	runMu sync.Mutex   // serialises runs that resolve subqueries
 }
 
 type orderKey struct {
@@ -80,21 +95,50 @@ func Compile(sql string, o Options) (*Plan, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	p := &Plan{stmt: st, limit: st.Limit, used: make([]bool, len(schema.Columns))}
-	c := &compiler{now: o.Now, used: p.used}
-
-	// Expand * and find whether the query aggregates.
-	type item struct {
-		expr  Expr
-		name  string
-		alias bool
+	pl := newPlanner(o, st)
+	n, err := pl.query(st)
+	if err != nil {
+		return nil, err
 	}
+	if err := pl.logs.check(); err != nil {
+		return nil, err
+	}
+	if p, ok := n.(*Plan); ok && p.input == nil && p.offset == 0 && len(p.deps) == 0 {
+		// One SELECT over the logs: the scan is the whole plan.
+		p.logs = pl.logs
+		return p, nil
+	}
+	root := &Plan{root: n, types: n.columns(), logs: pl.logs, limit: -1, used: make([]bool, len(schema.Columns))}
+	for _, c := range root.types {
+		root.cols = append(root.cols, ResultColumn{Name: c.name, Kind: c.kind, Column: c.origin})
+	}
+	for _, s := range scansOf(n) {
+		root.window = unionWindow(root.window, s.window, s == scansOf(n)[0])
+		for i, u := range s.used {
+			root.used[i] = root.used[i] || u
+		}
+	}
+	return root, nil
+}
+
+// selectItem is one SELECT item after * is expanded.
+type item struct {
+	expr  Expr
+	name  string
+	alias bool
+}
+
+// expandItems expands * and t.* and names every item: its alias, a column
+// reference's name, else the expression's text.
+func expandItems(sel *selectStmt, sc *scope) ([]item, error) {
 	var items []item
-	for _, it := range st.Items {
+	for _, it := range sel.items {
 		if it.Star {
-			for _, col := range schema.Star() {
-				items = append(items, item{expr: &colRef{tok: it.tok, name: col.Name}, name: col.Name})
+			cols, err := sc.star(it)
+			if err != nil {
+				return nil, err
 			}
+			items = append(items, cols...)
 			continue
 		}
 		name := it.Alias
@@ -110,31 +154,79 @@ func Compile(sql string, o Options) (*Plan, error) {
 		}
 		items = append(items, item{expr: it.Expr, name: name, alias: it.Alias != ""})
 	}
-	for _, it := range items {
-		p.agg = p.agg || hasAggregate(it.expr)
+	return items, nil
+}
+
+// groupExprs resolves GROUP BY terms that name an output position or an
+// output alias to the item's expression.
+func groupExprs(groupBy []Expr, items []item, sc *scope) ([]Expr, error) {
+	out := make([]Expr, 0, len(groupBy))
+	for _, g := range groupBy {
+		if l, ok := g.(*litExpr); ok && l.v.Kind == KindInt {
+			if l.v.I < 1 || int(l.v.I) > len(items) {
+				return nil, errAt(l.tok, "GROUP BY position %d is not in the select list", l.v.I)
+			}
+			g = items[l.v.I-1].expr
+		} else if r, ok := g.(*colRef); ok && r.qual == "" && !sc.has(r) {
+			for _, it := range items {
+				if it.alias && strings.EqualFold(it.name, r.name) {
+					g = it.expr
+				}
+			}
+		}
+		out = append(out, g)
 	}
-	p.agg = p.agg || len(st.GroupBy) > 0 || st.Having != nil
-	for _, o := range st.OrderBy {
-		p.agg = p.agg || hasAggregate(o.Expr)
+	return out, nil
+}
+
+// selectInput is what one SELECT reads: the logs (input nil) or an
+// operator's rows, the scope its names resolve in and, above a window
+// operator, the values already computed.
+type selectInput struct {
+	input node
+	sc    *scope
+	match []*cexpr
+	win   *windowNode
+}
+
+// compileSelect compiles one SELECT with the ORDER BY, OFFSET and LIMIT of
+// its statement: bind, expand, detect aggregation, plan each clause.
+func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, limit int64, in selectInput) (*Plan, error) {
+	if limit >= 0 && offset > 0 {
+		limit += offset
+	}
+	p := &Plan{input: in.input, limit: limit, offset: offset, used: make([]bool, len(schema.Columns))}
+	c := &compiler{now: pl.o.Now, used: p.used, scope: in.sc, pl: pl, deps: &p.deps, match: in.match}
+	if in.win != nil {
+		c.wins, c.winBase = &in.win.calls, len(in.match)
+	}
+	items, err := expandItems(sel, in.sc)
+	if err != nil {
+		return nil, err
+	}
+	if in.win == nil {
+		// (Above a window operator the aggregates are computed below it.)
+		for _, it := range items {
+			p.agg = p.agg || hasAggregate(it.expr)
+		}
+		p.agg = p.agg || len(sel.groupBy) > 0 || sel.having != nil
+		for _, o := range orderBy {
+			p.agg = p.agg || hasAggregate(o.Expr)
+		}
 	}
 
 	// WHERE.
-	if st.Where != nil {
-		if hasAggregate(st.Where) {
-			var t token
-			walk(st.Where, func(x Expr) {
-				if c, ok := x.(*callExpr); ok && t.line == 0 {
-					if _, agg := aggFuncs[c.name]; agg {
-						t = c.tok
-					}
-				}
-			})
-			return nil, errAt(t, "aggregate functions are not allowed in WHERE (use HAVING)")
+	if sel.where != nil {
+		if hasAggregate(sel.where) {
+			return nil, errAt(firstAggregate(sel.where), "aggregate functions are not allowed in WHERE (use HAVING)")
 		}
-		if err := p.planWhere(c, st.Where, o.NoPushdown); err != nil {
+		wins := c.wins
+		c.wins = nil
+		if err := p.planWhere(c, sel.where, pl.o.NoPushdown || in.input != nil); err != nil {
 			return nil, err
 		}
-		if p.window.Bounded() && !o.NoPushdown {
+		c.wins = wins
+		if in.input == nil && p.window.Bounded() && !pl.o.NoPushdown {
 			p.timePre, p.timeLo, p.timeHi = true, minInt, maxInt
 			if !p.window.From.IsZero() {
 				p.timeLo = p.window.From.Unix()
@@ -146,33 +238,21 @@ func Compile(sql string, o Options) (*Plan, error) {
 	}
 
 	// SELECT DISTINCT without aggregates is a GROUP BY of the items.
-	groupBy := st.GroupBy
-	if st.Distinct && !p.agg {
+	groupBy, err := groupExprs(sel.groupBy, items, in.sc)
+	if err != nil {
+		return nil, err
+	}
+	if sel.distinct && !p.agg {
 		p.agg = true
 		for _, it := range items {
 			groupBy = append(groupBy, it.expr)
 		}
-	} else if st.Distinct {
+	} else if sel.distinct {
 		p.distinctOut = true
 	}
 
 	if p.agg {
 		for _, g := range groupBy {
-			// GROUP BY 1 or an output alias.
-			if l, ok := g.(*litExpr); ok && l.v.Kind == KindInt {
-				if l.v.I < 1 || int(l.v.I) > len(items) {
-					return nil, errAt(l.tok, "GROUP BY position %d is not in the select list", l.v.I)
-				}
-				g = items[l.v.I-1].expr
-			} else if r, ok := g.(*colRef); ok {
-				if _, known := schema.Lookup(r.name); !known {
-					for _, it := range items {
-						if it.alias && strings.EqualFold(it.name, r.name) {
-							g = it.expr
-						}
-					}
-				}
-			}
 			if hasAggregate(g) {
 				return nil, errAt(g.pos(), "aggregate functions are not allowed in GROUP BY")
 			}
@@ -184,7 +264,14 @@ func Compile(sql string, o Options) (*Plan, error) {
 			ce.text = g.String()
 			p.groups = append(p.groups, ce)
 		}
-		c.mode, c.group, c.aggOK = postMode, p.groups, true
+		// After aggregation a GROUP BY expression is read from its key.
+		keys := make([]*cexpr, len(p.groups))
+		for i, g := range p.groups {
+			i := i
+			keys[i] = &cexpr{fn: func(r *rowCtx) Value { return r.keys[i] }, kind: g.kind, prec: g.prec, scale: g.scale,
+				col: -1, origin: g.origin, isCol: g.isCol, text: g.text}
+		}
+		c.mode, c.match, c.aggOK = postMode, keys, true
 	}
 
 	for _, it := range items {
@@ -193,14 +280,8 @@ func Compile(sql string, o Options) (*Plan, error) {
 			return nil, err
 		}
 		p.proj = append(p.proj, ce)
-		col := ce.col
-		if p.agg {
-			col = -1
-			if r, ok := it.expr.(*colRef); ok {
-				col, _ = schema.Lookup(r.name)
-			}
-		}
-		p.cols = append(p.cols, ResultColumn{Name: it.name, Kind: ce.kind, Column: col})
+		p.cols = append(p.cols, ResultColumn{Name: it.name, Kind: ce.kind, Column: ce.origin})
+		p.types = append(p.types, relCol{name: it.name, kind: ce.kind, prec: ce.prec, scale: ce.scale, origin: ce.origin})
 	}
 	c.aliases = map[string]Expr{}
 	for _, it := range items {
@@ -208,17 +289,21 @@ func Compile(sql string, o Options) (*Plan, error) {
 			c.aliases[strings.ToLower(it.name)] = it.expr
 		}
 	}
-	if st.Having != nil {
-		h, err := c.compile(st.Having)
+	if sel.having != nil {
+		wins := c.wins
+		c.wins = nil
+		h, err := c.compile(sel.having)
 		if err != nil {
 			return nil, err
 		}
-		if err := wantKind(st.Having, h, KindBool); err != nil {
+		c.wins = wins
+		if err := wantKind(sel.having, h, KindBool); err != nil {
 			return nil, err
 		}
 		p.having = h
+		p.explainText = append(p.explainText, "having:          "+sel.having.String())
 	}
-	for _, o := range st.OrderBy {
+	for _, o := range orderBy {
 		k := orderKey{desc: o.Desc, nullsFirst: o.NullsFirst}
 		if !o.nullsSet {
 			k.nullsFirst = false // Trino: NULLS LAST whatever the direction
@@ -229,7 +314,7 @@ func Compile(sql string, o Options) (*Plan, error) {
 				return nil, errAt(l.tok, "ORDER BY position %d is not in the select list", l.v.I)
 			}
 			k.idx = int(l.v.I - 1)
-		} else if r, ok := o.Expr.(*colRef); ok {
+		} else if r, ok := o.Expr.(*colRef); ok && r.qual == "" {
 			for i, it := range items {
 				if strings.EqualFold(it.name, r.name) && (it.alias || !p.agg) {
 					k.idx = i
@@ -257,7 +342,7 @@ func Compile(sql string, o Options) (*Plan, error) {
 	}
 	p.aggs = c.aggs
 	if p.agg && p.distinctOut && len(p.proj) > len(p.cols) {
-		return nil, errAt(st.OrderBy[0].Expr.pos(), "with SELECT DISTINCT, ORDER BY expressions must appear in the select list")
+		return nil, errAt(orderBy[0].Expr.pos(), "with SELECT DISTINCT, ORDER BY expressions must appear in the select list")
 	}
 	return p, nil
 }
@@ -348,37 +433,43 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 		f, neg := col.Field, e.not
 		return mk(nil, func(r *rowCtx) bool { return r.rec.IsNull(f) != neg })
 	case *binExpr:
+		if d, ok := dashTest(e); ok {
+			return p.pushdown(c, d)
+		}
 		l, r := compile(e.l), compile(e.r)
 		if l == nil || r == nil {
 			return conjunct{}, nil, false
 		}
-		op := e.op
+		op, el, er := e.op, e.l, e.r
 		if l.konst && !r.konst {
-			l, r = r, l
+			l, r, el, er = r, l, er, el
 			op = flip(op)
 		}
 		if !r.konst || r.val.Kind == KindNull {
 			return conjunct{}, nil, false
 		}
 		var err error
-		if r, err = coerceTo(e.r, r, l); err != nil {
+		if l, r, err = unify(e.tok, el, l, er, r); err != nil {
 			return conjunct{}, nil, false
 		}
-		return p.pushCompare(l, op, r.val, text)
+		cj, pre, ok := p.pushCompare(l, op, r.val, text)
+		cj.text = text
+		return cj, pre, ok
 	case *betweenExpr:
 		x, lo, hi := compile(e.x), compile(e.lo), compile(e.hi)
 		if x == nil || lo == nil || hi == nil || e.not || !lo.konst || !hi.konst {
 			return conjunct{}, nil, false
 		}
-		var err error
-		if lo, err = coerceTo(e.lo, lo, x); err != nil {
+		xl, lo, err := unify(e.tok, e.x, x, e.lo, lo)
+		if err != nil {
 			return conjunct{}, nil, false
 		}
-		if hi, err = coerceTo(e.hi, hi, x); err != nil {
+		xh, hi, err := unify(e.tok, e.x, x, e.hi, hi)
+		if err != nil || xl.kind != xh.kind {
 			return conjunct{}, nil, false
 		}
-		a, _, ok1 := p.pushCompare(x, ">=", lo.val, text)
-		b, _, ok2 := p.pushCompare(x, "<=", hi.val, text)
+		a, _, ok1 := p.pushCompare(xl, ">=", lo.val, text)
+		b, _, ok2 := p.pushCompare(xh, "<=", hi.val, text)
 		if !ok1 || !ok2 {
 			return conjunct{}, nil, false
 		}
@@ -389,8 +480,10 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 		if x == nil || pat == nil || !pat.konst || pat.val.Kind != KindString || e.escapeE != nil {
 			return conjunct{}, nil, false
 		}
+		// LIKE reads a typed field as its logged text (SPEC §4): the raw
+		// bytes, for every field.
 		col, ok := fieldCol(x)
-		if !ok || col.Type != schema.String {
+		if !ok {
 			return conjunct{}, nil, false
 		}
 		m := compileLike(pat.val.S, 0)
@@ -404,12 +497,15 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 			return ok && m.match(v) != neg
 		})
 	case *inExpr:
+		if d, ok := dashIn(e); ok {
+			return p.pushdown(c, d)
+		}
 		x := compile(e.x)
-		if x == nil || e.not {
+		if x == nil || e.not || e.sub != nil {
 			return conjunct{}, nil, false
 		}
 		col, ok := fieldCol(x)
-		if !ok || col.Type != schema.String {
+		if !ok || col.Type == schema.Timestamp {
 			return conjunct{}, nil, false
 		}
 		var lits [][]byte
@@ -481,7 +577,8 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 		return conjunct{text: text, pushed: true, test: test}, pre, true
 	}
 	switch {
-	case col.Source == schema.FromField && col.Type == schema.String && v.Kind == KindString:
+	case col.Source == schema.FromField && v.Kind == KindString && (col.Type == schema.String || col.Type == schema.Int32 || col.Type == schema.Int64):
+		// A typed field compared with a string is its logged text.
 		f, lit := col.Field, v.S
 		var pre []byte
 		if op == "=" && len(lit) > 0 {
@@ -497,7 +594,10 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 			b, ok := r.rec.Value(f)
 			return ok && cmp(bytes.Compare(b, lit))
 		})
-	case col.Source == schema.FromField && col.Type == schema.Timestamp && v.Kind == KindTime:
+	case col.Source == schema.FromField && col.Type == schema.Timestamp && v.Kind == KindString:
+		f, lit := col.Field, v.S
+		return mk(nil, func(r *rowCtx) bool { return cmp(bytes.Compare(r.rec.Bytes(f), lit)) })
+	case col.Source == schema.FromField && col.Type == schema.Timestamp && isTemporal(v.Kind):
 		c := v.I
 		return mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
@@ -576,7 +676,7 @@ func (p *Plan) deriveWindow(c *compiler, t Expr) {
 		col := schema.Columns[x.col]
 		var a, b int64 // the value as a closed time range
 		switch {
-		case col.Type == schema.Timestamp && v.Kind == KindTime:
+		case col.Type == schema.Timestamp && isTemporal(v.Kind):
 			a, b = v.I, v.I
 		case col.Source == schema.FromPartitionDt && v.Kind == KindString:
 			d, ok := parseDay(v.S)
@@ -622,7 +722,7 @@ func (p *Plan) deriveWindow(c *compiler, t Expr) {
 		if !r.konst {
 			return
 		}
-		if rr, err := coerceTo(e.r, r, l); err == nil {
+		if _, rr, err := unify(e.tok, e.l, l, e.r, r); err == nil {
 			r = rr
 		}
 		if lo, hi, ok := bound(l, op, r.val); ok {
@@ -636,10 +736,10 @@ func (p *Plan) deriveWindow(c *compiler, t Expr) {
 		if x == nil || lo == nil || hi == nil || !lo.konst || !hi.konst {
 			return
 		}
-		if v, err := coerceTo(e.lo, lo, x); err == nil {
+		if _, v, err := unify(e.tok, e.x, x, e.lo, lo); err == nil {
 			lo = v
 		}
-		if v, err := coerceTo(e.hi, hi, x); err == nil {
+		if _, v, err := unify(e.tok, e.x, x, e.hi, hi); err == nil {
 			hi = v
 		}
 		a, _, ok1 := bound(x, ">=", lo.val)
@@ -664,18 +764,28 @@ func (p *Plan) Window() pipeline.Window { return p.window }
 
 // Source returns the source named in FROM as a string ('s3://…' or a
 // path), or "" when FROM names a table (the SOURCE arguments).
-func (p *Plan) Source() string { return p.stmt.FromSource }
+func (p *Plan) Source() string {
+	if p.logs == nil {
+		return ""
+	}
+	return p.logs.source
+}
 
 // Sources resolves the sources to read: the FROM string if given,
-// otherwise args. Giving both, or neither, is an error.
+// otherwise args. Giving both, or neither, is an error (a query that
+// reads no logs, such as SELECT 1, needs none).
 func (p *Plan) Sources(args []string) ([]string, error) {
+	l := p.logs
+	if l == nil {
+		l = &logRefs{}
+	}
 	switch {
-	case p.stmt.FromSource != "" && len(args) > 0:
-		return nil, fmt.Errorf("the query names its source in FROM (%q) and SOURCE arguments were given too; use one", p.stmt.FromSource)
-	case p.stmt.FromSource != "":
-		return []string{p.stmt.FromSource}, nil
-	case len(args) == 0:
-		return nil, fmt.Errorf("no source: give SOURCE arguments or FROM 's3://bucket/prefix/' (FROM %s names no location)", p.stmt.From)
+	case l.source != "" && len(args) > 0:
+		return nil, fmt.Errorf("the query names its source in FROM (%q) and SOURCE arguments were given too; use one", l.source)
+	case l.source != "":
+		return []string{l.source}, nil
+	case len(args) == 0 && l.n > 0:
+		return nil, fmt.Errorf("no source: give SOURCE arguments or FROM 's3://bucket/prefix/' (FROM %s names no location)", l.table)
 	}
 	return args, nil
 }
@@ -691,49 +801,104 @@ func (p *Plan) UsedColumns() []string {
 	return out
 }
 
-// Explain describes the plan: line prefilters, pushed-down and residual
-// WHERE terms, decoded columns, time window, aggregation, order and limit.
+// Explain describes the plan. A query that is one SELECT over the logs
+// shows its scan: line prefilters, pushed-down and residual WHERE terms,
+// decoded columns, time window, aggregation, order and limit. Any other
+// query shows its operator tree, each scan with what was pushed into it.
 func (p *Plan) Explain() string {
 	var b strings.Builder
-	src := "SOURCE arguments (FROM " + p.stmt.From + ")"
-	if p.stmt.FromSource != "" {
-		src = strconv.Quote(p.stmt.FromSource)
+	if p.root == nil && p.input == nil {
+		p.explainScan(&b, "")
+		return b.String()
 	}
-	fmt.Fprintf(&b, "source:          %s\n", src)
+	b.WriteString("operators:\n")
+	n := p.root
+	if n == nil {
+		n = p
+	}
+	x := &explainer{seen: map[node]bool{}}
+	n.explain(x, "  ")
+	b.WriteString(x.String())
+	if scans := scansOf(n); len(scans) > 0 {
+		passes := passCount(scans)
+		fmt.Fprintf(&b, "passes:          the logs are read %d time(s) for %d scan(s): scans that do not wait for a subquery share a pass\n", passes, len(scans))
+	}
+	w := "unbounded (every object is read)"
+	if p.window.Bounded() {
+		w = windowText(p.window)
+	}
+	fmt.Fprintf(&b, "time window:     %s\n", w)
+	return b.String()
+}
+
+func windowText(win pipeline.Window) string {
+	f, t := "-∞", "+∞"
+	if !win.From.IsZero() {
+		f = win.From.Format(time.RFC3339)
+	}
+	if !win.To.IsZero() {
+		t = win.To.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("[%s, %s] (objects pruned by key time)", f, t)
+}
+
+// explainScan writes what one scan does, each line after indent.
+func (p *Plan) explainScan(b *strings.Builder, indent string) {
+	src := "SOURCE arguments"
+	if p.logs != nil && p.logs.table != "" {
+		src += " (FROM " + p.logs.table + ")"
+	}
+	if p.logs != nil && p.logs.source != "" {
+		src = strconv.Quote(p.logs.source)
+	}
+	line := func(format string, args ...any) { b.WriteString(indent + fmt.Sprintf(format, args...) + "\n") }
+	line("source:          %s", src)
 	if len(p.contains) > 0 {
 		var q []string
 		for _, l := range p.contains {
 			q = append(q, strconv.Quote(string(l)))
 		}
-		fmt.Fprintf(&b, "line prefilter:  line contains %s (checked before parsing)\n", strings.Join(q, " and "))
+		line("line prefilter:  line contains %s (checked before parsing)", strings.Join(q, " and "))
 	}
 	if p.timePre {
-		b.WriteString("time prefilter:  request time within the time window (raw Time field, before parsing)\n")
+		line("time prefilter:  request time within the time window (raw Time field, before parsing)")
 	}
+	p.explainFilters(b, indent)
+	used := strings.Join(p.UsedColumns(), ", ")
+	if used == "" {
+		used = "(none)"
+	}
+	line("decoded columns: %s", used)
+	w := "unbounded (every object is read)"
+	if p.window.Bounded() {
+		w = windowText(p.window)
+	}
+	line("time window:     %s", w)
+	p.explainOutput(b, indent)
+}
+
+// explainBody writes the clauses of a SELECT over rows.
+func (p *Plan) explainBody(b *strings.Builder, indent string) {
+	p.explainFilters(b, indent)
+	p.explainOutput(b, indent)
+}
+
+func (p *Plan) explainFilters(b *strings.Builder, indent string) {
 	for _, c := range p.conjuncts {
 		kind := "residual filter:"
 		if c.pushed {
 			kind = "pushed down:    "
 		}
-		fmt.Fprintf(&b, "%s %s\n", kind, c.text)
-	}
-	used := strings.Join(p.UsedColumns(), ", ")
-	if used == "" {
-		used = "(none)"
-	}
-	fmt.Fprintf(&b, "decoded columns: %s\n", used)
-	w := "unbounded (every object is read)"
-	if p.window.Bounded() {
-		f, t := "-∞", "+∞"
-		if !p.window.From.IsZero() {
-			f = p.window.From.Format(time.RFC3339)
+		if p.input != nil {
+			kind = "filter:         "
 		}
-		if !p.window.To.IsZero() {
-			t = p.window.To.Format(time.RFC3339)
-		}
-		w = fmt.Sprintf("[%s, %s] (objects pruned by key time)", f, t)
+		b.WriteString(indent + kind + " " + c.text + "\n")
 	}
-	fmt.Fprintf(&b, "time window:     %s\n", w)
+}
+
+// explainOutput writes aggregation, order and limit.
+func (p *Plan) explainOutput(b *strings.Builder, indent string) {
+	line := func(format string, args ...any) { b.WriteString(indent + fmt.Sprintf(format, args...) + "\n") }
 	if p.agg {
 		var g, a []string
 		for _, x := range p.groups {
@@ -742,12 +907,16 @@ func (p *Plan) Explain() string {
 		for _, x := range p.aggs {
 			a = append(a, x.text)
 		}
-		fmt.Fprintf(&b, "aggregation:     hash per worker, merged; group by [%s]; aggregates [%s]\n", strings.Join(g, ", "), strings.Join(a, ", "))
-		if p.having != nil {
-			fmt.Fprintf(&b, "having:          %s\n", p.stmt.Having.String())
+		how := "hash per worker, merged"
+		if p.input != nil {
+			how = "hash"
 		}
-	} else if len(p.order) == 0 {
-		b.WriteString("output:          streamed as rows match\n")
+		line("aggregation:     %s; group by [%s]; aggregates [%s]", how, strings.Join(g, ", "), strings.Join(a, ", "))
+		for _, t := range p.explainText {
+			line("%s", t)
+		}
+	} else if len(p.order) == 0 && p.input == nil {
+		line("output:          streamed as rows match")
 	}
 	if len(p.order) > 0 {
 		var o []string
@@ -759,15 +928,18 @@ func (p *Plan) Explain() string {
 			o = append(o, s)
 		}
 		how := "all rows collected, then sorted"
-		if p.agg {
+		switch {
+		case p.agg:
 			how = "groups sorted after the merge"
-		} else if p.limit >= 0 {
+		case p.limit >= 0 && p.input == nil:
 			how = fmt.Sprintf("top %d kept per worker", p.limit)
 		}
-		fmt.Fprintf(&b, "order by:        %s (%s)\n", strings.Join(o, ", "), how)
+		line("order by:        %s (%s)", strings.Join(o, ", "), how)
+	}
+	if p.offset > 0 {
+		line("offset:          %d", p.offset)
 	}
 	if p.limit >= 0 {
-		fmt.Fprintf(&b, "limit:           %d\n", p.limit)
+		line("limit:           %d", p.limit-p.offset)
 	}
-	return b.String()
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +16,11 @@ import (
 // runBlock runs p over one in-memory block on the calling goroutine,
 // through the record stage without I/O: for fuzzing and benchmarks.
 func runBlock(p *Plan, data []byte, out RowWriter) error {
+	if p.root != nil {
+		// An operator tree: its scans read the block as standard input.
+		_, err := p.Run(context.Background(), pipelineConfig(data, 1), []string{"-"}, out, RunOptions{})
+		return err
+	}
 	if err := out.Begin(p.cols); err != nil {
 		return err
 	}
@@ -44,6 +50,14 @@ var seedQueries = []string{
 	"SELECT key, count(*) n, approx_distinct(remoteip), approx_percentile(totaltime, 0.99) FROM t WHERE requestdatetime > now() - INTERVAL '7' DAY GROUP BY key HAVING count(*) > 1 ORDER BY n DESC",
 	"SELECT CASE WHEN httpstatus >= 500 THEN 'error' ELSE lower(operation) END, CAST(bytessent AS double) / 2, coalesce(key, '-') || url_decode(key) FROM t WHERE regexp_like(useragent, '^aws-cli') AND NOT key LIKE 'a!_%' ESCAPE '!'",
 	"SELECT count(DISTINCT requester), min(timestamp), max(log_line), avg(totaltime) FROM t WHERE timestamp BETWEEN '2024/03/01' AND '2024/03/07' AND length(key) > -3 * (2 + 1)",
+	// The grammar of SPEC §4 beyond AWS's examples.
+	"WITH d AS (SELECT key, requestdatetime AS t FROM logs WHERE operation = 'REST.DELETE.OBJECT'), u AS (SELECT key, count(*) AS n FROM logs WHERE operation = 'REST.PUT.OBJECT' GROUP BY key) SELECT d.key, d.t, coalesce(u.n, 0) FROM d LEFT JOIN u ON d.key = u.key ORDER BY d.t DESC LIMIT 10;",
+	"SELECT operation, count(*) FROM logs WHERE httpstatus LIKE '5%' GROUP BY 1 UNION ALL SELECT 'total', count(*) FROM logs WHERE turnaroundtime != '-' ORDER BY 2 DESC",
+	"SELECT remoteip, n, rank() OVER (ORDER BY n DESC) AS r, sum(n) OVER (PARTITION BY substr(remoteip, 1, 3) ORDER BY n ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM (SELECT remoteip, count(*) AS n FROM logs GROUP BY remoteip) t",
+	"SELECT split_part(key, '/', 1) AS prefix, count(*) FILTER (WHERE requester = '-') AS anonymous, sum(bytessent) / 1073741824.0 AS gb FROM logs WHERE requestdatetime > current_timestamp - INTERVAL '7' DAY GROUP BY 1 HAVING count(*) > 1",
+	"SELECT date_format(requestdatetime, '%Y-%m-%d'), date_diff('hour', DATE '2024-03-01', requestdatetime), extract(hour FROM requestdatetime), position('/' IN key), regexp_extract(useragent, '^([^/]+)', 1), CAST(httpstatus AS varchar) || '!', TRY_CAST(key AS bigint) FROM logs WHERE remoteip IN (SELECT remoteip FROM logs WHERE httpstatus = 403) OFFSET 1 LIMIT 5",
+	"SELECT a.requestid FROM logs a JOIN logs b USING (requestid) CROSS JOIN (SELECT 1.50 AS x) c WHERE a.operation < b.operation AND EXISTS (SELECT 1) AND c.x > (SELECT 1e0)",
+	"SELECT DISTINCT CASE httpstatus WHEN 200 THEN 'ok' ELSE 'other' END, lag(key, 1, '-') OVER (PARTITION BY requester ORDER BY requestdatetime), url_extract_parameter(request_uri, 'x-id') FROM logs INTERSECT SELECT 'ok', key, NULL FROM logs",
 }
 
 // FuzzCompile: no SQL text makes Compile panic, errors carry a position,

@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"strconv"
 	"strings"
@@ -19,22 +20,31 @@ const (
 	KindFloat         // F
 	KindString        // S
 	KindTime          // I, seconds since the Unix epoch, UTC
-	KindInterval      // I, seconds
+	KindInterval      // I, seconds (interval day to second)
+	KindDate          // I, seconds since the Unix epoch of the day's UTC midnight
+	KindDecimal       // exact; see Value.dec for the representation
+	KindMonths        // I, months (interval year to month)
 )
 
 // String returns the SQL type name of the kind.
 func (k Kind) String() string {
-	return [...]string{"null", "boolean", "bigint", "double", "varchar", "timestamp", "interval"}[k]
+	return [...]string{"null", "boolean", "bigint", "double", "varchar", "timestamp", "interval day to second",
+		"date", "decimal", "interval year to month"}[k]
 }
 
 // Value is one SQL value. String values may refer into a log line and are
 // then valid only as long as the row they came from (during a RowWriter
-// call); Clone makes a value that owns its bytes.
+// call); Clone makes a value that owns its bytes. A DECIMAL keeps its
+// digits in I and F in a form of its own: read it with String, AppendText
+// and Scale.
 type Value struct {
 	Kind Kind
-	I    int64
-	F    float64
-	S    []byte
+	// prec and scale are a DECIMAL's precision and scale (in what would
+	// otherwise be padding).
+	prec, scale uint8
+	I           int64
+	F           float64
+	S           []byte
 }
 
 // IntValue returns a bigint value.
@@ -59,6 +69,21 @@ func TimeValue(unix int64) Value { return Value{Kind: KindTime, I: unix} }
 
 // IntervalValue returns an interval of n seconds.
 func IntervalValue(n int64) Value { return Value{Kind: KindInterval, I: n} }
+
+// DateValue returns a date value: the UTC day holding unix.
+func DateValue(unix int64) Value { return Value{Kind: KindDate, I: floorDiv(unix, 86400) * 86400} }
+
+// MonthsValue returns an interval of n months.
+func MonthsValue(n int64) Value { return Value{Kind: KindMonths, I: n} }
+
+// DecimalValue returns the DECIMAL value unscaled·10^-scale, with
+// precision 18 (the digits an int64 holds). scale must be at most 18.
+func DecimalValue(unscaled int64, scale int) Value {
+	return decValue(i128(unscaled), 18, uint8(min(max(scale, 0), 18)))
+}
+
+// Scale returns the scale of a DECIMAL value (digits after the point).
+func (v Value) Scale() int { return int(v.scale) }
 
 // IsNull reports whether v is NULL.
 func (v Value) IsNull() bool { return v.Kind == KindNull }
@@ -97,8 +122,30 @@ func (v Value) AppendText(dst []byte) []byte {
 		return append(dst, v.S...)
 	case KindTime:
 		return time.Unix(v.I, 0).UTC().AppendFormat(dst, time.RFC3339)
+	case KindDate:
+		return time.Unix(v.I, 0).UTC().AppendFormat(dst, "2006-01-02")
+	case KindDecimal:
+		return appendDecimal(dst, v.dec(), v.scale)
 	case KindInterval:
-		return append(dst, (time.Duration(v.I) * time.Second).String()...)
+		// Trino's form: days hh:mm:ss.fff.
+		n := v.I
+		if n < 0 {
+			dst = append(dst, '-')
+			n = -n
+		}
+		dst = strconv.AppendInt(dst, n/86400, 10)
+		h, m, sec := n%86400/3600, n%3600/60, n%60
+		return append(dst, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':',
+			byte('0'+sec/10), byte('0'+sec%10), '.', '0', '0', '0')
+	case KindMonths:
+		n := v.I
+		if n < 0 {
+			dst = append(dst, '-')
+			n = -n
+		}
+		dst = strconv.AppendInt(dst, n/12, 10)
+		dst = append(dst, '-')
+		return strconv.AppendInt(dst, n%12, 10)
 	}
 	return dst
 }
@@ -106,18 +153,32 @@ func (v Value) AppendText(dst []byte) []byte {
 func (v Value) truth() bool { return v.Kind == KindBool && v.I != 0 }
 
 func (v Value) float() float64 {
-	if v.Kind == KindFloat {
+	switch v.Kind {
+	case KindFloat:
 		return v.F
+	case KindDecimal:
+		return v.dec().float() / math.Pow10(int(v.scale))
 	}
 	return float64(v.I)
 }
 
 // compare orders two non-NULL values of comparable kinds: -1, 0, 1.
-// Numbers compare across int and float; other kinds compare within kind.
+// Numbers compare across int, decimal and float; dates and timestamps
+// compare as instants; other kinds compare within kind.
 func compare(a, b Value) int {
 	switch {
 	case a.Kind == KindString && b.Kind == KindString:
 		return bytes.Compare(a.S, b.S)
+	case (a.Kind == KindDecimal || b.Kind == KindDecimal) && a.Kind != KindFloat && b.Kind != KindFloat:
+		_, sa := decType(a.Kind, a.prec, a.scale)
+		_, sb := decType(b.Kind, b.prec, b.scale)
+		s := max(sa, sb)
+		x, ok1 := rescale(a.dec(), sa, s)
+		y, ok2 := rescale(b.dec(), sb, s)
+		if !ok1 || !ok2 {
+			return compare(FloatValue(a.float()), FloatValue(b.float()))
+		}
+		return x.cmp(y)
 	case a.Kind == KindFloat || b.Kind == KindFloat:
 		x, y := a.float(), b.float()
 		switch {
@@ -156,13 +217,16 @@ func orderValues(a, b Value) int {
 		}
 		return -1
 	}
-	if a.Kind != b.Kind && !(isNumeric(a.Kind) && isNumeric(b.Kind)) {
+	if a.Kind != b.Kind && !(isNumeric(a.Kind) && isNumeric(b.Kind)) && !(isTemporal(a.Kind) && isTemporal(b.Kind)) {
 		return int(a.Kind) - int(b.Kind)
 	}
 	return compare(a, b)
 }
 
-func isNumeric(k Kind) bool { return k == KindInt || k == KindFloat }
+func isNumeric(k Kind) bool { return k == KindInt || k == KindFloat || k == KindDecimal }
+
+// isTemporal reports whether k is a point in time (date or timestamp).
+func isTemporal(k Kind) bool { return k == KindTime || k == KindDate }
 
 // appendKey appends a self-delimiting encoding of v for hash keys: equal
 // values (as GROUP BY and DISTINCT see them) encode equally.
@@ -175,6 +239,26 @@ func appendKey(dst []byte, v Value) []byte {
 		dst = strconv.AppendInt(dst, int64(len(v.S)), 10)
 		dst = append(dst, ':')
 		return append(dst, v.S...)
+	case KindDecimal:
+		// Equal decimals of different scales (1.5, 1.50) encode equally;
+		// integral ones as the integer.
+		a, sc := v.dec(), v.scale
+		for sc > 0 {
+			q, r := divModU(a.abs(), pow10s[1])
+			if !r.isZero() {
+				break
+			}
+			if a.isNeg() {
+				q = q.neg()
+			}
+			a, sc = q, sc-1
+		}
+		if sc == 0 && a.fitsInt64() {
+			return appendKey(dst, IntValue(int64(a.lo)))
+		}
+		dst = append(dst, byte(KindDecimal), sc)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(a.hi))
+		return binary.LittleEndian.AppendUint64(dst, a.lo)
 	case KindFloat:
 		if v.F == math.Trunc(v.F) && math.Abs(v.F) < 1<<62 {
 			// Integral doubles group with equal integers.
@@ -190,145 +274,6 @@ func appendKey(dst []byte, v Value) []byte {
 	return append(dst, byte(b), byte(b>>8), byte(b>>16), byte(b>>24), byte(b>>32), byte(b>>40), byte(b>>48), byte(b>>56))
 }
 
-// parseTimestampLiteral reads the text of a TIMESTAMP or DATE literal:
-// "yyyy-MM-dd", "yyyy-MM-dd HH:mm[:ss[.fff]]", or an ISO 8601 form with T
-// and an optional zone.
-func parseTimestampLiteral(s string) (Value, bool) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{
-		"2006-01-02 15:04:05", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04", "2006-01-02",
-		time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05Z07:00",
-		"2006-01-02 15:04:05 MST",
-	} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return TimeValue(t.Unix()), true
-		}
-	}
-	return Value{}, false
-}
-
-// jodaLayout converts a Joda-Time pattern (as Trino's parse_datetime takes)
-// to a Go time layout. It supports the letters AWS's examples use and the
-// common ones around them.
-func jodaLayout(p string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(p); {
-		c := p[i]
-		if c == '\'' { // quoted literal text
-			j := strings.IndexByte(p[i+1:], '\'')
-			if j < 0 {
-				return "", false
-			}
-			if j == 0 {
-				b.WriteByte('\'')
-			} else {
-				b.WriteString(p[i+1 : i+1+j])
-			}
-			i += j + 2
-			continue
-		}
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		n := 1
-		for i+n < len(p) && p[i+n] == c {
-			n++
-		}
-		var s string
-		switch {
-		case c == 'y' && n == 2:
-			s = "06"
-		case c == 'y' || c == 'Y':
-			s = "2006"
-		case c == 'M' && n >= 4:
-			s = "January"
-		case c == 'M' && n == 3:
-			s = "Jan"
-		case c == 'M' && n == 2:
-			s = "01"
-		case c == 'M':
-			s = "1"
-		case c == 'd' && n >= 2:
-			s = "02"
-		case c == 'd':
-			s = "2"
-		case c == 'H':
-			s = "15"
-		case c == 'h' && n >= 2:
-			s = "03"
-		case c == 'h':
-			s = "3"
-		case c == 'm' && n >= 2:
-			s = "04"
-		case c == 'm':
-			s = "4"
-		case c == 's' && n >= 2:
-			s = "05"
-		case c == 's':
-			s = "5"
-		case c == 'S':
-			s = "." + strings.Repeat("0", n)
-			// Go wants the fraction after a dot that is in the input.
-			str := b.String()
-			if strings.HasSuffix(str, ".") {
-				b.Reset()
-				b.WriteString(str[:len(str)-1])
-			}
-		case c == 'a':
-			s = "PM"
-		case c == 'Z' && n == 1:
-			s = "-0700"
-		case c == 'Z':
-			s = "-07:00"
-		case c == 'z':
-			s = "MST"
-		case c == 'E' && n >= 4:
-			s = "Monday"
-		case c == 'E':
-			s = "Mon"
-		default:
-			return "", false
-		}
-		b.WriteString(s)
-		i += n
-	}
-	return b.String(), true
-}
-
-// dateTruncUnits are the units date_trunc accepts.
-var dateTruncUnits = map[string]bool{
-	"second": true, "minute": true, "hour": true, "day": true, "week": true,
-	"month": true, "quarter": true, "year": true,
-}
-
-func dateTrunc(unit string, unix int64) int64 {
-	t := time.Unix(unix, 0).UTC()
-	switch unit {
-	case "second":
-		return unix
-	case "minute":
-		return unix - unix%60
-	case "hour":
-		return unix - unix%3600
-	case "day":
-		return floorDiv(unix, 86400) * 86400
-	case "week": // ISO weeks start on Monday
-		day := floorDiv(unix, 86400) * 86400
-		wd := (int(t.Weekday()) + 6) % 7
-		return day - int64(wd)*86400
-	case "month":
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).Unix()
-	case "quarter":
-		m := (t.Month()-1)/3*3 + 1
-		return time.Date(t.Year(), m, 1, 0, 0, 0, 0, time.UTC).Unix()
-	case "year":
-		return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-	}
-	return unix
-}
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
@@ -337,9 +282,11 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// levenshtein is the edit distance between a and b, ignoring case.
+// levenshtein is the edit distance between a and b, ignoring case, with a
+// swap of two adjacent letters counting as one edit (FORM for FROM).
 func levenshtein(a, b string) int {
 	a, b = strings.ToLower(a), strings.ToLower(b)
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -353,8 +300,89 @@ func levenshtein(a, b string) int {
 				c = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
+}
+
+// literalSQL formats v as an SQL literal that reads back as v.
+func literalSQL(v Value) string {
+	switch v.Kind {
+	case KindNull:
+		return "NULL"
+	case KindString:
+		return "'" + strings.ReplaceAll(string(v.S), "'", "''") + "'"
+	case KindTime:
+		return "TIMESTAMP '" + v.Time().Format("2006-01-02 15:04:05") + "'"
+	case KindDate:
+		return "DATE '" + v.Time().Format("2006-01-02") + "'"
+	case KindInterval:
+		return "INTERVAL '" + strconv.FormatInt(v.I, 10) + "' SECOND"
+	case KindMonths:
+		return "INTERVAL '" + strconv.FormatInt(v.I, 10) + "' MONTH"
+	case KindFloat:
+		return strconv.FormatFloat(v.F, 'E', -1, 64)
+	}
+	return v.String()
+}
+
+// negateLiteral returns -v for a numeric or interval literal.
+func negateLiteral(v Value) (Value, bool) {
+	switch v.Kind {
+	case KindInt, KindInterval, KindMonths:
+		if v.I == minInt {
+			return Value{}, false
+		}
+		v.I = -v.I
+		return v, true
+	case KindFloat:
+		v.F = -v.F
+		return v, true
+	case KindDecimal:
+		n := v.dec().neg()
+		if v.scale == 0 && n.fitsInt64() && v.prec >= 19 {
+			// -9223372036854775808 is a bigint.
+			return IntValue(int64(n.lo)), true
+		}
+		return decValue(n, v.prec, v.scale), true
+	}
+	return Value{}, false
+}
+
+// typedLiteral reads the string after a type keyword: TIMESTAMP '…',
+// DATE '…', DECIMAL '…', DOUBLE '…', BIGINT '…', VARCHAR '…'.
+func typedLiteral(kind string, s token) (Value, error) {
+	txt := strings.TrimSpace(s.text)
+	switch kind {
+	case "timestamp":
+		if v, ok := parseTimestampLiteral(txt); ok {
+			return v, nil
+		}
+		return Value{}, errAt(s, "bad TIMESTAMP literal %s (want 'yyyy-MM-dd[ HH:mm:ss]')", s)
+	case "date":
+		if t, err := time.Parse("2006-01-02", txt); err == nil {
+			return DateValue(t.Unix()), nil
+		}
+		return Value{}, errAt(s, "bad DATE literal %s (want 'yyyy-MM-dd')", s)
+	case "decimal":
+		if v, ok := parseDecimalLiteral(txt); ok {
+			return v, nil
+		}
+		return Value{}, errAt(s, "bad DECIMAL literal %s", s)
+	case "double", "real":
+		if f, err := strconv.ParseFloat(txt, 64); err == nil {
+			return FloatValue(f), nil
+		}
+		return Value{}, errAt(s, "bad DOUBLE literal %s", s)
+	case "bigint", "integer":
+		if n, err := strconv.ParseInt(txt, 10, 64); err == nil {
+			return IntValue(n), nil
+		}
+		return Value{}, errAt(s, "bad %s literal %s", strings.ToUpper(kind), s)
+	}
+	return StringValue(s.text), nil
 }

@@ -31,6 +31,8 @@ const (
 	sqlHour   = "date_trunc('hour', requestdatetime)"
 	sqlTLS    = "coalesce(tlsversion, '" + plainHTTP + "')"
 	whereTLS  = "(tlsversion IN ('TLSv1', 'TLSv1.1') OR (tlsversion IS NULL AND operation LIKE 'REST.%'))"
+	// sqlPrefix is a key's top-level prefix, with its slash.
+	sqlPrefix = "CASE WHEN key LIKE '%/%' THEN split_part(key, '/', 1) || '/' ELSE key END"
 )
 
 // builder turns the merged aggregates into sections.
@@ -163,9 +165,9 @@ func (b *builder) anonymous() Section {
 	}
 	bucket := b.table("Anonymous requests by bucket", b.sql(sel("bucket"), "requester IS NULL", "bucket", "requests DESC, bucket"),
 		cols(cStr("bucket", "Bucket")), a.anonBucket, byN, vals)
-	prefix := b.table("Anonymous requests by key prefix", b.sql(sel("key"), "requester IS NULL", "key", "requests DESC, key"),
+	prefix := b.table("Anonymous requests by key prefix", b.sql(sel(sqlPrefix+" AS prefix"), "requester IS NULL", "1", "requests DESC, prefix"),
 		cols(cStr("prefix", "Key prefix")), a.anonPrefix, byN, vals)
-	prefix.Note = "The prefix is the key up to its first slash. The SQL lists whole keys (the query language has no substring function); their counts add up to the prefixes."
+	prefix.Note = "The prefix is the key up to and including its first slash, or the whole key when it has none."
 	ip := b.table("Anonymous requests by remote IP", b.sql(sel("remoteip"), "requester IS NULL", "remoteip", "requests DESC, remoteip"),
 		cols(cStr("remoteip", "Remote IP")), a.anonIP, byN, vals)
 	chart := barChart("Anonymous requests by bucket", "requests", bucket, 0,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/s3logs/s3logs/internal/awserr"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )
@@ -109,7 +110,7 @@ func (p *pipeFlags) summary(w io.Writer, cmd string, st *pipeline.Stats) {
 	if f := st.FailedObjects(); len(f) > 0 {
 		fmt.Fprintf(w, "s3logs %s: warning: %d objects failed and were skipped; the answer is over the others:\n", cmd, len(f))
 		for _, o := range f {
-			msg := o.Err.Error()
+			msg := awserr.Message(o.Err)
 			if !strings.HasPrefix(msg, o.Name) {
 				msg = o.Name + ": " + msg
 			}

@@ -47,6 +47,7 @@ type queryOptions struct {
 	out       string
 	explain   bool
 	force     bool
+	now       string
 	maxGroups int64
 }
 
@@ -60,6 +61,7 @@ func newQueryCmd(e *env) *cobra.Command {
 	fs.StringVar(&o.out, "out", "", "write the result to `PATH` instead of stdout (.parquet, .arrow, .json/.jsonl/.ndjson or .csv choose the format)")
 	fs.BoolVar(&o.explain, "explain", false, "print the query plan and exit without reading objects")
 	fs.BoolVar(&o.force, "force", false, "overwrite an existing --out or --rejects file")
+	fs.StringVar(&o.now, "now", "", "the `time` current_date, current_timestamp and now() return, RFC 3339 (default now)")
 	fs.Int64Var(&o.maxGroups, "max-groups", query.DefaultMaxGroups, "fail rather than hold more than `N` GROUP BY groups, DISTINCT values or rows to sort in memory (~500 bytes each plus values; -1: no limit)")
 	return cmd
 }
@@ -74,7 +76,13 @@ func runQuery(ctx context.Context, e *env, o *queryOptions, pos []string) error 
 	if err != nil {
 		return err
 	}
-	plan, err := query.Compile(pos[0], query.Options{})
+	var qo query.Options
+	if o.now != "" {
+		if qo.Now, _, err = parseTimeArg(o.now); err != nil {
+			return usagef("--now: %v", err)
+		}
+	}
+	plan, err := query.Compile(pos[0], qo)
 	if err != nil {
 		return usageError{err}
 	}
@@ -227,6 +235,8 @@ func (s *sinkRows) WriteRow(row []query.Value) error {
 			s.vals[i] = time.Unix(v.I, 0).UTC()
 		case query.KindBool:
 			s.vals[i] = v.I != 0
+		default: // date, decimal, intervals: as they print
+			s.vals[i] = v.AppendText(nil)
 		}
 	}
 	return s.rw.WriteRow(s.vals...)

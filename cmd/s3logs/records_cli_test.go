@@ -323,7 +323,12 @@ func TestSkipFailedS3PartWay(t *testing.T) {
 	env := []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
 	goodRecs, goodData := multiBlockObject(t, 41, 3000)
-	_, badData := multiBlockObject(t, 42, 12000)
+	_, badData := multiBlockObject(t, 42, 30000)
+	if len(badData) <= 8<<20 {
+		// Smaller objects are read whole before any of their blocks
+		// reaches a worker: the failure must come part way.
+		t.Fatalf("broken object of %d bytes is read whole", len(badData))
+	}
 	cut.Store(int64(len(badData)) * 6 / 10)
 	put := func(key string, data []byte) {
 		req, _ := http.NewRequest(http.MethodPut, endpoint+"/logs/"+key, bytes.NewReader(data))
@@ -335,9 +340,20 @@ func TestSkipFailedS3PartWay(t *testing.T) {
 	}
 	put("2024-03-01-00-00-00-GOOD000000000000", goodData)
 	put("2024-03-01-00-10-00-broken0000000000", badData)
-	damagedAnswers(t, append(env, "AWS_MAX_ATTEMPTS=2"), goodRecs, "broken", "--endpoint", endpoint, "s3://logs/")
+	env = append(env, "AWS_MAX_ATTEMPTS=2")
+	damagedAnswers(t, env, goodRecs, "broken", "--endpoint", endpoint, "s3://logs/")
 	if broken.Load() < 2 {
 		t.Errorf("the broken object was fetched %d times: no retry happened", broken.Load())
+	}
+	// Rows streamed to stdout cannot be taken back: the warning says how
+	// many of the failed object's were printed.
+	broken.Store(0)
+	code, out, stderr := runBinary(t, env, "query", "--no-progress", "--skip-failed", "--endpoint", endpoint,
+		"SELECT log_object FROM logs", "s3://logs/")
+	printed := strings.Count(out, "broken")
+	note := regexp.MustCompile(`(\d+) rows of it were written before it failed`).FindStringSubmatch(stderr)
+	if code != 0 || printed == 0 || note == nil || note[1] != strconv.Itoa(printed) {
+		t.Errorf("streaming: exit %d, %d rows of the broken object printed, stderr %q; want a warning counting them", code, printed, stderr)
 	}
 }
 
