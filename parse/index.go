@@ -62,35 +62,39 @@ func (s *Scanner) reindex(p, end int) {
 		indexGo(s.data[p+64*full:end], s.ix[full*mKinds:])
 	}
 	// A zero chunk after the last one lets a search starting at the end
-	// of a line read one chunk further without a bounds test.
+	// of a line read one chunk further without a bounds test, and a
+	// newline marked at the window's end stops a search for one there.
 	clear(s.ix[words*mKinds : (words+1)*mKinds])
-	s.ixBase, s.ixEnd, s.ixWords = p, end, words
+	s.ix[n/64*mKinds+mNewline] |= 1 << (n % 64)
+	s.ixBase, s.ixEnd = p, end
 }
 
 // lineEnd returns the offset of the '\n' that ends the line starting at
-// data[p], or len(data) when none does. With the index in use it finds the
-// newline in the index, indexing from p when the window does not hold it;
-// with a prefilter, which skips most lines unparsed, it indexes only the
-// lines that are parsed (see indexed) and finds the others' ends with
-// bytes.IndexByte.
+// data[p], or len(data) when none does: from the index window when it
+// holds that newline, else from lineEndSlow.
 func (s *Scanner) lineEnd(p int) int {
+	if p >= s.ixBase && p < s.ixEnd { // only ever true with the index in use
+		if e := s.findNewline(p); e < s.ixEnd {
+			return e
+		}
+	}
+	return s.lineEndSlow(p)
+}
+
+// lineEndSlow is lineEnd for a line the window does not end. With the
+// index in use it indexes from p; with a prefilter, which skips most lines
+// unparsed, it indexes only the lines that are parsed (see indexed) and
+// finds the others' ends with bytes.IndexByte.
+func (s *Scanner) lineEndSlow(p int) int {
 	d := s.data
 	if s.useIndex() {
-		if p >= s.ixBase && p < s.ixEnd {
-			if e := s.findNewline(p); e >= 0 {
-				return e
-			}
-			if s.ixEnd == len(d) {
-				return len(d)
-			}
+		if p >= s.ixBase && p < s.ixEnd && s.ixEnd == len(d) {
+			return len(d) // the last line, without a newline
 		}
 		if s.pre == nil {
 			s.reindex(p, len(d))
-			if e := s.findNewline(p); e >= 0 {
+			if e := s.findNewline(p); e < s.ixEnd || s.ixEnd == len(d) {
 				return e
-			}
-			if s.ixEnd == len(d) {
-				return len(d)
 			}
 			// Longer than a window.
 		}
@@ -102,19 +106,11 @@ func (s *Scanner) lineEnd(p int) int {
 }
 
 // findNewline returns the offset of the first '\n' at or after data[p]
-// within the index window, or -1.
+// within the index window, or ixEnd when there is none.
 func (s *Scanner) findNewline(p int) int {
-	o := uint(p - s.ixBase)
-	w := o / 64
-	if m := s.ix[w*mKinds+mNewline] >> (o % 64); m != 0 {
-		return p + bits.TrailingZeros64(m)
-	}
-	for w++; w < uint(s.ixWords); w++ {
-		if m := s.ix[w*mKinds+mNewline]; m != 0 {
-			return s.ixBase + int(w)*64 + bits.TrailingZeros64(m)
-		}
-	}
-	return -1
+	w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
+	q, _, _ := next(s.ix, mNewline, w, m)
+	return s.ixBase + int(q)
 }
 
 // indexed returns the index window and the line's offset in it for the
@@ -280,7 +276,8 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.xoff = i
 		r.extra = bytes.Count(b[i:], sp1) + 1
 	}
-	return r.validTail() && !r.splicedIndexed(ix, o)
+	// Not spliced: no '[' after the time (splicedIndexed, inline).
+	return r.validTail() && !(anyBit(ix, mBracket, o+uint(r.end[Time])+1, o+uint(n)) && findSplice(b, int(r.end[Time])+1) >= 0)
 }
 
 // quotedIndexed is fastQuoted with the index.

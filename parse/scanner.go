@@ -47,7 +47,6 @@ type Scanner struct {
 	// data[ixBase:ixEnd], ixWords chunks of 64 bytes, then a zero chunk.
 	ix            []uint64
 	ixBase, ixEnd int
-	ixWords       int
 	ixMode        int8 // 0: the index where the CPU has one; 1: always; -1: never (tests)
 }
 
@@ -83,7 +82,7 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 	s.resetCommon(object, firstLine)
 	s.r = nil
 	s.data, s.pos = b, 0
-	s.ixBase, s.ixEnd, s.ixWords = 0, 0, 0
+	s.ixBase, s.ixEnd = 0, 0
 }
 
 // useIndex reports whether block mode locates fields with the structural
@@ -179,7 +178,19 @@ func (s *Scanner) Scan() bool {
 			if p = s.pos; p >= len(s.data) {
 				return false
 			}
-			e = s.lineEnd(p)
+			// lineEnd, its common case inline: the window holds the
+			// line's newline.
+			e = -1
+			if p >= s.ixBase && p < s.ixEnd {
+				w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
+				q, _, _ := next(s.ix, mNewline, w, m)
+				if e = s.ixBase + int(q); e >= s.ixEnd {
+					e = -1
+				}
+			}
+			if e < 0 {
+				e = s.lineEndSlow(p)
+			}
 			line, s.pos = s.data[p:e], e+1
 			if len(line) > s.maxLine {
 				s.line++
@@ -219,7 +230,21 @@ func (s *Scanner) Scan() bool {
 		}
 		var err error
 		if s.r == nil && s.useIndex() {
-			if ix, ixo := s.indexed(p, e); ix != nil {
+			// indexed, its common case inline: the window holds the line.
+			var ix []uint64
+			var ixo uint
+			if p >= s.ixBase && e <= s.ixEnd {
+				end := uint(e - s.ixBase)
+				bit := uint64(1) << (end % 64)
+				m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
+				m[mSpace] |= bit
+				m[mQuote] |= bit
+				m[mBracket] |= bit
+				ix, ixo = s.ix, uint(p-s.ixBase)
+			} else {
+				ix, ixo = s.indexed(p, e)
+			}
+			if ix != nil {
 				err = s.rec.parseIndexed(line, ix, ixo)
 			} else {
 				err = s.rec.Parse(line)
