@@ -69,22 +69,12 @@ func (s *Scanner) reindex(p, end int) {
 	s.ixBase, s.ixEnd = p, end
 }
 
-// lineEnd returns the offset of the '\n' that ends the line starting at
-// data[p], or len(data) when none does: from the index window when it
-// holds that newline, else from lineEndSlow.
-func (s *Scanner) lineEnd(p int) int {
-	if p >= s.ixBase && p < s.ixEnd { // only ever true with the index in use
-		if e := s.findNewline(p); e < s.ixEnd {
-			return e
-		}
-	}
-	return s.lineEndSlow(p)
-}
-
-// lineEndSlow is lineEnd for a line the window does not end. With the
-// index in use it indexes from p; with a prefilter, which skips most lines
-// unparsed, it indexes only the lines that are parsed (see indexed) and
-// finds the others' ends with bytes.IndexByte.
+// lineEndSlow returns the offset of the '\n' that ends the line starting
+// at data[p], or len(data) when none does, for a line whose newline the
+// index window does not hold (Scan looks there first). With the index in
+// use it indexes from p; with a prefilter, which skips most lines unparsed,
+// it indexes only the lines that are parsed (see indexed) and finds the
+// others' ends with bytes.IndexByte.
 func (s *Scanner) lineEndSlow(p int) int {
 	d := s.data
 	if s.useIndex() {
@@ -276,8 +266,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.xoff = i
 		r.extra = bytes.Count(b[i:], sp1) + 1
 	}
-	// Not spliced: no '[' after the time (splicedIndexed, inline).
-	return r.validTail() && !(anyBit(ix, mBracket, o+uint(r.end[Time])+1, o+uint(n)) && findSplice(b, int(r.end[Time])+1) >= 0)
+	return r.validTail() && !r.splicedIndexed(ix, o)
 }
 
 // quotedIndexed is fastQuoted with the index.

@@ -28,19 +28,6 @@ func (r *Record) Parse(line []byte) error {
 	return r.slow()
 }
 
-// parseIndexed is Parse for a line of a Scanner's block that has a
-// structural index: ix is the index window and ixo the line's offset in it
-// (see fastIndexed). It gives the same results as Parse.
-func (r *Record) parseIndexed(line []byte, ix []uint64, ixo uint) error {
-	line = trimEOL(line)
-	r.line = line
-	r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
-	if r.fastIndexed(ix, ixo) {
-		return nil
-	}
-	return r.slow()
-}
-
 func trimEOL(b []byte) []byte {
 	n := len(b)
 	for n > 0 && (b[n-1] == '\r' || b[n-1] == ' ' || b[n-1] == '\n') {

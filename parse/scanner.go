@@ -178,8 +178,8 @@ func (s *Scanner) Scan() bool {
 			if p = s.pos; p >= len(s.data) {
 				return false
 			}
-			// lineEnd, its common case inline: the window holds the
-			// line's newline.
+			// The common case inline: the index window holds the line's
+			// newline (else lineEndSlow).
 			e = -1
 			if p >= s.ixBase && p < s.ixEnd {
 				w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
@@ -245,7 +245,13 @@ func (s *Scanner) Scan() bool {
 				ix, ixo = s.indexed(p, e)
 			}
 			if ix != nil {
-				err = s.rec.parseIndexed(line, ix, ixo)
+				// Parse, with the line's structural index (fastIndexed).
+				r := &s.rec
+				r.line = trimEOL(line)
+				r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
+				if !r.fastIndexed(ix, ixo) {
+					err = r.slow()
+				}
 			} else {
 				err = s.rec.Parse(line)
 			}
