@@ -51,7 +51,8 @@ func (r *Record) fast() bool {
 		r.start[f], r.end[f] = uint32(i), uint32(i+j)
 		i += j + 1
 	}
-	// Time, fixed width: [06/Feb/2019:00:00:38 +0000].
+	// Time, fixed width: [06/Feb/2019:00:00:38 +0000]. (Written out in
+	// both fast paths: a call here costs 2% of a scan.)
 	if i+28 >= n || b[i] != '[' || b[i+27] != ']' || b[i+28] != ' ' {
 		return false
 	}
@@ -120,14 +121,23 @@ func (r *Record) fast() bool {
 		i += j + 1
 	}
 	r.n = int(f)
-	if i < n {
-		if bytes.Contains(b[i-1:], doubleSpace) {
-			return false
-		}
-		r.xoff = i
-		r.extra = bytes.Count(b[i:], sp1) + 1
+	if i < n && !r.extraFields(i) {
+		return false
 	}
 	return r.validTail() && !r.spliced()
+}
+
+// extraFields takes the fields from i on, after the last known one, as
+// unknown trailing fields, or reports false when a doubled space is among
+// them (for the slow path to read as one separator).
+func (r *Record) extraFields(i int) bool {
+	b := r.line
+	if bytes.Contains(b[i-1:], doubleSpace) {
+		return false
+	}
+	r.xoff = i
+	r.extra = bytes.Count(b[i:], sp1) + 1
+	return true
 }
 
 // spliced reports whether a second record's timestamp follows the first.

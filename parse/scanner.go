@@ -229,31 +229,23 @@ func (s *Scanner) Scan() bool {
 			}
 		}
 		var err error
-		if s.r == nil && s.useIndex() {
-			// indexed, its common case inline: the window holds the line.
-			var ix []uint64
-			var ixo uint
-			if p >= s.ixBase && e <= s.ixEnd {
-				end := uint(e - s.ixBase)
-				bit := uint64(1) << (end % 64)
-				m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
-				m[mSpace] |= bit
-				m[mQuote] |= bit
-				m[mBracket] |= bit
-				ix, ixo = s.ix, uint(p-s.ixBase)
-			} else {
-				ix, ixo = s.indexed(p, e)
-			}
-			if ix != nil {
-				// Parse, with the line's structural index (fastIndexed).
-				r := &s.rec
-				r.line = trimEOL(line)
-				r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
-				if !r.fastIndexed(ix, ixo) {
-					err = r.slow()
-				}
-			} else {
-				err = s.rec.Parse(line)
+		if s.r == nil && s.useIndex() && (p >= s.ixBase && e <= s.ixEnd || s.indexLine(p, e)) {
+			// The window holds the line: mark its end as a space, a
+			// quote and a bracket, so that walking those bits stops there
+			// without a bounds test (e is the line's '\n' or past the
+			// data, which no other line reads), and parse it with its
+			// structural index (fastIndexed).
+			end := uint(e - s.ixBase)
+			bit := uint64(1) << (end % 64)
+			m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
+			m[mSpace] |= bit
+			m[mQuote] |= bit
+			m[mBracket] |= bit
+			r := &s.rec
+			r.line = trimEOL(line)
+			r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
+			if !r.fastIndexed(s.ix, uint(p-s.ixBase)) {
+				err = r.slow()
 			}
 		} else {
 			err = s.rec.Parse(line)

@@ -31,35 +31,42 @@ func main() {
 	Generate()
 }
 
-// avx2 compares 32 bytes at a time and gathers each class's bits with
-// VPMOVMSKB, whose throughput (one a cycle) bounds the loop.
-func avx2() {
-	TEXT("indexAVX2", NOSPLIT, "func(src []byte, dst []uint64)")
+// prologue starts a kernel with the signature of indexAVX2: it loads src's
+// base and its length in 64-byte chunks and dst's base, and returns one
+// vector register per class with every byte set to it (vec gives a
+// register of the kernel's width). It jumps to done when there is no
+// whole chunk.
+func prologue(name string, doc []string, vec func() VecVirtual, done string) (src, n, dst Register, want []VecVirtual) {
+	TEXT(name, NOSPLIT, "func(src []byte, dst []uint64)")
 	Pragma("noescape")
-	Doc(
-		"indexAVX2 writes the structural index of src's len(src)/64 whole",
-		"64-byte chunks to dst: for chunk k, dst[4k+c] has bit i set when",
-		"byte 64k+i of src is class c (space, quote, newline, '['). Bytes after",
-		"the last whole chunk are left out. dst must hold 4*(len(src)/64)",
-		"words. It needs AVX2.",
-	)
-	src := Load(Param("src").Base(), GP64())
-	n := Load(Param("src").Len(), GP64())
-	dst := Load(Param("dst").Base(), GP64())
-
-	// One register per class, every byte set to it.
-	want := make([]VecVirtual, len(classes))
+	Doc(doc...)
+	src = Load(Param("src").Base(), GP64())
+	n = Load(Param("src").Len(), GP64())
+	dst = Load(Param("dst").Base(), GP64())
+	want = make([]VecVirtual, len(classes))
 	for c, b := range classes {
 		r := GP32()
 		MOVL(U32(uint32(b)*0x01010101), r)
 		x := XMM()
 		MOVD(r, x)
-		want[c] = YMM()
+		want[c] = vec()
 		VPBROADCASTB(x, want[c])
 	}
-
 	SHRQ(U8(6), n)
-	JZ(LabelRef("done"))
+	JZ(LabelRef(done))
+	return src, n, dst, want
+}
+
+// avx2 compares 32 bytes at a time and gathers each class's bits with
+// VPMOVMSKB, whose throughput (one a cycle) bounds the loop.
+func avx2() {
+	src, n, dst, want := prologue("indexAVX2", []string{
+		"indexAVX2 writes the structural index of src's len(src)/64 whole",
+		"64-byte chunks to dst: for chunk k, dst[4k+c] has bit i set when",
+		"byte 64k+i of src is class c (space, quote, newline, '['). Bytes after",
+		"the last whole chunk are left out. dst must hold 4*(len(src)/64)",
+		"words. It needs AVX2.",
+	}, YMM, "done")
 
 	Label("loop")
 	lo, hi := YMM(), YMM()
@@ -90,25 +97,7 @@ func avx2() {
 // avx512 compares 64 bytes at a time into mask registers: one compare and
 // one KMOVQ per class and chunk, half the instructions of avx2.
 func avx512() {
-	TEXT("indexAVX512", NOSPLIT, "func(src []byte, dst []uint64)")
-	Pragma("noescape")
-	Doc(
-		"indexAVX512 is indexAVX2 for CPUs with AVX-512BW.",
-	)
-	src := Load(Param("src").Base(), GP64())
-	n := Load(Param("src").Len(), GP64())
-	dst := Load(Param("dst").Base(), GP64())
-	want := make([]VecVirtual, len(classes))
-	for c, b := range classes {
-		r := GP32()
-		MOVL(U32(uint32(b)*0x01010101), r)
-		x := XMM()
-		MOVD(r, x)
-		want[c] = ZMM()
-		VPBROADCASTB(x, want[c])
-	}
-	SHRQ(U8(6), n)
-	JZ(LabelRef("done512"))
+	src, n, dst, want := prologue("indexAVX512", []string{"indexAVX512 is indexAVX2 for CPUs with AVX-512BW."}, ZMM, "done512")
 
 	Label("loop512")
 	v := ZMM()
