@@ -59,7 +59,10 @@ func (s *Scanner) reindex(p, end int) {
 	}
 	indexWords(s.data[p:p+64*full], s.ix)
 	if full < words {
-		indexGo(s.data[p+64*full:end], s.ix[full*mKinds:])
+		// The partial last chunk, padded with zeros (no class).
+		var pad [64]byte
+		copy(pad[:], s.data[p+64*full:end])
+		indexWords(pad[:], s.ix[full*mKinds:])
 	}
 	// A zero chunk after the last one lets a search starting at the end
 	// of a line read one chunk further without a bounds test, and a
