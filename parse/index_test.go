@@ -71,10 +71,14 @@ type scanEvent struct {
 	hasRequestParts bool
 }
 
-// scanAll scans block with the structural index on (mode 1) or off (-1)
-// and returns every event and the final counts.
+// scanAll scans block with the structural index on (mode 1) or off (-1),
+// or with mode 0 as a stream (NewScanner, which tests the prefilter line by
+// line), and returns every event and the final counts.
 func scanAll(block []byte, mode int8, maxLine int, pre *Prefilter) ([]scanEvent, [4]int64) {
 	s := NewBlockScanner(nil)
+	if mode == 0 {
+		s = NewScanner(bytes.NewReader(block))
+	}
 	s.ixMode = mode
 	if maxLine > 0 {
 		s.SetMaxLineSize(maxLine)
@@ -84,7 +88,11 @@ func scanAll(block []byte, mode int8, maxLine int, pre *Prefilter) ([]scanEvent,
 	s.OnReject(func(pe *ParseError, line []byte) {
 		evs = append(evs, scanEvent{line: pe.Line, reject: pe.Error(), rejected: string(line)})
 	})
-	s.ResetBytes(block, "obj", 1)
+	if mode == 0 {
+		s.Reset(bytes.NewReader(block), "obj")
+	} else {
+		s.ResetBytes(block, "obj", 1)
+	}
 	for s.Scan() {
 		r := s.Record()
 		ev := scanEvent{line: s.LineNumber(), n: r.n, extra: r.extra, xoff: r.xoff, unix: r.unix, warn: r.warn}
@@ -100,22 +108,29 @@ func scanAll(block []byte, mode int8, maxLine int, pre *Prefilter) ([]scanEvent,
 // compareIndexed checks that the indexed scanner and the portable one
 // report the same records, fields, warnings, rejects and counts for block,
 // without a prefilter and with one, with the default line limit and a
-// small one.
+// small one; and, with the default limit, that scanning block as a stream
+// does too (the block scanner looks for a prefilter's first string once for
+// many lines, the stream line by line).
 func compareIndexed(t *testing.T, block []byte) {
 	t.Helper()
-	for _, pre := range []*Prefilter{nil, {Contains: [][]byte{[]byte("GET")}}} {
-		for _, maxLine := range []int{0, 300} {
-			want, wantN := scanAll(block, -1, maxLine, pre)
-			got, gotN := scanAll(block, 1, maxLine, pre)
-			if gotN != wantN {
-				t.Fatalf("prefilter %v, max line %d: counts (lines, rejected, warned, skipped) indexed %v, portable %v", pre != nil, maxLine, gotN, wantN)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("prefilter %v, max line %d: %d events indexed, %d portable", pre != nil, maxLine, len(got), len(want))
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("prefilter %v, max line %d: event %d differs:\nindexed  %+v\nportable %+v", pre != nil, maxLine, i, got[i], want[i])
+	for _, pre := range []*Prefilter{nil, {Contains: [][]byte{[]byte("GET")}}, {Contains: [][]byte{[]byte("DELETE"), []byte("/")}}, {Contains: [][]byte{[]byte("\n")}}} {
+		for _, mode := range []int8{1, 0} {
+			for _, maxLine := range []int{0, 300} {
+				if mode == 0 && maxLine != 0 {
+					continue // a stream reports over-long lines differently
+				}
+				want, wantN := scanAll(block, -1, maxLine, pre)
+				got, gotN := scanAll(block, mode, maxLine, pre)
+				if gotN != wantN {
+					t.Fatalf("prefilter %v, mode %d, max line %d: counts (lines, rejected, warned, skipped) %v, portable %v", pre, mode, maxLine, gotN, wantN)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("prefilter %v, mode %d, max line %d: %d events, %d portable", pre, mode, maxLine, len(got), len(want))
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("prefilter %v, mode %d, max line %d: event %d differs:\ngot      %+v\nportable %+v", pre, mode, maxLine, i, got[i], want[i])
+					}
 				}
 			}
 		}
