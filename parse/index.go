@@ -8,7 +8,7 @@ import (
 // The structural index of a stretch of input has, for every 64 bytes, one
 // 64-bit mask per class of byte the parser looks for, bit i of a mask set
 // when byte i of those 64 is of that class. It is built in one SIMD pass
-// (indexAVX2) and read with bit arithmetic: the next separator after an
+// (indexAVX2, indexAVX512) and read with bit arithmetic: the next separator after an
 // offset is a shift and a TrailingZeros, not a call, as in simdjson's
 // stage 1. The masks of one 64-byte chunk are stored together, mKinds
 // words apart from the next chunk's.
@@ -76,7 +76,7 @@ func (s *Scanner) reindex(p, end int) {
 // at data[p], or len(data) when none does, for a line whose newline the
 // index window does not hold (Scan looks there first). With the index in
 // use it indexes from p; with a prefilter, which skips most lines unparsed,
-// it indexes only the lines that are parsed (see indexed) and finds the
+// it indexes only the lines that are parsed (see indexLine) and finds the
 // others' ends with bytes.IndexByte.
 func (s *Scanner) lineEndSlow(p int) int {
 	d := s.data
