@@ -128,7 +128,7 @@ func seek(ix []uint64, k, p uint) (w uint, m uint64) {
 }
 
 // next returns the window offset of the next bit and passes it. The end of
-// every line is marked (see Scanner.indexed), so a walk finds a bit at or
+// every line is marked (see Scanner.Scan), so a walk finds a bit at or
 // before the line's end.
 func next(ix []uint64, k, w uint, m uint64) (p, w2 uint, m2 uint64) {
 	for m == 0 {
