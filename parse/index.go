@@ -74,24 +74,20 @@ func (s *Scanner) reindex(p, end int) {
 
 // lineEndSlow returns the offset of the '\n' that ends the line starting
 // at data[p], or len(data) when none does, for a line whose newline the
-// index window does not hold (Scan looks there first). With the index in
-// use it indexes from p; with a prefilter, which skips most lines unparsed,
-// it indexes only the lines that are parsed (see indexLine) and finds the
-// others' ends with bytes.IndexByte.
+// index window does not hold (Scan looks there first), indexing from p.
+// It is not used with a prefilter, which skips most lines unparsed: then
+// only the lines that are parsed are indexed (see indexLine), and Scan
+// finds the others' ends with bytes.IndexByte.
 func (s *Scanner) lineEndSlow(p int) int {
 	d := s.data
-	if s.useIndex() {
-		if p >= s.ixBase && p < s.ixEnd && s.ixEnd == len(d) {
-			return len(d) // the last line, without a newline
-		}
-		if s.pre == nil {
-			s.reindex(p, len(d))
-			if e := s.findNewline(p); e < s.ixEnd || s.ixEnd == len(d) {
-				return e
-			}
-			// Longer than a window.
-		}
+	if p >= s.ixBase && p < s.ixEnd && s.ixEnd == len(d) {
+		return len(d) // the last line, without a newline
 	}
+	s.reindex(p, len(d))
+	if e := s.findNewline(p); e < s.ixEnd || s.ixEnd == len(d) {
+		return e
+	}
+	// Longer than a window.
 	if e := bytes.IndexByte(d[p:], '\n'); e >= 0 {
 		return p + e
 	}

@@ -192,7 +192,15 @@ func (s *Scanner) Scan() bool {
 				}
 			}
 			if e < 0 {
-				e = s.lineEndSlow(p)
+				if s.pre != nil || !s.useIndex() {
+					// Lines a prefilter skips are not indexed.
+					e = len(s.data)
+					if i := bytes.IndexByte(s.data[p:], '\n'); i >= 0 {
+						e = p + i
+					}
+				} else {
+					e = s.lineEndSlow(p)
+				}
 			}
 			line, s.pos = s.data[p:e], e+1
 			if len(line) > s.maxLine {
