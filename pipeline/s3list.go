@@ -107,6 +107,9 @@ type keyRange struct {
 	// plan).
 	cur   *cursor
 	grown bool
+	// tail: the range after a timeline's planned days, the last a cursor
+	// hands out (see plan).
+	tail bool
 }
 
 // s3Lister is one listing of an s3Store.
@@ -252,13 +255,15 @@ func (r *keyRange) next(name string) {
 	if t, ok := r.tl.keyTime(name); ok {
 		r.cur.skipBefore(t.Truncate(r.tl.step()))
 	} else if r.tl.last != "" && name > r.tl.last {
-		r.cur.skipBefore(time.Time{})
+		r.cur.skipDays() // name is the tail's
 	}
 }
 
 // maybeCut hands the later half of r's rest to a new task when a lister
 // is idle and the rest looks longer than two pages (by the key times of
-// the page just read).
+// the page just read). The rest ends now (S3 writes no key with a later
+// time; an hour is allowed for clocks), not at r's end: a re-run's range
+// goes to tomorrow.
 func (ls *s3Lister) maybeCut(r *keyRange, out *s3.ListObjectsV2Output) {
 	if r.tl == nil || r.upTo == "" || len(out.Contents) == 0 || !ls.q.hungry() {
 		return
@@ -270,17 +275,21 @@ func (ls *s3Lister) maybeCut(r *keyRange, out *s3.ListObjectsV2Output) {
 		return
 	}
 	step := tl.step()
+	end := r.endT
+	if now := ls.l.now.Add(time.Hour); !ls.l.now.IsZero() && now.Before(end) {
+		end = now
+	}
 	cut := tLast.Truncate(step).Add(step)
-	if !cut.Before(r.endT) {
+	if !cut.Before(end) {
 		return
 	}
 	if tFirst, ok := tl.keyTime(aws.ToString(out.Contents[0].Key)); ok && tLast.After(tFirst) {
-		rest := float64(len(out.Contents)) * float64(r.endT.Sub(tLast)) / float64(tLast.Sub(tFirst))
+		rest := float64(len(out.Contents)) * float64(end.Sub(tLast)) / float64(tLast.Sub(tFirst))
 		if rest < float64(2*ls.pageKeys()) {
 			return
 		}
 	}
-	mid := cut.Add(r.endT.Sub(cut) / step / 2 * step)
+	mid := cut.Add(end.Sub(cut) / step / 2 * step)
 	m := tl.boundary(mid)
 	if m <= last || m >= r.upTo {
 		return
@@ -291,15 +300,19 @@ func (ls *s3Lister) maybeCut(r *keyRange, out *s3.ListObjectsV2Output) {
 
 // plan lists the days of tl from first to last (UTC day starts,
 // inclusive) that this shard owns, limited to (lo, hi] ("" no limit),
-// then with tail the keys after the last day. Each run of consecutive
+// then the range tail (nil: none), which follows the days in key order and
+// is listed by every shard. Each run of consecutive
 // owned days is one piece; without sharding the days are cut into pieces
 // of about eight pages by perDay (keys a day, from a first page; 0
 // unknown: pieces of a day). The pieces are taken in key order by tasks
 // that start as two and grow by one for each piece found to hold keys, up
 // to ListConcurrency; a piece's listing shows where the next key is, and
 // the pending pieces before it, empty, are dropped. So the days after the
-// last log (and the tail, when nothing follows) cost about no request.
-func (ls *s3Lister) plan(tl timeline, first, last time.Time, lo, hi string, perDay float64, tail bool) {
+// last log (and the tail, when nothing follows) cost about no request. The
+// tail gets no task of its own while days are pending: it is taken by a
+// task done with them, and dropped when a listing of the days reached the
+// end of the prefix.
+func (ls *s3Lister) plan(tl timeline, first, last time.Time, lo, hi string, perDay float64, tail *keyRange) {
 	const day = 24 * time.Hour
 	type span struct{ from, to time.Time } // [from, to)
 	var runs []span
@@ -340,8 +353,10 @@ func (ls *s3Lister) plan(tl timeline, first, last time.Time, lo, hi string, perD
 			}
 		}
 	}
-	if tail {
-		cur.pending = append(cur.pending, keyRange{prefix: tl.prefix, after: tl.boundary(last.Add(day)), endT: forever, cur: cur})
+	if tail != nil {
+		t := *tail
+		t.endT, t.cur, t.tail = forever, cur, true
+		cur.pending = append(cur.pending, t)
 	}
 	cur.start(2)
 }
@@ -369,7 +384,11 @@ func (c *cursor) start(n int) {
 // grow starts one more task, if there is work for it and room.
 func (c *cursor) grow() {
 	c.mu.Lock()
-	ok := c.tasks < c.max && c.tasks < len(c.pending)
+	work := len(c.pending)
+	if work > 1 && c.pending[work-1].tail {
+		work-- // the tail waits for a task done with the days
+	}
+	ok := c.tasks < c.max && c.tasks < work
 	if ok {
 		c.tasks++
 	}
@@ -400,6 +419,18 @@ func (c *cursor) take() (keyRange, bool) {
 	r := c.pending[0]
 	c.pending = c.pending[1:]
 	return r, true
+}
+
+// skipDays drops the pending ranges but the tail: a listing found the
+// first key after them in the tail.
+func (c *cursor) skipDays() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := 0
+	for i < len(c.pending) && !c.pending[i].tail {
+		i++
+	}
+	c.pending = c.pending[i:]
 }
 
 // skipBefore drops the pending ranges that end at or before t: a listing
@@ -555,7 +586,10 @@ func (ls *s3Lister) simple(ctx context.Context, p string, out *s3.ListObjectsV2O
 		ls.pushRange(keyRange{prefix: p, after: last, upTo: preEnd, token: out.NextContinuationToken, delim: true})
 	}
 	if !firstDay.After(lastDay) {
-		ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es), false)
+		// Post is the cursor's tail, listed after the days unless their
+		// listing saw the end of the directory.
+		ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es), &keyRange{prefix: p, after: postAfter, delim: true})
+		return nil
 	}
 	ls.pushRange(keyRange{prefix: p, after: postAfter, delim: true})
 	return nil
@@ -622,7 +656,7 @@ func (ls *s3Lister) bucketDays(ctx context.Context, b string) error {
 	if !w.From.IsZero() && !end.IsZero() {
 		first := utcDay(w.From)
 		if !first.After(lastDay) {
-			ls.plan(tl, first, lastDay, "", "", 0, false)
+			ls.plan(tl, first, lastDay, "", "", 0, nil)
 		}
 		return nil
 	}
@@ -683,6 +717,10 @@ func (ls *s3Lister) bucketDays(ctx context.Context, b string) error {
 	if firstDay.After(lastDay) {
 		firstDay = lastDay.Add(24 * time.Hour) // only the tail
 	}
-	ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es), end.IsZero())
+	var tail *keyRange
+	if end.IsZero() {
+		tail = &keyRange{prefix: tl.prefix, after: tl.boundary(lastDay.Add(24 * time.Hour))}
+	}
+	ls.plan(tl, firstDay, lastDay, lo, hi, density(tl, es), tail)
 	return nil
 }
