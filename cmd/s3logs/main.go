@@ -71,6 +71,11 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	root := newRootCmd(e)
 	root.SetArgs(args)
+	if len(args) > 0 && args[0] == cobra.ShellCompRequestCmd {
+		// Flag usages mark their value's name with backticks for --help;
+		// a shell shows the description as written.
+		root.SetOut(&plainDescriptions{w: e.stdout})
+	}
 	ran := false // a command's body started: errors before it are usage errors
 	for _, c := range root.Commands() {
 		if c.RunE == nil {
@@ -287,3 +292,29 @@ func usagef(format string, args ...any) error {
 // isTerminal reports whether f is a terminal. A character device is not
 // enough: /dev/null is one too.
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// plainDescriptions writes completions ("value\tdescription" lines)
+// without the backticks in their descriptions.
+type plainDescriptions struct {
+	w      io.Writer
+	inDesc bool // past the current line's tab
+}
+
+func (p *plainDescriptions) Write(b []byte) (int, error) {
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		switch {
+		case c == '\n':
+			p.inDesc = false
+		case c == '\t':
+			p.inDesc = true
+		case c == '`' && p.inDesc:
+			continue
+		}
+		out = append(out, c)
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
