@@ -17,9 +17,9 @@ import (
 // reused: it is valid until the next Reset. An Assembler is not safe for
 // concurrent use.
 type Assembler struct {
-	rec  Record
-	buf  []byte
-	set  uint32 // fields set since the last Reset
+	rec Record
+	buf []byte
+	set uint32 // fields set since the last Reset
 }
 
 // NewAssembler returns an Assembler whose record has every field absent.
