@@ -126,3 +126,7 @@ func (s *Stats) Begin(w Window) {
 // SkipTime counts an object skipped because its time, t (the start of
 // its partition for converted output), is outside the window.
 func (s *Stats) SkipTime(t time.Time) { s.skipTime(KeyInfo{Time: t}) }
+
+// Fail counts an object that failed after retries and was skipped
+// (Config.SkipFailed), as Run does.
+func (s *Stats) Fail(name string, err error) { s.addFailed(name, err) }

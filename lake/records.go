@@ -1,0 +1,169 @@
+package lake
+
+import (
+	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/schema"
+)
+
+// Records iterates over the records of one unit of converted output (a
+// row group, a record batch) that pass the scan's filters, in the manner
+// of parse.Scanner: call Scan until it returns false; Record and Origin
+// then describe the current record. The lake checks Err after
+// Part.LakeRecords returns. A Records is reused from unit to unit by one
+// worker and is not safe for concurrent use.
+type Records struct {
+	src  columnSource
+	l    *layout
+	part []byte // the file's dt value
+	cols []batchCol
+	sel  []bool
+	at   int64 // first row of the current batch
+	n, i int   // rows in the batch, next row to look at
+	asm  *parse.Assembler
+	obj  []byte
+	line int64
+	err  error
+	// lastUnix and lastText cache the time text of the last record.
+	lastUnix int64
+	lastText []byte
+	// passed counts the rows handed on.
+	passed int64
+}
+
+func newRecords() *Records {
+	return &Records{asm: parse.NewAssembler(), sel: make([]bool, batchRows), lastUnix: -1 << 63}
+}
+
+// reset makes rs read src as layout l, with partition value part.
+func (rs *Records) reset(src columnSource, l *layout, part []byte) {
+	rs.src, rs.l, rs.part = src, l, part
+	if cap(rs.cols) < len(l.cols) {
+		rs.cols = make([]batchCol, len(l.cols))
+	}
+	rs.cols = rs.cols[:len(l.cols)]
+	rs.at, rs.n, rs.i, rs.err = 0, 0, 0, nil
+	rs.obj, rs.line = nil, 0
+}
+
+// Scan advances to the next record that passes the filters. It returns
+// false at the end of the unit or when reading it fails (Err).
+func (rs *Records) Scan() bool {
+	for {
+		for rs.i < rs.n {
+			i := rs.i
+			rs.i++
+			if rs.sel[i] {
+				rs.assemble(i)
+				rs.passed++
+				return true
+			}
+		}
+		if rs.err != nil || !rs.next() {
+			return false
+		}
+	}
+}
+
+// Record returns the current record, valid until the next Scan.
+func (rs *Records) Record() *parse.Record { return rs.asm.Record() }
+
+// Origin sets o's log object, line and partition to the current
+// record's. Object is valid until the next Scan.
+func (rs *Records) Origin(o *schema.Origin) {
+	o.Object, o.Line, o.Partition = rs.obj, rs.line, rs.part
+}
+
+// Err returns the error that ended the scan of the unit, if any.
+func (rs *Records) Err() error { return rs.err }
+
+// next reads the next batch of rows in which some row passes the
+// filters: their columns first, the others only then.
+func (rs *Records) next() bool {
+	total := rs.src.rows()
+	l := rs.l
+	for rs.at+int64(rs.n) < total {
+		rs.at += int64(rs.n)
+		n := int(min(batchRows, total-rs.at))
+		rs.n, rs.i = n, 0
+		sel := rs.sel[:n]
+		for i := range sel {
+			sel[i] = true
+		}
+		any := true
+		for _, s := range l.order[:l.nfilter] {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+				rs.n = 0
+				return false
+			}
+			for _, f := range l.filters {
+				if f.slot == s && !f.apply(&rs.cols[s], sel, n) {
+					any = false
+					break
+				}
+			}
+			if !any {
+				break
+			}
+		}
+		if !any {
+			continue
+		}
+		for _, s := range l.order[l.nfilter:] {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+				rs.n = 0
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// assemble makes row i of the batch the current record.
+func (rs *Records) assemble(i int) {
+	a := rs.asm
+	a.Reset()
+	rs.obj, rs.line = nil, 0
+	for k := range rs.l.outs {
+		o := &rs.l.outs[k]
+		switch o.kind {
+		case outField:
+			c := &rs.cols[o.slot]
+			if c.null[i] {
+				continue
+			}
+			if c.kind == kStr {
+				a.Field(o.field, c.str[i])
+			} else {
+				a.Int(o.field, c.num[i])
+			}
+		case outTime:
+			c := &rs.cols[o.slot]
+			if c.null[i] {
+				a.Time(0, dash)
+				continue
+			}
+			u := c.num[i]
+			if u != rs.lastUnix {
+				rs.lastUnix, rs.lastText = u, parse.AppendTime(rs.lastText[:0], u)
+			}
+			a.Time(u, rs.lastText)
+		case outReqLine:
+			var p [3][]byte
+			for j, s := range o.parts {
+				if s >= 0 && !rs.cols[s].null[i] {
+					p[j] = rs.cols[s].str[i]
+				}
+			}
+			a.RequestLine(p[0], p[1], p[2])
+		case outObject:
+			if c := &rs.cols[o.slot]; !c.null[i] {
+				rs.obj = c.str[i]
+			}
+		case outLine:
+			if c := &rs.cols[o.slot]; !c.null[i] {
+				rs.line = c.num[i]
+			}
+		}
+	}
+}
