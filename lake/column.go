@@ -63,11 +63,11 @@ type fileCol struct {
 type outKind uint8
 
 const (
-	outField  outKind = iota // a log field of the record
-	outTime                  // the request time
-	outReqLine               // the request line's parts, from columns of their own
-	outObject                // Origin.Object (log_object)
-	outLine                  // Origin.Line (log_line)
+	outField   outKind = iota // a log field of the record
+	outTime                   // the request time
+	outReqLine                // the request line's parts, from columns of their own
+	outObject                 // Origin.Object (log_object)
+	outLine                   // Origin.Line (log_line)
 )
 
 // output is one thing assembled from a row: a field of the record from a

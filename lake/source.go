@@ -156,7 +156,9 @@ func hasMagic(p string) bool {
 	return isDataHead(head[:n])
 }
 
-func isDataHead(b []byte) bool { return bytes.HasPrefix(b, parquetMagic) || bytes.HasPrefix(b, arrowMagic) }
+func isDataHead(b []byte) bool {
+	return bytes.HasPrefix(b, parquetMagic) || bytes.HasPrefix(b, arrowMagic)
+}
 
 // detectS3 lists the first keys of src: the manifest or Hive partitions
 // say converted output; a key in a log object layout says log objects;
