@@ -8,8 +8,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/s3logs/s3logs/lake"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 )
 
 // RowWriter receives a query's result. Begin is called once, then WriteRow
@@ -168,7 +170,7 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	}
 	r := p.newRun(w, o, cfg.Workers)
 	defer r.spill.close()
-	stats, err := pipeline.Run(ctx, cfg, sources, r)
+	stats, err := lake.Run(ctx, cfg, sources, r, p.lakeScan())
 	r.noteFailed(stats)
 	if errors.Is(err, errLimit) {
 		err = nil
@@ -180,6 +182,44 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 		return stats, err
 	}
 	return stats, w.End()
+}
+
+// lakeScan is what the scan reads of converted output: the columns it
+// uses and the filters of its pushed-down WHERE terms.
+func (p *Plan) lakeScan() lake.Scan {
+	s := lake.Scan{Columns: p.used}
+	for _, c := range p.conjuncts {
+		if c.filter != nil {
+			s.Filters = append(s.Filters, *c.filter)
+		}
+	}
+	return s
+}
+
+// LakeScan returns what a run of the plan reads of converted output: for
+// one scan its columns and filters; for several, the columns any of them
+// uses (each checks its own WHERE).
+func (p *Plan) LakeScan() lake.Scan {
+	if p.root == nil {
+		return p.lakeScan()
+	}
+	return unionScan(scansOf(p.root))
+}
+
+// unionScan is the scan of one pass that feeds several scans: every
+// column any of them reads, and no filter (a row one scan rules out
+// another may want).
+func unionScan(ps []*Plan) lake.Scan {
+	if len(ps) == 1 {
+		return ps[0].lakeScan()
+	}
+	used := make([]bool, len(schema.Columns))
+	for _, p := range ps {
+		for i, u := range p.used {
+			used[i] = used[i] || u
+		}
+	}
+	return lake.Scan{Columns: used}
 }
 
 // prefilter returns the plan's line prefilter, nil for none.
@@ -222,6 +262,28 @@ func (p *part) Records(sc *parse.Scanner) error {
 records:
 	for sc.Scan() {
 		w.rc.origin.Line = sc.LineNumber()
+		for i := range conj {
+			if !conj[i].test(&w.rc) {
+				continue records
+			}
+		}
+		if err := p.r.row(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LakeRecords evaluates WHERE on the records of a unit of converted
+// output and hands those that pass to the query, as Records does for a
+// chunk of log text.
+func (p *part) LakeRecords(rs *lake.Records) error {
+	w := p.w
+	w.rc.rec = rs.Record()
+	conj := p.r.p.conjuncts
+records:
+	for rs.Scan() {
+		rs.Origin(&w.rc.origin)
 		for i := range conj {
 			if !conj[i].test(&w.rc) {
 				continue records

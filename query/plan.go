@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/s3logs/s3logs/lake"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
 )
@@ -83,6 +84,9 @@ type conjunct struct {
 	text   string
 	pushed bool // a specialised check on raw field bytes
 	test   func(*rowCtx) bool
+	// filter is the check for converted output to make on column values,
+	// statistics and dictionaries (package lake), nil when none.
+	filter *lake.Filter
 }
 
 // Compile parses and plans sql. Errors in the SQL are *Error values naming
@@ -431,7 +435,11 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 			return conjunct{}, nil, false
 		}
 		f, neg := col.Field, e.not
-		return mk(nil, func(r *rowCtx) bool { return r.rec.IsNull(f) != neg })
+		op := lake.OpNull
+		if neg {
+			op = lake.OpNotNull
+		}
+		return withFilter(mk(nil, func(r *rowCtx) bool { return r.rec.IsNull(f) != neg }))(&lake.Filter{Column: x.col, Op: op})
 	case *binExpr:
 		if d, ok := dashTest(e); ok {
 			return p.pushdown(c, d)
@@ -474,7 +482,11 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 			return conjunct{}, nil, false
 		}
 		at, bt := a.test, b.test
-		return mk(nil, func(r *rowCtx) bool { return at(r) && bt(r) })
+		var lf *lake.Filter
+		if fa, fb := a.filter, b.filter; fa != nil && fb != nil && fa.Op == lake.OpRange && fb.Op == lake.OpRange && fa.Column == fb.Column {
+			lf = &lake.Filter{Column: fa.Column, Op: lake.OpRange, Lo: max(fa.Lo, fb.Lo), Hi: min(fa.Hi, fb.Hi)}
+		}
+		return withFilter(mk(nil, func(r *rowCtx) bool { return at(r) && bt(r) }))(lf)
 	case *likeExpr:
 		x, pat := compile(e.x), compile(e.pat)
 		if x == nil || pat == nil || !pat.konst || pat.val.Kind != KindString || e.escapeE != nil {
@@ -492,10 +504,14 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 		if !neg && len(m.literal()) >= 3 {
 			pre = m.literal()
 		}
-		return mk(pre, func(r *rowCtx) bool {
+		var lf *lake.Filter
+		if !neg {
+			lf = &lake.Filter{Column: x.col, Op: lake.OpLike, Match: m.match, Prefix: m.prefix()}
+		}
+		return withFilter(mk(pre, func(r *rowCtx) bool {
 			v, ok := r.rec.Value(f)
 			return ok && m.match(v) != neg
-		})
+		}))(lf)
 	case *inExpr:
 		if d, ok := dashIn(e); ok {
 			return p.pushdown(c, d)
@@ -517,7 +533,7 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 			lits = append(lits, l.val.S)
 		}
 		f := col.Field
-		return mk(nil, func(r *rowCtx) bool {
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			v, ok := r.rec.Value(f)
 			if !ok {
 				return false
@@ -528,7 +544,7 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 				}
 			}
 			return false
-		})
+		}))(&lake.Filter{Column: x.col, Op: lake.OpEqual, Values: lits})
 	}
 	return conjunct{}, nil, false
 }
@@ -585,10 +601,10 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 			pre = lit
 		}
 		if op == "=" {
-			return mk(pre, func(r *rowCtx) bool {
+			return withFilter(mk(pre, func(r *rowCtx) bool {
 				b, ok := r.rec.Value(f)
 				return ok && bytes.Equal(b, lit)
-			})
+			}))(&lake.Filter{Column: x.col, Op: lake.OpEqual, Values: [][]byte{lit}})
 		}
 		return mk(nil, func(r *rowCtx) bool {
 			b, ok := r.rec.Value(f)
@@ -599,7 +615,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 		return mk(nil, func(r *rowCtx) bool { return cmp(bytes.Compare(r.rec.Bytes(f), lit)) })
 	case col.Source == schema.FromField && col.Type == schema.Timestamp && isTemporal(v.Kind):
 		c := v.I
-		return mk(nil, func(r *rowCtx) bool {
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
 			switch {
 			case u < c:
@@ -608,10 +624,10 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 				return cmp(1)
 			}
 			return cmp(0)
-		})
+		}))(rangeFilter(x.col, op, c, c))
 	case col.Source == schema.FromField && (col.Type == schema.Int32 || col.Type == schema.Int64) && v.Kind == KindInt:
 		f, c := col.Field, v.I
-		return mk(nil, func(r *rowCtx) bool {
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			n, ok := r.rec.Int(f)
 			if !ok {
 				return false
@@ -623,7 +639,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 				return cmp(1)
 			}
 			return cmp(0)
-		})
+		}))(rangeFilter(x.col, op, c, c))
 	case col.Source == schema.FromPartitionDt && v.Kind == KindString:
 		// timestamp = 'yyyy/MM/dd' is a range of request times.
 		d, ok := parseDay(v.S)
@@ -631,7 +647,8 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 			return conjunct{}, nil, false
 		}
 		lo, hi := d, d+86400 // [lo, hi)
-		return mk(nil, func(r *rowCtx) bool {
+		rdt, _ := schema.Lookup("requestdatetime")
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
 			switch {
 			case u < lo:
@@ -640,9 +657,43 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 				return cmp(1)
 			}
 			return cmp(0)
-		})
+		}))(rangeFilter(rdt, op, lo, hi-1))
 	}
 	return conjunct{}, nil, false
+}
+
+// withFilter attaches a lake filter (nil for none) to the result of a
+// pushed-down conjunct.
+func withFilter(cj conjunct, pre []byte, ok bool) func(*lake.Filter) (conjunct, []byte, bool) {
+	return func(f *lake.Filter) (conjunct, []byte, bool) {
+		if f != nil {
+			f.Text = cj.text
+		}
+		cj.filter = f
+		return cj, pre, ok
+	}
+}
+
+// rangeFilter is the lake filter of "column op v" for a column whose
+// values compare as integers, where v covers [lo, hi] of them (one value,
+// or a day of request times): nil for <>.
+func rangeFilter(col int, op string, lo, hi int64) *lake.Filter {
+	f := &lake.Filter{Column: col, Op: lake.OpRange, Lo: minInt, Hi: maxInt}
+	switch op {
+	case "=":
+		f.Lo, f.Hi = lo, hi
+	case "<":
+		f.Hi = lo - 1
+	case "<=":
+		f.Hi = hi
+	case ">":
+		f.Lo = hi + 1
+	case ">=":
+		f.Lo = lo
+	default:
+		return nil
+	}
+	return f
 }
 
 // parseDay reads 'yyyy/MM/dd' as the Unix time of that UTC midnight.
