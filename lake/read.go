@@ -32,6 +32,7 @@ type columnSource interface {
 type parquetSource struct {
 	n     int64
 	slots []*pqSlot
+	bytes int64 // of the column chunks read
 }
 
 type pqSlot struct {
@@ -39,7 +40,8 @@ type pqSlot struct {
 	cr     file.ColumnChunkReader
 	pos    int64
 	maxDef int16
-	stable bool // a dictionary holds every value: they outlive their page
+	stable bool  // a dictionary holds every value: they outlive their page
+	size   int64 // bytes of the column chunk
 	bas    []parquet.ByteArray
 	i32    []int32
 	i64    []int64
@@ -53,6 +55,13 @@ type pqSlot struct {
 func newParquetSource(r *file.Reader, rg int, l *layout, want []bool) (*parquetSource, error) {
 	rgr := r.RowGroup(rg)
 	ps := &parquetSource{n: rgr.NumRows(), slots: make([]*pqSlot, len(l.cols))}
+	defer func() {
+		for _, s := range ps.slots {
+			if s != nil {
+				ps.bytes += s.size
+			}
+		}
+	}()
 	for s, c := range l.cols {
 		if want != nil && !want[s] {
 			continue
@@ -65,7 +74,7 @@ func newParquetSource(r *file.Reader, rg int, l *layout, want []bool) (*parquetS
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.name, err)
 		}
-		ps.slots[s] = &pqSlot{col: c, cr: cr, maxDef: cr.Descriptor().MaxDefinitionLevel(), stable: dictionaryOnly(md)}
+		ps.slots[s] = &pqSlot{col: c, cr: cr, maxDef: cr.Descriptor().MaxDefinitionLevel(), stable: dictionaryOnly(md), size: md.TotalCompressedSize()}
 	}
 	return ps, nil
 }

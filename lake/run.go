@@ -107,6 +107,8 @@ type run struct {
 	props   *parquet.ReaderProperties
 	cons    pipeline.Consumer
 	count   counts
+	// onPrune, when set, is told of each row group statistics prune.
+	onPrune func(fs *fileState, rg int, by *prepared)
 }
 
 // counts are what a run pruned and read, for Explain and tests.
@@ -135,7 +137,7 @@ func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
 		mem: semaphore.NewWeighted(cfg.MaxBuffered), memCap: cfg.MaxBuffered, alloc: memory.DefaultAllocator}
 	r.props = parquet.NewReaderProperties(r.alloc)
 	r.stats.Begin(cfg.Window)
-	r.filters = append(r.filters, scan.Filters...)
+	filters := scan.Filters
 	if w := cfg.Window; w.Bounded() {
 		if !w.From.IsZero() {
 			r.lo = w.From.Unix()
@@ -144,9 +146,35 @@ func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
 			r.hi = w.To.Unix()
 		}
 		i, _ := schema.Lookup("requestdatetime")
-		r.filters = append(r.filters, Filter{Column: i, Op: OpRange, Lo: r.lo, Hi: r.hi, Text: "request time within the time window"})
+		filters = append(filters, Filter{Column: i, Op: OpRange, Lo: r.lo, Hi: r.hi, Text: "the time window"})
 	}
+	r.filters = mergeRanges(filters)
 	return r, ctx.Err()
+}
+
+// mergeRanges returns filters with the ranges on one column made one,
+// their intersection, where the first of them was.
+func mergeRanges(fs []Filter) []Filter {
+	var out []Filter
+	at := map[int]int{} // column -> index in out of its range
+	for _, f := range fs {
+		if f.Op != OpRange {
+			out = append(out, f)
+			continue
+		}
+		i, ok := at[f.Column]
+		if !ok {
+			at[f.Column] = len(out)
+			out = append(out, f)
+			continue
+		}
+		m := &out[i]
+		if f.Lo > m.Lo || f.Hi < m.Hi {
+			m.Lo, m.Hi = max(m.Lo, f.Lo), min(m.Hi, f.Hi)
+			m.Text += " AND " + f.Text
+		}
+	}
+	return out
 }
 
 // fileState follows one data file through a run: its row groups (units)
@@ -353,8 +381,11 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 	n := md.NumRowGroups()
 	r.count.rowGroups.Add(int64(n))
 	for i := range n {
-		if r.pruneRowGroup(fs, i) {
+		if by := r.pruneRowGroup(fs, i); by != nil {
 			r.count.statsPruned.Add(1)
+			if r.onPrune != nil {
+				r.onPrune(fs, i, by)
+			}
 			continue
 		}
 		us = append(us, &unit{fs: fs, index: i, src: b})
@@ -362,12 +393,15 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 	return us, nil
 }
 
-// pruneRowGroup reports whether row group i's statistics rule out every
-// row.
-func (r *run) pruneRowGroup(fs *fileState, i int) bool {
+// emptyRowGroup is the "filter" that prunes a row group of no rows.
+var emptyRowGroup = &prepared{f: &Filter{Text: "no rows"}}
+
+// pruneRowGroup returns the filter whose statistics rule out every row of
+// row group i, nil for none.
+func (r *run) pruneRowGroup(fs *fileState, i int) *prepared {
 	rg := fs.md.RowGroup(i)
 	if rg.NumRows() == 0 {
-		return true
+		return emptyRowGroup
 	}
 	l := fs.layout
 	for _, p := range l.filters {
@@ -398,10 +432,10 @@ func (r *run) pruneRowGroup(fs *fileState, i int) bool {
 			continue // days: no pruning
 		}
 		if p.pruneStats(st, unit) {
-			return true
+			return p
 		}
 	}
-	return false
+	return nil
 }
 
 // prefetch reads the column chunks a unit needs, adjacent ones in one
@@ -548,6 +582,9 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		ps, err := newParquetSource(pr, u.index, fs.layout, nil)
 		if err != nil {
 			return readErr(err)
+		}
+		if fs.pr != nil {
+			r.stats.Bytes.Add(ps.bytes) // (prefetching counted S3's)
 		}
 		src = ps
 	}

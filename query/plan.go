@@ -877,10 +877,17 @@ func (p *Plan) UsedColumns() []string {
 // shows its scan: line prefilters, pushed-down and residual WHERE terms,
 // decoded columns, time window, aggregation, order and limit. Any other
 // query shows its operator tree, each scan with what was pushed into it.
-func (p *Plan) Explain() string {
+func (p *Plan) Explain() string { return p.explain2(false) }
+
+// ExplainConverted is Explain for a run over converted output (package
+// lake): the scans without the line prefilters of log text, whose time
+// window prunes partitions and row groups rather than log objects.
+func (p *Plan) ExplainConverted() string { return p.explain2(true) }
+
+func (p *Plan) explain2(converted bool) string {
 	var b strings.Builder
 	if p.root == nil && p.input == nil {
-		p.explainScan(&b, "")
+		p.explainScan(&b, "", converted)
 		return b.String()
 	}
 	b.WriteString("operators:\n")
@@ -888,22 +895,29 @@ func (p *Plan) Explain() string {
 	if n == nil {
 		n = p
 	}
-	x := &explainer{seen: map[node]bool{}}
+	x := &explainer{seen: map[node]bool{}, converted: converted}
 	n.explain(x, "  ")
 	b.WriteString(x.String())
 	if scans := scansOf(n); len(scans) > 0 {
 		passes := passCount(scans)
-		fmt.Fprintf(&b, "passes:          the logs are read %d time(s) for %d scan(s): scans that do not wait for a subquery share a pass\n", passes, len(scans))
+		what := "the logs are"
+		if converted {
+			what = "the converted output is"
+		}
+		fmt.Fprintf(&b, "passes:          %s read %d time(s) for %d scan(s): scans that do not wait for a subquery share a pass\n", what, passes, len(scans))
 	}
-	w := "unbounded (every object is read)"
-	if p.window.Bounded() {
-		w = windowText(p.window)
-	}
-	fmt.Fprintf(&b, "time window:     %s\n", w)
+	fmt.Fprintf(&b, "time window:     %s\n", windowText(p.window, converted))
 	return b.String()
 }
 
-func windowText(win pipeline.Window) string {
+// windowText describes the time window and what it prunes.
+func windowText(win pipeline.Window, converted bool) string {
+	if !win.Bounded() {
+		if converted {
+			return "unbounded (every partition is read)"
+		}
+		return "unbounded (every object is read)"
+	}
 	f, t := "-∞", "+∞"
 	if !win.From.IsZero() {
 		f = win.From.Format(time.RFC3339)
@@ -911,11 +925,15 @@ func windowText(win pipeline.Window) string {
 	if !win.To.IsZero() {
 		t = win.To.Format(time.RFC3339)
 	}
-	return fmt.Sprintf("[%s, %s] (objects pruned by key time)", f, t)
+	how := "objects pruned by key time"
+	if converted {
+		how = "partitions and row groups pruned by it"
+	}
+	return fmt.Sprintf("[%s, %s] (%s)", f, t, how)
 }
 
 // explainScan writes what one scan does, each line after indent.
-func (p *Plan) explainScan(b *strings.Builder, indent string) {
+func (p *Plan) explainScan(b *strings.Builder, indent string, converted bool) {
 	src := "SOURCE arguments"
 	if p.logs != nil && p.logs.table != "" {
 		src += " (FROM " + p.logs.table + ")"
@@ -925,14 +943,14 @@ func (p *Plan) explainScan(b *strings.Builder, indent string) {
 	}
 	line := func(format string, args ...any) { b.WriteString(indent + fmt.Sprintf(format, args...) + "\n") }
 	line("source:          %s", src)
-	if len(p.contains) > 0 {
+	if len(p.contains) > 0 && !converted {
 		var q []string
 		for _, l := range p.contains {
 			q = append(q, strconv.Quote(string(l)))
 		}
 		line("line prefilter:  line contains %s (checked before parsing)", strings.Join(q, " and "))
 	}
-	if p.timePre {
+	if p.timePre && !converted {
 		line("time prefilter:  request time within the time window (raw Time field, before parsing)")
 	}
 	p.explainFilters(b, indent)
@@ -941,11 +959,7 @@ func (p *Plan) explainScan(b *strings.Builder, indent string) {
 		used = "(none)"
 	}
 	line("decoded columns: %s", used)
-	w := "unbounded (every object is read)"
-	if p.window.Bounded() {
-		w = windowText(p.window)
-	}
-	line("time window:     %s", w)
+	line("time window:     %s", windowText(p.window, converted))
 	p.explainOutput(b, indent)
 }
 
