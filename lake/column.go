@@ -341,7 +341,7 @@ func (fc *fileColumns) column(i int, target schema.Type) (fileCol, error) {
 		case parquet.Types.ByteArray:
 			c.kind = kStr
 			if target == schema.Timestamp {
-				c.kind, c.text = kTime, true
+				c.kind, c.text, c.unit = kTime, true, 1
 			}
 		case parquet.Types.Int32:
 			c.kind = kInt
@@ -375,7 +375,7 @@ func (fc *fileColumns) column(i int, target schema.Type) (fileCol, error) {
 		case *arrow.StringType, *arrow.LargeStringType, *arrow.BinaryType, *arrow.LargeBinaryType, *arrow.StringViewType, *arrow.BinaryViewType:
 			c.kind = kStr
 			if target == schema.Timestamp {
-				c.kind, c.text = kTime, true
+				c.kind, c.text, c.unit = kTime, true, 1
 			}
 		case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type,
 			*arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type:

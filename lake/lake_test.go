@@ -27,12 +27,18 @@ type collector struct {
 	rows    map[string]string
 	commits int
 	drops   int
+	// used, when set, limits the columns kept; skipOrigin keeps the rows
+	// in list (as a multiset) instead of by log object and line.
+	used       []bool
+	skipOrigin bool
+	list       []string
 }
 
 type cpart struct {
 	c    *collector
 	name string
 	rows map[string]string
+	list []string
 }
 
 func newCollector() *collector { return &collector{rows: map[string]string{}} }
@@ -44,6 +50,7 @@ func (c *collector) NewPart(_ int, o *pipeline.Object, _ bool) pipeline.Part {
 func (c *collector) Commit(_ int, p pipeline.Part) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.list = append(c.list, p.(*cpart).list...)
 	for k, v := range p.(*cpart).rows {
 		if _, dup := c.rows[k]; dup {
 			return fmt.Errorf("record %s handed on twice", k)
@@ -60,11 +67,17 @@ func (c *collector) Drop(pipeline.Part) {
 	c.mu.Unlock()
 }
 
-// rowText is every column of r as text: NULL, or the value.
-func rowText(r *parse.Record, o *schema.Origin) string {
+// rowText is every column of r (those of used, when set) as text: NULL,
+// or the value.
+func rowText(r *parse.Record, o *schema.Origin, used []bool) string {
 	var b strings.Builder
+	fieldUsed := map[parse.Field]bool{}
 	for i := range schema.Columns {
 		c := &schema.Columns[i]
+		if used != nil && !used[i] {
+			continue
+		}
+		fieldUsed[c.Field] = c.Source == schema.FromField
 		v, n, ok := c.Value(r, o)
 		switch {
 		case !ok:
@@ -78,6 +91,9 @@ func rowText(r *parse.Record, o *schema.Origin) string {
 	}
 	// The string view of typed columns: their text as logged.
 	for _, f := range []parse.Field{parse.Time, parse.HTTPStatus, parse.BytesSent, parse.ObjectSize, parse.TotalTime, parse.TurnAroundTime} {
+		if used != nil && !fieldUsed[f] {
+			continue
+		}
 		v, ok := r.Value(f)
 		fmt.Fprintf(&b, "%s:%v|", v, ok)
 	}
@@ -85,7 +101,11 @@ func rowText(r *parse.Record, o *schema.Origin) string {
 }
 
 func (p *cpart) add(r *parse.Record, o *schema.Origin) {
-	p.rows[fmt.Sprintf("%s:%d", o.Object, o.Line)] = rowText(r, o)
+	if p.c.skipOrigin {
+		p.list = append(p.list, rowText(r, o, p.c.used))
+		return
+	}
+	p.rows[fmt.Sprintf("%s:%d", o.Object, o.Line)] = rowText(r, o, p.c.used)
 }
 
 func (p *cpart) Records(sc *parse.Scanner) error {
