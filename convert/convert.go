@@ -96,7 +96,8 @@ type Options struct {
 	// record batch): at most this many rows, about this many uncompressed
 	// bytes. Defaults 1048576 rows, 64 MiB (at most 1 GiB). A worker
 	// buffers at most about RowGroupBytes over all its partitions (see
-	// the package doc for the memory bound).
+	// the package doc for the memory bound). With the pipeline's
+	// MaxMemory set, RowGroupBytes is at most MaxMemory / (8 × workers).
 	RowGroupRows  int
 	RowGroupBytes int64
 	// CommitBytes is the input a worker reads between commits (see the
@@ -241,6 +242,11 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 		nw = pipeline.DefaultWorkers()
 	}
 	pcfg.Workers = nw
+	if pcfg.MaxMemory > 0 {
+		// A worker holds about two row groups at once (see the package
+		// doc): all of them together get a quarter of the bound.
+		opts.RowGroupBytes = max(4<<20, min(opts.RowGroupBytes, pcfg.MaxMemory/int64(8*nw)))
+	}
 	c.ctx = ctx
 	c.workers = make([]*worker, nw)
 	for i := range c.workers {

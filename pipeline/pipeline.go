@@ -1,5 +1,6 @@
 // Package pipeline reads log objects from their sources (local files and
-// directories, stdin, S3 prefixes), cuts them into blocks of whole lines,
+// directories, stdin, S3 prefixes or S3 Inventory reports), cuts them into
+// blocks of whole lines,
 // and turns the blocks into records for a consumer (query, convert,
 // report):
 //
@@ -16,6 +17,63 @@
 // log object whole or not at all: its records go to parts that are
 // committed only once the object has been read to its end, and dropped if
 // it fails.
+//
+// # Listing S3 in parallel
+//
+// An s3:// source is listed by several ListObjectsV2 streams at once
+// (Config.ListConcurrency, default 16) over disjoint ranges of the key
+// space, all feeding the one bounded download pool; downloads start with
+// the first page of any stream (SPEC §5, §7). A directory's first page
+// tells its layout. The keys of a layout prefix sort by key time (the
+// simple layout's <prefix>YYYY-mm-DD-HH-MM-SS-…, the partitioned layout's
+// <account>/<region>/<bucket>/YYYY/MM/DD/…), so fixed calendar boundaries
+// cut them into ranges listed with StartAfter: from the first key's day, or
+// the window's start, to the window's end plus lateness, or tomorrow; the
+// keys after that, the directory levels and the names that fit no layout
+// are listed too. A range that turns out long is cut again while a lister
+// is idle; ranges after the last key are dropped once a listing shows
+// where the next key is, so they cost about no request.
+//
+// # Shards
+//
+// Config.Shard of Config.Shards owns a part of the key space fixed by the
+// keys and N alone, never by what a shard sees when it starts: shards of
+// one job start at different moments, see different "now"s, different
+// first keys (lifecycle rules expire old logs) and different last keys
+// (logs keep arriving), and must still agree without talking to each
+// other.
+//
+//   - A key of either layout belongs to the owner of its unit: its prefix
+//     (KeyInfo.Prefix: the TargetPrefix of the simple layout, or
+//     <prefix><account>/<region>/<bucket>/) and the UTC day of its key
+//     time. Units are whole days because a unit is listed by a stream of
+//     its own: it must hold a few pages of keys for N shards to send about
+//     the LIST requests one run sends (one partial page per day more).
+//   - Days, numbered from 1970-01-01, are dealt in blocks of N consecutive
+//     days, each shard one day of every block: day d of prefix p goes to
+//     shard (d mod N + fnv64a(p) + splitmix64(d div N)) mod N. The prefix
+//     term spreads one day of many buckets over the shards; the block term
+//     keeps a shard from getting the same weekday every week. A window of
+//     D days gives each shard D/N days, give or take two; a window shorter
+//     than N days leaves some shards idle.
+//   - A key that fits no layout belongs to shard fnv64a(key) mod N
+//     (ShardOf), unless it lies inside a day's key range (where S3 writes
+//     only log keys): it then goes with the day.
+//
+// A shard lists only the day ranges it owns; directory levels, names that
+// fit no layout and the keys after its last planned day may hold keys of
+// any shard and are listed by every shard, each keeping its own. So N
+// shards together read every object exactly once, and list about what one
+// run lists. An inventory report (Config.Inventory) is read whole by every
+// shard, each keeping its own rows by the same rule.
+//
+// # Resources
+//
+// Requests in flight (Concurrency object reads plus ListConcurrency
+// listings, each holding a connection) are capped so that open files stay
+// under the process's RLIMIT_NOFILE. With Config.MaxMemory set, small
+// objects held whole take at most a quarter of it and block buffers an
+// eighth; a small object gets a block of its own size.
 package pipeline
 
 import (
@@ -79,8 +137,23 @@ type Config struct {
 	// Default DefaultWorkers().
 	Workers int
 	// Concurrency is the number of objects read at once (in-flight S3
-	// requests). Default 64 for S3 sources, 4 for local ones.
+	// requests). Default 256 for S3 sources, 4 for local ones. With S3
+	// sources, Concurrency and ListConcurrency are lowered when needed to
+	// keep open files under the process's RLIMIT_NOFILE.
 	Concurrency int
+	// ListConcurrency is the number of ListObjectsV2 streams (or
+	// inventory files read) at once. Default 16.
+	ListConcurrency int
+	// Inventory, when set, is an S3 Inventory manifest,
+	// s3://bucket/.../manifest.json: S3 sources are listed from its CSV
+	// or Parquet files instead of with ListObjectsV2 (SPEC §7).
+	Inventory string
+	// MaxMemory, when set, is the memory the run may use: MaxBuffered
+	// defaults to a quarter of it (at most 256 MiB) and the block buffers
+	// take at most an eighth. The caller sets the Go runtime's limit to
+	// match (RuntimeMemoryLimit). Default unset: 256 MiB of whole objects
+	// and Concurrency + 2 × Workers blocks.
+	MaxMemory int64
 	// BlockSize is the size of a block of lines. Default 1 MiB.
 	BlockSize int
 	// MaxLineSize is the longest accepted line. Default
@@ -90,8 +163,8 @@ type Config struct {
 	// after a record's time its object may be delivered.
 	Window   Window
 	Lateness time.Duration
-	// Shard and Shards select the objects whose key hashes to Shard of
-	// Shards (SPEC §7). Shards 0 means no sharding.
+	// Shard and Shards select the objects that shard Shard of Shards owns
+	// (SPEC §7; see the package doc): Shards 0 means no sharding.
 	Shard, Shards int
 	// SkipFailed turns an object that fails after retries into a warning
 	// (Stats.Failed) instead of a failure of the run.
@@ -133,6 +206,10 @@ type Config struct {
 	// 512 bytes if longer than MaxLineSize) and "\n". Writes are
 	// serialised; a write error fails the run.
 	Rejects io.Writer
+
+	blocks   int       // block buffers, set by limit
+	s3       *s3Shared // the S3 client and buffers of the run's S3 stores
+	pageKeys int       // tests: keys a ListObjectsV2 page (default S3's 1000)
 }
 
 // DefaultWorkers is the default number of workers of a run: one per
@@ -146,7 +223,7 @@ func (c *Config) defaults(s3 bool) {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 4
 		if s3 {
-			c.Concurrency = 64
+			c.Concurrency = s3ConcurrencyDefault
 		}
 	}
 	if c.BlockSize <= 0 {
@@ -158,6 +235,7 @@ func (c *Config) defaults(s3 bool) {
 	if c.Lateness == 0 {
 		c.Lateness = 24 * time.Hour
 	}
+	c.limit(s3)
 }
 
 // Stats counts what a run did. Its counters are safe for concurrent use.
@@ -321,7 +399,8 @@ func (s *Stats) Summary() string {
 	return b.String()
 }
 
-// ShardOf returns the shard in [0, n) that an object name belongs to.
+// ShardOf returns the shard in [0, n) that an object name hashes to
+// (FNV-1a): the owner of a key that fits no layout (see ObjectShard).
 func ShardOf(name string, n int) int {
 	h := fnv.New64a()
 	io.WriteString(h, name)
@@ -343,7 +422,11 @@ func IsS3(src string) bool { return strings.HasPrefix(src, "s3://") }
 
 func newStore(ctx context.Context, cfg *Config, src string, stats *Stats) (store, error) {
 	if IsS3(src) {
-		return newS3Store(ctx, cfg, src, stats)
+		s, err := newS3Store(ctx, cfg, src, stats)
+		if err != nil || cfg.Inventory == "" {
+			return s, err
+		}
+		return newInventoryStore(ctx, s, cfg.Inventory)
 	}
 	return newLocalStore(cfg, src)
 }
@@ -460,45 +543,19 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 	}
 	jobs := make(chan job, 4*cfg.Concurrency)
 	chunks := make(chan *chunk, cfg.Workers)
-	pool := newBufPool(cfg.Concurrency+2*cfg.Workers, cfg.BlockSize)
+	pool := newBufPool(cfg.blocks, cfg.BlockSize)
 
 	// List.
 	g.Go(func() error {
 		defer close(jobs)
-		for i, st := range stores {
-			var listed atomic.Int64 // of this source
-			err := st.list(ctx, cfg.Window, cfg.Lateness, func(o Object) error {
-				stats.Listed.Add(1)
-				listed.Add(1)
-				o.Source = sources[i]
-				if cfg.Window.Skip(o.Key, cfg.Lateness) {
-					stats.skipTime(o.Key)
-					return nil
-				}
-				if cfg.Shards > 0 && ShardOf(o.Name, cfg.Shards) != cfg.Shard {
-					stats.SkippedShard.Add(1)
-					return nil
-				}
-				if cfg.Skip != nil && cfg.Skip(&o) {
-					stats.SkippedDone.Add(1)
-					return nil
-				}
-				select {
-				case jobs <- job{&o, st}:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-			if err == nil && listed.Load() == 0 {
-				err = checkEmpty(ctx, cfg, st, sources[i], stats)
+		return listAll(ctx, cfg, stores, sources, stats, func(o *Object, st store) error {
+			select {
+			case jobs <- job{o, st}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			if err != nil {
-				return err
-			}
-		}
-		stats.ListDone.Store(true)
-		return nil
+		})
 	})
 
 	// Fetch: read objects into blocks of whole lines.
@@ -635,7 +692,8 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 	line := int64(1)
 	var carry []byte
 	skipping := false // dropping the rest of an over-long line
-	need := pool.size // block size; grows for a line longer than a block
+	// Block size, grown for a line longer than a block.
+	need := blockFor(pool.size, o.Size)
 	eof := false
 	index := 0
 	send := func(cb *chunk, data []byte, last bool) error {

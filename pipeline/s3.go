@@ -17,8 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
@@ -29,13 +27,6 @@ const (
 	// (and at most a quarter of Config.MaxBuffered); larger ones and objects
 	// of unknown size are streamed with resume.
 	smallObject = 8 << 20
-	// listParallel is how many day prefixes of the partitioned layout are
-	// listed at once.
-	listParallel = 8
-	// maxDayPrefixes is the widest window listed day by day; a wider one is
-	// listed as one key range.
-	maxDayPrefixes = 400
-	keyStamp       = "2006-01-02-15-04-05"
 )
 
 // Errors the store retries.
@@ -47,23 +38,35 @@ var (
 	errStalled = errors.New("GET stalled")
 )
 
+// errGrown marks a small object whose GET is larger than its listing
+// said; it is read again as a stream (not retried as it is).
+var errGrown = errors.New("object larger than listed")
+
 // smallTimeout bounds one attempt to GET a small object.
 const smallTimeout = 2 * time.Minute
 
-// s3Store is an S3 prefix, s3://bucket/prefix. Listing is pipelined (objects
-// are sent as each page arrives) and pruned by the window (SPEC §5); GETs
-// are plain GetObject calls retried by the store itself (the SDK's retryer
-// is off so attempts are bounded and counted in one place).
+// s3Store is an S3 prefix, s3://bucket/prefix. Listing is parallel and
+// pipelined (objects are sent as each page arrives) and pruned by the
+// window (SPEC §5, s3list.go); GETs are plain GetObject calls retried by
+// the store itself (the SDK's retryer is off so attempts are bounded and
+// counted in one place).
 type s3Store struct {
-	client         *s3.Client
+	*s3Shared
 	bucket, prefix string
-	stats          *Stats
-	attempts       int
-	base           time.Duration
-	mem            *semaphore.Weighted // bytes of whole-object buffers
-	memCap         int64
-	bufs           sync.Pool // *[]byte for small objects
-	emitMu         sync.Mutex
+}
+
+// s3Shared is what the S3 stores of one run share: one client, whose
+// connection pool is sized to the run's requests in flight, and one
+// budget of whole-object buffers.
+type s3Shared struct {
+	client   *s3.Client
+	stats    *Stats
+	attempts int
+	base     time.Duration
+	mem      *semaphore.Weighted // bytes of whole-object buffers
+	memCap   int64
+	bufs     sync.Pool // *[]byte for small objects
+	pageKeys int       // keys a list page, for tests (Config.pageKeys)
 }
 
 // ParseS3URL splits s3://bucket/prefix into bucket and key prefix.
@@ -79,23 +82,34 @@ func ParseS3URL(src string) (bucket, prefix string, err error) {
 	return bucket, prefix, nil
 }
 
-func newS3Store(ctx context.Context, cfg *Config, src string, stats *Stats) (store, error) {
+func newS3Store(ctx context.Context, cfg *Config, src string, stats *Stats) (*s3Store, error) {
 	bucket, prefix, err := ParseS3URL(src)
 	if err != nil {
 		return nil, err
 	}
-	opts := cfg.AWS
-	if opts.MaxConns < cfg.Concurrency+listParallel {
-		opts.MaxConns = cfg.Concurrency + listParallel
+	if cfg.s3 == nil {
+		sh, err := newS3Shared(ctx, cfg, stats)
+		if err != nil {
+			return nil, err
+		}
+		cfg.s3 = sh
 	}
+	return &s3Store{s3Shared: cfg.s3, bucket: bucket, prefix: prefix}, nil
+}
+
+func newS3Shared(ctx context.Context, cfg *Config, stats *Stats) (*s3Shared, error) {
+	opts := cfg.AWS
+	// Every request in flight holds one connection, and no more are
+	// opened (the open-file limit was counted for them).
+	opts.MaxConns = cfg.Concurrency + cfg.ListConcurrency
 	awsCfg, err := awsconf.Load(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	awsCfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
-	s := &s3Store{
-		client: awsconf.S3(awsCfg, opts), bucket: bucket, prefix: prefix, stats: stats,
-		attempts: cfg.MaxAttempts, base: cfg.RetryBase, memCap: cfg.MaxBuffered,
+	s := &s3Shared{
+		client: awsconf.S3(awsCfg, opts), stats: stats,
+		attempts: cfg.MaxAttempts, base: cfg.RetryBase, memCap: cfg.MaxBuffered, pageKeys: cfg.pageKeys,
 	}
 	if s.attempts <= 0 {
 		// AWS_MAX_ATTEMPTS or the profile's max_attempts, as the AWS CLI
@@ -137,7 +151,7 @@ func retryable(err error) bool {
 
 // backoff waits before attempt n+1 (n from 0): exponential with full
 // jitter, capped at 5 s.
-func (s *s3Store) backoff(ctx context.Context, n int) error {
+func (s *s3Shared) backoff(ctx context.Context, n int) error {
 	d := min(s.base<<min(n, 16), 5*time.Second)
 	d = d/2 + rand.N(d/2+1)
 	t := time.NewTimer(d)
@@ -152,7 +166,7 @@ func (s *s3Store) backoff(ctx context.Context, n int) error {
 
 // do calls f until it succeeds, fails for good, or has been tried
 // s.attempts times.
-func (s *s3Store) do(ctx context.Context, f func() error) error {
+func (s *s3Shared) do(ctx context.Context, f func() error) error {
 	for n := 0; ; n++ {
 		s.stats.Requests.Add(1)
 		err := f()
@@ -175,295 +189,17 @@ func (s *s3Store) do(ctx context.Context, f func() error) error {
 	}
 }
 
-// --- listing ---
-
-// listPages lists prefix with ListObjectsV2 page by page, calling page for
-// each until it returns stop or the listing ends.
-func (s *s3Store) listPages(ctx context.Context, prefix, delim, startAfter string, page func(*s3.ListObjectsV2Output) (stop bool, err error)) error {
-	in := &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: aws.String(prefix)}
-	if delim != "" {
-		in.Delimiter = aws.String(delim)
-	}
-	if startAfter != "" {
-		in.StartAfter = aws.String(startAfter)
-	}
-	for {
-		var out *s3.ListObjectsV2Output
-		err := s.do(ctx, func() error {
-			var err error
-			out, err = s.client.ListObjectsV2(ctx, in)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", s.bucket, prefix, err)
-		}
-		stop, err := page(out)
-		if err != nil || stop {
-			return err
-		}
-		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
-			return nil
-		}
-		in.ContinuationToken = out.NextContinuationToken
-	}
-}
-
-type emitFunc func(types.Object) error
-
-func (s *s3Store) list(ctx context.Context, w Window, lateness time.Duration, out func(Object) error) error {
-	emit := func(obj types.Object) error {
-		key := aws.ToString(obj.Key)
-		o := Object{Name: key, Size: aws.ToInt64(obj.Size)}
-		if obj.Size == nil {
-			o.Size = -1
-		}
-		o.Key, _ = ParseKey(strings.TrimSuffix(strings.TrimSuffix(key, ".gz"), ".zst"))
-		// out is the caller's; day prefixes are listed in parallel.
-		s.emitMu.Lock()
-		defer s.emitMu.Unlock()
-		return out(o)
-	}
-	if !w.Bounded() {
-		return s.listRange(ctx, s.prefix, "", "", emit)
-	}
-	return s.listDir(ctx, s.prefix, w, lateness, emit)
-}
-
-// listRange lists every key under prefix after startAfter and before
-// stopAt (when set), without a delimiter.
-func (s *s3Store) listRange(ctx context.Context, prefix, startAfter, stopAt string, emit emitFunc) error {
-	return s.listPages(ctx, prefix, "", startAfter, func(out *s3.ListObjectsV2Output) (bool, error) {
-		for _, obj := range out.Contents {
-			if stopAt != "" && aws.ToString(obj.Key) >= stopAt {
-				return true, nil
-			}
-			if err := emit(obj); err != nil {
-				return true, err
-			}
-		}
-		return false, nil
-	})
-}
-
-// entry is a key or a common prefix of a delimiter listing.
-type entry struct {
-	name string
-	obj  *types.Object // nil for a common prefix
-}
-
-// merge returns a page's keys and common prefixes in key order (each list
-// is sorted already).
-func merge(out *s3.ListObjectsV2Output) []entry {
-	es := make([]entry, 0, len(out.Contents)+len(out.CommonPrefixes))
-	i, j := 0, 0
-	for i < len(out.Contents) || j < len(out.CommonPrefixes) {
-		if j == len(out.CommonPrefixes) || i < len(out.Contents) && aws.ToString(out.Contents[i].Key) < aws.ToString(out.CommonPrefixes[j].Prefix) {
-			es = append(es, entry{aws.ToString(out.Contents[i].Key), &out.Contents[i]})
-			i++
-		} else {
-			es = append(es, entry{name: aws.ToString(out.CommonPrefixes[j].Prefix)})
-			j++
-		}
-	}
-	return es
-}
-
-func stamp(t time.Time) string { return t.UTC().Format(keyStamp) }
-
-// listDir lists the "directory" p for a bounded window. Its layout is
-// detected from the first page of a delimiter listing:
-//   - account directories (<12 digits>/) mean the partitioned layout: only
-//     the day prefixes in the window are listed, several at once;
-//   - simple-layout keys <p>YYYY-mm-DD-HH-MM-SS-… mean the simple layout:
-//     the listing jumps (StartAfter) to the window's start and leaves the
-//     time-ordered keys once they pass to + lateness;
-//   - other directories are listed the same way, recursively.
-//
-// Keys that match neither layout are always listed, except names inside a
-// simple layout's time-ordered range (p followed by a digit) outside the
-// window: as S3 writes one layout per prefix, there are none.
-func (s *s3Store) listDir(ctx context.Context, p string, w Window, lateness time.Duration, emit emitFunc) error {
-	var end time.Time
-	if !w.To.IsZero() {
-		end = w.To.Add(lateness)
-	}
-	if d := partitionDepth(p); d > 0 {
-		return s.listPartition(ctx, p, d, w, end, emit)
-	}
-	decided, simple := false, false
-	var accounts, subdirs []string
-	startAfter := ""
-	for {
-		restart := ""
-		err := s.listPages(ctx, p, "/", startAfter, func(out *s3.ListObjectsV2Output) (bool, error) {
-			es := merge(out)
-			if !decided {
-				decided = true
-				simple = detectSimple(p, es)
-			}
-			for _, e := range es {
-				rest := e.name[len(p):]
-				if simple && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
-					if !w.From.IsZero() {
-						if from := p + stamp(w.From); e.name < from && from > startAfter {
-							restart = from
-							return true, nil
-						}
-					}
-					if !end.IsZero() && e.name >= p+stamp(end)+"." {
-						// Past the window: the rest of the time-ordered
-						// range (p followed by a digit) is skipped.
-						if after := p + "9\U0010FFFF"; after > startAfter {
-							restart = after
-							return true, nil
-						}
-					}
-				}
-				switch {
-				case e.obj != nil:
-					if err := emit(*e.obj); err != nil {
-						return true, err
-					}
-				case !simple && len(rest) == 13 && isAccount(rest[:12]):
-					accounts = append(accounts, e.name)
-				default:
-					subdirs = append(subdirs, e.name)
-				}
-			}
-			return false, nil
-		})
-		if err != nil {
-			return err
-		}
-		if restart == "" {
-			break
-		}
-		startAfter = restart
-	}
-	for _, a := range accounts {
-		if err := s.listPartition(ctx, a, 1, w, end, emit); err != nil {
-			return err
-		}
-	}
-	for _, d := range subdirs {
-		if err := s.listDir(ctx, d, w, lateness, emit); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// detectSimple reports whether a directory's first page shows the simple
-// layout (keys <p>YYYY-mm-DD-HH-MM-SS-…) and not the partitioned one
-// (account directories).
-func detectSimple(p string, es []entry) bool {
-	simple := false
-	for _, e := range es {
-		rest := e.name[len(p):]
-		if e.obj == nil && len(rest) == 13 && isAccount(rest[:12]) {
-			return false
-		}
-		if e.obj != nil {
-			if k, ok := ParseKey(e.name); ok && k.Layout == LayoutSimple && k.Prefix == p {
-				simple = true
-			}
-		}
-	}
-	return simple
-}
-
-// listLevel lists one level of p with a delimiter: keys are emitted,
-// directories returned.
-func (s *s3Store) listLevel(ctx context.Context, p string, emit emitFunc) ([]string, error) {
-	var dirs []string
-	err := s.listPages(ctx, p, "/", "", func(out *s3.ListObjectsV2Output) (bool, error) {
-		for _, obj := range out.Contents {
-			if err := emit(obj); err != nil {
-				return true, err
-			}
-		}
-		for _, cp := range out.CommonPrefixes {
-			dirs = append(dirs, aws.ToString(cp.Prefix))
-		}
-		return false, nil
-	})
-	return dirs, err
-}
-
-// partitionDepth says where p is inside the partitioned layout: 1 for
-// <account>/, 2 for <account>/<region>/, 3 for <account>/<region>/<bucket>/
-// (p ends with it), 0 elsewhere.
-func partitionDepth(p string) int {
-	rest, ok := strings.CutSuffix(p, "/")
-	if !ok {
-		return 0
-	}
-	parts := strings.Split(rest, "/")
-	for d := 1; d <= 3 && d <= len(parts); d++ {
-		if isAccount(parts[len(parts)-d]) {
-			return d
-		}
-	}
-	return 0
-}
-
-// listPartition lists p at depth (see partitionDepth) of the partitioned
-// layout: the levels down to <bucket>/ with delimiter listings, then the
-// bucket's days in the window up to end (zero: unbounded).
-func (s *s3Store) listPartition(ctx context.Context, p string, depth int, w Window, end time.Time, emit emitFunc) error {
-	if depth >= 3 {
-		return s.listDays(ctx, p, w, end, emit)
-	}
-	dirs, err := s.listLevel(ctx, p, emit)
-	if err != nil {
-		return err
-	}
-	for _, d := range dirs {
-		if err := s.listPartition(ctx, d, depth+1, w, end, emit); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func day(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
-
-// listDays lists the YYYY/MM/DD/ prefixes of b from the window's first day
-// to end's day: one prefix per day, listParallel at once, or one key range
-// when the window is open or very wide.
-func (s *s3Store) listDays(ctx context.Context, b string, w Window, end time.Time, emit emitFunc) error {
-	if !w.From.IsZero() && !end.IsZero() {
-		first, last := day(w.From), day(end)
-		if n := int(last.Sub(first)/(24*time.Hour)) + 1; n <= maxDayPrefixes {
-			g, gctx := errgroup.WithContext(ctx)
-			g.SetLimit(listParallel)
-			for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
-				g.Go(func() error {
-					return s.listRange(gctx, b+d.Format("2006/01/02/"), "", "", emit)
-				})
-			}
-			return g.Wait()
-		}
-	}
-	startAfter, stopAt := "", ""
-	if !w.From.IsZero() {
-		startAfter = b + day(w.From).Format("2006/01/02")
-	}
-	if !end.IsZero() {
-		stopAt = b + day(end).AddDate(0, 0, 1).Format("2006/01/02")
-	}
-	return s.listRange(ctx, b, startAfter, stopAt, emit)
-}
-
 // --- reading ---
 
 func (s *s3Store) open(ctx context.Context, o *Object) (io.ReadCloser, error) {
 	if o.Size >= 0 && o.Size <= min(smallObject, s.memCap/4) {
 		return s.openSmall(ctx, o)
 	}
+	return s.openStream(ctx, o)
+}
+
+// openStream streams an object with resume (s3Reader).
+func (s *s3Store) openStream(ctx context.Context, o *Object) (io.ReadCloser, error) {
 	r := &s3Reader{s: s, ctx: ctx, key: o.Name, size: -1}
 	if err := r.reopen(); err != nil {
 		return nil, err
@@ -482,11 +218,13 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 	if bp == nil {
 		bp = new([]byte)
 	}
-	if int64(cap(*bp)) < o.Size {
-		*bp = make([]byte, 0, o.Size)
+	// ReadFrom needs MinRead bytes of room to see the end of the body:
+	// without them it would grow the buffer to twice the object's size.
+	if need := o.Size + bytes.MinRead; int64(cap(*bp)) < need {
+		*bp = make([]byte, 0, need)
 	}
 	release := func() {
-		if cap(*bp) <= smallObject {
+		if cap(*bp) <= smallObject+bytes.MinRead {
 			*bp = (*bp)[:0]
 			s.bufs.Put(bp)
 		}
@@ -506,6 +244,11 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 			return stalled(err)
 		}
 		defer out.Body.Close()
+		if out.ContentLength == nil || *out.ContentLength > o.Size {
+			// Larger than listed (replaced since): it would overrun
+			// the budget, so it is streamed instead.
+			return errGrown
+		}
 		buf := bytes.NewBuffer((*bp)[:0])
 		_, err = buf.ReadFrom(out.Body)
 		*bp = buf.Bytes()
@@ -517,6 +260,10 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 		}
 		return nil
 	})
+	if errors.Is(err, errGrown) {
+		release()
+		return s.openStream(ctx, o)
+	}
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("GET s3://%s/%s: %w", s.bucket, o.Name, err)

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -134,7 +136,11 @@ func sameLines(t *testing.T, what string, got, want []string) {
 // TestS3ReadsEverything reads a prefix with more than one listing page,
 // small, gzipped and streamed objects, through the real SDK client.
 func TestS3ReadsEverything(t *testing.T) {
-	ep := fakeS3(t, nil)
+	var counter *s3test.Counter
+	ep := fakeS3(t, func(h http.Handler) http.Handler {
+		counter = s3test.NewCounter(h)
+		return counter
+	})
 	var objs []testObject
 	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 1100 {
@@ -158,6 +164,7 @@ func TestS3ReadsEverything(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.cfg.AWS = awsconf.Options{Endpoint: ep}
+			counter.Reset()
 			got, stats, err := collect(t, c.cfg, "s3://logs/in/")
 			if err != nil {
 				t.Fatal(err)
@@ -169,9 +176,18 @@ func TestS3ReadsEverything(t *testing.T) {
 			if n := stats.Read.Load(); n != int64(len(objs)) {
 				t.Errorf("read %d, want %d", n, len(objs))
 			}
-			// Two list pages and one GET per object.
-			if n := stats.Requests.Load(); n != int64(len(objs))+2 {
-				t.Errorf("%d requests, want %d", n, len(objs)+2)
+			// One GET per object, and the run counts what it sent.
+			n := counter.Counts()
+			if n.Gets != len(objs) {
+				t.Errorf("%d GETs, want %d", n.Gets, len(objs))
+			}
+			for _, o := range objs {
+				if g := n.GetsByPath["/logs/in/"+o.key]; g != 1 {
+					t.Errorf("%s read %d times", o.key, g)
+				}
+			}
+			if got := stats.Requests.Load(); got != int64(n.Lists+n.Gets) {
+				t.Errorf("stats count %d requests, the server saw %d LIST and %d GET", got, n.Lists, n.Gets)
 			}
 		})
 	}
@@ -288,13 +304,16 @@ func TestS3Pruning(t *testing.T) {
 }
 
 // TestS3Shards checks that N sharded runs together read every object
-// exactly once.
+// exactly once, and that each shard gets a part (shards own whole days:
+// the objects span twelve).
 func TestS3Shards(t *testing.T) {
 	ep := fakeS3(t, nil)
 	var objs []testObject
+	t0 := time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 200 {
-		objs = append(objs, makeObject(fmt.Sprintf("2024-02-01-00-%02d-%02d-%04X", i/60, i%60, i), 1+i%3))
+		objs = append(objs, makeObject(t0.Add(time.Duration(i)*87*time.Minute).Format(keyStamp)+fmt.Sprintf("-%04X", i), 1+i%3))
 	}
+	objs = append(objs, makeObject("README", 2), makeObject("notes/x", 1))
 	upload(t, ep, "s3://s/p/", objs)
 	var all []string
 	for i := range 3 {
@@ -364,4 +383,45 @@ func TestPartitionDepth(t *testing.T) {
 	f("logs/123456789012/us-east-1/bucket/2024/", 0)
 	f("logs/123456789012/us-east-1/bucket", 0)
 	f("logs/12345678901/", 0)
+}
+
+// TestS3LargerThanListed: an object that has grown since it was listed
+// (here a proxy shrinks every size in the listings to 10 bytes) is not
+// read whole into a buffer the size of its listing, beyond the budget of
+// whole objects: it is read again as a stream, and read completely.
+func TestS3LargerThanListed(t *testing.T) {
+	var counter *s3test.Counter
+	sizes := regexp.MustCompile(`<Size>[0-9]+</Size>`)
+	ep := fakeS3(t, func(h http.Handler) http.Handler {
+		counter = s3test.NewCounter(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("list-type") != "2" {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			body := sizes.ReplaceAll(rec.Body.Bytes(), []byte("<Size>10</Size>"))
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+		}))
+		return counter
+	})
+	var objs []testObject
+	for i := range 20 {
+		objs = append(objs, makeObject(fmt.Sprintf("2024-03-01-00-00-%02d-%04X", i, i), 50+i))
+	}
+	upload(t, ep, "s3://grown/p/", objs)
+	counter.Reset()
+	got, stats, err := collect(t, Config{AWS: awsconf.Options{Endpoint: ep}}, "s3://grown/p/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "grown objects", got, want("p/", objs, nil))
+	if n := counter.Counts(); n.Gets != 2*len(objs) || stats.Read.Load() != int64(len(objs)) {
+		t.Errorf("%d GETs for %d objects (%d read), want two each: the whole-object GET given up, then a stream", n.Gets, len(objs), stats.Read.Load())
+	}
 }

@@ -126,6 +126,12 @@ func TestBadFlags(t *testing.T) {
 	f("--endpoint", "localhost:9000")
 	f("--endpoint", "ftp://host/")
 	f("--max-groups", "0")
+	f("--max-memory", "lots")
+	f("--max-memory", "10MiB")
+	f("--list-concurrency", "-1")
+	f("--inventory", "s3://inv/")
+	f("--inventory", "manifest.json")
+	f("--inventory", "s3:///x/manifest.json")
 	// A source that names nothing.
 	for _, src := range []string{"s3://", "s3:///logs/"} {
 		code, _, stderr := runQueryCmd("", "SELECT count(*) FROM t", src)

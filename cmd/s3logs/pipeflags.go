@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -32,12 +33,19 @@ type pipeFlags struct {
 	strict      bool
 	noProgress  bool
 	quiet       bool
+
+	listConcurrency int
+	maxMemory       string
+	inventory       string
 }
 
 // register adds the flags to fs.
 func (p *pipeFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&p.workers, "workers", 0, "`N` parse workers (default the number of CPUs)")
-	fs.IntVar(&p.concurrency, "concurrency", 0, "`N` objects read at once / in-flight S3 requests (default 64 for S3, 4 local)")
+	fs.IntVar(&p.concurrency, "concurrency", 0, "`N` objects read at once / in-flight S3 requests (default 256 for S3, 4 local; capped by the open-file limit)")
+	fs.IntVar(&p.listConcurrency, "list-concurrency", 0, "`N` S3 listing streams (or inventory files) at once (default 16)")
+	fs.StringVar(&p.maxMemory, "max-memory", "", "memory the run may use, `SIZE` such as 512MiB: sets the Go memory limit and sizes the buffers (default the cgroup memory limit, else 4GiB)")
+	fs.StringVar(&p.inventory, "inventory", "", "list S3 sources from an S3 Inventory report, s3://bucket/.../`manifest.json` (CSV or Parquet), instead of ListObjectsV2")
 	p.aws.register(fs)
 	fs.DurationVar(&p.lateness, "lateness", 24*time.Hour, "how long after its records a log object may be delivered: a time window reads objects whose key time is up to this much after its end")
 	fs.StringVar(&p.shard, "shard", "", "process only shard `I/N` of the objects (0 ≤ I < N)")
@@ -61,9 +69,26 @@ func (p *pipeFlags) config() (pipeline.Config, error) {
 		AWS:         p.aws.Options,
 	}
 	cfg.AWS.MaxConns = p.concurrency
-	if p.workers < 0 || p.concurrency < 0 {
-		return cfg, usagef("--workers and --concurrency must not be negative")
+	if p.workers < 0 || p.concurrency < 0 || p.listConcurrency < 0 {
+		return cfg, usagef("--workers, --concurrency and --list-concurrency must not be negative")
 	}
+	if p.inventory != "" {
+		if _, key, err := pipeline.ParseS3URL(p.inventory); err != nil || key == "" || strings.HasSuffix(key, "/") {
+			return cfg, usagef("--inventory %q: want s3://bucket/.../manifest.json", p.inventory)
+		}
+	}
+	cfg.ListConcurrency, cfg.Inventory = p.listConcurrency, p.inventory
+	cfg.MaxMemory, _ = pipeline.DefaultMaxMemory()
+	if p.maxMemory != "" {
+		n, err := parseSize(p.maxMemory)
+		if err != nil || n < 64<<20 {
+			return cfg, usagef("--max-memory %q: want a size of at least 64MiB, such as 512MiB or 2GiB", p.maxMemory)
+		}
+		cfg.MaxMemory = n
+	}
+	// The run's buffers are sized to MaxMemory; the Go runtime is held
+	// under it too, so the process's resident memory stays below.
+	debug.SetMemoryLimit(pipeline.RuntimeMemoryLimit(cfg.MaxMemory))
 	if p.lateness < 0 {
 		return cfg, usagef("--lateness must not be negative")
 	}

@@ -31,8 +31,9 @@ type Options struct {
 	// configuration: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's
 	// endpoint_url (in its services section, or at top level), else AWS.
 	Endpoint string
-	// MaxConns is the number of connections kept per host; set it to the
-	// number of concurrent requests. Default 64.
+	// MaxConns is the most connections open to one host, busy or idle:
+	// set it to the number of concurrent requests (a request beyond it
+	// waits for a connection, so open files stay bounded). Default 64.
 	MaxConns int
 }
 
@@ -52,6 +53,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.MaxIdleConns = o.MaxConns * 2
 			tr.MaxIdleConnsPerHost = o.MaxConns
+			tr.MaxConnsPerHost = o.MaxConns
 			tr.IdleConnTimeout = 90 * time.Second
 			tr.TLSHandshakeTimeout = 10 * time.Second
 			tr.ResponseHeaderTimeout = 60 * time.Second

@@ -1,0 +1,377 @@
+package pipeline
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// S3 Inventory as a source (SPEC §7). A report is a manifest.json naming
+// its data files in the destination bucket:
+//
+//	{"sourceBucket": "logs", "destinationBucket": "arn:aws:s3:::inv",
+//	 "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size, ...",
+//	 "files": [{"key": "inv/logs/cfg/data/....csv.gz", "size": 123, "MD5checksum": "..."}]}
+//
+// CSV files are gzipped, without a header, their columns those of
+// fileSchema, keys URL-encoded (a space as "+"). Parquet files have
+// columns bucket, key, size, is_latest, is_delete_marker, ... and plain
+// keys. A report with versions lists every version: only the latest,
+// not a delete marker, is read. ORC reports are not supported.
+
+// inventoryStore lists one S3 source from an inventory report: the rows
+// of the source's bucket under its prefix, without any LIST request.
+// Objects are read as the wrapped s3Store reads them.
+type inventoryStore struct {
+	*s3Store
+	url     string // the manifest's s3:// URL
+	format  string // "csv" or "parquet"
+	columns map[string]int
+	filesIn string // the bucket holding the data files
+	files   []inventoryFile
+}
+
+type inventoryFile struct {
+	Key  string `json:"key"`
+	Size int64  `json:"size"`
+}
+
+type inventoryManifest struct {
+	SourceBucket      string          `json:"sourceBucket"`
+	DestinationBucket string          `json:"destinationBucket"`
+	FileFormat        string          `json:"fileFormat"`
+	FileSchema        string          `json:"fileSchema"`
+	Files             []inventoryFile `json:"files"`
+}
+
+// ErrInventory marks an inventory report that cannot be used.
+var ErrInventory = errors.New("bad inventory")
+
+func newInventoryStore(ctx context.Context, s *s3Store, manifestURL string) (*inventoryStore, error) {
+	bucket, key, err := ParseS3URL(manifestURL)
+	if err != nil {
+		return nil, fmt.Errorf("--inventory: %w", err)
+	}
+	data, err := s.getAll(ctx, bucket, key)
+	if err != nil {
+		return nil, fmt.Errorf("inventory %s: %w", manifestURL, err)
+	}
+	var m inventoryManifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("inventory %s: %w: manifest: %v", manifestURL, ErrInventory, err)
+	}
+	inv := &inventoryStore{s3Store: s, url: manifestURL, files: m.Files, filesIn: bucket}
+	if arn, ok := strings.CutPrefix(m.DestinationBucket, "arn:aws:s3:::"); ok && arn != "" {
+		inv.filesIn = arn
+	}
+	if m.SourceBucket != s.bucket {
+		return nil, fmt.Errorf("inventory %s: %w: it lists bucket %q, not the source's %q", manifestURL, ErrInventory, m.SourceBucket, s.bucket)
+	}
+	switch strings.ToLower(m.FileFormat) {
+	case "csv":
+		inv.format = "csv"
+		inv.columns = map[string]int{}
+		for i, c := range strings.Split(m.FileSchema, ",") {
+			inv.columns[strings.ToLower(strings.TrimSpace(c))] = i
+		}
+		for _, c := range []string{"bucket", "key"} {
+			if _, ok := inv.columns[c]; !ok {
+				return nil, fmt.Errorf("inventory %s: %w: fileSchema %q has no %s column", manifestURL, ErrInventory, m.FileSchema, c)
+			}
+		}
+	case "parquet":
+		inv.format = "parquet"
+	default:
+		return nil, fmt.Errorf("inventory %s: %w: format %q is not supported (use CSV or Parquet)", manifestURL, ErrInventory, m.FileFormat)
+	}
+	return inv, nil
+}
+
+// inventoryRow is one row of a report.
+type inventoryRow struct {
+	bucket, key string
+	size        int64 // -1 unknown
+	skip        bool  // not the latest version, or a delete marker
+}
+
+func (inv *inventoryStore) listParallel(ctx context.Context, l *listing) error {
+	q := newTaskQueue()
+	for _, f := range inv.files {
+		q.push(func(ctx context.Context) error { return inv.readFile(ctx, f, l) })
+	}
+	return q.run(ctx, l.listers)
+}
+
+func (inv *inventoryStore) list(ctx context.Context, w Window, lateness time.Duration, out func(Object) error) error {
+	return inv.listParallel(ctx, &listing{window: w, lateness: lateness, listers: listConcurrencyDefault, now: time.Now(),
+		emit: func(o Object, _ bool) error { return out(o) }})
+}
+
+// readFile emits the rows of one data file that belong to the source.
+func (inv *inventoryStore) readFile(ctx context.Context, f inventoryFile, l *listing) error {
+	row := func(r inventoryRow) error {
+		if r.skip || r.bucket != inv.bucket || !strings.HasPrefix(r.key, inv.prefix) {
+			return nil
+		}
+		o := Object{Name: r.key, Size: r.size}
+		o.Key, _ = ParseKey(trimCompression(r.key))
+		return l.emit(o, false)
+	}
+	var err error
+	if inv.format == "csv" {
+		err = inv.readCSV(ctx, f, row)
+	} else {
+		err = inv.readParquet(ctx, f, row)
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("inventory %s: s3://%s/%s: %w", inv.url, inv.filesIn, f.Key, err)
+	}
+	return err
+}
+
+// readCSV streams a gzipped CSV data file. A failed read starts the file
+// again, skipping the rows already emitted.
+func (inv *inventoryStore) readCSV(ctx context.Context, f inventoryFile, row func(inventoryRow) error) error {
+	col := func(name string) int {
+		if i, ok := inv.columns[name]; ok {
+			return i
+		}
+		return -1
+	}
+	cb, ck, cs, cl, cd := col("bucket"), col("key"), col("size"), col("islatest"), col("isdeletemarker")
+	done := 0 // rows emitted by earlier attempts
+	return inv.do(ctx, func() error {
+		out, err := inv.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &inv.filesIn, Key: &f.Key})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		zr, err := gzip.NewReader(bufio.NewReaderSize(out.Body, 64<<10))
+		if errors.Is(err, gzip.ErrHeader) {
+			return fmt.Errorf("%w: %v", ErrInventory, err)
+		}
+		if err != nil {
+			return err
+		}
+		cr := csv.NewReader(zr)
+		cr.ReuseRecord = true
+		cr.FieldsPerRecord = -1
+		for n := 0; ; n++ {
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				var pe *csv.ParseError
+				if errors.As(err, &pe) {
+					return fmt.Errorf("%w: %v", ErrInventory, err)
+				}
+				return err // a read error: retried
+			}
+			if n < done {
+				continue
+			}
+			done++
+			if len(rec) <= max(cb, ck) {
+				return fmt.Errorf("%w: line %d has %d fields", ErrInventory, n+1, len(rec))
+			}
+			key, err := url.QueryUnescape(rec[ck])
+			if err != nil {
+				return fmt.Errorf("%w: line %d: key %q: %v", ErrInventory, n+1, rec[ck], err)
+			}
+			r := inventoryRow{bucket: rec[cb], key: key, size: -1}
+			if cs >= 0 && cs < len(rec) && rec[cs] != "" {
+				if r.size, err = strconv.ParseInt(rec[cs], 10, 64); err != nil {
+					r.size = -1
+				}
+			}
+			r.skip = cl >= 0 && cl < len(rec) && strings.EqualFold(rec[cl], "false") ||
+				cd >= 0 && cd < len(rec) && strings.EqualFold(rec[cd], "true")
+			if err := row(r); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// readParquet reads the bucket, key, size and version columns of a
+// Parquet data file with ranged GETs: the footer, then each row group's
+// column chunks.
+func (inv *inventoryStore) readParquet(ctx context.Context, f inventoryFile, row func(inventoryRow) error) error {
+	ra := &s3RangeReader{s: inv.s3Store, ctx: ctx, bucket: inv.filesIn, key: f.Key, size: f.Size}
+	if ra.size <= 0 {
+		return fmt.Errorf("%w: the manifest gives no size", ErrInventory)
+	}
+	pf, err := file.NewParquetReader(ra)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInventory, err)
+	}
+	defer pf.Close()
+	sc := pf.MetaData().Schema
+	names := []string{"bucket", "key", "size", "is_latest", "is_delete_marker"}
+	var cols []int
+	pos := map[string]int{}
+	for _, n := range names {
+		if i := sc.ColumnIndexByName(n); i >= 0 {
+			pos[n] = len(cols)
+			cols = append(cols, i)
+		}
+	}
+	if _, ok := pos["bucket"]; !ok {
+		return fmt.Errorf("%w: no bucket column", ErrInventory)
+	}
+	if _, ok := pos["key"]; !ok {
+		return fmt.Errorf("%w: no key column", ErrInventory)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInventory, err)
+	}
+	rr, err := fr.GetRecordReader(ctx, cols, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInventory, err)
+	}
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		str := func(name string) func(int) string {
+			c, ok := pos[name]
+			if !ok {
+				return nil
+			}
+			switch a := rec.Column(c).(type) {
+			case *array.String:
+				return a.Value
+			case *array.Binary:
+				return func(i int) string { return string(a.Value(i)) }
+			}
+			return nil
+		}
+		bucket, key := str("bucket"), str("key")
+		if bucket == nil || key == nil {
+			return fmt.Errorf("%w: bucket and key must be strings", ErrInventory)
+		}
+		column := func(name string) arrow.Array {
+			if c, ok := pos[name]; ok {
+				return rec.Column(c)
+			}
+			return nil
+		}
+		size, _ := column("size").(*array.Int64)
+		latest, _ := column("is_latest").(*array.Boolean)
+		deleted, _ := column("is_delete_marker").(*array.Boolean)
+		for i := range int(rec.NumRows()) {
+			r := inventoryRow{bucket: bucket(i), key: key(i), size: -1}
+			if size != nil && size.IsValid(i) {
+				r.size = size.Value(i)
+			}
+			r.skip = latest != nil && latest.IsValid(i) && !latest.Value(i) ||
+				deleted != nil && deleted.IsValid(i) && deleted.Value(i)
+			if err := row(r); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// getAll reads a whole (small) object, retried.
+func (s *s3Store) getAll(ctx context.Context, bucket, key string) ([]byte, error) {
+	var data []byte
+	err := s.do(ctx, func() error {
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		data, err = io.ReadAll(out.Body)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("GET s3://%s/%s: %w", bucket, key, err)
+	}
+	return data, nil
+}
+
+// s3RangeReader reads an object of known size at any offset with ranged
+// GETs, for the Parquet reader.
+type s3RangeReader struct {
+	s           *s3Store
+	ctx         context.Context
+	bucket, key string
+	size, off   int64
+}
+
+var _ parquet.ReaderAtSeeker = (*s3RangeReader)(nil)
+
+func (r *s3RangeReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), r.size-off)
+	err := r.s.do(r.ctx, func() error {
+		out, err := r.s.client.GetObject(r.ctx, &s3.GetObjectInput{Bucket: &r.bucket, Key: &r.key,
+			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		if _, err := io.ReadFull(out.Body, p[:n]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return errShortBody
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("GET s3://%s/%s: %w", r.bucket, r.key, err)
+	}
+	if n < int64(len(p)) {
+		return int(n), io.EOF
+	}
+	return int(n), nil
+}
+
+func (r *s3RangeReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.size
+	}
+	if offset < 0 {
+		return 0, errors.New("seek before start")
+	}
+	r.off = offset
+	return offset, nil
+}
+
+// Read is for readers that read the footer sequentially.
+func (r *s3RangeReader) Read(p []byte) (int, error) {
+	n, err := r.ReadAt(p, r.off)
+	r.off += int64(n)
+	return n, err
+}
