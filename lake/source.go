@@ -90,11 +90,16 @@ func isHivePartition(c string) bool {
 
 // Detect reports whether src holds converted output rather than log
 // objects: by its layout (a _manifest/ directory, Hive partition
-// directories) or by the magic bytes of its first file. Standard input
-// ("-") and a source that does not exist are log objects, for
-// pipeline.Run to read or report.
+// directories) or by the magic bytes of its first file. On S3 that is
+// one LIST request (and a GET of a few bytes when the first key's name
+// fits no log key layout); with cfg.Inventory, none: the sources are log
+// objects. Standard input
+// ("-"), a FIFO or device and a source that does not exist are log
+// objects, for pipeline.Run to read or report.
 func Detect(ctx context.Context, cfg pipeline.Config, src string) (bool, error) {
-	if src == "-" {
+	if src == "-" || cfg.Inventory != "" {
+		// An S3 Inventory lists log objects, and is read instead of
+		// listing the source.
 		return false, nil
 	}
 	if pipeline.IsS3(src) {
@@ -105,7 +110,8 @@ func Detect(ctx context.Context, cfg pipeline.Config, src string) (bool, error) 
 		return false, nil
 	}
 	if !fi.IsDir() {
-		return hasMagic(src), nil
+		// Only a regular file is peeked at: a FIFO's bytes are read once.
+		return fi.Mode().IsRegular() && hasMagic(src), nil
 	}
 	if st, err := os.Stat(filepath.Join(src, convert.ManifestDir)); err == nil && st.IsDir() {
 		return true, nil

@@ -31,7 +31,7 @@ func OpenS3Objects(ctx context.Context, cfg Config, src string, stats *Stats) (*
 	if err != nil {
 		return nil, err
 	}
-	return &S3Objects{s: st.(*s3Store), sem: semaphore.NewWeighted(int64(cfg.Concurrency))}, nil
+	return &S3Objects{s: st, sem: semaphore.NewWeighted(int64(cfg.Concurrency))}, nil
 }
 
 // Bucket returns the bucket.
