@@ -26,23 +26,34 @@ const (
 )
 
 // batchCol is one column's values for the rows of a batch: row i is NULL
-// when null[i] (a string "-" is NULL too, as in the logs), else str[i]
-// (kStr) or num[i] (kInt, kTime). String values refer into the file's
-// pages or dictionary and are valid until the next batch.
+// when null[i] (a string "-" is NULL too, as in the logs), else str(i)
+// (kStr) or num[i] (kInt, kTime). Strings are held as the reader decoded
+// them, densely (vals, aliasing its buffers) with each row's index into
+// them (at), so that spreading them over the rows writes no pointer.
+// String values refer into the file's pages or dictionary and are valid
+// until the next batch.
 type batchCol struct {
 	kind colKind
 	null []bool
-	str  [][]byte
+	vals []parquet.ByteArray
+	at   []int32
 	num  []int64
+	// dict: vals is the dictionary of the unit's column chunk and at
+	// holds dictionary indices, the same for every batch of the unit.
+	dict bool
 }
+
+// str returns the text of row i, which is not NULL.
+func (c *batchCol) str(i int) []byte { return c.vals[c.at[i]] }
 
 func (c *batchCol) grow(n int) {
 	if cap(c.null) < n {
 		c.null = make([]bool, n)
-		c.str = make([][]byte, n)
+		c.at = make([]int32, n)
 		c.num = make([]int64, n)
 	}
-	c.null, c.str, c.num = c.null[:n], c.str[:n], c.num[:n]
+	c.null, c.at, c.num = c.null[:n], c.at[:n], c.num[:n]
+	c.dict = false
 }
 
 // fileCol is a column of one file the lake reads: a Parquet leaf or an
@@ -57,6 +68,7 @@ type fileCol struct {
 	unit        int64
 	int96, text bool
 	days        bool
+	maxDef      int16 // Parquet: the leaf's highest definition level
 }
 
 // outKind says where an output of a row goes.
@@ -336,6 +348,7 @@ func (fc *fileColumns) column(i int, target schema.Type) (fileCol, error) {
 	}
 	if fc.pq != nil {
 		d := fc.pq.Column(i)
+		c.maxDef = d.MaxDefinitionLevel()
 		lt := d.LogicalType()
 		switch d.PhysicalType() {
 		case parquet.Types.ByteArray:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 
 	"github.com/s3logs/s3logs/schema"
@@ -67,11 +68,41 @@ func prepare(f *Filter, slot int, kind colKind) *prepared {
 	return p
 }
 
+// dictPass is a filter's verdict on each value of one dictionary, kept
+// by a worker from batch to batch of a unit.
+type dictPass struct {
+	vals []parquet.ByteArray
+	pass []bool
+}
+
+// for_ returns the verdicts of p on the values of dictionary vals.
+func (m *dictPass) for_(p *prepared, vals []parquet.ByteArray) []bool {
+	if len(m.vals) != len(vals) || len(vals) > 0 && &m.vals[0] != &vals[0] {
+		m.vals = vals
+		m.pass = grown(m.pass, len(vals))
+		for i, v := range vals {
+			m.pass[i] = p.passText(v)
+		}
+	}
+	return m.pass
+}
+
 // apply clears sel[i] for each of the first n rows of c that cannot pass,
-// and reports whether any row is still selected.
-func (p *prepared) apply(c *batchCol, sel []bool, n int) bool {
+// and reports whether any row is still selected. For a dictionary column
+// the filter is checked once per dictionary value (memo).
+func (p *prepared) apply(c *batchCol, sel []bool, n int, memo *dictPass) bool {
 	f := p.f
 	any := false
+	if c.dict && p.kind == kStr && f.Op != OpNull && f.Op != OpNotNull {
+		pass := memo.for_(p, c.vals)
+		for i := range n {
+			if sel[i] {
+				sel[i] = !c.null[i] && pass[c.at[i]]
+				any = any || sel[i]
+			}
+		}
+		return any
+	}
 	switch f.Op {
 	case OpNull, OpNotNull:
 		want := f.Op == OpNull
@@ -85,7 +116,7 @@ func (p *prepared) apply(c *batchCol, sel []bool, n int) bool {
 	case kStr:
 		for i := range n {
 			if sel[i] {
-				sel[i] = !c.null[i] && p.passText(c.str[i])
+				sel[i] = !c.null[i] && p.passText(c.str(i))
 				any = any || sel[i]
 			}
 		}

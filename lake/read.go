@@ -26,57 +26,79 @@ type columnSource interface {
 }
 
 // parquetSource reads one row group with arrow-go's column chunk readers,
-// page by page into reused buffers: no value is copied or allocated,
-// except strings of a chunk not wholly dictionary encoded, which are
-// copied into an arena (a page's values are valid only until the next).
+// page by page into the worker's reused buffers: no value is copied or
+// allocated, except strings of a chunk not wholly dictionary encoded,
+// which are copied into an arena (a page's values are valid only until
+// the next). A column chunk is opened (and read from the file) only when
+// a batch of it is first wanted, so the chunks of columns that no row of
+// the row group needs are never read.
 type parquetSource struct {
+	rgr   *file.RowGroupReader
+	l     *layout
 	n     int64
-	slots []*pqSlot
-	bytes int64 // of the column chunks read
+	slots []pqSlot // by layout slot; cr nil until opened
+	bytes int64    // of the column chunks read
 }
 
 type pqSlot struct {
 	col    fileCol
-	cr     file.ColumnChunkReader
+	cr     file.ColumnChunkReader // or:
+	dc     *dictChunk
 	pos    int64
 	maxDef int16
-	stable bool  // a dictionary holds every value: they outlive their page
-	size   int64 // bytes of the column chunk
-	bas    []parquet.ByteArray
-	i32    []int32
-	i64    []int64
-	i96    []parquet.Int96
-	defs   []int16
-	arena  arena
+	stable bool // a dictionary holds every value: they outlive their page
+	buf    *slotBuffers
 }
 
-// newParquetSource opens the column chunks of row group rg for the
-// layout's columns; slots[s] is nil for a slot not to be read.
-func newParquetSource(r *file.Reader, rg int, l *layout, want []bool) (*parquetSource, error) {
-	rgr := r.RowGroup(rg)
-	ps := &parquetSource{n: rgr.NumRows(), slots: make([]*pqSlot, len(l.cols))}
-	defer func() {
-		for _, s := range ps.slots {
-			if s != nil {
-				ps.bytes += s.size
-			}
-		}
-	}()
-	for s, c := range l.cols {
-		if want != nil && !want[s] {
-			continue
-		}
-		cr, err := rgr.Column(c.index)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.name, err)
-		}
-		md, err := rgr.MetaData().ColumnChunk(c.index)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.name, err)
-		}
-		ps.slots[s] = &pqSlot{col: c, cr: cr, maxDef: cr.Descriptor().MaxDefinitionLevel(), stable: dictionaryOnly(md), size: md.TotalCompressedSize()}
+// slotBuffers are one worker's buffers for one slot, reused from row
+// group to row group.
+type slotBuffers struct {
+	bas   []parquet.ByteArray
+	i32   []int32
+	i64   []int64
+	i96   []parquet.Int96
+	defs  []int16
+	arena arena
+}
+
+// newParquetSource reads row group rg of r for layout l with the buffers
+// bufs (one per slot, grown as needed).
+func newParquetSource(r *file.Reader, rg int, l *layout, bufs *[]*slotBuffers) *parquetSource {
+	for len(*bufs) < len(l.cols) {
+		*bufs = append(*bufs, &slotBuffers{})
 	}
-	return ps, nil
+	rgr := r.RowGroup(rg)
+	ps := &parquetSource{rgr: rgr, l: l, n: rgr.NumRows(), slots: make([]pqSlot, len(l.cols))}
+	for s, c := range l.cols {
+		ps.slots[s] = pqSlot{col: c, buf: (*bufs)[s]}
+	}
+	return ps
+}
+
+func (ps *parquetSource) open(sl *pqSlot) error {
+	md, err := ps.rgr.MetaData().ColumnChunk(sl.col.index)
+	if err != nil {
+		return err
+	}
+	ps.bytes += md.TotalCompressedSize()
+	sl.stable = dictionaryOnly(md)
+	if sl.stable && sl.col.kind == kStr && !sl.col.text && md.Type() == parquet.Types.ByteArray {
+		pr, err := ps.rgr.GetColumnPageReader(sl.col.index)
+		if err != nil {
+			return err
+		}
+		if sl.dc, err = newDictChunk(pr, sl.col.maxDef); err != nil {
+			return err
+		}
+		sl.cr = nil
+		return nil
+	}
+	cr, err := ps.rgr.Column(sl.col.index)
+	if err != nil {
+		return err
+	}
+	sl.cr, sl.maxDef = cr, cr.Descriptor().MaxDefinitionLevel()
+	return nil
 }
 
 // dictionaryOnly reports whether every data page of a column chunk is
@@ -101,17 +123,24 @@ func dictionaryOnly(md *metadata.ColumnChunkMetaData) bool {
 func (ps *parquetSource) rows() int64 { return ps.n }
 
 func (ps *parquetSource) release() {
-	for _, s := range ps.slots {
-		if s != nil {
-			s.cr.Close()
+	for i := range ps.slots {
+		if sl := &ps.slots[i]; sl.cr != nil {
+			sl.cr.Close()
 		}
 	}
 }
 
+func (sl *pqSlot) opened() bool { return sl.cr != nil || sl.dc != nil }
+
 var errShortChunk = errors.New("column chunk ends before its row group")
 
 func (ps *parquetSource) read(s int, at int64, n int, c *batchCol) error {
-	sl := ps.slots[s]
+	sl := &ps.slots[s]
+	if !sl.opened() {
+		if err := ps.open(sl); err != nil {
+			return fmt.Errorf("column %s: %w", sl.col.name, err)
+		}
+	}
 	if sl.pos < at {
 		if err := sl.skip(at - sl.pos); err != nil {
 			return fmt.Errorf("column %s: %w", sl.col.name, err)
@@ -124,6 +153,10 @@ func (ps *parquetSource) read(s int, at int64, n int, c *batchCol) error {
 }
 
 func (sl *pqSlot) skip(n int64) error {
+	if sl.dc != nil {
+		sl.pos += n
+		return sl.dc.skip(n)
+	}
 	var err error
 	switch r := sl.cr.(type) {
 	case *file.ByteArrayColumnChunkReader:
@@ -141,15 +174,25 @@ func (sl *pqSlot) skip(n int64) error {
 	return err
 }
 
-func (sl *pqSlot) read(n int, c *batchCol) error {
-	if cap(sl.defs) < n {
-		sl.defs = make([]int16, n)
+func grown[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
 	}
+	return b[:n]
+}
+
+func (sl *pqSlot) read(n int, c *batchCol) error {
+	if sl.dc != nil {
+		sl.pos += int64(n)
+		return sl.dc.read(n, c)
+	}
+	b := sl.buf
+	b.defs = grown(b.defs, n)
 	var defs []int16
 	if sl.maxDef > 0 {
-		defs = sl.defs[:n]
+		defs = b.defs[:n]
 	}
-	sl.arena.reset()
+	b.arena.reset()
 	got, vgot := 0, 0
 	for got < n {
 		var lv int64
@@ -161,34 +204,22 @@ func (sl *pqSlot) read(n int, c *batchCol) error {
 		}
 		switch r := sl.cr.(type) {
 		case *file.ByteArrayColumnChunkReader:
-			if cap(sl.bas) < n {
-				sl.bas = make([]parquet.ByteArray, n)
-			}
-			sl.bas = sl.bas[:n]
-			lv, vr, err = r.ReadBatchInPage(int64(n-got), sl.bas[vgot:], ld, nil)
+			b.bas = grown(b.bas, n)
+			lv, vr, err = r.ReadBatchInPage(int64(n-got), b.bas[vgot:], ld, nil)
 			if !sl.stable {
 				for i := vgot; i < vgot+vr; i++ {
-					sl.bas[i] = sl.arena.copy(sl.bas[i])
+					b.bas[i] = b.arena.copy(b.bas[i])
 				}
 			}
 		case *file.Int32ColumnChunkReader:
-			if cap(sl.i32) < n {
-				sl.i32 = make([]int32, n)
-			}
-			sl.i32 = sl.i32[:n]
-			lv, vr, err = r.ReadBatch(int64(n-got), sl.i32[vgot:], ld, nil)
+			b.i32 = grown(b.i32, n)
+			lv, vr, err = r.ReadBatch(int64(n-got), b.i32[vgot:], ld, nil)
 		case *file.Int64ColumnChunkReader:
-			if cap(sl.i64) < n {
-				sl.i64 = make([]int64, n)
-			}
-			sl.i64 = sl.i64[:n]
-			lv, vr, err = r.ReadBatch(int64(n-got), sl.i64[vgot:], ld, nil)
+			b.i64 = grown(b.i64, n)
+			lv, vr, err = r.ReadBatch(int64(n-got), b.i64[vgot:], ld, nil)
 		case *file.Int96ColumnChunkReader:
-			if cap(sl.i96) < n {
-				sl.i96 = make([]parquet.Int96, n)
-			}
-			sl.i96 = sl.i96[:n]
-			lv, vr, err = r.ReadBatch(int64(n-got), sl.i96[vgot:], ld, nil)
+			b.i96 = grown(b.i96, n)
+			lv, vr, err = r.ReadBatch(int64(n-got), b.i96[vgot:], ld, nil)
 		default:
 			err = fmt.Errorf("unexpected column reader %T", sl.cr)
 		}
@@ -219,19 +250,20 @@ func (sl *pqSlot) read(n int, c *batchCol) error {
 	v := 0
 	switch sl.cr.(type) {
 	case *file.ByteArrayColumnChunkReader:
+		c.vals = b.bas[:vgot]
 		for i := range n {
 			if c.null[i] {
 				continue
 			}
-			b := []byte(sl.bas[v])
-			v++
+			val := b.bas[v]
 			if sl.col.text {
-				u, ok := textSeconds(b)
+				u, ok := textSeconds(val)
 				c.num[i], c.null[i] = u, !ok
-				continue
+			} else {
+				c.at[i] = int32(v)
+				c.null[i] = len(val) == 1 && val[0] == '-'
 			}
-			c.str[i] = b
-			c.null[i] = len(b) == 1 && b[0] == '-'
+			v++
 		}
 	case *file.Int32ColumnChunkReader:
 		mul := int64(1)
@@ -240,7 +272,7 @@ func (sl *pqSlot) read(n int, c *batchCol) error {
 		}
 		for i := range n {
 			if !c.null[i] {
-				c.num[i] = int64(sl.i32[v]) * mul
+				c.num[i] = int64(b.i32[v]) * mul
 				v++
 			}
 		}
@@ -251,14 +283,14 @@ func (sl *pqSlot) read(n int, c *batchCol) error {
 		}
 		for i := range n {
 			if !c.null[i] {
-				c.num[i] = seconds(sl.i64[v], unit)
+				c.num[i] = seconds(b.i64[v], unit)
 				v++
 			}
 		}
 	case *file.Int96ColumnChunkReader:
 		for i := range n {
 			if !c.null[i] {
-				c.num[i] = int96Seconds(sl.i96[v])
+				c.num[i] = int96Seconds(b.i96[v])
 				v++
 			}
 		}
@@ -311,6 +343,7 @@ func (as *arrowSource) read(s int, at int64, n int, c *batchCol) error {
 	arr := as.rb.Column(fc.index)
 	c.grow(n)
 	c.kind = fc.kind
+	c.vals = c.vals[:0]
 	var dict arrow.Array
 	var idx interface{ GetValueIndex(int) int }
 	if d, ok := arr.(*array.Dictionary); ok {
@@ -380,6 +413,7 @@ func (c *batchCol) setText(i int, fc fileCol, b []byte) {
 		c.num[i], c.null[i] = u, !ok
 		return
 	}
-	c.str[i] = b
+	c.at[i] = int32(len(c.vals))
+	c.vals = append(c.vals, b)
 	c.null[i] = len(b) == 1 && b[0] == '-'
 }

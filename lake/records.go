@@ -28,6 +28,10 @@ type Records struct {
 	lastText []byte
 	// passed counts the rows handed on.
 	passed int64
+	// bufs are the worker's buffers for reading Parquet column chunks;
+	// memo, by filter, their verdicts on a dictionary's values.
+	bufs []*slotBuffers
+	memo []dictPass
 }
 
 func newRecords() *Records {
@@ -41,6 +45,9 @@ func (rs *Records) reset(src columnSource, l *layout, part []byte) {
 		rs.cols = make([]batchCol, len(l.cols))
 	}
 	rs.cols = rs.cols[:len(l.cols)]
+	for len(rs.memo) < len(l.filters) {
+		rs.memo = append(rs.memo, dictPass{})
+	}
 	rs.at, rs.n, rs.i, rs.err = 0, 0, 0, nil
 	rs.obj, rs.line = nil, 0
 }
@@ -95,8 +102,8 @@ func (rs *Records) next() bool {
 				rs.n = 0
 				return false
 			}
-			for _, f := range l.filters {
-				if f.slot == s && !f.apply(&rs.cols[s], sel, n) {
+			for k, f := range l.filters {
+				if f.slot == s && !f.apply(&rs.cols[s], sel, n, &rs.memo[k]) {
 					any = false
 					break
 				}
@@ -133,7 +140,7 @@ func (rs *Records) assemble(i int) {
 				continue
 			}
 			if c.kind == kStr {
-				a.Field(o.field, c.str[i])
+				a.Field(o.field, c.str(i))
 			} else {
 				a.Int(o.field, c.num[i])
 			}
@@ -152,13 +159,13 @@ func (rs *Records) assemble(i int) {
 			var p [3][]byte
 			for j, s := range o.parts {
 				if s >= 0 && !rs.cols[s].null[i] {
-					p[j] = rs.cols[s].str[i]
+					p[j] = rs.cols[s].str(i)
 				}
 			}
 			a.RequestLine(p[0], p[1], p[2])
 		case outObject:
 			if c := &rs.cols[o.slot]; !c.null[i] {
-				rs.obj = c.str[i]
+				rs.obj = c.str(i)
 			}
 		case outLine:
 			if c := &rs.cols[o.slot]; !c.null[i] {

@@ -579,12 +579,9 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 			r.count.dictPruned.Add(1)
 			return nil
 		}
-		ps, err := newParquetSource(pr, u.index, fs.layout, nil)
-		if err != nil {
-			return readErr(err)
-		}
+		ps := newParquetSource(pr, u.index, fs.layout, &rs.bufs)
 		if fs.pr != nil {
-			r.stats.Bytes.Add(ps.bytes) // (prefetching counted S3's)
+			defer func() { r.stats.Bytes.Add(ps.bytes) }() // (prefetching counted S3's)
 		}
 		src = ps
 	}

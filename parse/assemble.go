@@ -14,7 +14,8 @@ import (
 //
 // Reset starts a record with every field absent (as if logged "-"); the
 // setters give fields their values. The Record returned by Record is
-// reused: it is valid until the next Reset. An Assembler is not safe for
+// reused: it is valid until the next Reset. Its Line is not a log line
+// but the bytes the fields were assembled in. An Assembler is not safe for
 // concurrent use.
 type Assembler struct {
 	rec Record
@@ -30,7 +31,7 @@ func NewAssembler() *Assembler {
 		a.rec.start[f], a.rec.end[f] = 0, 1
 	}
 	a.rec.n = NumFields
-	a.rec.line = a.buf
+	a.rec.line = a.buf[:cap(a.buf)]
 	return a
 }
 
@@ -42,9 +43,17 @@ func (a *Assembler) Reset() {
 	}
 	a.set = 0
 	a.buf = a.buf[:1]
-	a.rec.line = a.buf
 	a.rec.unix = 0
 	a.rec.rl = 0
+}
+
+// grew points the record at the buffer after an append: its line is the
+// whole buffer's capacity (fields are offsets into it), so that it needs
+// updating only when the buffer moves.
+func (a *Assembler) grew() {
+	if cap(a.buf) != cap(a.rec.line) {
+		a.rec.line = a.buf[:cap(a.buf)]
+	}
 }
 
 // Record returns the record assembled since the last Reset.
@@ -54,7 +63,7 @@ func (a *Assembler) Record() *Record { return &a.rec }
 func (a *Assembler) put(f Field, v []byte) {
 	s := len(a.buf)
 	a.buf = append(a.buf, v...)
-	a.rec.line = a.buf
+	a.grew()
 	a.rec.start[f], a.rec.end[f] = uint32(s), uint32(len(a.buf))
 	a.set |= 1 << f
 }
@@ -73,7 +82,7 @@ func (a *Assembler) Field(f Field, v []byte) {
 func (a *Assembler) Int(f Field, n int64) {
 	s := len(a.buf)
 	a.buf = strconv.AppendInt(a.buf, n, 10)
-	a.rec.line = a.buf
+	a.grew()
 	a.rec.start[f], a.rec.end[f] = uint32(s), uint32(len(a.buf))
 	a.set |= 1 << f
 }
@@ -86,7 +95,7 @@ func (a *Assembler) Time(unix int64, text []byte) {
 	if text == nil {
 		s := len(a.buf)
 		a.buf = AppendTime(a.buf, unix)
-		a.rec.line = a.buf
+		a.grew()
 		a.rec.start[Time], a.rec.end[Time] = uint32(s), uint32(len(a.buf))
 		a.set |= 1 << Time
 		return
@@ -119,7 +128,7 @@ func (a *Assembler) RequestLine(method, target, proto []byte) {
 		add(4, proto)
 		a.rec.rl |= rlProto
 	}
-	a.rec.line = a.buf
+	a.grew()
 }
 
 // AppendTime appends unix (seconds since the epoch) as the Time field of
