@@ -101,6 +101,8 @@ type layout struct {
 	order   []int
 	nfilter int // order[:nfilter] are read before the rest
 	outs    []output
+	group   []int // the slots of Scan.Group, nil when not all are read
+	origin  bool  // some output is log_object or log_line
 }
 
 // fileColumns describes a file's top-level columns: name, physical type,
@@ -164,7 +166,8 @@ func need(used []bool) []bool {
 // plan works out how to read a file for a scan: the file column of each
 // schema column the scan uses (a column it lacks is an error naming it),
 // the filters that can be checked on them, and the outputs.
-func plan(fc *fileColumns, file string, used []bool, filters []Filter, partitioned bool) (*layout, error) {
+func plan(fc *fileColumns, file string, scan Scan, filters []Filter, partitioned bool) (*layout, error) {
+	used := scan.Columns
 	l := &layout{}
 	slots := map[int]int{} // file column index -> slot
 	var missing []string
@@ -248,6 +251,7 @@ func plan(fc *fileColumns, file string, used []bool, filters []Filter, partition
 					k = outLine
 				}
 				l.outs = append(l.outs, output{kind: k, slot: s})
+				l.origin = true
 			}
 		case schema.FromPartitionDt:
 			err = addTime()
@@ -327,6 +331,15 @@ func plan(fc *fileColumns, file string, used []bool, filters []Filter, partition
 		if !first[s] {
 			l.order = append(l.order, s)
 		}
+	}
+	for _, g := range scan.Group {
+		c := schema.Columns[g]
+		s, found, err := slot(&c, c.Type)
+		if err != nil || !found {
+			l.group = nil
+			break
+		}
+		l.group = append(l.group, s)
 	}
 	return l, nil
 }

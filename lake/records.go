@@ -19,6 +19,7 @@ type Records struct {
 	sel  []bool
 	at   int64 // first row of the current batch
 	n, i int   // rows in the batch, next row to look at
+	cur  int   // the current record's row in the batch
 	asm  *parse.Assembler
 	obj  []byte
 	line int64
@@ -60,6 +61,7 @@ func (rs *Records) Scan() bool {
 			i := rs.i
 			rs.i++
 			if rs.sel[i] {
+				rs.cur = i
 				rs.assemble(i)
 				rs.passed++
 				return true
@@ -75,9 +77,55 @@ func (rs *Records) Scan() bool {
 func (rs *Records) Record() *parse.Record { return rs.asm.Record() }
 
 // Origin sets o's log object, line and partition to the current
-// record's. Object is valid until the next Scan.
+// record's. Object is valid until the next Scan. (It writes a slice only
+// when it changed: most records share their object's and their file's.)
 func (rs *Records) Origin(o *schema.Origin) {
-	o.Object, o.Line, o.Partition = rs.obj, rs.line, rs.part
+	if !same(o.Object, rs.obj) {
+		o.Object = rs.obj
+	}
+	if !same(o.Partition, rs.part) {
+		o.Partition = rs.part
+	}
+	o.Line = rs.line
+}
+
+// same reports whether a and b are the same bytes in memory.
+func same(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) && (a == nil) == (b == nil)
+}
+
+// maxGroupIDs bounds the ids GroupID gives: the product of the sizes of
+// the key columns' dictionaries (each plus one, for NULL).
+const maxGroupIDs = 1 << 16
+
+// GroupID returns a small integer for the values of the current record's
+// Scan.Group columns, and n, the number of ids: two records of the unit
+// have the same id only if their keys are equal (the tuple of the keys'
+// dictionary indices; two ids may still hold equal keys). ok is false
+// when some key column of the unit is not wholly dictionary encoded, or
+// there would be more than maxGroupIDs ids. Ids are the unit's: they mean
+// nothing in another.
+func (rs *Records) GroupID() (id, n int, ok bool) {
+	g := rs.l.group
+	if g == nil {
+		return 0, 0, false
+	}
+	n = 1
+	for _, s := range g {
+		c := &rs.cols[s]
+		if !c.dict {
+			return 0, 0, false
+		}
+		k := 0
+		if !c.null[rs.cur] {
+			k = int(c.at[rs.cur]) + 1
+		}
+		id += k * n
+		if n *= len(c.vals) + 1; n > maxGroupIDs {
+			return 0, 0, false
+		}
+	}
+	return id, n, true
 }
 
 // Err returns the error that ended the scan of the unit, if any.
@@ -130,7 +178,9 @@ func (rs *Records) next() bool {
 func (rs *Records) assemble(i int) {
 	a := rs.asm
 	a.Reset()
-	rs.obj, rs.line = nil, 0
+	if rs.l.origin {
+		rs.obj, rs.line = nil, 0
+	}
 	for k := range rs.l.outs {
 		o := &rs.l.outs[k]
 		switch o.kind {

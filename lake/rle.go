@@ -51,17 +51,18 @@ func (d *rleDecoder) next() bool {
 		d.value, d.data = int32(v), d.data[nb:]
 		return d.left > 0 || d.next()
 	}
-	groups := int(h >> 1)
-	nb := groups * int(d.width)
-	if groups <= 0 || nb > len(d.data) {
-		// A last bit-packed run may be cut short of its declared groups:
-		// take what is there.
-		if groups <= 0 {
-			return false
-		}
-		nb = len(d.data)
+	// A last bit-packed run may be cut short of its declared groups: take
+	// what is there (and no more than fits an int).
+	groups := h >> 1
+	if groups == 0 {
+		return false
 	}
-	d.rle, d.left = false, groups*8
+	groups = min(groups, 1<<28)
+	if d.width > 0 {
+		groups = min(groups, uint64(len(d.data)+1))
+	}
+	nb := min(int(groups)*int(d.width), len(d.data))
+	d.rle, d.left = false, int(groups)*8
 	if d.width > 0 {
 		d.left = min(d.left, nb*8/int(d.width))
 	}
@@ -114,6 +115,23 @@ func (d *rleDecoder) unpack(out []int32) {
 	w := d.width
 	mask := uint64(1)<<w - 1
 	p := d.packed
+	// Whole groups of eight values from a group boundary: w bytes, one
+	// 64-bit word for w <= 8.
+	if w > 0 && w <= 8 && d.pos%(8*w) == 0 {
+		for len(out) >= 8 {
+			at := int(d.pos / 8)
+			if at+8 > len(p) {
+				break
+			}
+			word := binary.LittleEndian.Uint64(p[at:])
+			o := out[:8:8]
+			for j := range o {
+				o[j] = int32(word >> (uint(j) * w) & mask)
+			}
+			out = out[8:]
+			d.pos += 8 * w
+		}
+	}
 	for i := range out {
 		byteAt := d.pos / 8
 		shift := d.pos % 8

@@ -32,6 +32,9 @@ type Scan struct {
 	// Filters are AND-ed; a row that fails one is not handed on. Each
 	// is conservative (see Filter).
 	Filters []Filter
+	// Group lists the schema columns of the consumer's GROUP BY keys
+	// (string log fields read as is), for Records.GroupID; nil for none.
+	Group []int
 }
 
 // Part is the pipeline.Part of a consumer that also reads converted
@@ -358,7 +361,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 		fs.ipc = rd
-		if fs.layout, err = plan(arrowColumns(rd.Schema()), f.name, r.scan.Columns, r.filters, f.part != nil); err != nil {
+		if fs.layout, err = plan(arrowColumns(rd.Schema()), f.name, r.scan, r.filters, f.part != nil); err != nil {
 			return nil, &planError{err}
 		}
 		var us []*unit
@@ -369,7 +372,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 		return us, nil
 	}
 	md.SetSourceFileSize(f.size)
-	if fs.layout, err = plan(parquetColumns(md), f.name, r.scan.Columns, r.filters, f.part != nil); err != nil {
+	if fs.layout, err = plan(parquetColumns(md), f.name, r.scan, r.filters, f.part != nil); err != nil {
 		return nil, &planError{err}
 	}
 	if f.s3 == nil {

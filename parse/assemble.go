@@ -19,19 +19,24 @@ import (
 // concurrent use.
 type Assembler struct {
 	rec Record
-	buf []byte
-	set uint32 // fields set since the last Reset
+	// buf holds the fields' bytes in buf[:n]; it is kept at its full
+	// length, so that adding a field writes no slice header (no write
+	// barrier) unless it must grow.
+	buf     []byte
+	n       int
+	set     uint32 // fields set since the last Reset
+	scratch [32]byte
 }
 
 // NewAssembler returns an Assembler whose record has every field absent.
 func NewAssembler() *Assembler {
-	a := &Assembler{buf: make([]byte, 1, 1024)}
+	a := &Assembler{buf: make([]byte, 1024), n: 1}
 	a.buf[0] = '-'
 	for f := range NumFields {
 		a.rec.start[f], a.rec.end[f] = 0, 1
 	}
 	a.rec.n = NumFields
-	a.rec.line = a.buf[:cap(a.buf)]
+	a.rec.line = a.buf
 	return a
 }
 
@@ -42,29 +47,30 @@ func (a *Assembler) Reset() {
 		a.rec.start[f], a.rec.end[f] = 0, 1
 	}
 	a.set = 0
-	a.buf = a.buf[:1]
+	a.n = 1
 	a.rec.unix = 0
 	a.rec.rl = 0
-}
-
-// grew points the record at the buffer after an append: its line is the
-// whole buffer's capacity (fields are offsets into it), so that it needs
-// updating only when the buffer moves.
-func (a *Assembler) grew() {
-	if cap(a.buf) != cap(a.rec.line) {
-		a.rec.line = a.buf[:cap(a.buf)]
-	}
 }
 
 // Record returns the record assembled since the last Reset.
 func (a *Assembler) Record() *Record { return &a.rec }
 
+// add appends v to the buffer and returns where it starts and ends.
+func (a *Assembler) add(v []byte) (uint32, uint32) {
+	s := a.n
+	if s+len(v) > len(a.buf) {
+		b := make([]byte, 2*(s+len(v)))
+		copy(b, a.buf[:s])
+		a.buf = b
+		a.rec.line = b
+	}
+	a.n += copy(a.buf[s:], v)
+	return uint32(s), uint32(a.n)
+}
+
 // put appends v as field f's content.
 func (a *Assembler) put(f Field, v []byte) {
-	s := len(a.buf)
-	a.buf = append(a.buf, v...)
-	a.grew()
-	a.rec.start[f], a.rec.end[f] = uint32(s), uint32(len(a.buf))
+	a.rec.start[f], a.rec.end[f] = a.add(v)
 	a.set |= 1 << f
 }
 
@@ -80,11 +86,7 @@ func (a *Assembler) Field(f Field, v []byte) {
 
 // Int sets numeric field f to n, as its decimal text.
 func (a *Assembler) Int(f Field, n int64) {
-	s := len(a.buf)
-	a.buf = strconv.AppendInt(a.buf, n, 10)
-	a.grew()
-	a.rec.start[f], a.rec.end[f] = uint32(s), uint32(len(a.buf))
-	a.set |= 1 << f
+	a.put(f, strconv.AppendInt(a.scratch[:0], n, 10))
 }
 
 // Time sets the request time to unix (seconds since the epoch, UTC) and
@@ -93,12 +95,7 @@ func (a *Assembler) Int(f Field, n int64) {
 func (a *Assembler) Time(unix int64, text []byte) {
 	a.rec.unix = unix
 	if text == nil {
-		s := len(a.buf)
-		a.buf = AppendTime(a.buf, unix)
-		a.grew()
-		a.rec.start[Time], a.rec.end[Time] = uint32(s), uint32(len(a.buf))
-		a.set |= 1 << Time
-		return
+		text = AppendTime(a.scratch[:0], unix)
 	}
 	a.put(Time, text)
 }
@@ -113,22 +110,16 @@ func (a *Assembler) RequestLine(method, target, proto []byte) {
 		return
 	}
 	o := &a.rec.rlOff
-	add := func(i int, v []byte) {
-		s := len(a.buf)
-		a.buf = append(a.buf, v...)
-		o[i], o[i+1] = uint32(s), uint32(len(a.buf))
-	}
-	add(0, method)
+	o[0], o[1] = a.add(method)
 	a.rec.rl |= rlOK
 	if target != nil {
-		add(2, target)
+		o[2], o[3] = a.add(target)
 		a.rec.rl |= rlTarget
 	}
 	if proto != nil {
-		add(4, proto)
+		o[4], o[5] = a.add(proto)
 		a.rec.rl |= rlProto
 	}
-	a.grew()
 }
 
 // AppendTime appends unix (seconds since the epoch) as the Time field of

@@ -83,6 +83,9 @@ type worker struct {
 	state  scanState
 	enc    []byte // rows encoded for a rowEncoder, not yet written
 	direct part   // the part of whole objects, reused
+	// lakeGroups maps the group ids of a unit of converted output to
+	// their groups (part.LakeRecords).
+	lakeGroups []*group
 }
 
 func (r *run) newWorker() *worker {
@@ -187,7 +190,7 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 // lakeScan is what the scan reads of converted output: the columns it
 // uses and the filters of its pushed-down WHERE terms.
 func (p *Plan) lakeScan() lake.Scan {
-	s := lake.Scan{Columns: p.used}
+	s := lake.Scan{Columns: p.used, Group: p.groupCols}
 	for _, c := range p.conjuncts {
 		if c.filter != nil {
 			s.Filters = append(s.Filters, *c.filter)
@@ -277,16 +280,41 @@ records:
 // LakeRecords evaluates WHERE on the records of a unit of converted
 // output and hands those that pass to the query, as Records does for a
 // chunk of log text.
+//
+// When the GROUP BY keys are string columns the unit holds dictionary
+// encoded, the lake gives each record a small group id (the tuple of its
+// keys' dictionary indices, Records.GroupID): the group of each id is
+// looked up once per unit, and each record is added to it without
+// computing its key.
 func (p *part) LakeRecords(rs *lake.Records) error {
 	w := p.w
 	w.rc.rec = rs.Record()
 	conj := p.r.p.conjuncts
+	fast := p.r.p.agg && p.r.p.groupCols != nil
+	cache := w.lakeGroups[:0]
+	defer func() { w.lakeGroups = cache[:0] }()
 records:
 	for rs.Scan() {
 		rs.Origin(&w.rc.origin)
 		for i := range conj {
 			if !conj[i].test(&w.rc) {
 				continue records
+			}
+		}
+		if fast {
+			if id, n, ok := rs.GroupID(); ok {
+				if len(cache) != n {
+					cache = append(cache[:0], make([]*group, n)...)
+				}
+				g := cache[id]
+				if g == nil {
+					g = p.r.groupOf(p)
+					cache[id] = g
+				}
+				if err := p.r.feed(p, g); err != nil {
+					return err
+				}
+				continue
 			}
 		}
 		if err := p.r.row(p); err != nil {
@@ -369,43 +397,11 @@ func (r *run) noteFailed(stats *pipeline.Stats) {
 // row handles one record that passed WHERE.
 func (r *run) row(pt *part) error {
 	p := r.p
+	if p.agg {
+		return r.feed(pt, r.groupOf(pt))
+	}
 	w := pt.w
 	st := pt.st
-	if p.agg {
-		w.key = w.key[:0]
-		for i, g := range p.groups {
-			v := g.fn(&w.rc)
-			w.kv[i] = v
-			w.key = appendKey(w.key, v)
-		}
-		g := st.groups[string(w.key)]
-		if g == nil {
-			g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
-			for i, v := range w.kv {
-				g.keys[i] = v.Clone()
-			}
-			for i, a := range p.aggs {
-				g.states[i] = a.newState(r.budget)
-			}
-			st.groups[string(w.key)] = g
-			r.budget.take(1)
-		}
-		for i, a := range p.aggs {
-			if a.star {
-				g.states[i].add(Value{})
-				continue
-			}
-			if a.arg2 != nil {
-				a.feed2(g.states[i], &w.rc)
-				continue
-			}
-			g.states[i].add(a.arg.fn(&w.rc))
-		}
-		if r.budget.over() {
-			return r.tooMany()
-		}
-		return nil
-	}
 	if len(p.order) > 0 {
 		row := make([]Value, len(p.proj))
 		for i, e := range p.proj {
@@ -465,6 +461,51 @@ func (r *run) row(pt *part) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.writeRowLocked(w.vals)
+}
+
+// groupOf returns the group of the current record in pt's state, making
+// it if it is new.
+func (r *run) groupOf(pt *part) *group {
+	p, w, st := r.p, pt.w, pt.st
+	w.key = w.key[:0]
+	for i, g := range p.groups {
+		v := g.fn(&w.rc)
+		w.kv[i] = v
+		w.key = appendKey(w.key, v)
+	}
+	g := st.groups[string(w.key)]
+	if g == nil {
+		g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
+		for i, v := range w.kv {
+			g.keys[i] = v.Clone()
+		}
+		for i, a := range p.aggs {
+			g.states[i] = a.newState(r.budget)
+		}
+		st.groups[string(w.key)] = g
+		r.budget.take(1)
+	}
+	return g
+}
+
+// feed adds the current record to group g's aggregates.
+func (r *run) feed(pt *part, g *group) error {
+	w := pt.w
+	for i, a := range r.p.aggs {
+		if a.star {
+			g.states[i].add(Value{})
+			continue
+		}
+		if a.arg2 != nil {
+			a.feed2(g.states[i], &w.rc)
+			continue
+		}
+		g.states[i].add(a.arg.fn(&w.rc))
+	}
+	if r.budget.over() {
+		return r.tooMany()
+	}
+	return nil
 }
 
 // writeRowLocked writes one row under LIMIT; r.mu is held.

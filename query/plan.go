@@ -66,6 +66,11 @@ type Plan struct {
 	window      pipeline.Window
 	explainText []string // clauses for Explain: having
 
+	// groupCols are the schema columns of GROUP BY when every key is a
+	// string log field read as is (nil otherwise): the keys converted
+	// output can give a small-integer group id for (lake.Scan.Group).
+	groupCols []int
+
 	input node         // rows to read instead of the logs; nil: the logs
 	deps  []*subResult // subqueries the expressions read
 	root  node         // the operator tree, for a query that is not one scan
@@ -268,6 +273,9 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 			ce.text = g.String()
 			p.groups = append(p.groups, ce)
 		}
+		if in.input == nil {
+			p.groupCols = plainStringColumns(p.groups)
+		}
 		// After aggregation a GROUP BY expression is read from its key.
 		keys := make([]*cexpr, len(p.groups))
 		for i, g := range p.groups {
@@ -396,6 +404,23 @@ func (p *Plan) planWhere(c *compiler, where Expr, noPush bool) error {
 	}
 	p.conjuncts = append(pushed, general...)
 	return nil
+}
+
+// plainStringColumns returns the schema columns of es when each is a
+// string log field read as is, else nil.
+func plainStringColumns(es []*cexpr) []int {
+	var cols []int
+	for _, e := range es {
+		if e.col < 0 || !e.isCol {
+			return nil
+		}
+		c := schema.Columns[e.col]
+		if c.Source != schema.FromField || c.Type != schema.String {
+			return nil
+		}
+		cols = append(cols, e.col)
+	}
+	return cols
 }
 
 // fieldCol returns the log field behind a compiled column reference, if it
