@@ -90,6 +90,7 @@ type output struct {
 	field parse.Field
 	slot  int
 	parts [3]int
+	text  bool // outTime: with the Time field's text
 }
 
 // layout is how one file is read for a scan: the columns (slots) to read,
@@ -206,7 +207,7 @@ func plan(fc *fileColumns, file string, scan Scan, filters []Filter, partitioned
 		timeOut = true
 		s, err := want(col("requestdatetime"), schema.Timestamp)
 		if err == nil && s >= 0 {
-			l.outs = append(l.outs, output{kind: outTime, slot: s})
+			l.outs = append(l.outs, output{kind: outTime, slot: s, text: scan.TimeText})
 		}
 		return err
 	}

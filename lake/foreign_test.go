@@ -154,7 +154,7 @@ func tableRows(t *testing.T, src string, cols []string) ([]string, error) {
 	c := newCollector()
 	c.skipOrigin = true
 	c.used = used
-	if _, err := Run(context.Background(), pipeline.Config{}, []string{src}, c, Scan{Columns: used}); err != nil {
+	if _, err := Run(context.Background(), pipeline.Config{}, []string{src}, c, Scan{Columns: used, TimeText: true}); err != nil {
 		return nil, err
 	}
 	var rows []string

@@ -207,7 +207,7 @@ func TestLakeReadsAsText(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
 			convertTo(t, logs, out, tc.opts)
 			lake := newCollector()
-			if _, err := Run(context.Background(), pipeline.Config{}, []string{out}, lake, Scan{}); err != nil {
+			if _, err := Run(context.Background(), pipeline.Config{}, []string{out}, lake, Scan{TimeText: true}); err != nil {
 				t.Fatal(err)
 			}
 			want := text.rows

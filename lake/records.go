@@ -201,6 +201,10 @@ func (rs *Records) assemble(i int) {
 				continue
 			}
 			u := c.num[i]
+			if !o.text {
+				a.Unix(u)
+				continue
+			}
 			if u != rs.lastUnix {
 				rs.lastUnix, rs.lastText = u, parse.AppendTime(rs.lastText[:0], u)
 			}

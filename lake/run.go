@@ -35,6 +35,11 @@ type Scan struct {
 	// Group lists the schema columns of the consumer's GROUP BY keys
 	// (string log fields read as is), for Records.GroupID; nil for none.
 	Group []int
+	// TimeText asks for the Time field's text in S3's form (the string
+	// view of requestdatetime, SPEC §4). Without it records have the
+	// request time (Record.Unix) but not its text, which costs a
+	// formatting per record.
+	TimeText bool
 }
 
 // Part is the pipeline.Part of a consumer that also reads converted

@@ -85,7 +85,7 @@ func TestManifestOnly(t *testing.T) {
 	convertTo(t, logs, lake, convert.Options{})
 	count := func(cfg pipeline.Config) (int, *pipeline.Stats, error) {
 		c := newCollector()
-		st, err := Run(context.Background(), cfg, []string{lake}, c, Scan{})
+		st, err := Run(context.Background(), cfg, []string{lake}, c, Scan{TimeText: true})
 		return len(c.rows), st, err
 	}
 	want, _, err := count(pipeline.Config{})
@@ -174,7 +174,7 @@ func TestS3Lake(t *testing.T) {
 		t.Fatalf("Detect: %v %v", ok, err)
 	}
 	s3rows := newCollector()
-	st, err := Run(ctx, cfg, []string{"s3://lake-bucket/out/"}, s3rows, Scan{})
+	st, err := Run(ctx, cfg, []string{"s3://lake-bucket/out/"}, s3rows, Scan{TimeText: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,6 +100,10 @@ func (a *Assembler) Time(unix int64, text []byte) {
 	a.put(Time, text)
 }
 
+// Unix sets the request time to unix and leaves the Time field's text
+// absent, for readers of the time that never read its text.
+func (a *Assembler) Unix(unix int64) { a.rec.unix = unix }
+
 // RequestLine sets the parts RequestLine returns, for output that stores
 // them as columns of their own: method nil means the record has no
 // request line. It does not set the RequestURI field; when that is set

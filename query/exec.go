@@ -190,7 +190,7 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 // lakeScan is what the scan reads of converted output: the columns it
 // uses and the filters of its pushed-down WHERE terms.
 func (p *Plan) lakeScan() lake.Scan {
-	s := lake.Scan{Columns: p.used, Group: p.groupCols}
+	s := lake.Scan{Columns: p.used, Group: p.groupCols, TimeText: p.rawTime}
 	for _, c := range p.conjuncts {
 		if c.filter != nil {
 			s.Filters = append(s.Filters, *c.filter)
@@ -217,12 +217,14 @@ func unionScan(ps []*Plan) lake.Scan {
 		return ps[0].lakeScan()
 	}
 	used := make([]bool, len(schema.Columns))
+	raw := false
 	for _, p := range ps {
 		for i, u := range p.used {
 			used[i] = used[i] || u
 		}
+		raw = raw || p.rawTime
 	}
-	return lake.Scan{Columns: used}
+	return lake.Scan{Columns: used, TimeText: raw}
 }
 
 // prefilter returns the plan's line prefilter, nil for none.

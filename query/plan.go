@@ -70,6 +70,8 @@ type Plan struct {
 	// string log field read as is (nil otherwise): the keys converted
 	// output can give a small-integer group id for (lake.Scan.Group).
 	groupCols []int
+	// rawTime: an expression reads the request time's text as logged.
+	rawTime bool
 
 	input node         // rows to read instead of the logs; nil: the logs
 	deps  []*subResult // subqueries the expressions read
@@ -205,7 +207,7 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 		limit += offset
 	}
 	p := &Plan{input: in.input, limit: limit, offset: offset, used: make([]bool, len(schema.Columns))}
-	c := &compiler{now: pl.o.Now, used: p.used, scope: in.sc, pl: pl, deps: &p.deps, match: in.match}
+	c := &compiler{now: pl.o.Now, used: p.used, scope: in.sc, pl: pl, deps: &p.deps, match: in.match, rawTime: &p.rawTime}
 	if in.win != nil {
 		c.wins, c.winBase = &in.win.calls, len(in.match)
 	}
@@ -636,6 +638,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 			return ok && cmp(bytes.Compare(b, lit))
 		})
 	case col.Source == schema.FromField && col.Type == schema.Timestamp && v.Kind == KindString:
+		p.rawTime = true
 		f, lit := col.Field, v.S
 		return mk(nil, func(r *rowCtx) bool { return cmp(bytes.Compare(r.rec.Bytes(f), lit)) })
 	case col.Source == schema.FromField && col.Type == schema.Timestamp && isTemporal(v.Kind):
