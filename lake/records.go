@@ -53,16 +53,26 @@ func (rs *Records) reset(src columnSource, l *layout, part []byte) {
 	rs.obj, rs.line = nil, 0
 }
 
-// Scan advances to the next record that passes the filters. It returns
-// false at the end of the unit or when reading it fails (Err).
+// Scan advances to the next record that passes the filters and
+// assembles it. It returns false at the end of the unit or when reading
+// it fails (Err).
 func (rs *Records) Scan() bool {
+	if !rs.Next() {
+		return false
+	}
+	rs.Assemble()
+	return true
+}
+
+// Next advances to the next record that passes the filters without
+// assembling it: GroupID reads it, Record does not until Assemble.
+func (rs *Records) Next() bool {
 	for {
 		for rs.i < rs.n {
 			i := rs.i
 			rs.i++
 			if rs.sel[i] {
 				rs.cur = i
-				rs.assemble(i)
 				rs.passed++
 				return true
 			}
@@ -72,6 +82,9 @@ func (rs *Records) Scan() bool {
 		}
 	}
 }
+
+// Assemble makes the current record (of Next) the one Record returns.
+func (rs *Records) Assemble() { rs.assemble(rs.cur) }
 
 // Record returns the current record, valid until the next Scan.
 func (rs *Records) Record() *parse.Record { return rs.asm.Record() }

@@ -187,6 +187,17 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	return stats, w.End()
 }
 
+// starsOnly reports whether every aggregate of the plan is count(*),
+// which reads no value of the record.
+func (p *Plan) starsOnly() bool {
+	for _, a := range p.aggs {
+		if !a.star {
+			return false
+		}
+	}
+	return true
+}
+
 // lakeScan is what the scan reads of converted output: the columns it
 // uses and the filters of its pushed-down WHERE terms.
 func (p *Plan) lakeScan() lake.Scan {
@@ -293,10 +304,21 @@ func (p *part) LakeRecords(rs *lake.Records) error {
 	w.rc.rec = rs.Record()
 	conj := p.r.p.conjuncts
 	fast := p.r.p.agg && p.r.p.groupCols != nil
+	// countOnly: a record whose group is known needs no value read at all.
+	countOnly := fast && len(conj) == 0 && p.r.p.starsOnly()
 	cache := w.lakeGroups[:0]
 	defer func() { w.lakeGroups = cache[:0] }()
 records:
-	for rs.Scan() {
+	for rs.Next() {
+		if countOnly {
+			if id, n, ok := rs.GroupID(); ok && len(cache) == n && cache[id] != nil {
+				if err := p.r.feed(p, cache[id]); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		rs.Assemble()
 		rs.Origin(&w.rc.origin)
 		for i := range conj {
 			if !conj[i].test(&w.rc) {
