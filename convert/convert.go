@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,8 +119,17 @@ type Options struct {
 	// Force allows converting into a directory that holds files other
 	// than s3logs output.
 	Force bool
+	// Lease is how long a run killed without warning still seems alive to
+	// other runs at an S3 destination (runs there keep a heartbeat, see
+	// the package doc); its leftovers are cleaned up only after that.
+	// Default 1 minute. Local runs hold a lock instead, which the kernel
+	// drops at once.
+	Lease time.Duration
 
-	dictLimit int // tests: sink.FileOptions.DictionaryLimit
+	dictLimit    int           // tests: sink.FileOptions.DictionaryLimit
+	logRetention time.Duration // tests: how long log entries outlive their checkpoint; default 7 days
+	ckptEvery    int           // tests: entries after which a checkpoint is due; default 32
+	maxRounds    int           // tests: rounds against concurrent runs; default 4
 }
 
 func (o *Options) defaults() {
@@ -139,6 +148,18 @@ func (o *Options) defaults() {
 	if o.CommitBytes <= 0 {
 		o.CommitBytes = 1 << 30
 	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.logRetention <= 0 {
+		o.logRetention = 7 * 24 * time.Hour
+	}
+	if o.ckptEvery <= 0 {
+		o.ckptEvery = 32
+	}
+	if o.maxRounds <= 0 {
+		o.maxRounds = 4
+	}
 }
 
 // Result is what a conversion did.
@@ -149,28 +170,50 @@ type Result struct {
 	Rows    int64 // rows written
 	Bytes   int64 // bytes written (compressed files)
 	Objects int   // log objects completed
-	Orphans int   // files of killed runs removed before starting
+	// Conflicts counts batches dropped because another run committed some
+	// of their lines first; their objects were converted again (Rounds).
+	Conflicts int
+	Rounds    int
+	// Of earlier runs that died: batches whose files this run published,
+	// batches revoked (their staging was gone), unfinished uploads aborted
+	// and run directories removed.
+	Recovered, Revoked, Aborted, Cleaned int
+	// Waiting lists earlier runs that left batches or uploads behind and
+	// still seem alive (within their lease): a later run finishes them.
+	Waiting []string
 }
 
-// ErrNotOutput is returned when the destination holds files that s3logs did
-// not write and Options.Force is not set.
-var ErrNotOutput = errors.New("destination holds files that are not s3logs output (use --force to convert into it anyway)")
+// Errors of Convert.
+var (
+	// ErrNotOutput is returned when the destination holds files that
+	// s3logs did not write and Options.Force is not set.
+	ErrNotOutput = errors.New("destination holds files that are not s3logs output (use --force to convert into it anyway)")
+	// ErrBusy is returned when other runs kept committing the same log
+	// objects first in every round: the rest is left for a later run.
+	ErrBusy = errors.New("another convert kept converting the same log objects into this destination at the same time")
+	// ErrFenced is returned when another run took this one for dead (no
+	// heartbeat within the lease) and finished its commits for it.
+	ErrFenced = errors.New("another convert took this run for dead and finished its work; this run stopped")
+)
 
-// Convert reads the log objects of sources through the pipeline and writes
-// their records to dest (see the package doc for the layout and the
-// manifest). Objects that the manifest at dest lists as complete are not
-// read again. pcfg's reject policy (Strict, Rejects) applies; a strict
-// run that fails commits nothing more. pcfg.SkipFailed is not supported
-// (a failed object would leave its records half converted) and is turned
-// off; pcfg.Skip is taken over.
+// Convert reads the log objects of sources through the pipeline's record
+// stage and writes their records to dest (see the package doc for the
+// layout, the manifest and the commit protocol). Objects that the manifest
+// at dest has as complete are not read again. pcfg's reject policy
+// (Strict, Rejects) applies; a strict run commits only at its end. With
+// pcfg.SkipFailed an object that fails contributes no record (the batches
+// holding some of its records are dropped and their other objects
+// converted again) and is listed in Stats.Failed. pcfg.Skip is taken over,
+// and pcfg.Window.From is raised to the sources' high-water mark.
 func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipeline.Config, sources []string) (*Result, error) {
 	opts.defaults()
 	if err := opts.Compression.Validate(opts.Format); err != nil {
 		return nil, err
 	}
-	shardTag := ""
+	shardTag, shard := "", ""
 	if pcfg.Shards > 0 {
 		shardTag = fmt.Sprintf("s%dof%d-", pcfg.Shard, pcfg.Shards)
+		shard = fmt.Sprintf("%d/%d", pcfg.Shard, pcfg.Shards)
 	}
 	if opts.RunID == "" {
 		var rb [4]byte
@@ -178,48 +221,41 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 		opts.RunID = shardTag + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(rb[:])
 	}
 	res := &Result{RunID: opts.RunID}
-	m, err := ReadManifest(ctx, dest)
+	if len(sources) == 0 {
+		return res, errors.New("no source given")
+	}
+	mlog, err := openLog(ctx, dest, opts.logRetention, opts.ckptEvery)
 	if err != nil {
 		return res, err
 	}
-	// Files of earlier runs that no manifest entry names are orphans of a
-	// killed run: remove them so readers never see their rows twice.
-	names, err := dest.List(ctx, "")
-	if err != nil {
-		return res, fmt.Errorf("listing %s: %w", dest, err)
+	if err := checkForeign(ctx, dest, mlog, opts.Force); err != nil {
+		return res, err
 	}
-	var orphans []string
-	for _, n := range names {
-		if strings.HasPrefix(n, ManifestDir+"/") || m.Has(n) {
-			continue
-		}
-		base := path.Base(n)
-		if !isOutputName(base) {
-			if !opts.Force {
-				return res, fmt.Errorf("%s: %s: %w", dest, n, ErrNotOutput)
-			}
-			continue
-		}
-		if strings.HasPrefix(base, "part-"+shardTag) { // not another shard's, maybe still running
-			orphans = append(orphans, n)
-		}
-	}
-	for _, n := range orphans {
-		if err := dest.Remove(ctx, n); err != nil {
-			return res, fmt.Errorf("removing orphan %s: %w", n, err)
-		}
-		res.Orphans++
-	}
-	if err := dest.RemoveTemp(shardTag, opts.RunID); err != nil {
-		return res, fmt.Errorf("removing stale temporary files: %w", err)
-	}
-	tmp, err := dest.TempDir(opts.RunID)
+	tmp, release, err := dest.Join(ctx, opts.RunID, opts.Lease)
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(tmp)
+	lateness := pcfg.Lateness
+	if lateness == 0 {
+		lateness = 24 * time.Hour
+	}
+	c := &converter{opts: opts, dest: dest, tmp: tmp, log: mlog, res: res, shard: shard, lateness: lateness,
+		ids:  newIdentities(pcfg.AWS, opts.RunID),
+		objs: map[string]*objState{}, byPtr: map[*pipeline.Object]*objState{}, waiting: map[*objState]bool{},
+		staged: map[string][]sink.Staged{}, cov: map[floorKey]*coverage{}, failed: map[string]bool{}}
+	defer func() {
+		// Whatever happened: publish what was committed, drop what was
+		// not, and leave nothing of this run behind.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		c.settle(cctx)
+		release()
+		dest.Clean(cctx, opts.RunID)
+	}()
+	if err := c.recover(ctx); err != nil {
+		return res, err
+	}
 
-	c := &converter{opts: opts, dest: dest, tmp: tmp, manifest: m, objs: map[string]*objState{}}
 	c.from, c.to = -1<<62, 1<<62
 	if !opts.From.IsZero() {
 		c.from = opts.From.Unix()
@@ -230,13 +266,18 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 	if (!opts.From.IsZero() || !opts.To.IsZero()) && !pcfg.Window.Bounded() {
 		pcfg.Window = pipeline.Window{From: opts.From, To: opts.To}
 	}
-	pcfg.SkipFailed = false
-	if pcfg.Strict {
-		// A strict run publishes nothing unless every line is valid: it
-		// commits only at its end.
-		opts.CommitBytes = 1<<63 - 1
+	stats := pcfg.Stats
+	if stats == nil {
+		stats = &pipeline.Stats{Start: time.Now()}
 	}
-	pcfg.Skip = func(o *pipeline.Object) bool { return m.Complete(o.Name) }
+	res.Stats = stats
+	if err := c.narrow(&pcfg, sources); err != nil {
+		return res, err
+	}
+	// A strict run publishes nothing unless every line is valid: it
+	// commits only at its end.
+	c.strict, c.skipFailed = pcfg.Strict, pcfg.SkipFailed
+	pcfg.Skip = c.skip
 	nw := pcfg.Workers
 	if nw <= 0 {
 		nw = pipeline.DefaultWorkers()
@@ -257,28 +298,84 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 			w.release()
 		}
 	}()
-	stats, err := pipeline.Run(ctx, pcfg, sources, c)
-	res.Stats = stats
-	if err != nil {
-		return res, err
-	}
-	// The final commits encode each worker's last row groups: run them in
-	// parallel, as the workers ran (commits are safe concurrently).
-	var g errgroup.Group
-	for _, w := range c.workers {
-		g.Go(func() error { return w.commit(ctx) })
-	}
-	if err := g.Wait(); err != nil {
-		return res, err
-	}
-	if err := c.writeEntry(ctx, "final", nil, nil); err != nil {
-		return res, err
+	for c.round = 1; ; c.round++ {
+		res.Rounds = c.round
+		rcfg := pcfg
+		rcfg.Stats = stats
+		// A later round reads again what the earlier ones dropped: it
+		// counts what it reads, but lists no object twice in the summary.
+		start := stats.Start
+		listed := []int64{stats.Listed.Load(), stats.SkippedTime.Load(), stats.SkippedShard.Load(), stats.SkippedDone.Load()}
+		c.dropped.Store(0)
+		_, err := pipeline.Run(ctx, rcfg, sources, c)
+		if c.round > 1 {
+			stats.Start = start
+			for i, n := range []*atomic.Int64{&stats.Listed, &stats.SkippedTime, &stats.SkippedShard, &stats.SkippedDone} {
+				n.Store(listed[i])
+			}
+		}
+		if err == nil {
+			err = c.idErr()
+		}
+		if err != nil {
+			return res, err
+		}
+		// The final commits encode each worker's last row groups: run them
+		// in parallel, as the workers ran (commits are safe concurrently).
+		var g errgroup.Group
+		for _, w := range c.workers {
+			g.Go(func() error { return w.commit(ctx) })
+		}
+		if err := g.Wait(); err != nil {
+			return res, err
+		}
+		if err := c.finish(ctx); err != nil {
+			return res, err
+		}
+		if c.dropped.Load() == 0 || c.incomplete() == 0 {
+			break
+		}
+		if c.round >= opts.maxRounds {
+			return res, fmt.Errorf("%s: %w: %d objects are left for the next run", dest, ErrBusy, c.incomplete())
+		}
 	}
 	res.Files = int(c.files.Load())
 	res.Rows = c.rows.Load()
 	res.Bytes = c.bytes.Load()
 	res.Objects = int(c.completed.Load())
+	res.Conflicts = int(c.conflicts.Load())
 	return res, nil
+}
+
+// checkForeign refuses a destination holding files that s3logs did not
+// write (unless force), while it is young: once a checkpoint exists the
+// destination is known to be convert's, and is not listed again.
+func checkForeign(ctx context.Context, d sink.Destination, l *manifestLog, force bool) error {
+	if force || l.st.base > 0 {
+		return nil
+	}
+	names, err := d.List(ctx, "")
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", d, err)
+	}
+	// Files committed after the log was read appear in the listing:
+	// read the log again, after the listing.
+	if err := l.sync(ctx); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, f := range l.st.added {
+		known[f.Name] = true
+	}
+	for _, f := range l.st.removed {
+		delete(known, f.Name)
+	}
+	for _, n := range names {
+		if !strings.HasPrefix(n, ManifestDir+"/") && !known[n] {
+			return fmt.Errorf("%s: %s: %w", d, n, ErrNotOutput)
+		}
+	}
+	return nil
 }
 
 // isOutputName reports whether a file name is one Convert writes.
@@ -286,14 +383,50 @@ func isOutputName(base string) bool {
 	return strings.HasPrefix(base, "part-") && (strings.HasSuffix(base, ".parquet") || strings.HasSuffix(base, ".arrow"))
 }
 
-// objState tracks one log object's chunks: processed by workers, and
-// committed (in a manifest entry already written).
+// runOf returns the run that wrote output file name
+// (part-<run>-<worker>-<seq>.<ext>), "" if it is not an output name.
+func runOf(name string) string {
+	base := path.Base(name)
+	if !isOutputName(base) {
+		return ""
+	}
+	base = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(base, "part-"), ".parquet"), ".arrow")
+	for range 2 {
+		i := strings.LastIndexByte(base, '-')
+		if i <= 0 {
+			return ""
+		}
+		base = base[:i]
+	}
+	return base
+}
+
+// objState is what this run knows of one log object it listed and has not
+// yet seen complete.
 type objState struct {
-	size      int64
-	processed int
-	committed int
-	done      bool // ObjectDone fired: processed is final
-	marked    bool // listed as complete in an entry
+	id     string // identity (see identities)
+	src    string // the source's identity
+	name   string // as listed: pipeline sharding hashes it
+	key    pipeline.KeyInfo
+	round  int
+	seen   []span // lines of the chunks processed this round
+	lines  int64  // the last line number seen
+	ptr    *pipeline.Object
+	done   bool // read to its end, every chunk processed (Consumer.Commit)
+	failed bool // failed to read (Consumer.Drop): no batch with its records commits
+}
+
+// inShard reports whether o belongs to shard spec "I/N".
+func (o *objState) inShard(spec string) bool {
+	i, n, _ := strings.Cut(spec, "/")
+	ii, err1 := strconv.Atoi(i)
+	nn, err2 := strconv.Atoi(n)
+	return err1 == nil && err2 == nil && nn > 0 && pipeline.ShardOf(o.name, nn) == ii
+}
+
+// coverage is what this run listed of one source and shard.
+type coverage struct {
+	newest time.Time // newest key time listed
 }
 
 // converter is the shared state of one Convert call.
@@ -301,151 +434,232 @@ type converter struct {
 	opts     Options
 	dest     sink.Destination
 	tmp      string
-	manifest *Manifest
+	log      *manifestLog
+	ids      *identities
+	res      *Result
+	shard    string // "I/N" or ""
+	lateness time.Duration
+	listFrom time.Time // the key time listing started at (pcfg.Window.From)
 	from, to int64
 	workers  []*worker
+	round    int
+	ctx      context.Context // of the run, for commits from the workers
+	strict   bool            // pcfg.Strict: commit only at the end
+	// skipFailed is pcfg.SkipFailed: a batch holding records of an
+	// object not yet read to its end waits for it.
+	skipFailed bool
 
-	mu   sync.Mutex
-	objs map[string]*objState
-	seq  int
+	mu        sync.Mutex
+	objs      map[string]*objState // listed, not complete, by identity
+	byPtr     map[*pipeline.Object]*objState
+	waiting   map[*objState]bool       // done, not yet complete
+	staged    map[string][]sink.Staged // batches staged, not yet settled
+	confirmed []string                 // batches published, not yet said so in the log
+	cov       map[floorKey]*coverage
+	failed    map[string]bool // objects that failed (SkipFailed), not read again in later rounds
+	err       error           // of identities, found while listing
 
-	ctx context.Context // of the run, for commits from the workers
-
+	// dropped counts the round's batches dropped (a conflict, a failed
+	// object): their objects are converted again in another round.
+	dropped, conflicts            atomic.Int64
 	rows, bytes, files, completed atomic.Int64
 }
 
-func (c *converter) obj(name string, size int64) *objState {
-	o := c.objs[name]
-	if o == nil {
-		o = &objState{size: size}
-		c.objs[name] = o
+func (c *converter) idErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// incomplete returns how many listed objects are not complete.
+func (c *converter) incomplete() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.objs)
+}
+
+// narrow raises the listing window to the sources' floor (SPEC §6: a
+// re-run lists only keys after the newest key time converted, less
+// lateness), when every source has one.
+func (c *converter) narrow(pcfg *pipeline.Config, sources []string) error {
+	var from time.Time
+	st := c.log.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for i, src := range sources {
+		r, err := c.ids.source(src)
+		if err != nil {
+			return err
+		}
+		f, ok := st.floors[floorKey{r.id, c.shard}]
+		if !ok || r.id == "-" {
+			c.listFrom = pcfg.Window.From
+			return nil
+		}
+		t := f.Floor
+		if n := f.Newest.Add(-c.lateness); n.Before(t) {
+			t = n
+		}
+		if i == 0 || t.Before(from) {
+			from = t
+		}
 	}
-	return o
+	if from.After(pcfg.Window.From) {
+		pcfg.Window.From = from
+	}
+	c.listFrom = pcfg.Window.From
+	return nil
+}
+
+// skip is pipeline.Config.Skip: it registers a listed object and skips it
+// if the manifest has it complete.
+func (c *converter) skip(o *pipeline.Object) bool {
+	id, src, err := c.ids.object(o)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if c.err == nil {
+			c.err = err
+		}
+		return true
+	}
+	if o.Key.Layout != pipeline.LayoutUnknown && src.id != "-" {
+		k := floorKey{src.id, c.shard}
+		cv := c.cov[k]
+		if cv == nil {
+			cv = &coverage{}
+			c.cov[k] = cv
+		}
+		if o.Key.Time.After(cv.newest) {
+			cv.newest = o.Key.Time
+		}
+	}
+	if s, ok := c.objs[id]; ok && s.round == c.round {
+		return true // listed already, from another source
+	}
+	if c.failed[id] {
+		return true // failed in an earlier round: listed as failed already
+	}
+	s := &objState{id: id, src: src.id, name: o.Name, key: o.Key, round: c.round, ptr: o}
+	st := c.log.st
+	st.mu.RLock()
+	done := st.done(id, o.Key, s.inShard)
+	st.mu.RUnlock()
+	if len(done) == 1 && done[0] == allLines[0] {
+		if old := c.objs[id]; old != nil {
+			delete(c.objs, id) // completed by another run since the last round
+			delete(c.waiting, old)
+		}
+		return true
+	}
+	if old := c.objs[id]; old != nil {
+		delete(c.waiting, old)
+	}
+	c.objs[id] = s
+	c.byPtr[o] = s
+	return false
 }
 
 var _ pipeline.Consumer = (*converter)(nil)
 
-// objPart is a worker's handle on one log object's records. They go into
-// the worker's partitions as they come: a commit of the worker records
-// which line ranges its files hold (so a run that stops part way through
-// an object converts exactly the rest later), and the object is marked
-// complete once it has been read to its end.
+// objPart is a worker's handle on one log object's records (a
+// pipeline.Part). They go into the worker's partitions as they come; the
+// worker's commits record which lines its files hold, so a run that stops
+// part way through an object converts exactly the rest later.
 type objPart struct {
 	w    *worker
-	obj  *pipeline.Object
+	obj  *objState
 	name []byte
-	done []LineRange // lines converted by earlier runs
+	done []span // lines converted already, as of the chunk being read
 }
 
 // NewPart returns worker w's handle on o.
 func (c *converter) NewPart(w int, o *pipeline.Object, _ bool) pipeline.Part {
-	return &objPart{w: c.workers[w], obj: o, name: []byte(o.Name), done: c.manifest.Ranges(o.Name)}
+	c.mu.Lock()
+	s := c.byPtr[o]
+	c.mu.Unlock()
+	return &objPart{w: c.workers[w], obj: s, name: []byte(o.Name)}
 }
 
-// Commit marks the object read to its end: processed is final.
-func (c *converter) Commit(_ int, p pipeline.Part) error {
-	o := p.(*objPart).obj
+// Commit marks the object read to its end: its lines are all seen, and it
+// is complete once the batches holding them are committed.
+func (c *converter) Commit(w int, p pipeline.Part) error {
+	s := p.(*objPart).obj
 	c.mu.Lock()
-	c.obj(o.Name, o.Size).done = true
+	if !s.done {
+		s.done = true
+		c.waiting[s] = true
+		delete(c.byPtr, s.ptr)
+	}
 	c.mu.Unlock()
+	// Commit runs on worker w's goroutine: its batch may have waited for
+	// this object.
+	if wk := c.workers[w]; wk.due {
+		return wk.commitIfWhole(c.ctx)
+	}
 	return nil
 }
 
-// Drop is never called: Convert turns SkipFailed off.
-func (c *converter) Drop(pipeline.Part) {}
-
-// takeComplete returns the objects that are done and whose chunks are all
-// committed, not yet listed in an entry, and marks them listed.
-func (c *converter) takeComplete() []string {
-	var out []string
-	for name, o := range c.objs {
-		if o.done && !o.marked && o.committed == o.processed {
-			o.marked = true
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
+// doneLines returns the lines of s that the manifest has converted.
+func (c *converter) doneLines(s *objState) []span {
+	st := c.log.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.done(s.id, s.key, s.inShard)
 }
 
-// writeEntry writes a manifest entry for files and ranges, adding the
-// objects that became complete, then counts ranges' chunks as committed.
-func (c *converter) writeEntry(ctx context.Context, tag string, files []ManifestFile, ranges []LineRange) error {
+// Drop marks an object that failed (SkipFailed): the batches that hold
+// some of its records are dropped at their commit, so it contributes
+// nothing, and it is not read again in later rounds.
+func (c *converter) Drop(p pipeline.Part) {
+	s := p.(*objPart).obj
 	c.mu.Lock()
-	complete := c.takeComplete()
-	c.seq++
-	seq := c.seq
-	c.mu.Unlock()
-	if len(files) == 0 && len(ranges) == 0 && len(complete) == 0 {
-		return nil
-	}
-	merged := append([]LineRange(nil), ranges...)
-	sort.SliceStable(merged, func(i, j int) bool { return merged[i].Object < merged[j].Object })
-	var rs []LineRange
-	for i := 0; i < len(merged); {
-		j := i
-		for j < len(merged) && merged[j].Object == merged[i].Object {
-			j++
-		}
-		rs = append(rs, mergeRanges(merged[i:j])...)
-		i = j
-	}
-	e := ManifestEntry{Version: 1, Run: c.opts.RunID, Written: time.Now().UTC(), Format: c.opts.Format.String(),
-		Filter: c.opts.FilterText, Files: files, Ranges: rs, Complete: complete}
-	data, err := json.MarshalIndent(e, "", " ")
-	if err != nil {
-		return err
-	}
-	name := fmt.Sprintf("%s/%s-%s-%04d.json", ManifestDir, c.opts.RunID, tag, seq)
-	if err := c.dest.WriteFile(ctx, name, data); err != nil {
-		c.mu.Lock()
-		for _, o := range complete {
-			c.objs[o].marked = false
-		}
-		c.mu.Unlock()
-		return fmt.Errorf("writing manifest %s: %w", name, err)
-	}
+	defer c.mu.Unlock()
+	s.failed = true
+	c.failed[s.id] = true
+}
+
+// saw records that a chunk with lines first..last of s was processed.
+func (c *converter) saw(s *objState, first, last int64) {
 	c.mu.Lock()
-	for _, r := range ranges { // one range per chunk
-		c.obj(r.Object, r.Size).committed++
-	}
+	s.seen = addSpan(s.seen, span{first, last})
+	s.lines = max(s.lines, last)
 	c.mu.Unlock()
-	c.completed.Add(int64(len(complete)))
-	return nil
 }
 
 // worker is one pipeline worker's writers: a Batch and an open file per
 // partition it has rows for, and the files and chunk ranges not yet
 // committed. Only its goroutine touches it during the run.
 type worker struct {
-	c        *converter
-	id       int
-	parts    map[int64]*part
-	pending  []pendingFile
-	ranges   []LineRange
-	inBytes  int64
-	buffered int64
-	fileSeq  int
-	origin   schema.Origin
+	c         *converter
+	id        int
+	parts     map[int64]*part
+	pending   []pendingFile
+	ranges    map[*objState][]span // lines whose records are in pending and parts
+	inBytes   int64
+	buffered  int64
+	fileSeq   int
+	commitSeq int
+	due       bool // a commit is due, waiting for objects read whole (SkipFailed)
+	origin    schema.Origin
 }
 
 type part struct {
-	dir     string
-	batch   sink.RowBuffer
-	f       *os.File
-	cw      countingWriter
-	fw      *sink.FileWriter
-	local   string
-	name    string
-	rows    int64
-	raw     int64 // uncompressed bytes written
-	objects map[string]bool
-	last    string
+	dir   string
+	batch sink.RowBuffer
+	f     *os.File
+	cw    countingWriter
+	fw    *sink.FileWriter
+	local string
+	name  string
+	rows  int64
+	raw   int64 // uncompressed bytes written
 }
 
+// pendingFile is a closed output file waiting for its batch's commit.
 type pendingFile struct {
 	local string
-	ManifestFile
+	File
 }
 
 // countingWriter counts the bytes written through it.
@@ -461,7 +675,7 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 }
 
 func newWorker(c *converter, id int) *worker {
-	return &worker{c: c, id: id, parts: map[int64]*part{}}
+	return &worker{c: c, id: id, parts: map[int64]*part{}, ranges: map[*objState][]span{}}
 }
 
 func (w *worker) release() {
@@ -477,17 +691,18 @@ func (w *worker) release() {
 	}
 }
 
-// Records converts one chunk's records.
+// Records converts one chunk's records, leaving out lines converted
+// already (by an earlier run, or by another run meanwhile).
 func (op *objPart) Records(sc *parse.Scanner) error {
 	w := op.w
 	c := w.c
+	op.done = c.doneLines(op.obj)
 	width := c.opts.PartitionBy.seconds()
-	name := op.obj.Name
 	w.origin.Object = op.name
 	for sc.Scan() {
 		r := sc.Record()
 		line := sc.LineNumber()
-		if op.done != nil && inRanges(op.done, line) {
+		if op.done != nil && inSpans(op.done, line) {
 			continue
 		}
 		u := r.Unix()
@@ -506,17 +721,13 @@ func (op *objPart) Records(sc *parse.Scanner) error {
 		}
 		p := w.parts[key]
 		if p == nil {
-			p = &part{dir: c.opts.PartitionBy.dir(key * width), batch: c.newBuffer(), objects: map[string]bool{}}
+			p = &part{dir: c.opts.PartitionBy.dir(key * width), batch: c.newBuffer()}
 			w.parts[key] = p
 		}
 		before := p.batch.Bytes()
 		w.origin.Line = line
 		p.batch.Append(r, &w.origin)
 		w.buffered += p.batch.Bytes() - before
-		if p.last != name {
-			p.objects[name] = true
-			p.last = name
-		}
 		if p.batch.Rows() >= c.opts.RowGroupRows || p.batch.Bytes() >= c.opts.RowGroupBytes {
 			if err := w.flush(p); err != nil {
 				return err
@@ -531,23 +742,30 @@ func (op *objPart) Records(sc *parse.Scanner) error {
 	return nil
 }
 
-// EndChunk records the chunk's line range for the worker's next commit,
-// and commits when the worker has read CommitBytes since its last one:
-// between chunks, so every chunk is wholly in one commit.
+// EndChunk records the chunk's lines for the worker's next commit, and
+// commits once the worker has read CommitBytes (or lines of commitObjects
+// objects) since its last one: between chunks, so every chunk is wholly in
+// one commit.
 func (op *objPart) EndChunk(first, last int64, size int) error {
 	w := op.w
-	c := w.c
-	name := op.obj.Name
-	w.ranges = append(w.ranges, LineRange{Object: name, Size: op.obj.Size, First: first, Last: last})
-	c.mu.Lock()
-	c.obj(name, op.obj.Size).processed++
-	c.mu.Unlock()
-	w.inBytes += int64(size)
-	if w.inBytes >= c.opts.CommitBytes {
-		return w.commit(c.ctx)
+	if last >= first {
+		w.took(op.obj, first, last, op.done)
 	}
-	return nil
+	w.inBytes += int64(size)
+	if w.c.strict || w.inBytes < w.c.opts.CommitBytes && len(w.ranges) < commitObjects {
+		return nil // a strict run commits only at its end
+	}
+	if !w.c.skipFailed {
+		return w.commit(w.c.ctx)
+	}
+	w.due = true
+	return w.commitIfWhole(w.c.ctx)
 }
+
+// commitObjects is the most log objects a batch holds lines of: it bounds
+// the size of a log entry, and the objects a run holds in memory waiting
+// for the commit that completes them, when objects are small.
+const commitObjects = 20_000
 
 // newBuffer returns an empty row buffer for c's format.
 func (c *converter) newBuffer() sink.RowBuffer { return sink.NewRowBuffer(c.opts.Format) }
@@ -626,22 +844,34 @@ func (w *worker) closeFile(p *part) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.name, err)
 	}
-	objs := make([]string, 0, len(p.objects))
-	for o := range p.objects {
-		objs = append(objs, o)
-	}
-	sort.Strings(objs)
-	w.pending = append(w.pending, pendingFile{local: p.local, ManifestFile: ManifestFile{Name: p.name, Rows: p.rows, Bytes: p.cw.n, Objects: objs}})
+	w.pending = append(w.pending, pendingFile{local: p.local, File: File{Name: p.name, Rows: p.rows, Bytes: p.cw.n}})
 	p.fw, p.f = nil, nil
 	p.rows, p.raw = 0, 0
-	p.objects = map[string]bool{}
-	p.last = ""
 	return nil
 }
 
-// commit closes all of w's files, publishes them and writes a manifest
-// entry naming them and the chunk ranges they hold. It is called between
-// chunks, so every chunk w processed is wholly in the entry.
+// commitIfWhole commits w's batch unless it holds records of an object
+// still being read. Under SkipFailed an object's records count only once
+// it was read to its end (it may still fail, and then contributes
+// nothing), so a batch that is due waits for that: for a later chunk, or
+// for the end of the object (Commit).
+func (w *worker) commitIfWhole(ctx context.Context) error {
+	w.c.mu.Lock()
+	for o := range w.ranges {
+		if !o.done && !o.failed {
+			w.c.mu.Unlock()
+			return nil
+		}
+	}
+	w.c.mu.Unlock()
+	w.due = false
+	return w.commit(ctx)
+}
+
+// commit closes all of w's files and commits them with the line ranges
+// they hold (commitBatch). It is called between chunks, so every chunk w
+// processed is wholly in the batch. A batch holding records of an object
+// that failed is dropped instead, its other objects left for another round.
 func (w *worker) commit(ctx context.Context) error {
 	keys := make([]int64, 0, len(w.parts))
 	for k := range w.parts {
@@ -660,21 +890,21 @@ func (w *worker) commit(ctx context.Context) error {
 	if len(w.ranges) == 0 && len(w.pending) == 0 {
 		return nil
 	}
-	files := make([]ManifestFile, len(w.pending))
-	for i, pf := range w.pending {
-		if err := w.c.dest.Publish(ctx, pf.local, pf.Name); err != nil {
-			return fmt.Errorf("publishing %s: %w", pf.Name, err)
+	w.commitSeq++
+	b := &batch{id: fmt.Sprintf("%s-%d-%d", w.c.opts.RunID, w.id, w.commitSeq), files: w.pending, ranges: w.ranges}
+	w.pending, w.ranges, w.inBytes = nil, map[*objState][]span{}, 0
+	w.c.mu.Lock()
+	failed := false
+	for o := range b.ranges {
+		failed = failed || o.failed
+	}
+	w.c.mu.Unlock()
+	if failed {
+		for _, f := range b.files {
+			os.Remove(f.local)
 		}
-		files[i] = pf.ManifestFile
-		w.c.files.Add(1)
-		w.c.rows.Add(pf.Rows)
-		w.c.bytes.Add(pf.Bytes)
+		w.c.dropped.Add(1)
+		return nil
 	}
-	if err := w.c.writeEntry(ctx, fmt.Sprint(w.id), files, w.ranges); err != nil {
-		return err
-	}
-	w.pending = w.pending[:0]
-	w.ranges = w.ranges[:0]
-	w.inBytes = 0
-	return nil
+	return w.c.commitBatch(ctx, b)
 }

@@ -158,7 +158,7 @@ func (inv *inventoryStore) readCSV(ctx context.Context, f inventoryFile, row fun
 	}
 	cb, ck, cs, cl, cd := col("bucket"), col("key"), col("size"), col("islatest"), col("isdeletemarker")
 	done := 0 // rows emitted by earlier attempts
-	return inv.do(ctx, func() error {
+	return inv.do(ctx, func(ctx context.Context) error {
 		out, err := inv.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &inv.filesIn, Key: &f.Key})
 		if err != nil {
 			return err
@@ -299,7 +299,7 @@ func (inv *inventoryStore) readParquet(ctx context.Context, f inventoryFile, row
 // getAll reads a whole (small) object, retried.
 func (s *s3Store) getAll(ctx context.Context, bucket, key string) ([]byte, error) {
 	var data []byte
-	err := s.do(ctx, func() error {
+	err := s.do(ctx, func(ctx context.Context) error {
 		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 		if err != nil {
 			return err
@@ -330,8 +330,8 @@ func (r *s3RangeReader) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	n := min(int64(len(p)), r.size-off)
-	err := r.s.do(r.ctx, func() error {
-		out, err := r.s.client.GetObject(r.ctx, &s3.GetObjectInput{Bucket: &r.bucket, Key: &r.key,
+	err := r.s.do(r.ctx, func(ctx context.Context) error {
+		out, err := r.s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &r.bucket, Key: &r.key,
 			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
 		if err != nil {
 			return err

@@ -1,10 +1,5 @@
 package pipeline
 
-import (
-	"os"
-	"syscall"
-)
-
 // Defaults for requests in flight, chosen by measurement (bench/s3bench
 // -mode concurrency, README "Beyond one machine"): at 20 ms a GET, 2 cores
 // read 1,900 objects/s with 64 in flight, 3,100 with 128, 5,100 with 256
@@ -50,22 +45,6 @@ func capOpenFiles(concurrency, listers, room int) (int, int) {
 	}
 	listers = max(1, min(listers, room/8))
 	return max(1, min(concurrency, room-listers)), listers
-}
-
-// openFileRoom returns how many more files the process may open: its
-// soft RLIMIT_NOFILE less the files open now.
-func openFileRoom() int {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<20 {
-		return 1 << 20
-	}
-	open := 16 // a guess where /proc is missing
-	if f, err := os.Open("/proc/self/fd"); err == nil {
-		names, _ := f.Readdirnames(-1)
-		f.Close()
-		open = len(names) - 1 // less the directory itself
-	}
-	return int(rl.Cur) - open
 }
 
 // blockFor returns the block size for an object of size bytes (-1

@@ -54,7 +54,13 @@ func (s *localStore) list(ctx context.Context, _ Window, _ time.Duration, out fu
 		o.Key, _ = ParseKey(strings.TrimSuffix(strings.TrimSuffix(filepath.ToSlash(s.path), ".gz"), ".zst"))
 		return out(o)
 	}
-	return filepath.WalkDir(s.path, func(p string, d fs.DirEntry, err error) error {
+	root := s.path
+	if li, err := os.Lstat(root); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		// A symbolic link to a directory is walked through: WalkDir does
+		// not follow its root, a trailing separator makes it.
+		root += string(filepath.Separator)
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("source %s: %w", p, err)
 		}
@@ -64,12 +70,12 @@ func (s *localStore) list(ctx context.Context, _ Window, _ time.Duration, out fu
 		name := d.Name()
 		if d.IsDir() {
 			// Hidden directories (.git, a converter's .s3logs state) hold no logs.
-			if p != s.path && strings.HasPrefix(name, ".") {
+			if p != root && strings.HasPrefix(name, ".") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if p != s.path && strings.HasPrefix(name, ".") || !d.Type().IsRegular() {
+		if p != root && strings.HasPrefix(name, ".") || !d.Type().IsRegular() {
 			return nil
 		}
 		info, err := d.Info()

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http/httptrace"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -165,11 +167,19 @@ func (s *s3Shared) backoff(ctx context.Context, n int) error {
 }
 
 // do calls f until it succeeds, fails for good, or has been tried
-// s.attempts times.
-func (s *s3Shared) do(ctx context.Context, f func() error) error {
+// s.attempts times. f gets a context that counts the requests the HTTP
+// client writes, which may be more than the attempts: the client itself
+// sends a GET again when a reused connection fails before the answer.
+func (s *s3Shared) do(ctx context.Context, f func(ctx context.Context) error) error {
+	var sent atomic.Int64
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+		if w.Err == nil {
+			sent.Add(1)
+		}
+	}})
 	for n := 0; ; n++ {
 		s.stats.Requests.Add(1)
-		err := f()
+		err := f(ctx)
 		if err == nil {
 			return nil
 		}
@@ -180,6 +190,9 @@ func (s *s3Shared) do(ctx context.Context, f func() error) error {
 			return err
 		}
 		if n+1 >= s.attempts {
+			if m := sent.Load(); m != int64(n+1) {
+				return fmt.Errorf("failed after %d attempts (%d requests sent): %w", n+1, m, err)
+			}
 			return fmt.Errorf("failed after %d attempts: %w", n+1, err)
 		}
 		s.stats.Retries.Add(1)
@@ -230,7 +243,7 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 		}
 		s.mem.Release(weight)
 	}
-	err := s.do(ctx, func() error {
+	err := s.do(ctx, func(ctx context.Context) error {
 		actx, cancel := context.WithTimeoutCause(ctx, smallTimeout, errStalled)
 		defer cancel()
 		stalled := func(err error) error {
@@ -304,8 +317,8 @@ func (r *s3Reader) reopen() error {
 	if r.etag != "" {
 		in.IfMatch = aws.String(r.etag)
 	}
-	err := r.s.do(r.ctx, func() error {
-		out, err := r.s.client.GetObject(r.ctx, in)
+	err := r.s.do(r.ctx, func(ctx context.Context) error {
+		out, err := r.s.client.GetObject(ctx, in)
 		if err != nil {
 			return err
 		}

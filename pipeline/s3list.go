@@ -152,7 +152,7 @@ func (s *s3Store) page(ctx context.Context, in *s3.ListObjectsV2Input) (*s3.List
 		in.MaxKeys = aws.Int32(int32(s.pageKeys))
 	}
 	var out *s3.ListObjectsV2Output
-	err := s.do(ctx, func() error {
+	err := s.do(ctx, func(ctx context.Context) error {
 		var err error
 		out, err = s.client.ListObjectsV2(ctx, in)
 		return err

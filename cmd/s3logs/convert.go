@@ -84,9 +84,6 @@ func runConvert(ctx context.Context, e *env, o *convertOptions, sources []string
 	if err != nil {
 		return err
 	}
-	if pf.skipFailed {
-		return usagef("--skip-failed is not supported by convert: a failed object would be left half converted")
-	}
 	var so convert.Options
 	if so.Format, err = sink.ParseFormat(o.format); err != nil {
 		return usageError{err}
@@ -160,10 +157,16 @@ func runConvert(ctx context.Context, e *env, o *convertOptions, sources []string
 	}
 	if !pf.quiet {
 		fmt.Fprintf(e.stderr, "s3logs convert: %d rows in %d files (%.1f MB) to %s, %d objects completed", res.Rows, res.Files, float64(res.Bytes)/1e6, dest, res.Objects)
-		if res.Orphans > 0 {
-			fmt.Fprintf(e.stderr, ", %d orphaned files of an interrupted run removed", res.Orphans)
+		if res.Recovered > 0 || res.Aborted > 0 || res.Revoked > 0 {
+			fmt.Fprintf(e.stderr, "; finished for interrupted runs: %d commits published, %d revoked, %d unfinished uploads aborted", res.Recovered, res.Revoked, res.Aborted)
+		}
+		if res.Conflicts > 0 {
+			fmt.Fprintf(e.stderr, "; %d batches another convert had committed first were redone (%d rounds)", res.Conflicts, res.Rounds)
 		}
 		fmt.Fprintln(e.stderr)
+		if len(res.Waiting) > 0 {
+			fmt.Fprintf(e.stderr, "s3logs convert: %d other runs still seem alive (%s); a later run finishes what they left\n", len(res.Waiting), strings.Join(res.Waiting, ", "))
+		}
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func TestConvertInterrupted(t *testing.T) {
 				break poll
 			default:
 			}
-			if ents, _ := os.ReadDir(filepath.Join(out, convert.ManifestDir)); len(ents) >= 2 {
+			if ents, _ := os.ReadDir(filepath.Join(out, filepath.FromSlash(convert.LogDir))); len(ents) >= 2 {
 				caught = true
 				break
 			}

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -22,28 +21,13 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/s3test"
 	"github.com/s3logs/s3logs/pipeline"
 )
 
 // s3Endpoint returns the S3-compatible server the end-to-end tests use
-// (.ci/s3server.sh starts versitygw and sets S3LOGS_TEST_ENDPOINT). Without
-// one the test fails under CI, so CI never skips it silently.
-func s3Endpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("S3LOGS_TEST_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("S3LOGS_TEST_ENDPOINT is not set under CI: run the tests through .ci/test, which starts versitygw")
-		}
-		t.Skip("S3LOGS_TEST_ENDPOINT not set (bash .ci/s3server.sh start; set -a; . .ci/s3server.env)")
-	}
-	// awsconf's own HTTP client cannot take a custom CA bundle; the local
-	// server is plain HTTP.
-	t.Setenv("AWS_CA_BUNDLE", "")
-	t.Setenv("AWS_ENDPOINT_URL_S3", ep)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	return ep
-}
+// (s3test.External: versitygw under .ci/test).
+func s3Endpoint(t *testing.T) string { return s3test.External(t) }
 
 // cli runs one s3logs command line in-process and returns stdout and
 // stderr; a non-zero exit fails the test.

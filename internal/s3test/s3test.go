@@ -3,12 +3,20 @@
 package s3test
 
 import (
+	"context"
+	"crypto/rand"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/s3logs/s3logs/internal/awsconf"
 )
 
 // Isolate points the SDK's default credential chain at static test
@@ -48,6 +56,47 @@ func Server(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// External returns the endpoint of the S3-compatible server that the
+// end-to-end tests run against (versitygw, which .ci/test starts and names
+// in S3LOGS_TEST_ENDPOINT, with its credentials in the AWS environment),
+// and points the SDK's endpoint resolution at it for the rest of the test.
+// Without it the test is skipped, and fails under CI.
+func External(t testing.TB) string {
+	t.Helper()
+	ep := os.Getenv("S3LOGS_TEST_ENDPOINT")
+	if ep == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("S3LOGS_TEST_ENDPOINT is not set under CI: run the tests through .ci/test, which starts versitygw")
+		}
+		t.Skip("S3LOGS_TEST_ENDPOINT not set (bash .ci/s3server.sh start; set -a; . .ci/s3server.env)")
+	}
+	// awsconf's own HTTP client cannot take a custom CA bundle; the local
+	// server is plain HTTP.
+	t.Setenv("AWS_CA_BUNDLE", "")
+	t.Setenv("AWS_ENDPOINT_URL_S3", ep)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	return ep
+}
+
+// Bucket creates a bucket with a name unique to the test on the server at
+// endpoint and returns its name.
+func Bucket(t testing.TB, endpoint string) string {
+	t.Helper()
+	ctx := context.Background()
+	o := awsconf.Options{Endpoint: endpoint}
+	cfg, err := awsconf.Load(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rb [4]byte
+	rand.Read(rb[:])
+	name := fmt.Sprintf("s3logs-test-%d-%x", time.Now().UnixNano(), rb)
+	if _, err := awsconf.S3(cfg, o).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name}); err != nil {
+		t.Fatalf("creating bucket %s: %v", name, err)
+	}
+	return name
 }
 
 // Handler returns an in-memory S3 server (gofakes3). With autoBucket,
