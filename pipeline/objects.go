@@ -47,7 +47,7 @@ func (o *S3Objects) List(ctx context.Context, prefix string, fn func(key string,
 	in := &s3.ListObjectsV2Input{Bucket: &o.s.bucket, Prefix: aws.String(prefix)}
 	for {
 		var out *s3.ListObjectsV2Output
-		err := o.request(ctx, func() (err error) {
+		err := o.request(ctx, func(ctx context.Context) (err error) {
 			out, err = o.s.client.ListObjectsV2(ctx, in)
 			return err
 		})
@@ -80,7 +80,7 @@ func (o *S3Objects) ReadAt(ctx context.Context, key string, p []byte, off int64)
 		return nil
 	}
 	rng := fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1)
-	err := o.request(ctx, func() error {
+	err := o.request(ctx, func(ctx context.Context) error {
 		out, err := o.s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.s.bucket, Key: &key, Range: &rng})
 		if err != nil {
 			return err
@@ -105,7 +105,7 @@ func (o *S3Objects) ReadAt(ctx context.Context, key string, p []byte, off int64)
 
 // request runs one S3 call under the concurrency bound, with the store's
 // retries.
-func (o *S3Objects) request(ctx context.Context, f func() error) error {
+func (o *S3Objects) request(ctx context.Context, f func(context.Context) error) error {
 	if err := o.sem.Acquire(ctx, 1); err != nil {
 		return err
 	}
