@@ -3,7 +3,7 @@
 # same generated data (bench/peers), plus `s3logs bench` and the parser's
 # Go benchmarks, with the machine it ran on.
 #
-#   bench/run.sh                      # 600 MB, 3 repetitions -> bench/RESULTS.md
+#   bench/run.sh                      # 637 MB (1M lines), 5 repetitions -> bench/RESULTS.md
 #   bench/run.sh --size 200 --reps 5  # smaller/larger runs
 #   bench/run.sh --size 2 --check-only  # CI: answers must agree; no speeds, no file written
 #
@@ -13,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-size=600
-reps=3
+size=637
+reps=5
 check=
 while [ $# -gt 0 ]; do
 	case "$1" in

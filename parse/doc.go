@@ -38,5 +38,11 @@
 //
 // Parsing runs a fast path of plain splitting checked by cheap validation of
 // the fields whose shape is known; only lines that fail it take the slow,
-// resynchronising path.
+// resynchronising path. A Scanner reading a block on amd64 with AVX2 finds
+// the separators of that fast path with a structural index: one SIMD pass
+// over 16 KiB at a time marks every space, quote, newline and '[' in
+// bitmasks, which the fast path walks with bit arithmetic instead of
+// searching for each field's end. It gives the same results as the
+// portable fast path, which runs on other platforms and under the purego
+// build tag.
 package parse

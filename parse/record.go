@@ -30,6 +30,7 @@ type Record struct {
 	// method, target and protocol, and rl bits saying what is known.
 	rlOff [6]uint32
 	rl    uint8
+	day   dayCache // the date of the last time parsed
 }
 
 // The bits of Record.rl.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,6 +315,17 @@ func compareWithReference(t *testing.T, line []byte) {
 	if ok != (err == nil) {
 		t.Fatalf("Parse and the reference disagree on %q:\nParse: %v\nreference accepts: %v %q", line, err, ok, ref.fields)
 	}
+	// The indexed scanner, the fast path on amd64, agrees with Parse.
+	if !IsBlank(line) {
+		evs, _ := scanAll(line, 1, 0, nil)
+		if len(evs) != 1 || (evs[0].reject == "") != ok {
+			t.Fatalf("%q: the indexed scanner reports %+v; reference accepts: %v", line, evs, ok)
+		}
+		if e := evs[0]; ok && (e.n != r.n || e.extra != r.extra || e.unix != r.unix || e.warn != r.warn ||
+			!slices.Equal(e.start[:e.n], r.start[:r.n]) || !slices.Equal(e.end[:e.n], r.end[:r.n])) {
+			t.Fatalf("%q: the indexed scanner reports %+v; Parse %+v", line, e, r)
+		}
+	}
 	if !ok {
 		return
 	}
@@ -338,7 +350,7 @@ func compareWithReference(t *testing.T, line []byte) {
 // corpus, with every line also cut at several points (truncations) and
 // with a space dropped or doubled, the damage real files show.
 func TestReferenceOnCorpus(t *testing.T) {
-	lines := seedLines()
+	lines := append(seedLines(), trapLines()...)
 	for _, l := range lines {
 		compareWithReference(t, []byte(l))
 		for _, cut := range []int{10, 40, 80, 120, 200, len(l) / 2, len(l) - 3} {

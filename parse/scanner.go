@@ -26,8 +26,9 @@ type Scanner struct {
 	buf     []byte // reader mode: buffered input, data in buf[lo:hi]
 	lo, hi  int
 	eof     bool
-	skip    bool // discarding the rest of an over-long line
-	block   []byte
+	skip    bool   // discarding the rest of an over-long line
+	data    []byte // block mode: the block, lines from data[pos:]
+	pos     int
 	rec     Record
 	object  string
 	line    int64
@@ -41,6 +42,12 @@ type Scanner struct {
 	skipped int64 // lines the prefilter skipped
 	warned  int64 // records with warnings
 	stopped bool
+
+	// The structural index window (see index.go): the masks of
+	// data[ixBase:ixEnd], ixWords chunks of 64 bytes, then a zero chunk.
+	ix            []uint64
+	ixBase, ixEnd int
+	ixMode        int8 // 0: the index where the CPU has one; 1: always; -1: never (tests)
 }
 
 // NewScanner returns a Scanner reading from r.
@@ -54,6 +61,9 @@ func NewScanner(r io.Reader) *Scanner {
 // b; no copy is made.
 func NewBlockScanner(b []byte) *Scanner {
 	s := &Scanner{}
+	if haveIndex {
+		s.ix = make([]uint64, (ixWords+1)*mKinds)
+	}
 	s.ResetBytes(b, "", 1)
 	return s
 }
@@ -63,7 +73,7 @@ func NewBlockScanner(b []byte) *Scanner {
 func (s *Scanner) Reset(r io.Reader, object string) {
 	s.resetCommon(object, 1)
 	s.r = r
-	s.block = nil
+	s.data, s.pos = nil, 0
 	if s.buf == nil {
 		s.buf = make([]byte, 64<<10)
 	}
@@ -74,8 +84,13 @@ func (s *Scanner) Reset(r io.Reader, object string) {
 func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 	s.resetCommon(object, firstLine)
 	s.r = nil
-	s.block = b
+	s.data, s.pos = b, 0
+	s.ixBase, s.ixEnd = 0, 0
 }
+
+// useIndex reports whether block mode locates fields with the structural
+// index.
+func (s *Scanner) useIndex() bool { return s.ixMode > 0 || s.ixMode == 0 && haveIndex }
 
 func (s *Scanner) resetCommon(object string, firstLine int64) {
 	s.object = object
@@ -161,16 +176,38 @@ func (s *Scanner) Err() error { return s.err }
 func (s *Scanner) Scan() bool {
 	for !s.stopped {
 		var line []byte
-		if s.r == nil && len(s.block) > 0 {
-			// Block mode, inline: the common case of the record stage.
-			i := bytes.IndexByte(s.block, '\n')
-			if i >= 0 && i <= s.maxLine {
-				line, s.block = s.block[:i], s.block[i+1:]
-			} else {
-				var ok bool
-				if line, ok = s.nextLine(); !ok {
-					return false
+		p, e := 0, 0 // block mode: line is data[p:e]
+		if s.r == nil {
+			if p = s.pos; p >= len(s.data) {
+				return false
+			}
+			// The common case inline: the index window holds the line's
+			// newline (else lineEndSlow).
+			e = -1
+			if p >= s.ixBase && p < s.ixEnd {
+				w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
+				q, _, _ := next(s.ix, mNewline, w, m)
+				if e = s.ixBase + int(q); e >= s.ixEnd {
+					e = -1
 				}
+			}
+			if e < 0 {
+				if s.pre != nil || !s.useIndex() {
+					// Lines a prefilter skips are not indexed.
+					e = len(s.data)
+					if i := bytes.IndexByte(s.data[p:], '\n'); i >= 0 {
+						e = p + i
+					}
+				} else {
+					e = s.lineEndSlow(p)
+				}
+			}
+			line, s.pos = s.data[p:e], e+1
+			if len(line) > s.maxLine {
+				s.line++
+				s.lines++
+				s.rejectLine(&ParseError{Column: s.maxLine + 1, Reason: s.tooLong()}, line[:s.maxLine])
+				continue
 			}
 		} else {
 			var ok bool
@@ -202,7 +239,29 @@ func (s *Scanner) Scan() bool {
 				continue
 			}
 		}
-		if err := s.rec.Parse(line); err != nil {
+		var err error
+		if s.r == nil && s.useIndex() && (p >= s.ixBase && e <= s.ixEnd || s.indexLine(p, e)) {
+			// The window holds the line: mark its end as a space, a
+			// quote and a bracket, so that walking those bits stops there
+			// without a bounds test (e is the line's '\n' or past the
+			// data, which no other line reads), and parse it with its
+			// structural index (fastIndexed).
+			end := uint(e - s.ixBase)
+			bit := uint64(1) << (end % 64)
+			m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
+			m[mSpace] |= bit
+			m[mQuote] |= bit
+			m[mBracket] |= bit
+			r := &s.rec
+			r.line = trimEOL(line)
+			r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
+			if !r.fastIndexed(s.ix, uint(p-s.ixBase)) {
+				err = r.slow()
+			}
+		} else {
+			err = s.rec.Parse(line)
+		}
+		if err != nil {
 			s.rejectLine(err.(*ParseError), line)
 			continue
 		}
@@ -224,27 +283,8 @@ func (s *Scanner) rejectLine(pe *ParseError, line []byte) {
 	s.reject(&s.perr, line)
 }
 
-// nextLine returns the next line without its "\n".
+// nextLine returns the next line of the reader without its "\n".
 func (s *Scanner) nextLine() ([]byte, bool) {
-	if s.r == nil {
-		if len(s.block) == 0 {
-			return nil, false
-		}
-		i := bytes.IndexByte(s.block, '\n')
-		var line []byte
-		if i < 0 {
-			line, s.block = s.block, nil
-		} else {
-			line, s.block = s.block[:i], s.block[i+1:]
-		}
-		if len(line) > s.maxLine {
-			s.line++
-			s.lines++
-			s.rejectLine(&ParseError{Column: s.maxLine + 1, Reason: s.tooLong()}, line[:s.maxLine])
-			return s.nextLine()
-		}
-		return line, true
-	}
 	for {
 		if i := bytes.IndexByte(s.buf[s.lo:s.hi], '\n'); i >= 0 {
 			line := s.buf[s.lo : s.lo+i]

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 )
 
@@ -141,4 +142,40 @@ func daysFromCivil(y, m, d int) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// dayCache remembers the date and offset of the last time parseTime26
+// parsed, and the Unix time of that day's midnight at that offset: the
+// lines of a log object are in time order, so most share a day with the
+// line before and only the clock needs reading.
+type dayCache struct {
+	date uint64 // bytes 0..7 of the time, "06/Feb/2"
+	year uint32 // bytes 8..11, "019:"
+	zone uint64 // bytes 18..25, " +0000" after two zeroed bytes of seconds
+	ok   bool
+	base int64
+}
+
+// parseTime26 is parseTimeFixed, taking the date from the cache when it
+// is the cached one. It gives the same results.
+func (c *dayCache) parseTime26(b []byte) (int64, bool) {
+	if len(b) != 26 {
+		return 0, false
+	}
+	date, year := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint32(b[8:12])
+	zone := binary.LittleEndian.Uint64(b[18:26]) &^ 0xffff
+	if c.ok && date == c.date && year == c.year && zone == c.zone {
+		h1, h2, m1, m2, s1, s2 := b[12]-'0', b[13]-'0', b[15]-'0', b[16]-'0', b[18]-'0', b[19]-'0'
+		hh, mm, ss := int64(h1)*10+int64(h2), int64(m1)*10+int64(m2), int64(s1)*10+int64(s2)
+		if h1 > 9 || h2 > 9 || m1 > 9 || m2 > 9 || s1 > 9 || s2 > 9 || b[14] != ':' || b[17] != ':' || hh > 23 || mm > 59 || ss > 59 {
+			return 0, false
+		}
+		return c.base + hh*3600 + mm*60 + ss, true
+	}
+	v, ok := parseTimeFixed(b)
+	if ok {
+		hms := int64(b[12]-'0')*36000 + int64(b[13]-'0')*3600 + int64(b[15]-'0')*600 + int64(b[16]-'0')*60 + int64(b[18]-'0')*10 + int64(b[19]-'0')
+		*c = dayCache{date: date, year: year, zone: zone, ok: true, base: v - hms}
+	}
+	return v, ok
 }

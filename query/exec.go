@@ -68,7 +68,7 @@ type group struct {
 // BY), or rows to write (a streaming query whose object is not yet known
 // to be whole).
 type scanState struct {
-	groups map[string]*group
+	groups groupTable
 	rows   [][]Value
 	held   heldRows
 }
@@ -90,7 +90,7 @@ type worker struct {
 
 func (r *run) newWorker() *worker {
 	p := r.p
-	w := &worker{state: scanState{groups: map[string]*group{}}, kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
+	w := &worker{kv: make([]Value, len(p.groups)), vals: make([]Value, len(p.proj))}
 	w.direct = part{r: r, w: w, direct: true, st: &w.state}
 	return w
 }
@@ -259,8 +259,6 @@ func (r *run) NewPart(w int, o *pipeline.Object, whole bool) pipeline.Part {
 	p.st = &p.own
 	if p.direct {
 		p.st = &wk.state
-	} else if r.p.agg {
-		p.own.groups = map[string]*group{}
 	}
 	return p
 }
@@ -364,18 +362,8 @@ func (r *run) Commit(w int, pp pipeline.Part) error {
 	}
 	dst := &r.workers[w].state
 	if r.p.agg {
-		for k, g := range p.own.groups {
-			m := dst.groups[k]
-			if m == nil {
-				dst.groups[k] = g
-				continue
-			}
-			for i := range m.states {
-				m.states[i].merge(g.states[i])
-			}
-			r.budget.take(-1)
-		}
-		p.own.groups = nil
+		r.budget.take(-int64(p.own.groups.mergeInto(&dst.groups)))
+		p.own.groups = groupTable{}
 		return nil
 	}
 	if len(r.p.order) > 0 {
@@ -405,7 +393,7 @@ func (r *run) Drop(pp pipeline.Part) {
 	if p.direct {
 		return
 	}
-	r.budget.take(-int64(len(p.own.groups) + len(p.own.rows)))
+	r.budget.take(-int64(p.own.groups.len() + len(p.own.rows)))
 	p.own.held.drop(&r.spill)
 	p.own = scanState{}
 }
@@ -497,7 +485,7 @@ func (r *run) groupOf(pt *part) *group {
 		w.kv[i] = v
 		w.key = appendKey(w.key, v)
 	}
-	g := st.groups[string(w.key)]
+	g := st.groups.get(w.key)
 	if g == nil {
 		g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
 		for i, v := range w.kv {
@@ -506,7 +494,7 @@ func (r *run) groupOf(pt *part) *group {
 		for i, a := range p.aggs {
 			g.states[i] = a.newState(r.budget)
 		}
-		st.groups[string(w.key)] = g
+		st.groups.put(w.key, g)
 		r.budget.take(1)
 	}
 	return g
@@ -615,38 +603,29 @@ func (r *run) finish() error {
 	var rows [][]Value
 	switch {
 	case p.agg:
-		merged := workers[0].state.groups
+		merged := &workers[0].state.groups
 		for _, w := range workers[1:] {
-			for k, g := range w.state.groups {
-				m := merged[k]
-				if m == nil {
-					merged[k] = g
-					continue
-				}
-				for i := range m.states {
-					m.states[i].merge(g.states[i])
-				}
-			}
-			w.state.groups = nil
+			w.state.groups.mergeInto(merged)
+			w.state.groups = groupTable{}
 		}
-		if len(p.groups) == 0 && len(merged) == 0 {
+		if len(p.groups) == 0 && merged.len() == 0 {
 			// A global aggregate over no rows still has one row.
 			g := &group{states: make([]aggState, len(p.aggs))}
 			for i, a := range p.aggs {
 				g.states[i] = a.newState(nil)
 			}
-			merged[""] = g
+			merged.put(nil, g)
 		}
 		rc := &rowCtx{aggs: make([]Value, len(p.aggs))}
 		seen := map[string]bool{}
 		var key []byte
-		for _, g := range merged {
+		merged.each(func(_ []byte, g *group) {
 			rc.keys = g.keys
 			for i, s := range g.states {
 				rc.aggs[i] = s.result()
 			}
 			if p.having != nil && !p.having.fn(rc).truth() {
-				continue
+				return
 			}
 			row := make([]Value, len(p.proj))
 			for i, e := range p.proj {
@@ -658,12 +637,12 @@ func (r *run) finish() error {
 					key = appendKey(key, v)
 				}
 				if seen[string(key)] {
-					continue
+					return
 				}
 				seen[string(key)] = true
 			}
 			rows = append(rows, row)
-		}
+		})
 		if len(p.order) == 0 {
 			// Deterministic output: order groups by their values.
 			sort.Slice(rows, func(i, j int) bool {

@@ -235,9 +235,9 @@ func appendKey(dst []byte, v Value) []byte {
 	case KindNull:
 		return append(dst, 0)
 	case KindString:
-		dst = append(dst, byte(KindString))
-		dst = strconv.AppendInt(dst, int64(len(v.S)), 10)
-		dst = append(dst, ':')
+		// The length as a uvarint: self-delimiting, and one byte for
+		// most values.
+		dst = binary.AppendUvarint(append(dst, byte(KindString)), uint64(len(v.S)))
 		return append(dst, v.S...)
 	case KindDecimal:
 		// Equal decimals of different scales (1.5, 1.50) encode equally;

@@ -59,7 +59,7 @@ type FileWriter struct {
 // NewFileWriter starts a file on w.
 func NewFileWriter(w io.Writer, o FileOptions) (*FileWriter, error) {
 	to := tableOptions{format: o.Format, compression: o.Compression,
-		dict: dictionaryColumns(), delta: deltaColumns(), noStats: noStatsColumns(),
+		dict: dictionaryColumns(), delta: deltaColumns(), noStats: noStatsColumns(), literals: literalColumns(),
 		rowGroupRows: int64(o.RowGroupRows), dictLimit: o.DictionaryLimit}
 	if o.Format == Parquet {
 		pw, err := newPQWriter(w, to)

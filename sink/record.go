@@ -49,6 +49,11 @@ func dictionaryColumns() []string {
 // the random IDs, whose min/max prune nothing.
 func noStatsColumns() []string { return []string{"requestid", "hostid"} }
 
+// literalColumns lists the output columns whose zstd pages hold
+// Huffman-coded literals only (zstdLiterals): the random Host Id, in which
+// zstd finds no repeated strings to save on, only the entropy of base64.
+func literalColumns() []string { return []string{"hostid"} }
+
 // deltaColumns lists the output columns written DELTA_BINARY_PACKED: the
 // request time (in nearly sorted order within a log object) and the line
 // number (consecutive).

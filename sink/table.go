@@ -112,6 +112,9 @@ type tableOptions struct {
 	// noStats lists columns without min/max statistics in Parquet:
 	// random IDs, whose ranges prune nothing.
 	noStats []string
+	// literals lists columns whose zstd pages are Huffman-coded literals
+	// only (see zstdLiterals).
+	literals []string
 	// dictLimit is the dictionary size above which a column chunk of a
 	// dictionary column is written plain; 0 means dictPageLimit.
 	dictLimit int
@@ -180,6 +183,9 @@ func parquetProps(o tableOptions) (*parquet.WriterProperties, error) {
 	props = append(props, parquet.WithDictionaryPageSizeLimit(dictPageLimit))
 	if codec == compress.Codecs.Zstd {
 		props = append(props, parquet.WithCompressionLevel(zstdLevel))
+		for _, name := range o.literals {
+			props = append(props, parquet.WithCompressionLevelFor(name, zstdLiterals))
+		}
 	}
 	return parquet.NewWriterProperties(props...), nil
 }

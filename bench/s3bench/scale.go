@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/s3logs/s3logs/gen"
@@ -102,7 +101,7 @@ func runScale(ctx context.Context, objects, days, size int, listLatency, getLate
 			return r, fmt.Errorf("%s shard %d: %w: %s", c.name, shard, err, out.String())
 		}
 		r.lists, r.gets = srv.lists.Load(), srv.gets.Load()
-		r.peakRSS = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+		r.peakRSS = peakRSS(cmd.ProcessState)
 		return r, nil
 	}
 

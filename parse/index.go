@@ -1,0 +1,289 @@
+package parse
+
+import (
+	"bytes"
+	"math/bits"
+)
+
+// The structural index of a stretch of input has, for every 64 bytes, one
+// 64-bit mask per class of byte the parser looks for, bit i of a mask set
+// when byte i of those 64 is of that class. It is built in one SIMD pass
+// (indexAVX2, indexAVX512) and read with bit arithmetic: the next separator after an
+// offset is a shift and a TrailingZeros, not a call, as in simdjson's
+// stage 1. The masks of one 64-byte chunk are stored together, mKinds
+// words apart from the next chunk's.
+const (
+	mSpace   = iota // ' '
+	mQuote          // '"'
+	mNewline        // '\n'
+	mBracket        // '['
+	mKinds
+)
+
+// ixWords is how many 64-byte chunks a Scanner indexes at a time: 16 KiB of
+// input, 8 KiB of index, which stays in the L1 cache while its lines are
+// parsed. A line is parsed with the index when it fits in one window, which
+// starts at a line; longer lines take bytes.IndexByte.
+const ixWords = 256
+
+// indexGo is the portable indexer: it writes the masks of src, a partial
+// last chunk included (its missing bytes read as no class), to dst, which
+// must hold mKinds words per started chunk.
+func indexGo(src []byte, dst []uint64) {
+	for k := 0; k*64 < len(src); k++ {
+		var m [mKinds]uint64
+		for i, c := range src[k*64 : min(len(src), k*64+64)] {
+			switch c {
+			case ' ':
+				m[mSpace] |= 1 << i
+			case '"':
+				m[mQuote] |= 1 << i
+			case '\n':
+				m[mNewline] |= 1 << i
+			case '[':
+				m[mBracket] |= 1 << i
+			}
+		}
+		copy(dst[k*mKinds:], m[:])
+	}
+}
+
+// reindex makes the Scanner's index window cover data[p:end], or as much
+// of it as fits in ixWords chunks.
+func (s *Scanner) reindex(p, end int) {
+	end = min(end, p+ixWords*64, len(s.data))
+	n := end - p
+	full, words := n/64, (n+63)/64
+	if s.ix == nil {
+		s.ix = make([]uint64, (ixWords+1)*mKinds)
+	}
+	indexWords(s.data[p:p+64*full], s.ix)
+	if full < words {
+		// The partial last chunk, padded with zeros (no class).
+		var pad [64]byte
+		copy(pad[:], s.data[p+64*full:end])
+		indexWords(pad[:], s.ix[full*mKinds:])
+	}
+	// A zero chunk after the last one lets a search starting at the end
+	// of a line read one chunk further without a bounds test, and a
+	// newline marked at the window's end stops a search for one there.
+	clear(s.ix[words*mKinds : (words+1)*mKinds])
+	s.ix[n/64*mKinds+mNewline] |= 1 << (n % 64)
+	s.ixBase, s.ixEnd = p, end
+}
+
+// lineEndSlow returns the offset of the '\n' that ends the line starting
+// at data[p], or len(data) when none does, for a line whose newline the
+// index window does not hold (Scan looks there first), indexing from p.
+// It is not used with a prefilter, which skips most lines unparsed: then
+// only the lines that are parsed are indexed (see indexLine), and Scan
+// finds the others' ends with bytes.IndexByte.
+func (s *Scanner) lineEndSlow(p int) int {
+	d := s.data
+	if p >= s.ixBase && p < s.ixEnd && s.ixEnd == len(d) {
+		return len(d) // the last line, without a newline
+	}
+	s.reindex(p, len(d))
+	if e := s.findNewline(p); e < s.ixEnd || s.ixEnd == len(d) {
+		return e
+	}
+	// Longer than a window.
+	if e := bytes.IndexByte(d[p:], '\n'); e >= 0 {
+		return p + e
+	}
+	return len(d)
+}
+
+// findNewline returns the offset of the first '\n' at or after data[p]
+// within the index window, or ixEnd when there is none.
+func (s *Scanner) findNewline(p int) int {
+	w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
+	q, _, _ := next(s.ix, mNewline, w, m)
+	return s.ixBase + int(q)
+}
+
+// indexLine makes the index window hold the line data[p:e], which it
+// does not, and reports whether it could: not for a line longer than a
+// window.
+func (s *Scanner) indexLine(p, e int) bool {
+	if e-p > ixWords*64 {
+		return false
+	}
+	s.reindex(p, e)
+	return true
+}
+
+// seek and next walk the bits of class k of an index window in order. The
+// walk's state is a chunk w and m, the bits of chunk w not yet passed;
+// both are passed and returned by value so that they stay in registers.
+
+// seek starts a walk at window offset p.
+func seek(ix []uint64, k, p uint) (w uint, m uint64) {
+	w = p / 64
+	return w, ix[w*mKinds+k] &^ (1<<(p%64) - 1)
+}
+
+// next returns the window offset of the next bit and passes it. The end of
+// every line is marked (see Scanner.Scan), so a walk finds a bit at or
+// before the line's end.
+func next(ix []uint64, k, w uint, m uint64) (p, w2 uint, m2 uint64) {
+	for m == 0 {
+		w++
+		m = ix[w*mKinds+k]
+	}
+	return w*64 + uint(bits.TrailingZeros64(m)), w, m & (m - 1)
+}
+
+// anyBit reports whether class k has a bit in window offsets [p, end).
+func anyBit(ix []uint64, k, p, end uint) bool {
+	if p >= end {
+		return false
+	}
+	w, last := p/64, (end-1)/64
+	m := ix[w*mKinds+k] &^ (1<<(p%64) - 1)
+	for w < last {
+		if m != 0 {
+			return true
+		}
+		w++
+		m = ix[w*mKinds+k]
+	}
+	return m&(2<<((end-1)%64)-1) != 0
+}
+
+// fastIndexed is fast with the line's structural index: ix is the index
+// window and o the line's offset in it. It makes the same checks in the
+// same order as fast, reading each field's end from the index instead of
+// calling bytes.IndexByte, so it accepts exactly the lines fast accepts
+// with the same fields (FuzzIndexedScan compares them).
+func (r *Record) fastIndexed(ix []uint64, o uint) bool {
+	b := r.line
+	n := len(b)
+	sw, sm := seek(ix, mSpace, o) // the walk over the line's spaces
+	var p uint
+	i := 0
+	// Bucket Owner, Bucket.
+	for f := BucketOwner; f <= Bucket; f++ {
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
+		if e <= i || e >= n {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	// Time, fixed width: [06/Feb/2019:00:00:38 +0000]. (Written out in
+	// both fast paths: a call here costs 2% of a scan.)
+	if i+28 >= n || b[i] != '[' || b[i+27] != ']' || b[i+28] != ' ' {
+		return false
+	}
+	unix, ok := r.day.parseTime26(b[i+1 : i+27])
+	if !ok {
+		return false
+	}
+	r.unix = unix
+	r.start[Time], r.end[Time] = uint32(i+1), uint32(i+27)
+	i += 29
+	sw, sm = seek(ix, mSpace, o+uint(i))
+	// Remote IP .. Key.
+	for f := RemoteIP; f <= Key; f++ {
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
+		if e <= i || e >= n {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	if !isOperation(b[r.start[Operation]:r.end[Operation]]) {
+		return false
+	}
+	if i = r.quotedIndexed(RequestURI, i, ix, o); i < 0 || i >= n {
+		return false
+	}
+	sw, sm = seek(ix, mSpace, o+uint(i))
+	// HTTP status .. Turn-Around Time.
+	for f := HTTPStatus; f <= TurnAroundTime; f++ {
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
+		if e <= i || e >= n {
+			return false
+		}
+		if f != ErrorCode && !isNumberOrDash(b[i:e], f == HTTPStatus) {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	if i = r.quotedIndexed(Referer, i, ix, o); i < 0 || i >= n {
+		return false
+	}
+	if i = r.quotedIndexed(UserAgent, i, ix, o); i < 0 {
+		return false
+	}
+	if i >= n {
+		r.n = MinFields
+		return !r.splicedIndexed(ix, o)
+	}
+	// Nothing after the User-Agent is quoted; a quote there means the
+	// User-Agent held a quote followed by a space.
+	if anyBit(ix, mQuote, o+uint(i), o+uint(n)) {
+		return false
+	}
+	sw, sm = seek(ix, mSpace, o+uint(i))
+	f := VersionID
+	for ; int(f) < NumFields; f++ {
+		p, sw, sm = next(ix, mSpace, sw, sm)
+		e := int(p - o)
+		if e >= n {
+			r.start[f], r.end[f] = uint32(i), uint32(n)
+			i = n
+			f++
+			break
+		}
+		if e == i {
+			return false
+		}
+		r.start[f], r.end[f] = uint32(i), uint32(e)
+		i = e + 1
+	}
+	r.n = int(f)
+	if i < n && !r.extraFields(i) {
+		return false
+	}
+	return r.validTail() && !r.splicedIndexed(ix, o)
+}
+
+// quotedIndexed is fastQuoted with the index.
+func (r *Record) quotedIndexed(f Field, i int, ix []uint64, o uint) int {
+	b := r.line
+	if i >= len(b) {
+		return -1
+	}
+	if b[i] != '"' {
+		if b[i] == '-' && (i+1 == len(b) || b[i+1] == ' ') {
+			r.start[f], r.end[f] = uint32(i), uint32(i+1)
+			return i + 2
+		}
+		return -1
+	}
+	w, m := seek(ix, mQuote, o+uint(i)+1)
+	for {
+		var p uint
+		p, w, m = next(ix, mQuote, w, m)
+		q := int(p - o)
+		if q >= len(b) {
+			return -1
+		}
+		if q+1 == len(b) || b[q+1] == ' ' {
+			r.start[f], r.end[f] = uint32(i+1), uint32(q)
+			return q + 2
+		}
+	}
+}
+
+// splicedIndexed is spliced with the index.
+func (r *Record) splicedIndexed(ix []uint64, o uint) bool {
+	from := int(r.end[Time]) + 1
+	return anyBit(ix, mBracket, o+uint(from), o+uint(len(r.line))) && findSplice(r.line, from) >= 0
+}
