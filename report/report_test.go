@@ -649,3 +649,52 @@ func TestEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestLakeSameReport builds the report over the logs and over their lake
+// and compares every section whole (stats, charts, every table's rows,
+// groups and SQL) with TestSections' checks of the text as the anchor:
+// nothing the lake reads differently can hide in a section those checks
+// do not cover. Only what describes the source itself may differ (its
+// name, objects and lines read, trap lines rejected from the text).
+func TestLakeSameReport(t *testing.T) {
+	logs, _ := dataset(t)
+	lake := lakeOf(t, logs)
+	now := genCfg.Start.Add(5 * 24 * time.Hour)
+	for _, w := range []pipeline.Window{
+		{},
+		{From: genCfg.Start.Add(30*time.Hour + 17*time.Minute), To: genCfg.Start.Add(70 * time.Hour)},
+	} {
+		t.Run(fmt.Sprintf("window=%s..%s", w.From.Format(time.RFC3339), w.To.Format(time.RFC3339)), func(t *testing.T) {
+			build := func(dir string) (*Report, []byte) {
+				rep, _, err := Build(context.Background(), Config{Window: w, Now: now, Pipeline: pipeline.Config{Workers: 3}}, []string{dir})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := json.MarshalIndent(rep.Sections, "", " ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rep, b
+			}
+			text, tj := build(logs)
+			lk, lj := build(lake)
+			if text.Records == 0 || len(text.Sections) < 10 {
+				t.Fatalf("the text's report has %d records and %d sections; want > 0 and every section", text.Records, len(text.Sections))
+			}
+			if text.Records != lk.Records || !text.First.Equal(lk.First) || !text.Last.Equal(lk.Last) ||
+				strings.Join(text.Buckets, ",") != strings.Join(lk.Buckets, ",") || strings.Join(text.Owners, ",") != strings.Join(lk.Owners, ",") {
+				t.Errorf("headers differ: text %d records %v..%v %v %v; lake %d records %v..%v %v %v",
+					text.Records, text.First, text.Last, text.Buckets, text.Owners, lk.Records, lk.First, lk.Last, lk.Buckets, lk.Owners)
+			}
+			if !bytes.Equal(tj, lj) {
+				tl, ll := strings.Split(string(tj), "\n"), strings.Split(string(lj), "\n")
+				for i := range min(len(tl), len(ll)) {
+					if tl[i] != ll[i] {
+						t.Fatalf("sections differ at line %d of their JSON:\ntext %s\nlake %s", i+1, tl[i], ll[i])
+					}
+				}
+				t.Fatalf("sections differ: %d lines of JSON over the text, %d over the lake", len(tl), len(ll))
+			}
+		})
+	}
+}
