@@ -377,7 +377,9 @@ func (fc *fileColumns) column(i int, target schema.Type) (fileCol, error) {
 			}
 		case parquet.Types.Int64:
 			c.kind = kInt
-			if ts, ok := lt.(*pqschema.TimestampLogicalType); ok {
+			// arrow-go's logical types are values (DuckDB's COPY writes
+			// the logical type alone, with no converted type).
+			if ts, ok := lt.(pqschema.TimestampLogicalType); ok {
 				c.kind, c.unit = kTime, timeUnit(ts.TimeUnit())
 			} else if d.ConvertedType() == pqschema.ConvertedTypes.TimestampMillis {
 				c.kind, c.unit = kTime, 1e3

@@ -16,7 +16,7 @@ func TestAgree(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	s := out.String()
-	if !strings.Contains(s, "check: 8 passed, 0 failed") || strings.Contains(s, "MB/s") {
+	if !strings.Contains(s, "check: 12 passed, 0 failed") || strings.Contains(s, "MB/s") {
 		t.Errorf("unexpected output:\n%s", s)
 	}
 }
