@@ -599,7 +599,12 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 	r.stats.Lines.Add(src.rows())
 	p := fs.parts[w]
 	if p == nil {
-		p = cons.NewPart(w, &fs.obj, fs.units == 1)
+		// A file of one unit is read whole. So, as far as the consumer
+		// can tell, is one whose failure fails the run (no SkipFailed):
+		// none of its records is dropped, so its parts need not be held
+		// apart until the file is done, and write into the worker's
+		// state (or out) as they go.
+		p = cons.NewPart(w, &fs.obj, fs.units == 1 || !r.cfg.SkipFailed)
 		fs.parts[w] = p
 	}
 	lp, ok := p.(Part)
