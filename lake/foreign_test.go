@@ -157,10 +157,7 @@ func tableRows(t *testing.T, src string, cols []string) ([]string, error) {
 	if _, err := Run(context.Background(), pipeline.Config{}, []string{src}, c, Scan{Columns: used, TimeText: true}); err != nil {
 		return nil, err
 	}
-	var rows []string
-	for _, r := range c.list {
-		rows = append(rows, r)
-	}
+	rows := slices.Clone(c.list)
 	slices.Sort(rows)
 	return rows, nil
 }

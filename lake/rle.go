@@ -148,13 +148,3 @@ func (d *rleDecoder) unpack(out []int32) {
 		d.pos += w
 	}
 }
-
-// bitWidth is how many bits the values 0..max need.
-func bitWidth(max int) int {
-	w := 0
-	for max > 0 {
-		w++
-		max >>= 1
-	}
-	return w
-}
