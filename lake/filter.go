@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 
+	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/schema"
 )
 
@@ -147,7 +148,7 @@ func (p *prepared) passText(v []byte) bool {
 	case OpRange:
 		// A number held as text (a string column of another engine's
 		// table) reads as the record stage reads it: decimal digits.
-		n, ok := atoi(v)
+		n, ok := parse.Atoi(v)
 		return ok && n >= f.Lo && n <= f.Hi
 	}
 	return true
@@ -288,21 +289,6 @@ func successor(p []byte) ([]byte, bool) {
 }
 
 var dash = []byte("-")
-
-// atoi reads a non-negative decimal integer as parse.Record.Int does.
-func atoi(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var v int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int64(c-'0')
-	}
-	return v, v >= 0
-}
 
 // filterColumn is the schema column a filter reads: a log field.
 func filterColumn(f *Filter) (schema.Column, bool) {

@@ -138,22 +138,8 @@ func (sp *scanParts) Records(sc *parse.Scanner) error {
 	}
 	for sc.Scan() {
 		line := sc.LineNumber()
-		live := false
-		for i, p := range sp.parts {
-			if sp.s.stopped[i].Load() {
-				continue
-			}
-			if err := p.offer(line); err != nil {
-				if !errors.Is(err, errLimit) {
-					return err
-				}
-				sp.s.stopped[i].Store(true)
-				continue
-			}
-			live = true
-		}
-		if !live {
-			return errLimit
+		if err := sp.offer(func(*part) int64 { return line }); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -166,24 +152,37 @@ func (sp *scanParts) LakeRecords(rs *lake.Records) error {
 		p.w.rc.rec = rs.Record()
 	}
 	for rs.Scan() {
-		live := false
-		for i, p := range sp.parts {
-			if sp.s.stopped[i].Load() {
-				continue
-			}
+		err := sp.offer(func(p *part) int64 {
 			rs.Origin(&p.w.rc.origin)
-			if err := p.offer(p.w.rc.origin.Line); err != nil {
-				if !errors.Is(err, errLimit) {
-					return err
-				}
-				sp.s.stopped[i].Store(true)
-				continue
+			return p.w.rc.origin.Line
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offer offers the current record to every scan still running, each at
+// the line line gives it (after setting its origin). It returns errLimit
+// once every scan has stopped.
+func (sp *scanParts) offer(line func(*part) int64) error {
+	live := false
+	for i, p := range sp.parts {
+		if sp.s.stopped[i].Load() {
+			continue
+		}
+		if err := p.offer(line(p)); err != nil {
+			if !errors.Is(err, errLimit) {
+				return err
 			}
-			live = true
+			sp.s.stopped[i].Store(true)
+			continue
 		}
-		if !live {
-			return errLimit
-		}
+		live = true
+	}
+	if !live {
+		return errLimit
 	}
 	return nil
 }

@@ -212,20 +212,21 @@ func (s *scan) Commit(w int, pp pipeline.Part) error {
 
 func (s *scan) Drop(pipeline.Part) {}
 
-func (p *part) Records(sc *parse.Scanner) error {
-	from, to, a := p.s.from, p.s.to, p.acc
-	for sc.Scan() {
-		r := sc.Record()
-		if t := r.Unix(); t >= from && t < to {
-			a.add(r, t)
-		}
-	}
-	return nil
-}
+func (p *part) Records(sc *parse.Scanner) error { return p.add(sc) }
 
 // LakeRecords aggregates the records of a unit of converted output, as
 // Records does for log text.
-func (p *part) LakeRecords(rs *lake.Records) error {
+func (p *part) LakeRecords(rs *lake.Records) error { return p.add(rs) }
+
+// records is what both sources of records share: parse.Scanner over log
+// text, lake.Records over converted output.
+type records interface {
+	Scan() bool
+	Record() *parse.Record
+}
+
+// add aggregates the records of rs in the window.
+func (p *part) add(rs records) error {
 	from, to, a := p.s.from, p.s.to, p.acc
 	for rs.Scan() {
 		r := rs.Record()
