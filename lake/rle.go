@@ -132,17 +132,23 @@ func (d *rleDecoder) unpack(out []int32) {
 			d.pos += 8 * w
 		}
 	}
+	if len(out) == 0 {
+		return
+	}
+	// The run's last bytes, zero-padded, for values within eight bytes of
+	// its end (all of a short run's): one load each, as from p.
+	var tail [16]byte
+	tailAt := max(len(p)-8, 0)
+	copy(tail[:], p[tailAt:])
 	for i := range out {
-		byteAt := d.pos / 8
+		byteAt := int(d.pos / 8)
 		shift := d.pos % 8
 		// Eight bytes from byteAt hold the value (width <= 32, shift < 8).
 		var word uint64
-		if int(byteAt)+8 <= len(p) {
+		if byteAt+8 <= len(p) {
 			word = binary.LittleEndian.Uint64(p[byteAt:])
-		} else {
-			for j := uint(0); int(byteAt+j) < len(p) && j < 8; j++ {
-				word |= uint64(p[byteAt+j]) << (8 * j)
-			}
+		} else if byteAt < len(p) {
+			word = binary.LittleEndian.Uint64(tail[byteAt-tailAt:])
 		}
 		out[i] = int32((word >> shift) & mask)
 		d.pos += w
