@@ -738,15 +738,9 @@ func (p *parser) query() (*Statement, error) {
 	st := &Statement{tok: p.peek(), limit: -1}
 	if p.accept("with") {
 		p.accept("recursive")
-		for {
-			c, err := p.cte()
-			if err != nil {
-				return nil, err
-			}
-			st.with = append(st.with, c)
-			if !p.accept(",") {
-				break
-			}
+		var err error
+		if st.with, err = commaList(p, p.cte); err != nil {
+			return nil, err
 		}
 	}
 	body, err := p.setExpr()
@@ -940,15 +934,8 @@ func (p *parser) selectStmt() (*selectStmt, error) {
 	} else {
 		p.accept("all")
 	}
-	for {
-		item, err := p.selectItem()
-		if err != nil {
-			return nil, err
-		}
-		st.items = append(st.items, item)
-		if !p.accept(",") {
-			break
-		}
+	if st.items, err = commaList(p, p.selectItem); err != nil {
+		return nil, err
 	}
 	if p.accept("from") {
 		if st.from, err = p.fromList(); err != nil {
@@ -966,15 +953,8 @@ func (p *parser) selectStmt() (*selectStmt, error) {
 		if _, err := p.expect("by"); err != nil {
 			return nil, err
 		}
-		for {
-			e, err := p.expr()
-			if err != nil {
-				return nil, err
-			}
-			st.groupBy = append(st.groupBy, e)
-			if !p.accept(",") {
-				break
-			}
+		if st.groupBy, err = commaList(p, p.expr); err != nil {
+			return nil, err
 		}
 	}
 	if p.accept("having") {
@@ -983,6 +963,21 @@ func (p *parser) selectStmt() (*selectStmt, error) {
 		}
 	}
 	return st, nil
+}
+
+// commaList parses one or more items separated by commas.
+func commaList[T any](p *parser, item func() (T, error)) ([]T, error) {
+	var out []T
+	for {
+		x, err := item()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+		if !p.accept(",") {
+			return out, nil
+		}
+	}
 }
 
 func (p *parser) orderItems() ([]OrderItem, error) {
@@ -1330,15 +1325,8 @@ func (p *parser) predicate() (Expr, error) {
 					return nil, err
 				}
 			} else {
-				for {
-					x, err := p.expr()
-					if err != nil {
-						return nil, err
-					}
-					e.list = append(e.list, x)
-					if !p.accept(",") {
-						break
-					}
+				if e.list, err = commaList(p, p.expr); err != nil {
+					return nil, err
 				}
 			}
 			if _, err := p.expect(")"); err != nil {
@@ -1818,15 +1806,9 @@ func (p *parser) callRest(t token) (Expr, error) {
 		} else {
 			p.accept("all")
 		}
-		for {
-			e, err := p.expr()
-			if err != nil {
-				return nil, err
-			}
-			c.args = append(c.args, e)
-			if !p.accept(",") {
-				break
-			}
+		var err error
+		if c.args, err = commaList(p, p.expr); err != nil {
+			return nil, err
 		}
 		if _, err := p.expect(")"); err != nil {
 			return nil, err
@@ -1867,15 +1849,9 @@ func (p *parser) windowSpec() (*windowSpec, error) {
 		if _, err := p.expect("by"); err != nil {
 			return nil, err
 		}
-		for {
-			e, err := p.expr()
-			if err != nil {
-				return nil, err
-			}
-			w.partition = append(w.partition, e)
-			if !p.accept(",") {
-				break
-			}
+		var err error
+		if w.partition, err = commaList(p, p.expr); err != nil {
+			return nil, err
 		}
 	}
 	if p.accept("order") {

@@ -3,6 +3,8 @@ package sink
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +74,17 @@ func NewS3DestinationClient(client *s3.Client, loc string) (*S3Destination, erro
 		prefix += "/"
 	}
 	return &S3Destination{client: client, bucket: u.Host, prefix: prefix,
-		tmp: runDirs{root: filepath.Join(os.TempDir(), "s3logs-convert")}}, nil
+		tmp: runDirs{root: s3RunRoot(aws.ToString(client.Options().BaseEndpoint), u.Host, prefix)}}, nil
+}
+
+// s3RunRoot is where runs into s3://bucket/prefix (at endpoint, "" for
+// AWS) keep their staging on this machine: a directory per destination, so
+// that a destination's runs are its own (another destination's dead run is
+// cleaned by the next run into that one, and is never taken for a run of
+// this one).
+func s3RunRoot(endpoint, bucket, prefix string) string {
+	h := sha256.Sum256([]byte(endpoint + " s3://" + bucket + "/" + prefix))
+	return filepath.Join(os.TempDir(), "s3logs-convert", bucket+"-"+hex.EncodeToString(h[:6]))
 }
 
 // String returns the s3:// URL.
@@ -219,8 +231,7 @@ func (d *S3Destination) alive(run string, hb map[string]heartbeat, now time.Time
 }
 
 // Runs lists the runs with a heartbeat at the destination or a run
-// directory on this machine (possibly of another destination: Clean
-// leaves those alone while they live).
+// directory of this destination on this machine.
 func (d *S3Destination) Runs(ctx context.Context) ([]string, error) {
 	hb, _, err := d.heartbeats(ctx)
 	if err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,20 +15,9 @@ import (
 func TestConvertSkipFailed(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "logs")
 	os.MkdirAll(dir, 0o755)
-	goodRecs, goodData := multiBlockObject(t, 51, 3000)
-	_, badData := multiBlockObject(t, 52, 12000)
 	good := filepath.Join(dir, "2024-03-01-00-00-00-GOOD000000000000")
-	if err := os.WriteFile(good, goodData, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
-	zw.Write(badData)
-	zw.Close()
 	bad := filepath.Join(dir, "2024-03-01-00-10-00-TRUNCATED0000000.gz")
-	if err := os.WriteFile(bad, z.Bytes()[:z.Len()*7/10], 0o644); err != nil {
-		t.Fatal(err)
-	}
+	goodRecs := goodAndTruncated(t, good, bad, 51, 3000)
 	check := func(out string, wantRows int, damaged bool) {
 		t.Helper()
 		got := countOutput(t, out)

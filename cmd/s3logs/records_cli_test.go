@@ -276,14 +276,13 @@ func multiBlockObject(t *testing.T, seed int64, lines int) ([]gen.Record, []byte
 	return objs[0].Records, objs[0].Bytes()
 }
 
-// TestSkipFailedTruncatedGzip: a .gz cut in the middle, spanning several
-// blocks, contributes nothing with --skip-failed — not the lines read
-// before the damage.
-func TestSkipFailedTruncatedGzip(t *testing.T) {
-	dir := t.TempDir()
-	goodRecs, goodData := multiBlockObject(t, 31, 2000)
-	_, badData := multiBlockObject(t, 32, 12000)
-	good := filepath.Join(dir, "good.log")
+// goodAndTruncated writes a generated object of goodLines lines (seed) to
+// good and one of 12,000 lines, gzipped and cut at 70 %, to bad: a damaged
+// object spanning several blocks. It returns good's records.
+func goodAndTruncated(t *testing.T, good, bad string, seed int64, goodLines int) []gen.Record {
+	t.Helper()
+	goodRecs, goodData := multiBlockObject(t, seed, goodLines)
+	_, badData := multiBlockObject(t, seed+1, 12000)
 	if err := os.WriteFile(good, goodData, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -291,13 +290,23 @@ func TestSkipFailedTruncatedGzip(t *testing.T) {
 	zw := gzip.NewWriter(&z)
 	zw.Write(badData)
 	zw.Close()
-	bad := filepath.Join(dir, "truncated.log.gz")
 	if err := os.WriteFile(bad, z.Bytes()[:z.Len()*7/10], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if len(badData) < 3<<20 {
 		t.Fatalf("damaged object of %d bytes spans too few blocks", len(badData))
 	}
+	return goodRecs
+}
+
+// TestSkipFailedTruncatedGzip: a .gz cut in the middle, spanning several
+// blocks, contributes nothing with --skip-failed — not the lines read
+// before the damage.
+func TestSkipFailedTruncatedGzip(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.log")
+	bad := filepath.Join(dir, "truncated.log.gz")
+	goodRecs := goodAndTruncated(t, good, bad, 31, 2000)
 	damagedAnswers(t, nil, goodRecs, "truncated.log.gz", good, bad)
 }
 
