@@ -11,6 +11,8 @@ import (
 	"sort"
 
 	"github.com/apache/arrow-go/v18/parquet/metadata"
+
+	"github.com/s3logs/s3logs/internal/rangeio"
 )
 
 // blob is the bytes of one data file, read at offsets: a local file or an
@@ -102,47 +104,10 @@ func readFooter(ctx context.Context, b blob, f *dataFile) (fileFormat, *metadata
 	return formatParquet, md, nil
 }
 
-// readerAt adapts a blob to the io.ReaderAt and io.Seeker the Parquet and
-// Arrow readers want, within one context.
-type readerAt struct {
-	ctx  context.Context
-	b    blob
-	size int64
-	off  int64
-}
-
-func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	n := min(int64(len(p)), r.size-off)
-	if err := r.b.readAt(r.ctx, p[:n], off); err != nil {
-		return 0, err
-	}
-	if n < int64(len(p)) {
-		return int(n), io.EOF
-	}
-	return int(n), nil
-}
-
-func (r *readerAt) Read(p []byte) (int, error) {
-	n, err := r.ReadAt(p, r.off)
-	r.off += int64(n)
-	return n, err
-}
-
-func (r *readerAt) Seek(off int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekCurrent:
-		off += r.off
-	case io.SeekEnd:
-		off += r.size
-	}
-	if off < 0 {
-		return 0, errors.New("seek before the start")
-	}
-	r.off = off
-	return off, nil
+// readerAt adapts b, of size bytes, to the io.ReaderAt and io.Seeker the
+// Parquet and Arrow readers want, within ctx.
+func readerAt(ctx context.Context, b blob, size int64) *rangeio.Reader {
+	return &rangeio.Reader{Size: size, Fill: func(p []byte, off int64) error { return b.readAt(ctx, p, off) }}
 }
 
 // span is a byte range of a file held in memory.

@@ -361,7 +361,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 	}
 	fs.format, fs.md = format, md
 	if format == formatArrow {
-		rd, err := ipc.NewFileReader(&readerAt{ctx: ctx, b: b, size: f.size}, ipc.WithAllocator(r.alloc))
+		rd, err := ipc.NewFileReader(readerAt(ctx, b, f.size), ipc.WithAllocator(r.alloc))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
@@ -381,7 +381,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 		return nil, &planError{err}
 	}
 	if f.s3 == nil {
-		if fs.pr, err = file.NewParquetReader(&readerAt{ctx: context.Background(), b: b, size: f.size}, file.WithMetadata(md), file.WithReadProps(r.props)); err != nil {
+		if fs.pr, err = file.NewParquetReader(readerAt(context.Background(), b, f.size), file.WithMetadata(md), file.WithReadProps(r.props)); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
@@ -577,7 +577,7 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		pr := fs.pr
 		if pr == nil {
 			var err error
-			if pr, err = file.NewParquetReader(&readerAt{ctx: ctx, b: u.src, size: fs.f.size}, file.WithMetadata(fs.md), file.WithReadProps(r.props)); err != nil {
+			if pr, err = file.NewParquetReader(readerAt(ctx, u.src, fs.f.size), file.WithMetadata(fs.md), file.WithReadProps(r.props)); err != nil {
 				return readErr(err)
 			}
 		}
@@ -664,7 +664,7 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 
 // readDictionary reads and decodes the dictionary page at [off, off+n).
 func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData) ([][]byte, error) {
-	stream, err := r.props.GetStream(&readerAt{ctx: ctx, b: b, size: size}, off, n)
+	stream, err := r.props.GetStream(readerAt(ctx, b, size), off, n)
 	if err != nil {
 		return nil, err
 	}
