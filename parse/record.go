@@ -219,6 +219,11 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", loc, e.Column, e.Field, e.Reason)
 }
 
+// Atoi parses a non-negative decimal integer of at most 19 digits, as
+// Record.Int reads a field, for readers of values from elsewhere
+// (converted output). It does not allocate.
+func Atoi(b []byte) (int64, bool) { return atoi(b) }
+
 // atoi parses a non-negative decimal integer. It does not allocate.
 func atoi(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 19 {

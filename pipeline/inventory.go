@@ -17,11 +17,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3logs/s3logs/internal/rangeio"
 )
 
 // S3 Inventory as a source (SPEC §7). A report is a manifest.json naming
@@ -216,8 +217,10 @@ func (inv *inventoryStore) readCSV(ctx context.Context, f inventoryFile, row fun
 // Parquet data file with ranged GETs: the footer, then each row group's
 // column chunks.
 func (inv *inventoryStore) readParquet(ctx context.Context, f inventoryFile, row func(inventoryRow) error) error {
-	ra := &s3RangeReader{s: inv.s3Store, ctx: ctx, bucket: inv.filesIn, key: f.Key, size: f.Size}
-	if ra.size <= 0 {
+	ra := &rangeio.Reader{Size: f.Size, Fill: func(p []byte, off int64) error {
+		return inv.getRange(ctx, inv.filesIn, f.Key, p, off)
+	}}
+	if ra.Size <= 0 {
 		return fmt.Errorf("%w: the manifest gives no size", ErrInventory)
 	}
 	pf, err := file.NewParquetReader(ra)
@@ -314,30 +317,17 @@ func (s *s3Store) getAll(ctx context.Context, bucket, key string) ([]byte, error
 	return data, nil
 }
 
-// s3RangeReader reads an object of known size at any offset with ranged
-// GETs, for the Parquet reader.
-type s3RangeReader struct {
-	s           *s3Store
-	ctx         context.Context
-	bucket, key string
-	size, off   int64
-}
-
-var _ parquet.ReaderAtSeeker = (*s3RangeReader)(nil)
-
-func (r *s3RangeReader) ReadAt(p []byte, off int64) (int, error) {
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	n := min(int64(len(p)), r.size-off)
-	err := r.s.do(r.ctx, func(ctx context.Context) error {
-		out, err := r.s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &r.bucket, Key: &r.key,
-			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
+// getRange reads len(p) bytes of s3://bucket/key at off with one ranged
+// GET, under the store's retries.
+func (s *s3Store) getRange(ctx context.Context, bucket, key string, p []byte, off int64) error {
+	err := s.do(ctx, func(ctx context.Context) error {
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key,
+			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1))})
 		if err != nil {
 			return err
 		}
 		defer out.Body.Close()
-		if _, err := io.ReadFull(out.Body, p[:n]); err != nil {
+		if _, err := io.ReadFull(out.Body, p); err != nil {
 			if errors.Is(err, io.EOF) {
 				return errShortBody
 			}
@@ -346,32 +336,7 @@ func (r *s3RangeReader) ReadAt(p []byte, off int64) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("GET s3://%s/%s: %w", r.bucket, r.key, err)
+		return fmt.Errorf("GET s3://%s/%s: %w", bucket, key, err)
 	}
-	if n < int64(len(p)) {
-		return int(n), io.EOF
-	}
-	return int(n), nil
-}
-
-func (r *s3RangeReader) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += r.off
-	case io.SeekEnd:
-		offset += r.size
-	}
-	if offset < 0 {
-		return 0, errors.New("seek before start")
-	}
-	r.off = offset
-	return offset, nil
-}
-
-// Read is for readers that read the footer sequentially.
-func (r *s3RangeReader) Read(p []byte) (int, error) {
-	n, err := r.ReadAt(p, r.off)
-	r.off += int64(n)
-	return n, err
+	return nil
 }

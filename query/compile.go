@@ -36,8 +36,11 @@ type cexpr struct {
 	// (SPEC §4, Athena's string view).
 	isCol bool
 	// raw reads a log column's text as logged, for the string view; nil
-	// when the text is formatted from the value.
-	raw evalFn
+	// when the text is formatted from the value. rawUsed, when set, is
+	// set true where raw is compiled into an expression (the request
+	// time's text, which converted output must then assemble).
+	raw     evalFn
+	rawUsed *bool
 	// origin is the schema column the value is passed through from
 	// unchanged (so writers can keep its exact type), or -1.
 	origin int
@@ -82,6 +85,9 @@ type compiler struct {
 	// pl plans subqueries in expressions; deps collects them.
 	pl   *planner
 	deps *[]*subResult
+	// rawTime, when set, is set true when an expression reads the
+	// request time's text as logged (the string view of SPEC §4).
+	rawTime *bool
 }
 
 func (c *compiler) compile(e Expr) (*cexpr, error) {
@@ -242,6 +248,9 @@ func (c *compiler) logColumn(r *colRef, sc *scope) (*cexpr, error) {
 	c.used[idx] = true
 	ce := readColumn(idx)
 	ce.text = r.String()
+	if schema.Columns[idx].Type == schema.Timestamp {
+		ce.rawUsed = c.rawTime
+	}
 	return ce, nil
 }
 
@@ -387,6 +396,9 @@ func asText(x *cexpr) (*cexpr, bool) {
 		return nil, false
 	}
 	if x.raw != nil {
+		if x.rawUsed != nil {
+			*x.rawUsed = true
+		}
 		v := *x
 		v.fn, v.kind, v.raw = x.raw, KindString, nil
 		return &v, true

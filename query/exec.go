@@ -8,8 +8,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/s3logs/s3logs/lake"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 )
 
 // RowWriter receives a query's result. Begin is called once, then WriteRow
@@ -81,6 +83,9 @@ type worker struct {
 	state  scanState
 	enc    []byte // rows encoded for a rowEncoder, not yet written
 	direct part   // the part of whole objects, reused
+	// lakeGroups maps the group ids of a unit of converted output to
+	// their groups (part.LakeRecords).
+	lakeGroups []*group
 }
 
 func (r *run) newWorker() *worker {
@@ -168,7 +173,7 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 	}
 	r := p.newRun(w, o, cfg.Workers)
 	defer r.spill.close()
-	stats, err := pipeline.Run(ctx, cfg, sources, r)
+	stats, err := lake.Run(ctx, cfg, sources, r, p.lakeScan())
 	r.noteFailed(stats)
 	if errors.Is(err, errLimit) {
 		err = nil
@@ -180,6 +185,57 @@ func (p *Plan) Run(ctx context.Context, cfg pipeline.Config, sources []string, w
 		return stats, err
 	}
 	return stats, w.End()
+}
+
+// starsOnly reports whether every aggregate of the plan is count(*),
+// which reads no value of the record.
+func (p *Plan) starsOnly() bool {
+	for _, a := range p.aggs {
+		if !a.star {
+			return false
+		}
+	}
+	return true
+}
+
+// lakeScan is what the scan reads of converted output: the columns it
+// uses and the filters of its pushed-down WHERE terms.
+func (p *Plan) lakeScan() lake.Scan {
+	s := lake.Scan{Columns: p.used, Group: p.groupCols, TimeText: p.rawTime}
+	for _, c := range p.conjuncts {
+		if c.filter != nil {
+			s.Filters = append(s.Filters, *c.filter)
+		}
+	}
+	return s
+}
+
+// LakeScan returns what a run of the plan reads of converted output: for
+// one scan its columns and filters; for several, the columns any of them
+// uses (each checks its own WHERE).
+func (p *Plan) LakeScan() lake.Scan {
+	if p.root == nil {
+		return p.lakeScan()
+	}
+	return unionScan(scansOf(p.root))
+}
+
+// unionScan is the scan of one pass that feeds several scans: every
+// column any of them reads, and no filter (a row one scan rules out
+// another may want).
+func unionScan(ps []*Plan) lake.Scan {
+	if len(ps) == 1 {
+		return ps[0].lakeScan()
+	}
+	used := make([]bool, len(schema.Columns))
+	raw := false
+	for _, p := range ps {
+		for i, u := range p.used {
+			used[i] = used[i] || u
+		}
+		raw = raw || p.rawTime
+	}
+	return lake.Scan{Columns: used, TimeText: raw}
 }
 
 // prefilter returns the plan's line prefilter, nil for none.
@@ -223,6 +279,64 @@ records:
 		for i := range conj {
 			if !conj[i].test(&w.rc) {
 				continue records
+			}
+		}
+		if err := p.r.row(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LakeRecords evaluates WHERE on the records of a unit of converted
+// output and hands those that pass to the query, as Records does for a
+// chunk of log text.
+//
+// When the GROUP BY keys are string columns the unit holds dictionary
+// encoded, the lake gives each record a small group id (the tuple of its
+// keys' dictionary indices, Records.GroupID): the group of each id is
+// looked up once per unit, and each record is added to it without
+// computing its key.
+func (p *part) LakeRecords(rs *lake.Records) error {
+	w := p.w
+	w.rc.rec = rs.Record()
+	conj := p.r.p.conjuncts
+	fast := p.r.p.agg && p.r.p.groupCols != nil
+	// countOnly: a record whose group is known needs no value read at all.
+	countOnly := fast && len(conj) == 0 && p.r.p.starsOnly()
+	cache := w.lakeGroups[:0]
+	defer func() { w.lakeGroups = cache[:0] }()
+records:
+	for rs.Next() {
+		if countOnly {
+			if id, n, ok := rs.GroupID(); ok && len(cache) == n && cache[id] != nil {
+				if err := p.r.feed(p, cache[id]); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		rs.Assemble()
+		rs.Origin(&w.rc.origin)
+		for i := range conj {
+			if !conj[i].test(&w.rc) {
+				continue records
+			}
+		}
+		if fast {
+			if id, n, ok := rs.GroupID(); ok {
+				if len(cache) != n {
+					cache = append(cache[:0], make([]*group, n)...)
+				}
+				g := cache[id]
+				if g == nil {
+					g = p.r.groupOf(p)
+					cache[id] = g
+				}
+				if err := p.r.feed(p, g); err != nil {
+					return err
+				}
+				continue
 			}
 		}
 		if err := p.r.row(p); err != nil {
@@ -295,43 +409,11 @@ func (r *run) noteFailed(stats *pipeline.Stats) {
 // row handles one record that passed WHERE.
 func (r *run) row(pt *part) error {
 	p := r.p
+	if p.agg {
+		return r.feed(pt, r.groupOf(pt))
+	}
 	w := pt.w
 	st := pt.st
-	if p.agg {
-		w.key = w.key[:0]
-		for i, g := range p.groups {
-			v := g.fn(&w.rc)
-			w.kv[i] = v
-			w.key = appendKey(w.key, v)
-		}
-		g := st.groups.get(w.key)
-		if g == nil {
-			g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
-			for i, v := range w.kv {
-				g.keys[i] = v.Clone()
-			}
-			for i, a := range p.aggs {
-				g.states[i] = a.newState(r.budget)
-			}
-			st.groups.put(w.key, g)
-			r.budget.take(1)
-		}
-		for i, a := range p.aggs {
-			if a.star {
-				g.states[i].add(Value{})
-				continue
-			}
-			if a.arg2 != nil {
-				a.feed2(g.states[i], &w.rc)
-				continue
-			}
-			g.states[i].add(a.arg.fn(&w.rc))
-		}
-		if r.budget.over() {
-			return r.tooMany()
-		}
-		return nil
-	}
 	if len(p.order) > 0 {
 		row := make([]Value, len(p.proj))
 		for i, e := range p.proj {
@@ -391,6 +473,51 @@ func (r *run) row(pt *part) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.writeRowLocked(w.vals)
+}
+
+// groupOf returns the group of the current record in pt's state, making
+// it if it is new.
+func (r *run) groupOf(pt *part) *group {
+	p, w, st := r.p, pt.w, pt.st
+	w.key = w.key[:0]
+	for i, g := range p.groups {
+		v := g.fn(&w.rc)
+		w.kv[i] = v
+		w.key = appendKey(w.key, v)
+	}
+	g := st.groups.get(w.key)
+	if g == nil {
+		g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
+		for i, v := range w.kv {
+			g.keys[i] = v.Clone()
+		}
+		for i, a := range p.aggs {
+			g.states[i] = a.newState(r.budget)
+		}
+		st.groups.put(w.key, g)
+		r.budget.take(1)
+	}
+	return g
+}
+
+// feed adds the current record to group g's aggregates.
+func (r *run) feed(pt *part, g *group) error {
+	w := pt.w
+	for i, a := range r.p.aggs {
+		if a.star {
+			g.states[i].add(Value{})
+			continue
+		}
+		if a.arg2 != nil {
+			a.feed2(g.states[i], &w.rc)
+			continue
+		}
+		g.states[i].add(a.arg.fn(&w.rc))
+	}
+	if r.budget.over() {
+		return r.tooMany()
+	}
+	return nil
 }
 
 // writeRowLocked writes one row under LIMIT; r.mu is held.

@@ -79,6 +79,18 @@ func compileLike(pat []byte, esc byte) *likeMatcher {
 
 // literal returns the longest run of literal bytes every match must
 // contain, for line prefilters.
+// prefix returns the literal bytes every match starts with.
+func (m *likeMatcher) prefix() []byte {
+	var p []byte
+	for _, t := range m.toks {
+		if t.kind != 0 {
+			break
+		}
+		p = append(p, t.b)
+	}
+	return p
+}
+
 func (m *likeMatcher) literal() []byte {
 	if m.shape != 0 {
 		return m.lit

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/s3logs/s3logs/lake"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 )
@@ -48,7 +49,7 @@ func runPass(ctx context.Context, cfg pipeline.Config, sources []string, ps []*P
 	stats := cfg.Stats
 	var err error
 	if live > 0 {
-		stats, err = pipeline.Run(ctx, cfg, sources, s)
+		stats, err = lake.Run(ctx, cfg, sources, s, unionScan(ps))
 		for _, r := range s.runs {
 			r.noteFailed(stats)
 		}
@@ -137,23 +138,51 @@ func (sp *scanParts) Records(sc *parse.Scanner) error {
 	}
 	for sc.Scan() {
 		line := sc.LineNumber()
-		live := false
-		for i, p := range sp.parts {
-			if sp.s.stopped[i].Load() {
-				continue
-			}
-			if err := p.offer(line); err != nil {
-				if !errors.Is(err, errLimit) {
-					return err
-				}
-				sp.s.stopped[i].Store(true)
-				continue
-			}
-			live = true
+		if err := sp.offer(func(*part) int64 { return line }); err != nil {
+			return err
 		}
-		if !live {
-			return errLimit
+	}
+	return nil
+}
+
+// LakeRecords hands each record of a unit of converted output to every
+// scan still running.
+func (sp *scanParts) LakeRecords(rs *lake.Records) error {
+	for _, p := range sp.parts {
+		p.w.rc.rec = rs.Record()
+	}
+	for rs.Scan() {
+		err := sp.offer(func(p *part) int64 {
+			rs.Origin(&p.w.rc.origin)
+			return p.w.rc.origin.Line
+		})
+		if err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// offer offers the current record to every scan still running, each at
+// the line line gives it (after setting its origin). It returns errLimit
+// once every scan has stopped.
+func (sp *scanParts) offer(line func(*part) int64) error {
+	live := false
+	for i, p := range sp.parts {
+		if sp.s.stopped[i].Load() {
+			continue
+		}
+		if err := p.offer(line(p)); err != nil {
+			if !errors.Is(err, errLimit) {
+				return err
+			}
+			sp.s.stopped[i].Store(true)
+			continue
+		}
+		live = true
+	}
+	if !live {
+		return errLimit
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/s3logs/s3logs/lake"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
 )
@@ -65,6 +66,13 @@ type Plan struct {
 	window      pipeline.Window
 	explainText []string // clauses for Explain: having
 
+	// groupCols are the schema columns of GROUP BY when every key is a
+	// string log field read as is (nil otherwise): the keys converted
+	// output can give a small-integer group id for (lake.Scan.Group).
+	groupCols []int
+	// rawTime: an expression reads the request time's text as logged.
+	rawTime bool
+
 	input node         // rows to read instead of the logs; nil: the logs
 	deps  []*subResult // subqueries the expressions read
 	root  node         // the operator tree, for a query that is not one scan
@@ -83,6 +91,9 @@ type conjunct struct {
 	text   string
 	pushed bool // a specialised check on raw field bytes
 	test   func(*rowCtx) bool
+	// filter is the check for converted output to make on column values,
+	// statistics and dictionaries (package lake), nil when none.
+	filter *lake.Filter
 }
 
 // Compile parses and plans sql. Errors in the SQL are *Error values naming
@@ -196,7 +207,7 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 		limit += offset
 	}
 	p := &Plan{input: in.input, limit: limit, offset: offset, used: make([]bool, len(schema.Columns))}
-	c := &compiler{now: pl.o.Now, used: p.used, scope: in.sc, pl: pl, deps: &p.deps, match: in.match}
+	c := &compiler{now: pl.o.Now, used: p.used, scope: in.sc, pl: pl, deps: &p.deps, match: in.match, rawTime: &p.rawTime}
 	if in.win != nil {
 		c.wins, c.winBase = &in.win.calls, len(in.match)
 	}
@@ -263,6 +274,9 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 			}
 			ce.text = g.String()
 			p.groups = append(p.groups, ce)
+		}
+		if in.input == nil {
+			p.groupCols = plainStringColumns(p.groups)
 		}
 		// After aggregation a GROUP BY expression is read from its key.
 		keys := make([]*cexpr, len(p.groups))
@@ -394,6 +408,23 @@ func (p *Plan) planWhere(c *compiler, where Expr, noPush bool) error {
 	return nil
 }
 
+// plainStringColumns returns the schema columns of es when each is a
+// string log field read as is, else nil.
+func plainStringColumns(es []*cexpr) []int {
+	var cols []int
+	for _, e := range es {
+		if e.col < 0 || !e.isCol {
+			return nil
+		}
+		c := schema.Columns[e.col]
+		if c.Source != schema.FromField || c.Type != schema.String {
+			return nil
+		}
+		cols = append(cols, e.col)
+	}
+	return cols
+}
+
 // fieldCol returns the log field behind a compiled column reference, if it
 // is one read straight from a field.
 func fieldCol(ce *cexpr) (schema.Column, bool) {
@@ -431,7 +462,11 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 			return conjunct{}, nil, false
 		}
 		f, neg := col.Field, e.not
-		return mk(nil, func(r *rowCtx) bool { return r.rec.IsNull(f) != neg })
+		op := lake.OpNull
+		if neg {
+			op = lake.OpNotNull
+		}
+		return withFilter(mk(nil, func(r *rowCtx) bool { return r.rec.IsNull(f) != neg }))(&lake.Filter{Column: x.col, Op: op})
 	case *binExpr:
 		if d, ok := dashTest(e); ok {
 			return p.pushdown(c, d)
@@ -474,7 +509,11 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 			return conjunct{}, nil, false
 		}
 		at, bt := a.test, b.test
-		return mk(nil, func(r *rowCtx) bool { return at(r) && bt(r) })
+		var lf *lake.Filter
+		if fa, fb := a.filter, b.filter; fa != nil && fb != nil && fa.Op == lake.OpRange && fb.Op == lake.OpRange && fa.Column == fb.Column {
+			lf = &lake.Filter{Column: fa.Column, Op: lake.OpRange, Lo: max(fa.Lo, fb.Lo), Hi: min(fa.Hi, fb.Hi)}
+		}
+		return withFilter(mk(nil, func(r *rowCtx) bool { return at(r) && bt(r) }))(lf)
 	case *likeExpr:
 		x, pat := compile(e.x), compile(e.pat)
 		if x == nil || pat == nil || !pat.konst || pat.val.Kind != KindString || e.escapeE != nil {
@@ -492,10 +531,14 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 		if !neg && len(m.literal()) >= 3 {
 			pre = m.literal()
 		}
-		return mk(pre, func(r *rowCtx) bool {
+		var lf *lake.Filter
+		if !neg {
+			lf = &lake.Filter{Column: x.col, Op: lake.OpLike, Match: m.match, Prefix: m.prefix()}
+		}
+		return withFilter(mk(pre, func(r *rowCtx) bool {
 			v, ok := r.rec.Value(f)
 			return ok && m.match(v) != neg
-		})
+		}))(lf)
 	case *inExpr:
 		if d, ok := dashIn(e); ok {
 			return p.pushdown(c, d)
@@ -517,7 +560,7 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 			lits = append(lits, l.val.S)
 		}
 		f := col.Field
-		return mk(nil, func(r *rowCtx) bool {
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			v, ok := r.rec.Value(f)
 			if !ok {
 				return false
@@ -528,7 +571,7 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 				}
 			}
 			return false
-		})
+		}))(&lake.Filter{Column: x.col, Op: lake.OpEqual, Values: lits})
 	}
 	return conjunct{}, nil, false
 }
@@ -585,21 +628,22 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 			pre = lit
 		}
 		if op == "=" {
-			return mk(pre, func(r *rowCtx) bool {
+			return withFilter(mk(pre, func(r *rowCtx) bool {
 				b, ok := r.rec.Value(f)
 				return ok && bytes.Equal(b, lit)
-			})
+			}))(&lake.Filter{Column: x.col, Op: lake.OpEqual, Values: [][]byte{lit}})
 		}
 		return mk(nil, func(r *rowCtx) bool {
 			b, ok := r.rec.Value(f)
 			return ok && cmp(bytes.Compare(b, lit))
 		})
 	case col.Source == schema.FromField && col.Type == schema.Timestamp && v.Kind == KindString:
+		p.rawTime = true
 		f, lit := col.Field, v.S
 		return mk(nil, func(r *rowCtx) bool { return cmp(bytes.Compare(r.rec.Bytes(f), lit)) })
 	case col.Source == schema.FromField && col.Type == schema.Timestamp && isTemporal(v.Kind):
 		c := v.I
-		return mk(nil, func(r *rowCtx) bool {
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
 			switch {
 			case u < c:
@@ -608,10 +652,10 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 				return cmp(1)
 			}
 			return cmp(0)
-		})
+		}))(rangeFilter(x.col, op, c, c))
 	case col.Source == schema.FromField && (col.Type == schema.Int32 || col.Type == schema.Int64) && v.Kind == KindInt:
 		f, c := col.Field, v.I
-		return mk(nil, func(r *rowCtx) bool {
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			n, ok := r.rec.Int(f)
 			if !ok {
 				return false
@@ -623,7 +667,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 				return cmp(1)
 			}
 			return cmp(0)
-		})
+		}))(rangeFilter(x.col, op, c, c))
 	case col.Source == schema.FromPartitionDt && v.Kind == KindString:
 		// timestamp = 'yyyy/MM/dd' is a range of request times.
 		d, ok := parseDay(v.S)
@@ -631,7 +675,8 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 			return conjunct{}, nil, false
 		}
 		lo, hi := d, d+86400 // [lo, hi)
-		return mk(nil, func(r *rowCtx) bool {
+		rdt, _ := schema.Lookup("requestdatetime")
+		return withFilter(mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
 			switch {
 			case u < lo:
@@ -640,9 +685,43 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 				return cmp(1)
 			}
 			return cmp(0)
-		})
+		}))(rangeFilter(rdt, op, lo, hi-1))
 	}
 	return conjunct{}, nil, false
+}
+
+// withFilter attaches a lake filter (nil for none) to the result of a
+// pushed-down conjunct.
+func withFilter(cj conjunct, pre []byte, ok bool) func(*lake.Filter) (conjunct, []byte, bool) {
+	return func(f *lake.Filter) (conjunct, []byte, bool) {
+		if f != nil {
+			f.Text = cj.text
+		}
+		cj.filter = f
+		return cj, pre, ok
+	}
+}
+
+// rangeFilter is the lake filter of "column op v" for a column whose
+// values compare as integers, where v covers [lo, hi] of them (one value,
+// or a day of request times): nil for <>.
+func rangeFilter(col int, op string, lo, hi int64) *lake.Filter {
+	f := &lake.Filter{Column: col, Op: lake.OpRange, Lo: minInt, Hi: maxInt}
+	switch op {
+	case "=":
+		f.Lo, f.Hi = lo, hi
+	case "<":
+		f.Hi = lo - 1
+	case "<=":
+		f.Hi = hi
+	case ">":
+		f.Lo = hi + 1
+	case ">=":
+		f.Lo = lo
+	default:
+		return nil
+	}
+	return f
 }
 
 // parseDay reads 'yyyy/MM/dd' as the Unix time of that UTC midnight.
@@ -655,6 +734,20 @@ func parseDay(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return t.Unix(), true
+}
+
+// partitionSpan reads a value of the partition column dt, 'yyyy-MM-dd'
+// or 'yyyy-MM-dd-HH', as the closed range of request times it holds.
+func partitionSpan(b []byte) (lo, hi int64, ok bool) {
+	layout, span := "2006-01-02", int64(86400)
+	if len(b) == 13 {
+		layout, span = "2006-01-02-15", 3600
+	}
+	t, err := time.Parse(layout, string(b))
+	if err != nil {
+		return 0, 0, false
+	}
+	return t.Unix(), t.Unix() + span - 1, true
 }
 
 // deriveWindow narrows the plan's time window from a conjunct that bounds
@@ -684,6 +777,13 @@ func (p *Plan) deriveWindow(c *compiler, t Expr) {
 				return lo, hi, false
 			}
 			a, b = d, d+86399
+		case col.Source == schema.FromPartition && v.Kind == KindString:
+			// dt = 'yyyy-MM-dd' (or 'yyyy-MM-dd-HH' over output
+			// partitioned by hour) bounds the request time too.
+			var ok bool
+			if a, b, ok = partitionSpan(v.S); !ok {
+				return lo, hi, false
+			}
 		default:
 			return lo, hi, false
 		}
@@ -805,10 +905,17 @@ func (p *Plan) UsedColumns() []string {
 // shows its scan: line prefilters, pushed-down and residual WHERE terms,
 // decoded columns, time window, aggregation, order and limit. Any other
 // query shows its operator tree, each scan with what was pushed into it.
-func (p *Plan) Explain() string {
+func (p *Plan) Explain() string { return p.explain2(false) }
+
+// ExplainConverted is Explain for a run over converted output (package
+// lake): the scans without the line prefilters of log text, whose time
+// window prunes partitions and row groups rather than log objects.
+func (p *Plan) ExplainConverted() string { return p.explain2(true) }
+
+func (p *Plan) explain2(converted bool) string {
 	var b strings.Builder
 	if p.root == nil && p.input == nil {
-		p.explainScan(&b, "")
+		p.explainScan(&b, "", converted)
 		return b.String()
 	}
 	b.WriteString("operators:\n")
@@ -816,22 +923,29 @@ func (p *Plan) Explain() string {
 	if n == nil {
 		n = p
 	}
-	x := &explainer{seen: map[node]bool{}}
+	x := &explainer{seen: map[node]bool{}, converted: converted}
 	n.explain(x, "  ")
 	b.WriteString(x.String())
 	if scans := scansOf(n); len(scans) > 0 {
 		passes := passCount(scans)
-		fmt.Fprintf(&b, "passes:          the logs are read %d time(s) for %d scan(s): scans that do not wait for a subquery share a pass\n", passes, len(scans))
+		what := "the logs are"
+		if converted {
+			what = "the converted output is"
+		}
+		fmt.Fprintf(&b, "passes:          %s read %d time(s) for %d scan(s): scans that do not wait for a subquery share a pass\n", what, passes, len(scans))
 	}
-	w := "unbounded (every object is read)"
-	if p.window.Bounded() {
-		w = windowText(p.window)
-	}
-	fmt.Fprintf(&b, "time window:     %s\n", w)
+	fmt.Fprintf(&b, "time window:     %s\n", windowText(p.window, converted))
 	return b.String()
 }
 
-func windowText(win pipeline.Window) string {
+// windowText describes the time window and what it prunes.
+func windowText(win pipeline.Window, converted bool) string {
+	if !win.Bounded() {
+		if converted {
+			return "unbounded (every partition is read)"
+		}
+		return "unbounded (every object is read)"
+	}
 	f, t := "-∞", "+∞"
 	if !win.From.IsZero() {
 		f = win.From.Format(time.RFC3339)
@@ -839,11 +953,15 @@ func windowText(win pipeline.Window) string {
 	if !win.To.IsZero() {
 		t = win.To.Format(time.RFC3339)
 	}
-	return fmt.Sprintf("[%s, %s] (objects pruned by key time)", f, t)
+	how := "objects pruned by key time"
+	if converted {
+		how = "partitions and row groups pruned by it"
+	}
+	return fmt.Sprintf("[%s, %s] (%s)", f, t, how)
 }
 
 // explainScan writes what one scan does, each line after indent.
-func (p *Plan) explainScan(b *strings.Builder, indent string) {
+func (p *Plan) explainScan(b *strings.Builder, indent string, converted bool) {
 	src := "SOURCE arguments"
 	if p.logs != nil && p.logs.table != "" {
 		src += " (FROM " + p.logs.table + ")"
@@ -853,14 +971,14 @@ func (p *Plan) explainScan(b *strings.Builder, indent string) {
 	}
 	line := func(format string, args ...any) { b.WriteString(indent + fmt.Sprintf(format, args...) + "\n") }
 	line("source:          %s", src)
-	if len(p.contains) > 0 {
+	if len(p.contains) > 0 && !converted {
 		var q []string
 		for _, l := range p.contains {
 			q = append(q, strconv.Quote(string(l)))
 		}
 		line("line prefilter:  line contains %s (checked before parsing)", strings.Join(q, " and "))
 	}
-	if p.timePre {
+	if p.timePre && !converted {
 		line("time prefilter:  request time within the time window (raw Time field, before parsing)")
 	}
 	p.explainFilters(b, indent)
@@ -869,11 +987,7 @@ func (p *Plan) explainScan(b *strings.Builder, indent string) {
 		used = "(none)"
 	}
 	line("decoded columns: %s", used)
-	w := "unbounded (every object is read)"
-	if p.window.Bounded() {
-		w = windowText(p.window)
-	}
-	line("time window:     %s", w)
+	line("time window:     %s", windowText(p.window, converted))
 	p.explainOutput(b, indent)
 }
 

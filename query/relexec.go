@@ -287,7 +287,7 @@ func (p *Plan) rows(ex *executor) ([][]Value, error) {
 func (p *Plan) explain(b *explainer, indent string) {
 	if p.input == nil {
 		b.WriteString(indent + "scan:\n")
-		p.explainScan(&b.Builder, indent+"  ")
+		p.explainScan(&b.Builder, indent+"  ", b.converted)
 		p.explainDeps(b, indent+"  ")
 		return
 	}
@@ -493,7 +493,8 @@ func (c *cteNode) explain(b *explainer, indent string) {
 // described once.
 type explainer struct {
 	strings.Builder
-	seen map[node]bool
+	seen      map[node]bool
+	converted bool // the scans read converted output
 }
 
 // renameNode gives its input's columns other names.

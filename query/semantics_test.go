@@ -551,3 +551,33 @@ func TestDateBounds(t *testing.T) {
 		t.Errorf("count %v, want %d", c.rows, n)
 	}
 }
+
+// TestPartitionColumnOverLogs: over log objects dt is the request's UTC
+// day, and a bound on it is a time window, as over converted output.
+func TestPartitionColumnOverLogs(t *testing.T) {
+	p, err := Compile("SELECT count(*) FROM logs WHERE dt = '2024-03-02'", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := p.Window(); w.From != time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC) || w.To != time.Date(2024, 3, 2, 23, 59, 59, 0, time.UTC) {
+		t.Errorf("window %v", w)
+	}
+	recs, data := fixture(t, 43, 4, 300)
+	days := map[string]int{}
+	for i := range recs {
+		days[recs[i].Time.Format(time.DateOnly)]++
+	}
+	c, _ := runQuery(t, "SELECT dt, count(*) FROM logs GROUP BY dt", data, 2, Options{})
+	if len(c.rows) != len(days) || len(days) < 2 {
+		t.Fatalf("got %v, want %v", c.rows, days)
+	}
+	for _, r := range c.rows {
+		if strconv.Itoa(days[r[0]]) != r[1] {
+			t.Errorf("dt %s: %s rows, want %d", r[0], r[1], days[r[0]])
+		}
+	}
+	c, _ = runQuery(t, "SELECT count(*) FROM logs WHERE dt = '2024-03-02'", data, 2, Options{})
+	if c.rows[0][0] != strconv.Itoa(days["2024-03-02"]) {
+		t.Errorf("dt = '2024-03-02': %v, want %d", c.rows, days["2024-03-02"])
+	}
+}

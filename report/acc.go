@@ -167,6 +167,12 @@ func (a *acc) key(parts ...[]byte) []byte {
 	return a.buf
 }
 
+// accFields are the fields add reads (and Time, always): what the report
+// reads of converted output.
+var accFields = []parse.Field{parse.Time, parse.Bucket, parse.BucketOwner, parse.Operation, parse.Requester,
+	parse.RemoteIP, parse.HTTPStatus, parse.Key, parse.ErrorCode, parse.BytesSent, parse.SigV, parse.ACLRequired,
+	parse.TLSVersion, parse.AuthType}
+
 // val returns field f, or nil when absent.
 func val(r *parse.Record, f parse.Field) []byte {
 	v, _ := r.Value(f)

@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3logs/s3logs/lake"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 )
 
 // Config controls Build. The zero value is usable.
@@ -150,7 +152,7 @@ func Build(ctx context.Context, cfg Config, sources []string) (*Report, *pipelin
 	for i := range sc.accs {
 		sc.accs[i] = newAcc(cfg.MaxGroups, cfg.TopN)
 	}
-	st, err := pipeline.Run(ctx, pc, sources, sc)
+	st, err := lake.Run(ctx, pc, sources, sc, lakeScan(cfg.Window))
 	if err != nil {
 		return nil, st, err
 	}
@@ -210,10 +212,24 @@ func (s *scan) Commit(w int, pp pipeline.Part) error {
 
 func (s *scan) Drop(pipeline.Part) {}
 
-func (p *part) Records(sc *parse.Scanner) error {
+func (p *part) Records(sc *parse.Scanner) error { return p.add(sc) }
+
+// LakeRecords aggregates the records of a unit of converted output, as
+// Records does for log text.
+func (p *part) LakeRecords(rs *lake.Records) error { return p.add(rs) }
+
+// records is what both sources of records share: parse.Scanner over log
+// text, lake.Records over converted output.
+type records interface {
+	Scan() bool
+	Record() *parse.Record
+}
+
+// add aggregates the records of rs in the window.
+func (p *part) add(rs records) error {
 	from, to, a := p.s.from, p.s.to, p.acc
-	for sc.Scan() {
-		r := sc.Record()
+	for rs.Scan() {
+		r := rs.Record()
 		if t := r.Unix(); t >= from && t < to {
 			a.add(r, t)
 		}
@@ -222,6 +238,26 @@ func (p *part) Records(sc *parse.Scanner) error {
 }
 
 func (p *part) EndChunk(int64, int64, int) error { return nil }
+
+// lakeScan is what the report reads of converted output: the columns acc
+// reads, and the window (half-open) as a time range.
+func lakeScan(w pipeline.Window) lake.Scan {
+	used := make([]bool, len(schema.Columns))
+	for _, f := range accFields {
+		for i, c := range schema.Columns {
+			if c.Source == schema.FromField && c.Field == f {
+				used[i] = true
+			}
+		}
+	}
+	s := lake.Scan{Columns: used}
+	if w.Bounded() {
+		from, to := bounds(w)
+		i, _ := schema.Lookup("requestdatetime")
+		s.Filters = append(s.Filters, lake.Filter{Column: i, Op: lake.OpRange, Lo: from, Hi: to - 1, Text: "request time within the report's window"})
+	}
+	return s
+}
 
 // bounds returns the window as a half-open range of Unix seconds.
 func bounds(w pipeline.Window) (from, to int64) {

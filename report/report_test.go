@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"
+	"github.com/s3logs/s3logs/sink"
 )
 
 // genCfg is a data set with every kind of record the report looks at
@@ -279,88 +281,107 @@ var tableCases = []struct {
 // TestSections compares every table of the report with answers computed
 // from the generator's structured records, over all records and over a
 // window that cuts objects in the middle (pruning plus exact filtering).
+// lakeOf converts the logs in dir to Parquet partitioned by day (convert's
+// default) and returns the output directory: the report must answer the
+// same over the text and over the lake (SPEC §8).
+func lakeOf(t *testing.T, dir string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "lake")
+	dest, err := sink.NewLocalDestination(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := convert.Convert(context.Background(), dest, convert.Options{RowGroupRows: 1000}, pipeline.Config{}, []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestSections(t *testing.T) {
-	dir, recs := dataset(t)
+	logs, recs := dataset(t)
 	windows := []pipeline.Window{
 		{},
 		{From: genCfg.Start.Add(30*time.Hour + 17*time.Minute), To: genCfg.Start.Add(70 * time.Hour)},
 	}
-	for _, w := range windows {
-		t.Run(fmt.Sprintf("window=%s..%s", w.From.Format(time.RFC3339), w.To.Format(time.RFC3339)), func(t *testing.T) {
-			from, to := time.Unix(-1<<40, 0), time.Unix(1<<40, 0)
-			if !w.From.IsZero() {
-				from, to = w.From, w.To
-			}
-			n, tables := expect(recs, from, to)
-			rep, st, err := Build(context.Background(), Config{Window: w, TopN: 1 << 20, Pipeline: pipeline.Config{Workers: 3, BlockSize: 16 << 10}}, []string{dir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Records != n || n == 0 {
-				t.Errorf("Records = %d, want %d (> 0)", rep.Records, n)
-			}
-			if rep.Rejected != 0 {
-				t.Errorf("Rejected = %d, want 0", rep.Rejected)
-			}
-			if w.From.IsZero() && st.SkippedTime.Load() != 0 {
-				t.Errorf("unbounded window skipped %d objects", st.SkippedTime.Load())
-			}
-			if !w.From.IsZero() && st.SkippedTime.Load() == 0 {
-				t.Errorf("bounded window pruned no objects")
-			}
-			for _, c := range tableCases {
-				tb := findTable(t, rep, c.sec, c.caption)
-				exp := tables[c.want]
-				if int64(len(exp)) != tb.Groups {
-					t.Errorf("%s: Groups = %d, want %d", c.caption, tb.Groups, len(exp))
+	for _, src := range []struct{ name, dir string }{{"text", logs}, {"lake", lakeOf(t, logs)}} {
+		dir := src.dir
+		for _, w := range windows {
+			t.Run(fmt.Sprintf("%s/window=%s..%s", src.name, w.From.Format(time.RFC3339), w.To.Format(time.RFC3339)), func(t *testing.T) {
+				from, to := time.Unix(-1<<40, 0), time.Unix(1<<40, 0)
+				if !w.From.IsZero() {
+					from, to = w.From, w.To
 				}
-				// The error-code status and hour columns are formatted like the
-				// expectations (int and RFC 3339) by cellString.
-				diff(t, c.caption, got(tb, c.ndim), exp)
-			}
-			// Headline numbers.
-			var del, batch, life int64
-			for k, v := range tables["del"] {
-				c, _ := strconv.ParseInt(v[0], 10, 64)
-				switch {
-				case strings.HasPrefix(k, "REST.DELETE.OBJECT|"):
-					del += c
-				case strings.HasPrefix(k, "BATCH.DELETE.OBJECT|"):
-					batch += c
-				default:
-					life += c
+				n, tables := expect(recs, from, to)
+				rep, st, err := Build(context.Background(), Config{Window: w, TopN: 1 << 20, Pipeline: pipeline.Config{Workers: 3, BlockSize: 16 << 10}}, []string{dir})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if g := findStat(t, rep, SecDeletions, "DELETE requests"); g != del {
-				t.Errorf("DELETE requests = %d, want %d", g, del)
-			}
-			if g := findStat(t, rep, SecDeletions, "Batch deletes (per object)"); g != batch {
-				t.Errorf("batch deletes = %d, want %d", g, batch)
-			}
-			if g := findStat(t, rep, SecDeletions, "Lifecycle expirations"); g != life {
-				t.Errorf("lifecycle = %d, want %d", g, life)
-			}
-			tlsN := map[string]int64{}
-			for k, v := range tables["tls"] {
-				c, _ := strconv.ParseInt(v[0], 10, 64)
-				tlsN[strings.SplitN(k, "|", 2)[0]] += c
-			}
-			for label, key := range map[string]string{"TLS 1.0": "TLSv1", "TLS 1.1": "TLSv1.1", "Plain HTTP": "plain HTTP"} {
-				if g := findStat(t, rep, SecTLS, label); g != tlsN[key] || g == 0 {
-					t.Errorf("%s = %d, want %d (> 0)", label, g, tlsN[key])
+				if rep.Records != n || n == 0 {
+					t.Errorf("Records = %d, want %d (> 0)", rep.Records, n)
 				}
-			}
-			var bytesSent int64
-			for _, v := range tables["bytesIP"] {
-				c, _ := strconv.ParseInt(v[0], 10, 64)
-				bytesSent += c
-			}
-			if g := findStat(t, rep, SecTalkers, "Bytes sent"); g != bytesSent {
-				t.Errorf("bytes sent = %d, want %d", g, bytesSent)
-			}
-			checkLatest(t, rep, recs, from, to)
-			checkTimeCharts(t, rep, tables)
-		})
+				if rep.Rejected != 0 {
+					t.Errorf("Rejected = %d, want 0", rep.Rejected)
+				}
+				if w.From.IsZero() && st.SkippedTime.Load() != 0 {
+					t.Errorf("unbounded window skipped %d objects", st.SkippedTime.Load())
+				}
+				if !w.From.IsZero() && st.SkippedTime.Load() == 0 {
+					t.Errorf("bounded window pruned no objects")
+				}
+				for _, c := range tableCases {
+					tb := findTable(t, rep, c.sec, c.caption)
+					exp := tables[c.want]
+					if int64(len(exp)) != tb.Groups {
+						t.Errorf("%s: Groups = %d, want %d", c.caption, tb.Groups, len(exp))
+					}
+					// The error-code status and hour columns are formatted like the
+					// expectations (int and RFC 3339) by cellString.
+					diff(t, c.caption, got(tb, c.ndim), exp)
+				}
+				// Headline numbers.
+				var del, batch, life int64
+				for k, v := range tables["del"] {
+					c, _ := strconv.ParseInt(v[0], 10, 64)
+					switch {
+					case strings.HasPrefix(k, "REST.DELETE.OBJECT|"):
+						del += c
+					case strings.HasPrefix(k, "BATCH.DELETE.OBJECT|"):
+						batch += c
+					default:
+						life += c
+					}
+				}
+				if g := findStat(t, rep, SecDeletions, "DELETE requests"); g != del {
+					t.Errorf("DELETE requests = %d, want %d", g, del)
+				}
+				if g := findStat(t, rep, SecDeletions, "Batch deletes (per object)"); g != batch {
+					t.Errorf("batch deletes = %d, want %d", g, batch)
+				}
+				if g := findStat(t, rep, SecDeletions, "Lifecycle expirations"); g != life {
+					t.Errorf("lifecycle = %d, want %d", g, life)
+				}
+				tlsN := map[string]int64{}
+				for k, v := range tables["tls"] {
+					c, _ := strconv.ParseInt(v[0], 10, 64)
+					tlsN[strings.SplitN(k, "|", 2)[0]] += c
+				}
+				for label, key := range map[string]string{"TLS 1.0": "TLSv1", "TLS 1.1": "TLSv1.1", "Plain HTTP": "plain HTTP"} {
+					if g := findStat(t, rep, SecTLS, label); g != tlsN[key] || g == 0 {
+						t.Errorf("%s = %d, want %d (> 0)", label, g, tlsN[key])
+					}
+				}
+				var bytesSent int64
+				for _, v := range tables["bytesIP"] {
+					c, _ := strconv.ParseInt(v[0], 10, 64)
+					bytesSent += c
+				}
+				if g := findStat(t, rep, SecTalkers, "Bytes sent"); g != bytesSent {
+					t.Errorf("bytes sent = %d, want %d", g, bytesSent)
+				}
+				checkLatest(t, rep, recs, from, to)
+				checkTimeCharts(t, rep, tables)
+			})
+		}
 	}
 }
 
@@ -449,7 +470,15 @@ func (c *capture) WriteRow(row []query.Value) error {
 // compares its rows with the table: the report is auditable only if its
 // SQL reproduces its numbers.
 func TestSQLAgrees(t *testing.T) {
-	dir, _ := dataset(t)
+	logs, _ := dataset(t)
+	for _, src := range []struct{ name, dir string }{{"text", logs}, {"lake", lakeOf(t, logs)}} {
+		t.Run(src.name, func(t *testing.T) { sqlAgrees(t, src.dir) })
+	}
+}
+
+// sqlAgrees checks that the SQL of every table of the report over dir
+// gives the table's rows with s3logs query over dir.
+func sqlAgrees(t *testing.T, dir string) {
 	w := pipeline.Window{From: genCfg.Start.Add(20 * time.Hour), To: genCfg.Start.Add(80 * time.Hour)}
 	rep, _, err := Build(context.Background(), Config{Window: w, TopN: 1 << 20}, []string{dir})
 	if err != nil {
@@ -618,5 +647,54 @@ func TestEmpty(t *testing.T) {
 		if f != "json" && !strings.Contains(b.String(), "No records in this window (all records): 0 lines were read from 1 log objects") {
 			t.Errorf("empty %s has no banner:\n%s", f, b.String())
 		}
+	}
+}
+
+// TestLakeSameReport builds the report over the logs and over their lake
+// and compares every section whole (stats, charts, every table's rows,
+// groups and SQL) with TestSections' checks of the text as the anchor:
+// nothing the lake reads differently can hide in a section those checks
+// do not cover. Only what describes the source itself may differ (its
+// name, objects and lines read, trap lines rejected from the text).
+func TestLakeSameReport(t *testing.T) {
+	logs, _ := dataset(t)
+	lake := lakeOf(t, logs)
+	now := genCfg.Start.Add(5 * 24 * time.Hour)
+	for _, w := range []pipeline.Window{
+		{},
+		{From: genCfg.Start.Add(30*time.Hour + 17*time.Minute), To: genCfg.Start.Add(70 * time.Hour)},
+	} {
+		t.Run(fmt.Sprintf("window=%s..%s", w.From.Format(time.RFC3339), w.To.Format(time.RFC3339)), func(t *testing.T) {
+			build := func(dir string) (*Report, []byte) {
+				rep, _, err := Build(context.Background(), Config{Window: w, Now: now, Pipeline: pipeline.Config{Workers: 3}}, []string{dir})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := json.MarshalIndent(rep.Sections, "", " ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rep, b
+			}
+			text, tj := build(logs)
+			lk, lj := build(lake)
+			if text.Records == 0 || len(text.Sections) < 10 {
+				t.Fatalf("the text's report has %d records and %d sections; want > 0 and every section", text.Records, len(text.Sections))
+			}
+			if text.Records != lk.Records || !text.First.Equal(lk.First) || !text.Last.Equal(lk.Last) ||
+				strings.Join(text.Buckets, ",") != strings.Join(lk.Buckets, ",") || strings.Join(text.Owners, ",") != strings.Join(lk.Owners, ",") {
+				t.Errorf("headers differ: text %d records %v..%v %v %v; lake %d records %v..%v %v %v",
+					text.Records, text.First, text.Last, text.Buckets, text.Owners, lk.Records, lk.First, lk.Last, lk.Buckets, lk.Owners)
+			}
+			if !bytes.Equal(tj, lj) {
+				tl, ll := strings.Split(string(tj), "\n"), strings.Split(string(lj), "\n")
+				for i := range min(len(tl), len(ll)) {
+					if tl[i] != ll[i] {
+						t.Fatalf("sections differ at line %d of their JSON:\ntext %s\nlake %s", i+1, tl[i], ll[i])
+					}
+				}
+				t.Fatalf("sections differ: %d lines of JSON over the text, %d over the lake", len(tl), len(ll))
+			}
+		})
 	}
 }

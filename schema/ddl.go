@@ -11,9 +11,10 @@ import (
 // hour) and the column every DDL declares for them, with the same name and
 // text values. Its values are a request's UTC day, yyyy-MM-dd; the query
 // column timestamp (yyyy/MM/dd, AWS's name for its own table) is computed
-// by s3logs queries and is not in the files.
-var PartitionColumn = Column{Name: "dt", Type: String, Derived: true,
-	Doc: "partition of converted output: the request's UTC day (yyyy-MM-dd; yyyy-MM-dd-HH by hour), from the dt=... directories"}
+// by s3logs queries and is not in the files. s3logs queries read it as
+// the column of that name in Columns: over converted output the value of
+// the directory a file is in, over log objects the request's UTC day.
+var PartitionColumn Column
 
 // OutputColumns returns the columns of converted Parquet/Arrow output in
 // file order: the SPEC §3 columns, then log_object and log_line. The

@@ -46,6 +46,11 @@ const (
 	FromObject                    // the log object or file the line came from
 	FromLine                      // the line's 1-based number in its object
 	FromPartitionDt               // the request's UTC date, "yyyy/MM/dd"
+	// FromPartition is the partition column dt: the value of the Hive
+	// partition (dt=... directory) of converted output the record was
+	// read from (Origin.Partition), else the request's UTC day,
+	// "yyyy-MM-dd".
+	FromPartition
 )
 
 // Column describes one column.
@@ -104,12 +109,17 @@ var Columns = []Column{
 	{Name: "log_object", Type: String, Source: FromObject, Derived: true, Dictionary: true, Doc: "S3 key or file path the line came from"},
 	{Name: "log_line", Type: Int64, Source: FromLine, Derived: true, Doc: "1-based line number in log_object"},
 	{Name: "timestamp", Type: String, Source: FromPartitionDt, Derived: true, Dictionary: true, Doc: "request date yyyy/MM/dd, the partition column of AWS's date-partitioned table"},
+	{Name: "dt", Type: String, Source: FromPartition, Derived: true, Dictionary: true,
+		Doc: "partition of converted output: the request's UTC day (yyyy-MM-dd; yyyy-MM-dd-HH by hour), from the dt=... directories"},
 }
 
 func init() {
 	for i := range Columns {
 		c := &Columns[i]
 		c.get = c.getter()
+		if c.Source == FromPartition {
+			PartitionColumn = *c
+		}
 	}
 }
 

@@ -31,6 +31,7 @@ func TestLookup(t *testing.T) {
 	f("requesturi_httpprotoversion", "requesturi_httpprotoversion")
 	f("log_object", "log_object")
 	f("timestamp", "timestamp")
+	f("DT", "dt")
 	f("nosuchcolumn", "")
 }
 
@@ -53,5 +54,33 @@ func TestStarIsTheSpecTable(t *testing.T) {
 	}
 	if star[2].Type != Timestamp || star[12].Type != Int32 || star[14].Type != Int64 {
 		t.Errorf("types: %v %v %v", star[2].Type, star[12].Type, star[14].Type)
+	}
+}
+
+// TestPartitionColumn reads dt: the partition value an Origin carries
+// (converted output), else the request's UTC day.
+func TestPartitionColumn(t *testing.T) {
+	i, ok := Lookup("dt")
+	if !ok || PartitionColumn.Name != "dt" || Columns[i].Source != FromPartition || !Columns[i].Derived {
+		t.Fatalf("dt: %v %+v", ok, PartitionColumn)
+	}
+	for _, c := range OutputColumns() {
+		if c.Name == "dt" {
+			t.Fatal("dt is in the files' columns; it belongs in directory names")
+		}
+	}
+	var r parse.Record
+	line := "owner bkt [31/Dec/2023:23:59:59 +0000] 1.2.3.4 - REQ REST.GET.OBJECT k \"GET /k HTTP/1.1\" 200 - 1 1 1 1 \"-\" \"ua\" -"
+	if err := r.Parse([]byte(line)); err != nil {
+		t.Fatal(err)
+	}
+	get := Columns[i].Getter()
+	var o Origin
+	if b, _, ok := get(&r, &o); !ok || string(b) != "2023-12-31" {
+		t.Errorf("dt of a log record = %q %v, want 2023-12-31", b, ok)
+	}
+	o.Partition = []byte("2023-12-31-23")
+	if b, _, ok := get(&r, &o); !ok || string(b) != "2023-12-31-23" {
+		t.Errorf("dt with a partition = %q %v, want the partition's value", b, ok)
 	}
 }

@@ -15,9 +15,15 @@ import (
 type Origin struct {
 	Object []byte
 	Line   int64
+	// Partition is the value of the partition column dt: the dt=...
+	// directory of converted output, nil for log objects (dt is then the
+	// request's UTC day).
+	Partition []byte
 
 	day   []byte // yyyy/MM/dd of dayOf
 	dayOf int64  // day number (Unix seconds / 86400) + 1; 0 for none
+	dt    []byte // yyyy-MM-dd of dtOf
+	dtOf  int64
 }
 
 // Value returns the column's value in record r, read from o: the bytes of
@@ -79,6 +85,17 @@ func (c *Column) getter() Getter {
 		return func(_ *parse.Record, o *Origin) ([]byte, int64, bool) { return o.Object, 0, true }
 	case FromLine:
 		return func(_ *parse.Record, o *Origin) ([]byte, int64, bool) { return nil, o.Line, true }
+	case FromPartition:
+		return func(r *parse.Record, o *Origin) ([]byte, int64, bool) {
+			if o.Partition != nil {
+				return o.Partition, 0, true
+			}
+			u := r.Unix()
+			if d := floorDiv(u, 86400) + 1; o.dtOf != d {
+				o.dt, o.dtOf = AppendDate(o.dt[:0], u), d
+			}
+			return o.dt, 0, true
+		}
 	case FromPartitionDt:
 		return func(r *parse.Record, o *Origin) ([]byte, int64, bool) {
 			u := r.Unix()
@@ -103,6 +120,14 @@ func AppendDay(dst []byte, unix int64) []byte {
 	y, m, d := time.Unix(unix, 0).UTC().Date()
 	dst = strconv.AppendInt(dst, int64(y), 10)
 	return append(dst, '/', byte('0'+m/10), byte('0'+m%10), '/', byte('0'+d/10), byte('0'+d%10))
+}
+
+// AppendDate appends the UTC date of unix as yyyy-MM-dd, the text of the
+// partition column dt over log objects.
+func AppendDate(dst []byte, unix int64) []byte {
+	dst = AppendDay(dst, unix)
+	dst[len(dst)-3], dst[len(dst)-6] = '-', '-'
+	return dst
 }
 
 func floorDiv(a, b int64) int64 {

@@ -3,8 +3,12 @@
 // bindings, reading the log as space-delimited CSV with a typed view per
 // SPEC §3) and GoAccess (lines/s only: it answers none of the questions),
 // interleaved, several repetitions, and prints medians and ratios as a
-// Markdown table. It checks that s3logs and DuckDB agree on every answer
-// before printing any speed; --check-only stops there.
+// Markdown table. It then converts the log with s3logs (Parquet by day)
+// and asks questions of that lake with s3logs and with DuckDB's
+// read_parquet over the same files (SPEC §8), and times a selective
+// question over the text and over the lake. It checks that the engines
+// agree on every answer before printing any speed; --check-only stops
+// there.
 //
 // It lives in its own module because the DuckDB bindings need cgo and the
 // main module stays cgo-free.
@@ -42,8 +46,9 @@ func main() {
 	checkOnly := flag.Bool("check-only", false, "check that the answers agree and print no speeds")
 	dir := flag.String("dir", "", "work `directory` (default a temporary one, removed at the end)")
 	bin := flag.String("s3logs", "", "time this s3logs `binary` as a separate process (default: the packages in-process)")
+	lakeOnly := flag.Bool("lake-only", false, "time only the questions over converted output (and the selective one over the text)")
 	flag.Parse()
-	if err := run(context.Background(), *size*1e6, *reps, *checkOnly, *dir, *bin, os.Stdout); err != nil {
+	if err := run(context.Background(), *size*1e6, *reps, *checkOnly, *dir, *bin, *lakeOnly, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
@@ -103,12 +108,13 @@ type harness struct {
 	bin     string // s3logs binary to time; "" times the packages in-process
 	dir     string
 	logFile string
+	lakeDir string // the log converted, Parquet by day
 	bytes   int64
 	lines   int64
 	db      *sql.DB
 }
 
-func run(ctx context.Context, size int64, reps int, checkOnly bool, dir, bin string, out io.Writer) error {
+func run(ctx context.Context, size int64, reps int, checkOnly bool, dir, bin string, lakeOnly bool, out io.Writer) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "s3logs-peers-")
 		if err != nil {
@@ -175,14 +181,34 @@ func run(ctx context.Context, size int64, reps int, checkOnly bool, dir, bin str
 	} else {
 		fmt.Fprintf(out, "- agree convert to zstd Parquet: %d rows\n", cs.rows)
 	}
-	fmt.Fprintf(out, "\ncheck: %d passed, %d failed\n", len(questions)+1-failed, failed)
+	if err := h.convertLake(ctx); err != nil {
+		return fmt.Errorf("s3logs convert (lake): %w", err)
+	}
+	lf, err := h.checkLake(ctx, out)
+	if err != nil {
+		return err
+	}
+	failed += lf
+	fmt.Fprintf(out, "\ncheck: %d passed, %d failed\n", len(questions)+1+2*len(lakeQuestions)-failed, failed)
 	if failed > 0 {
 		return errors.New("the engines disagree: no speeds printed")
 	}
 	if checkOnly {
 		return nil
 	}
-	return h.timeAll(ctx, reps, out)
+	load := loadAverage()
+	if !lakeOnly {
+		if err := h.timeAll(ctx, reps, out); err != nil {
+			return err
+		}
+	}
+	if err := h.timeLake(ctx, reps, out); err != nil {
+		return err
+	}
+	if load != "" {
+		fmt.Fprintf(out, "\nLoad average (1, 5, 15 min) before the timings: %s; after: %s.\n", load, loadAverage())
+	}
+	return nil
 }
 
 // generate writes at least size bytes of generated logs, without the
@@ -345,8 +371,11 @@ func (h *harness) s3logsConvert(ctx context.Context) (convertResult, error) {
 // duckConvert writes the view as zstd Parquet. withLine adds log_line
 // (row_number(), which s3logs writes too) so that the sizes compare the
 // same columns; the timed run leaves it out as it serialises the scan.
+// duckFile is the Parquet file DuckDB's COPY writes.
+func (h *harness) duckFile() string { return filepath.Join(h.dir, "duckdb.parquet") }
+
 func (h *harness) duckConvert(ctx context.Context, withLine bool) (convertResult, error) {
-	file := filepath.Join(h.dir, "duckdb.parquet")
+	file := h.duckFile()
 	os.Remove(file)
 	sel := "SELECT * FROM logs"
 	if withLine {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/s3logs/s3logs/internal/atomicfile"
+	"github.com/s3logs/s3logs/lake"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/query"
 	"github.com/s3logs/s3logs/schema"
@@ -101,6 +102,20 @@ func runQuery(ctx context.Context, e *env, o *queryOptions, pos []string) error 
 	cfg.Window = plan.Window()
 
 	if o.explain {
+		converted, err := lake.DetectAll(ctx, cfg, sources)
+		if err != nil {
+			return err
+		}
+		if converted {
+			// Read the footers to say what is pruned, and no data.
+			fmt.Fprint(e.stdout, plan.ExplainConverted())
+			s, err := lake.Explain(ctx, cfg, sources, plan.LakeScan(), "")
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(e.stdout, s)
+			return nil
+		}
 		fmt.Fprint(e.stdout, plan.Explain())
 		// List the sources to say what the time window keeps, without
 		// reading anything.

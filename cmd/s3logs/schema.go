@@ -66,20 +66,24 @@ func runSchema(ctx context.Context, e *env, o *schemaOptions, pos []string) erro
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COLUMN\tALIASES\tTYPE\tCONVERTED\tDESCRIPTION")
+	p := schema.PartitionColumn
 	for _, c := range schema.Columns {
+		if c.Name == p.Name {
+			continue // last, as the partition
+		}
 		conv := "column"
 		if !inFiles[c.Name] {
 			conv = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, orDash(strings.Join(c.Aliases, ",")), c.Type, conv, c.Doc)
 	}
-	p := schema.PartitionColumn
 	fmt.Fprintf(tw, "%s\t-\t%s\tpartition\t%s\n", p.Name, p.Type, p.Doc)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(e.stdout, "\nIn s3logs queries every column but %s works. Converted Parquet and Arrow files hold the\n"+
-		"columns marked \"column\"; %s is the partition column of their dt=yyyy-MM-dd/ directories and of every\n"+
-		"CREATE TABLE that s3logs schema --ddl prints (other engines do not know timestamp).\n", p.Name, p.Name)
+	_, err := fmt.Fprintf(e.stdout, "\nEvery column works in s3logs queries, over log objects and over converted output. Converted\n"+
+		"Parquet and Arrow files hold the columns marked \"column\"; %s is the partition column of their\n"+
+		"dt=yyyy-MM-dd/ directories and of every CREATE TABLE that s3logs schema --ddl prints (over log\n"+
+		"objects it is the request's UTC day; other engines do not know timestamp).\n", p.Name)
 	return err
 }

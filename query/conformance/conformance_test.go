@@ -43,8 +43,20 @@ var dataConfig = gen.Config{
 type env struct {
 	bin     string // the s3logs binary built from the repository
 	logFile string // the generated log text, one file
+	lakeDir string // logFile converted by s3logs convert (SPEC §8)
 	lines   int64
 	oracle  *Oracle
+}
+
+// sources are what each query reads, in turn: the log text and its
+// converted lake. Each answer is compared with the oracle's over the
+// text, so the lake answers as the text does.
+var sources = []struct {
+	name string
+	path func(*env) string
+}{
+	{"text", func(e *env) string { return e.logFile }},
+	{"lake", func(e *env) string { return e.lakeDir }},
 }
 
 var suite *env
@@ -77,7 +89,7 @@ func TestMain(m *testing.M) {
 
 func setup(dir string) (*env, error) {
 	ctx := context.Background()
-	e := &env{bin: filepath.Join(dir, "s3logs"), logFile: filepath.Join(dir, "access.log")}
+	e := &env{bin: filepath.Join(dir, "s3logs"), logFile: filepath.Join(dir, "access.log"), lakeDir: filepath.Join(dir, "lake")}
 	// One file whose name matches no key layout, so that no object is ever
 	// skipped by key time: both engines see every line.
 	var buf bytes.Buffer
@@ -96,6 +108,10 @@ func setup(dir string) (*env, error) {
 	build.Dir = filepath.Join("..", "..")
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building s3logs: %v\n%s", err, out)
+	}
+	conv := exec.Command(e.bin, "convert", e.logFile, "--out", e.lakeDir, "--quiet", "--no-progress")
+	if out, err := conv.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("converting the log to a lake: %v\n%s", err, out)
 	}
 	o, err := OpenOracle(ctx, e.logFile)
 	if err != nil {
@@ -118,6 +134,7 @@ type outcome struct {
 	q      Query
 	pass   bool
 	stage  string // "s3logs" (it failed to run), "answer" (it ran, answers differ), "oracle"
+	source string // the source it failed over ("text", "lake")
 	detail string // the first error line, or the first line of the difference
 }
 
@@ -149,6 +166,8 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// runOne checks q over each source in turn (a subtest each); its outcome
+// is the first failure, or a pass when every source answers as the oracle.
 func runOne(t *testing.T, q Query) outcome {
 	ctx := context.Background()
 	o := outcome{q: q}
@@ -161,22 +180,35 @@ func runOne(t *testing.T, q Query) outcome {
 		o.stage, o.detail = "oracle", "the oracle's answer is empty: change the literals"
 		t.Fatalf("%s (line %d): the DuckDB answer is empty or all NULL/0, so the query proves nothing: %d rows", q.ID, q.Line, len(want.Rows))
 	}
-	got, stderr, err := runS3logs(ctx, q)
+	o.pass = true
+	for _, src := range sources {
+		t.Run(src.name, func(t *testing.T) {
+			stage, detail := checkOne(ctx, t, q, want, src.path(suite))
+			if stage != "" && o.pass {
+				o.pass, o.stage, o.source, o.detail = false, stage, src.name, detail
+			}
+		})
+	}
+	return o
+}
+
+// checkOne runs q over one source and compares its answer with want; it
+// returns the stage and first line of a failure, "" for a pass.
+func checkOne(ctx context.Context, t *testing.T, q Query, want Result, source string) (stage, detail string) {
+	got, stderr, err := runS3logs(ctx, q, source)
 	if err != nil {
-		o.stage, o.detail = "s3logs", firstLine(stderr)
-		if o.detail == "" {
-			o.detail = err.Error()
+		detail = firstLine(stderr)
+		if detail == "" {
+			detail = err.Error()
 		}
-		t.Errorf("%s (line %d, %s): s3logs fails: %v\n%s\nquery:\n%s", q.ID, q.Line, q.Source, err, strings.TrimSpace(stderr), q.SQL)
-		return o
+		t.Errorf("%s (line %d, %s) over %s: s3logs fails: %v\n%s\nquery:\n%s", q.ID, q.Line, q.Source, source, err, strings.TrimSpace(stderr), q.SQL)
+		return "s3logs", detail
 	}
 	if d := Compare(got, want, q.Order, q.Limit); d != "" {
-		o.stage, o.detail = "answer", firstLine(d)
-		t.Errorf("%s (line %d, %s): s3logs and DuckDB disagree: %s\nquery:\n%s", q.ID, q.Line, q.Source, d, q.SQL)
-		return o
+		t.Errorf("%s (line %d, %s) over %s: s3logs and DuckDB disagree: %s\nquery:\n%s", q.ID, q.Line, q.Source, source, d, q.SQL)
+		return "answer", firstLine(d)
 	}
-	o.pass = true
-	return o
+	return "", ""
 }
 
 // trivial reports an answer with no rows, or only NULL and zero values.
@@ -191,13 +223,14 @@ func trivial(r Result) bool {
 	return true
 }
 
-// runS3logs runs the query unchanged through the binary, as a user would.
-func runS3logs(ctx context.Context, q Query) (Result, string, error) {
+// runS3logs runs the query unchanged through the binary over source, as
+// a user would.
+func runS3logs(ctx context.Context, q Query, source string) (Result, string, error) {
 	args := []string{"query", "--format", "csv", "--no-progress"}
 	if q.NeedsNow() {
 		args = append(args, "--now", Now)
 	}
-	args = append(args, q.SQL, suite.logFile)
+	args = append(args, q.SQL, source)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, suite.bin, args...)

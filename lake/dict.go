@@ -1,0 +1,231 @@
+package lake
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+)
+
+// Parquet encodings, as the page headers number them.
+const (
+	encPlain     = 0
+	encPlainDict = 2
+	encRLE       = 3
+	encRLEDict   = 8
+)
+
+// errNotDictionary marks a page of a column chunk that its metadata said
+// was wholly dictionary encoded and is not.
+var errNotDictionary = errors.New("data page not dictionary encoded")
+
+// dictChunk reads a string column chunk whose every data page is
+// dictionary encoded, decoding definition levels and indices itself: a
+// batch then holds each row's index into the chunk's dictionary, so
+// filters are checked once per dictionary value and group keys are small
+// integers, and no value is copied. Pages come from arrow-go's page
+// reader (decompressed); the dictionary's values refer into its page,
+// which stays valid for the chunk.
+type dictChunk struct {
+	pr     file.PageReader
+	maxDef int16
+	dict   []parquet.ByteArray
+	dnull  []bool // the dictionary value is "-": NULL
+	defs   rleDecoder
+	idx    rleDecoder
+	left   int // levels left in the current page
+	lv, iv []int32
+}
+
+func newDictChunk(pr file.PageReader, maxDef int16) (*dictChunk, error) {
+	if maxDef > 1 {
+		return nil, fmt.Errorf("definition levels up to %d: not a flat column", maxDef)
+	}
+	d := &dictChunk{pr: pr, maxDef: maxDef}
+	if !pr.Next() {
+		if err := pr.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("no pages")
+	}
+	dp, ok := pr.Page().(*file.DictionaryPage)
+	if !ok {
+		return nil, errors.New("no dictionary page first")
+	}
+	if e := int(dp.Encoding()); e != encPlain && e != encPlainDict {
+		return nil, fmt.Errorf("dictionary page encoding %d", e)
+	}
+	data := dp.Data()
+	n := int(dp.NumValues())
+	d.dict = make([]parquet.ByteArray, 0, n)
+	d.dnull = make([]bool, n)
+	for i := range n {
+		if len(data) < 4 {
+			return nil, errors.New("corrupt dictionary page")
+		}
+		l := int(binary.LittleEndian.Uint32(data))
+		if l < 0 || l > len(data)-4 {
+			return nil, errors.New("corrupt dictionary page")
+		}
+		v := data[4 : 4+l : 4+l]
+		d.dict = append(d.dict, v)
+		d.dnull[i] = l == 1 && v[0] == '-'
+		data = data[4+l:]
+	}
+	return d, nil
+}
+
+// page moves to the next data page.
+func (d *dictChunk) page() error {
+	for {
+		if !d.pr.Next() {
+			if err := d.pr.Err(); err != nil {
+				return err
+			}
+			return errShortChunk
+		}
+		var data []byte
+		var defLen int
+		switch p := d.pr.Page().(type) {
+		case *file.DataPageV1:
+			if int(p.Encoding()) != encRLEDict && int(p.Encoding()) != encPlainDict {
+				return errNotDictionary
+			}
+			data = p.Data()
+			d.left = int(p.NumValues())
+			if d.maxDef > 0 {
+				if p.DefinitionLevelEncoding() != parquet.Encodings.RLE {
+					return fmt.Errorf("definition levels encoded %v", p.DefinitionLevelEncoding())
+				}
+				if len(data) < 4 {
+					return errRLE
+				}
+				defLen = int(binary.LittleEndian.Uint32(data))
+				data = data[4:]
+			}
+		case *file.DataPageV2:
+			if int(p.Encoding()) != encRLEDict && int(p.Encoding()) != encPlainDict {
+				return errNotDictionary
+			}
+			if p.RepetitionLevelByteLen() != 0 {
+				return errors.New("repetition levels in a flat column")
+			}
+			data = p.Data()
+			d.left = int(p.NumValues())
+			defLen = int(p.DefinitionLevelByteLen())
+		case *file.DictionaryPage:
+			return errors.New("a second dictionary page")
+		default:
+			continue // index pages and the like
+		}
+		if defLen < 0 || defLen > len(data) {
+			return errRLE
+		}
+		if d.maxDef > 0 {
+			d.defs.reset(data[:defLen], 1)
+		}
+		data = data[defLen:]
+		if len(data) == 0 {
+			d.idx.reset(nil, 0) // a page of NULLs
+		} else {
+			if data[0] > 32 {
+				return errRLE
+			}
+			d.idx.reset(data[1:], int(data[0]))
+		}
+		return nil
+	}
+}
+
+// take reads the levels of k rows of the current page (k <= left) into
+// d.lv and returns how many are not NULL.
+func (d *dictChunk) take(k int) (int, error) {
+	if d.maxDef == 0 {
+		return k, nil
+	}
+	d.lv = grown(d.lv, k)
+	if d.defs.read(d.lv) != k {
+		return 0, errRLE
+	}
+	nn := 0
+	for _, l := range d.lv {
+		if l == 1 {
+			nn++
+		}
+	}
+	return nn, nil
+}
+
+func (d *dictChunk) read(n int, c *batchCol) error {
+	c.grow(n)
+	c.kind, c.vals, c.dict = kStr, d.dict, true
+	got := 0
+	for got < n {
+		if d.left == 0 {
+			if err := d.page(); err != nil {
+				return err
+			}
+		}
+		k := min(n-got, d.left)
+		nn, err := d.take(k)
+		if err != nil {
+			return err
+		}
+		at, null := c.at[got:got+k], c.null[got:got+k]
+		if d.maxDef == 0 {
+			if d.idx.read(at) != k {
+				return errRLE
+			}
+			for i, x := range at {
+				if uint32(x) >= uint32(len(d.dict)) {
+					return errRLE
+				}
+				null[i] = d.dnull[x]
+			}
+		} else {
+			d.iv = grown(d.iv, nn)
+			if d.idx.read(d.iv) != nn {
+				return errRLE
+			}
+			j := 0
+			for i, l := range d.lv {
+				if l != 1 {
+					null[i] = true
+					continue
+				}
+				x := d.iv[j]
+				j++
+				if uint32(x) >= uint32(len(d.dict)) {
+					return errRLE
+				}
+				at[i], null[i] = x, d.dnull[x]
+			}
+		}
+		got += k
+		d.left -= k
+	}
+	return nil
+}
+
+func (d *dictChunk) skip(n int64) error {
+	for n > 0 {
+		if d.left == 0 {
+			if err := d.page(); err != nil {
+				return err
+			}
+		}
+		k := int(min(n, int64(d.left)))
+		nn, err := d.take(k)
+		if err != nil {
+			return err
+		}
+		if d.idx.skip(nn) != nn {
+			return errRLE
+		}
+		n -= int64(k)
+		d.left -= k
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package lake
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/s3logs/s3logs/convert"
+	"github.com/s3logs/s3logs/gen"
+)
+
+// dictRow has dictionary-encoded strings, optional and required, of low
+// and high cardinality, for parquet-go to write with its own choices of
+// runs, bit widths and page versions.
+type dictRow struct {
+	Low  *string `parquet:"low,optional,dict"`
+	High *string `parquet:"high,optional,dict"`
+	Req  string  `parquet:"req,dict"`
+}
+
+// TestDictChunk reads every wholly dictionary-encoded string column chunk
+// of files written by convert (arrow-go) and by parquet-go (V1 and V2
+// pages) both with the lake's own decoder of dictionary indices and with
+// arrow-go's column reader, in batches with some skipped, and compares
+// each row's NULL and value.
+func TestDictChunk(t *testing.T) {
+	dir := t.TempDir()
+	logs := genLogs(t, dir, gen.Config{Seed: 21, Objects: 6, LinesPerObject: 400})
+	lake := filepath.Join(dir, "lake")
+	convertTo(t, logs, lake, convert.Options{PartitionBy: convert.None})
+	var paths []string
+	filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".parquet") && !strings.Contains(p, ".s3logs") {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	rng := rand.New(rand.NewPCG(4, 5))
+	var rows []dictRow
+	for i := range 20000 {
+		r := dictRow{Req: fmt.Sprint("r", rng.IntN(3))}
+		if rng.IntN(4) > 0 {
+			s := fmt.Sprint("low-", rng.IntN(5))
+			if rng.IntN(50) == 0 {
+				s = "-"
+			}
+			r.Low = &s
+		}
+		if rng.IntN(10) > 0 {
+			s := fmt.Sprintf("high-%d-%d", rng.IntN(3000), i%7)
+			r.High = &s
+		}
+		rows = append(rows, r)
+	}
+	for _, v := range []int{1, 2} {
+		p := filepath.Join(dir, fmt.Sprintf("pq-v%d.parquet", v))
+		f, _ := os.Create(p)
+		w := pq.NewGenericWriter[dictRow](f, pq.DataPageVersion(v), pq.PageBufferSize(8<<10), pq.MaxRowsPerRowGroup(7000))
+		if _, err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		f.Close()
+		paths = append(paths, p)
+	}
+	chunks, foreign := 0, 0
+	for _, p := range paths {
+		pr, err := file.OpenParquetFile(p, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := pr.MetaData()
+		for rg := range md.NumRowGroups() {
+			rgr := pr.RowGroup(rg)
+			for c := range md.Schema.NumColumns() {
+				cc, _ := rgr.MetaData().ColumnChunk(c)
+				if cc.Type() != parquet.Types.ByteArray || !dictionaryOnly(cc) {
+					continue
+				}
+				chunks++
+				if strings.HasPrefix(filepath.Base(p), "pq-") {
+					foreign++
+				}
+				compareChunk(t, fmt.Sprintf("%s rg %d %s", filepath.Base(p), rg, md.Schema.Column(c).Name()), rgr, c, md.Schema.Column(c).MaxDefinitionLevel(), rng)
+			}
+		}
+		pr.Close()
+	}
+	if chunks < 20 || foreign < 6 {
+		t.Errorf("only %d dictionary chunks compared, %d of parquet-go's", chunks, foreign)
+	}
+}
+
+func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, maxDef int16, rng *rand.Rand) {
+	t.Helper()
+	pgr, err := rgr.GetColumnPageReader(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := newDictChunk(pgr, maxDef)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	ccr, err := rgr.Column(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := ccr.(*file.ByteArrayColumnChunkReader)
+	n := rgr.NumRows()
+	vals := make([]parquet.ByteArray, n)
+	defs := make([]int16, n)
+	lv, vr, err := ref.ReadBatch(n, vals, defs, nil)
+	if err != nil || lv != n {
+		t.Fatalf("%s: reference read %d of %d: %v", what, lv, n, err)
+	}
+	if maxDef == 0 {
+		vr = int(lv)
+	}
+	// The reference values, spread over the rows.
+	want := make([][]byte, n)
+	j := 0
+	for i := range n {
+		if maxDef == 0 || defs[i] == maxDef {
+			want[i] = vals[j]
+			j++
+		}
+	}
+	if j != vr {
+		t.Fatalf("%s: %d values for %d", what, j, vr)
+	}
+	var col batchCol
+	for at := int64(0); at < n; {
+		k := int(min(int64(1+rng.IntN(3000)), n-at))
+		if rng.IntN(3) == 0 {
+			if err := dc.skip(int64(k)); err != nil {
+				t.Fatalf("%s: skip at %d: %v", what, at, err)
+			}
+			at += int64(k)
+			continue
+		}
+		if err := dc.read(k, &col); err != nil {
+			t.Fatalf("%s: read at %d: %v", what, at, err)
+		}
+		for i := range k {
+			w := want[at+int64(i)]
+			wnull := w == nil || len(w) == 1 && w[0] == '-'
+			if col.null[i] != wnull || !wnull && !bytes.Equal(col.str(i), w) {
+				t.Fatalf("%s: row %d: null %v %q, want null %v %q", what, at+int64(i), col.null[i], col.str(i), wnull, w)
+			}
+		}
+		at += int64(k)
+	}
+}

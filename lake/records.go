@@ -1,0 +1,243 @@
+package lake
+
+import (
+	"github.com/s3logs/s3logs/parse"
+	"github.com/s3logs/s3logs/schema"
+)
+
+// Records iterates over the records of one unit of converted output (a
+// row group, a record batch) that pass the scan's filters, in the manner
+// of parse.Scanner: call Scan until it returns false; Record and Origin
+// then describe the current record. The lake checks Err after
+// Part.LakeRecords returns. A Records is reused from unit to unit by one
+// worker and is not safe for concurrent use.
+type Records struct {
+	src  columnSource
+	l    *layout
+	part []byte // the file's dt value
+	cols []batchCol
+	sel  []bool
+	at   int64 // first row of the current batch
+	n, i int   // rows in the batch, next row to look at
+	cur  int   // the current record's row in the batch
+	asm  *parse.Assembler
+	obj  []byte
+	line int64
+	err  error
+	// lastUnix and lastText cache the time text of the last record.
+	lastUnix int64
+	lastText []byte
+	// passed counts the rows handed on.
+	passed int64
+	// bufs are the worker's buffers for reading Parquet column chunks;
+	// memo, by filter, their verdicts on a dictionary's values.
+	bufs []*slotBuffers
+	memo []dictPass
+}
+
+func newRecords() *Records {
+	return &Records{asm: parse.NewAssembler(), sel: make([]bool, batchRows), lastUnix: -1 << 63}
+}
+
+// reset makes rs read src as layout l, with partition value part.
+func (rs *Records) reset(src columnSource, l *layout, part []byte) {
+	rs.src, rs.l, rs.part = src, l, part
+	if cap(rs.cols) < len(l.cols) {
+		rs.cols = make([]batchCol, len(l.cols))
+	}
+	rs.cols = rs.cols[:len(l.cols)]
+	for len(rs.memo) < len(l.filters) {
+		rs.memo = append(rs.memo, dictPass{})
+	}
+	rs.at, rs.n, rs.i, rs.err = 0, 0, 0, nil
+	rs.obj, rs.line = nil, 0
+}
+
+// Scan advances to the next record that passes the filters and
+// assembles it. It returns false at the end of the unit or when reading
+// it fails (Err).
+func (rs *Records) Scan() bool {
+	if !rs.Next() {
+		return false
+	}
+	rs.Assemble()
+	return true
+}
+
+// Next advances to the next record that passes the filters without
+// assembling it: GroupID reads it, Record does not until Assemble.
+func (rs *Records) Next() bool {
+	for {
+		for rs.i < rs.n {
+			i := rs.i
+			rs.i++
+			if rs.sel[i] {
+				rs.cur = i
+				rs.passed++
+				return true
+			}
+		}
+		if rs.err != nil || !rs.next() {
+			return false
+		}
+	}
+}
+
+// Assemble makes the current record (of Next) the one Record returns.
+func (rs *Records) Assemble() { rs.assemble(rs.cur) }
+
+// Record returns the current record, valid until the next Scan.
+func (rs *Records) Record() *parse.Record { return rs.asm.Record() }
+
+// Origin sets o's log object, line and partition to the current
+// record's. Object is valid until the next Scan. (It writes a slice only
+// when it changed: most records share their object's and their file's.)
+func (rs *Records) Origin(o *schema.Origin) {
+	if !same(o.Object, rs.obj) {
+		o.Object = rs.obj
+	}
+	if !same(o.Partition, rs.part) {
+		o.Partition = rs.part
+	}
+	o.Line = rs.line
+}
+
+// same reports whether a and b are the same bytes in memory.
+func same(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) && (a == nil) == (b == nil)
+}
+
+// maxGroupIDs bounds the ids GroupID gives: the product of the sizes of
+// the key columns' dictionaries (each plus one, for NULL).
+const maxGroupIDs = 1 << 16
+
+// GroupID returns a small integer for the values of the current record's
+// Scan.Group columns, and n, the number of ids: two records of the unit
+// have the same id only if their keys are equal (the tuple of the keys'
+// dictionary indices; two ids may still hold equal keys). ok is false
+// when some key column of the unit is not wholly dictionary encoded, or
+// there would be more than maxGroupIDs ids. Ids are the unit's: they mean
+// nothing in another.
+func (rs *Records) GroupID() (id, n int, ok bool) {
+	g := rs.l.group
+	if g == nil {
+		return 0, 0, false
+	}
+	n = 1
+	for _, s := range g {
+		c := &rs.cols[s]
+		if !c.dict {
+			return 0, 0, false
+		}
+		k := 0
+		if !c.null[rs.cur] {
+			k = int(c.at[rs.cur]) + 1
+		}
+		id += k * n
+		if n *= len(c.vals) + 1; n > maxGroupIDs {
+			return 0, 0, false
+		}
+	}
+	return id, n, true
+}
+
+// Err returns the error that ended the scan of the unit, if any.
+func (rs *Records) Err() error { return rs.err }
+
+// next reads the next batch of rows in which some row passes the
+// filters: their columns first, the others only then.
+func (rs *Records) next() bool {
+	total := rs.src.rows()
+	l := rs.l
+	for rs.at+int64(rs.n) < total {
+		rs.at += int64(rs.n)
+		n := int(min(batchRows, total-rs.at))
+		rs.n, rs.i = n, 0
+		sel := rs.sel[:n]
+		for i := range sel {
+			sel[i] = true
+		}
+		any := true
+		for _, s := range l.order[:l.nfilter] {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+				rs.n = 0
+				return false
+			}
+			for k, f := range l.filters {
+				if f.slot == s && !f.apply(&rs.cols[s], sel, n, &rs.memo[k]) {
+					any = false
+					break
+				}
+			}
+			if !any {
+				break
+			}
+		}
+		if !any {
+			continue
+		}
+		for _, s := range l.order[l.nfilter:] {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+				rs.n = 0
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// assemble makes row i of the batch the current record.
+func (rs *Records) assemble(i int) {
+	a := rs.asm
+	a.Reset()
+	if rs.l.origin {
+		rs.obj, rs.line = nil, 0
+	}
+	for k := range rs.l.outs {
+		o := &rs.l.outs[k]
+		switch o.kind {
+		case outField:
+			c := &rs.cols[o.slot]
+			if c.null[i] {
+				continue
+			}
+			if c.kind == kStr {
+				a.Field(o.field, c.str(i))
+			} else {
+				a.Int(o.field, c.num[i])
+			}
+		case outTime:
+			c := &rs.cols[o.slot]
+			if c.null[i] {
+				a.Time(0, dash)
+				continue
+			}
+			u := c.num[i]
+			if !o.text {
+				a.Unix(u)
+				continue
+			}
+			if u != rs.lastUnix {
+				rs.lastUnix, rs.lastText = u, parse.AppendTime(rs.lastText[:0], u)
+			}
+			a.Time(u, rs.lastText)
+		case outReqLine:
+			var p [3][]byte
+			for j, s := range o.parts {
+				if s >= 0 && !rs.cols[s].null[i] {
+					p[j] = rs.cols[s].str(i)
+				}
+			}
+			a.RequestLine(p[0], p[1], p[2])
+		case outObject:
+			if c := &rs.cols[o.slot]; !c.null[i] {
+				rs.obj = c.str(i)
+			}
+		case outLine:
+			if c := &rs.cols[o.slot]; !c.null[i] {
+				rs.line = c.num[i]
+			}
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package lake
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// errRLE is the cause of a run of the RLE/bit-packing hybrid encoding
+// that does not fit its page.
+var errRLE = errors.New("corrupt RLE/bit-packed run")
+
+// rleDecoder decodes Parquet's RLE/bit-packing hybrid encoding of
+// definition levels and dictionary indices: runs of one repeated value
+// (header LSB 0) and runs of values bit-packed in groups of 8 (header LSB
+// 1), each value width bits wide. It reads its input in place. The zero
+// value is empty; reset gives it a run of bytes.
+type rleDecoder struct {
+	data  []byte
+	width uint
+	// The current run: left values of value (RLE), or left values
+	// bit-packed from bit pos of packed.
+	left   int
+	rle    bool
+	value  int32
+	packed []byte
+	pos    uint
+}
+
+func (d *rleDecoder) reset(data []byte, width int) {
+	*d = rleDecoder{data: data, width: uint(width)}
+}
+
+// next starts the next run; false at the end of the input or on a run
+// that does not fit.
+func (d *rleDecoder) next() bool {
+	h, n := binary.Uvarint(d.data)
+	if n <= 0 {
+		return false
+	}
+	d.data = d.data[n:]
+	if h&1 == 0 {
+		d.rle, d.left = true, int(h>>1)
+		nb := int(d.width+7) / 8
+		if len(d.data) < nb || d.left < 0 {
+			return false
+		}
+		var v uint32
+		for i := range nb {
+			v |= uint32(d.data[i]) << (8 * i)
+		}
+		d.value, d.data = int32(v), d.data[nb:]
+		return d.left > 0 || d.next()
+	}
+	// A last bit-packed run may be cut short of its declared groups: take
+	// what is there (and no more than fits an int).
+	groups := h >> 1
+	if groups == 0 {
+		return false
+	}
+	groups = min(groups, 1<<28)
+	if d.width > 0 {
+		groups = min(groups, uint64(len(d.data)+1))
+	}
+	nb := min(int(groups)*int(d.width), len(d.data))
+	d.rle, d.left = false, int(groups)*8
+	if d.width > 0 {
+		d.left = min(d.left, nb*8/int(d.width))
+	}
+	d.packed, d.pos, d.data = d.data[:nb], 0, d.data[nb:]
+	return d.left > 0 || d.next()
+}
+
+// read decodes len(out) values into out and returns how many it decoded:
+// fewer only at the end of the input.
+func (d *rleDecoder) read(out []int32) int {
+	got := 0
+	for got < len(out) {
+		if d.left == 0 && !d.next() {
+			return got
+		}
+		k := min(d.left, len(out)-got)
+		if d.rle {
+			v := d.value
+			for i := range out[got : got+k] {
+				out[got+i] = v
+			}
+		} else {
+			d.unpack(out[got : got+k])
+		}
+		got += k
+		d.left -= k
+	}
+	return got
+}
+
+// skip drops n values and returns how many it dropped.
+func (d *rleDecoder) skip(n int) int {
+	got := 0
+	for got < n {
+		if d.left == 0 && !d.next() {
+			return got
+		}
+		k := min(d.left, n-got)
+		if !d.rle {
+			d.pos += uint(k) * d.width
+		}
+		got += k
+		d.left -= k
+	}
+	return got
+}
+
+// unpack reads len(out) bit-packed values, least significant bit first.
+func (d *rleDecoder) unpack(out []int32) {
+	w := d.width
+	mask := uint64(1)<<w - 1
+	p := d.packed
+	// Whole groups of eight values from a group boundary: w bytes, one
+	// 64-bit word for w <= 8.
+	if w > 0 && w <= 8 && d.pos%(8*w) == 0 {
+		for len(out) >= 8 {
+			at := int(d.pos / 8)
+			if at+8 > len(p) {
+				break
+			}
+			word := binary.LittleEndian.Uint64(p[at:])
+			o := out[:8:8]
+			for j := range o {
+				o[j] = int32(word >> (uint(j) * w) & mask)
+			}
+			out = out[8:]
+			d.pos += 8 * w
+		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	// The run's last bytes, zero-padded, for values within eight bytes of
+	// its end (all of a short run's): one load each, as from p.
+	var tail [16]byte
+	tailAt := max(len(p)-8, 0)
+	copy(tail[:], p[tailAt:])
+	for i := range out {
+		byteAt := int(d.pos / 8)
+		shift := d.pos % 8
+		// Eight bytes from byteAt hold the value (width <= 32, shift < 8).
+		var word uint64
+		if byteAt+8 <= len(p) {
+			word = binary.LittleEndian.Uint64(p[byteAt:])
+		} else if byteAt < len(p) {
+			word = binary.LittleEndian.Uint64(tail[byteAt-tailAt:])
+		}
+		out[i] = int32((word >> shift) & mask)
+		d.pos += w
+	}
+}

@@ -1,0 +1,107 @@
+package query
+
+import (
+	"context"
+
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/s3logs/s3logs/convert"
+	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/sink"
+)
+
+var benchLake struct {
+	once       sync.Once
+	logs, lake string
+	err        error
+}
+
+// benchLakeData generates 200,000 lines (400 objects of 500) into the
+// system's temporary directory and converts them (zstd Parquet by day,
+// convert's defaults), once: later runs find them there.
+func benchLakeData(b *testing.B) (logs, lake string) {
+	b.Helper()
+	benchLake.once.Do(func() {
+		dir := filepath.Join(os.TempDir(), "s3logs-lakebench-v1")
+		logs, lake := filepath.Join(dir, "logs"), filepath.Join(dir, "lake")
+		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+			benchLake.logs, benchLake.lake = logs, lake
+			return
+		}
+		os.RemoveAll(dir)
+		cfg := gen.Config{Seed: 1, Objects: 400, LinesPerObject: 500}
+		if _, err := gen.WriteDir(context.Background(), cfg, logs); err != nil {
+			benchLake.err = err
+			return
+		}
+		dest, err := sink.NewLocalDestination(lake)
+		if err == nil {
+			_, err = convert.Convert(context.Background(), dest, convert.Options{}, pipeline.Config{}, []string{logs})
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "done"), nil, 0o644)
+		}
+		benchLake.logs, benchLake.lake, benchLake.err = logs, lake, err
+	})
+	if benchLake.err != nil {
+		b.Fatal(benchLake.err)
+	}
+	return benchLake.logs, benchLake.lake
+}
+
+var lakeBenchQueries = []struct{ name, sql string }{
+	{"GroupBySigV", "SELECT requester, sigv, count(*) FROM logs GROUP BY requester, sigv"},
+	{"WhoDeleted", "SELECT requestdatetime, requester, key FROM logs WHERE operation LIKE '%DELETE%'"},
+	{"CountEqual", "SELECT count(*) FROM logs WHERE operation = 'REST.DELETE.OBJECT'"},
+	{"OneDayByIP", "SELECT remoteip, sum(bytessent) FROM logs WHERE requestdatetime >= TIMESTAMP '2024-03-02 00:00:00' AND requestdatetime < TIMESTAMP '2024-03-03 00:00:00' GROUP BY remoteip"},
+	{"SelectStar", "SELECT * FROM logs WHERE key = 'images/picture.jpg'"},
+}
+
+// BenchmarkLake runs the peer harness's questions over converted output;
+// BenchmarkLakeText runs them over the text the lake was converted from.
+func BenchmarkLake(b *testing.B) {
+	_, lake := benchLakeData(b)
+	for _, q := range lakeBenchQueries {
+		b.Run(q.name, func(b *testing.B) { benchSource(b, q.sql, lake) })
+	}
+}
+
+func BenchmarkLakeText(b *testing.B) {
+	logs, _ := benchLakeData(b)
+	for _, q := range lakeBenchQueries {
+		b.Run(q.name, func(b *testing.B) { benchSource(b, q.sql, logs) })
+	}
+}
+
+func benchSource(b *testing.B, sql, src string) {
+	p, err := Compile(sql, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var lines int64
+	c0 := cpuTime()
+	for range b.N {
+		st, err := p.Run(context.Background(), pipeline.Config{}, []string{src}, &discard{}, RunOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines = st.Lines.Load()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(max(lines, 1)), "ns/row")
+	// CPU time, all threads: what a loaded machine does not inflate.
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/float64(max(lines, 1)), "cpu-ns/row")
+
+}
+
+// cpuTime is the process's CPU time (user and system) in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
