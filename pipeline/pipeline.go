@@ -84,6 +84,7 @@ import (
 	"hash/fnv"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -472,6 +473,7 @@ type chunk struct {
 	// hold no data). Exactly one chunk of an object read to its end is last.
 	last bool
 	buf  []byte
+	m    *mapping // when data is a slice of a mapped file (see mapFile)
 }
 
 // chunkHandler is what runChunks drives: the record stage, or a test.
@@ -579,8 +581,9 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 				}
 				// Skipped: whatever of it was processed is dropped, here or
 				// by the worker that finishes its last chunk in flight.
-				os.failed.Store(true)
-				stats.addFailed(j.obj.Name, err)
+				if os.failed.CompareAndSwap(false, true) {
+					stats.addFailed(j.obj.Name, err)
+				}
 				if os.pending.Add(-1) == 0 {
 					if err := end(-1, os); err != nil {
 						return err
@@ -603,6 +606,13 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 				st := c.state
 				err := callChunk(h, w, c)
 				pool.put(c)
+				if errors.Is(err, ErrFileChanged) && cfg.SkipFailed {
+					// Skipped like an object that failed to be read.
+					if st.failed.CompareAndSwap(false, true) {
+						stats.addFailed(st.obj.Name, err)
+					}
+					err = nil
+				}
 				if err != nil {
 					return err
 				}
@@ -615,15 +625,28 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	// Chunks left in flight by a failed run go back to the pool, which
+	// unmaps the files they map.
+	for c := range chunks {
+		pool.put(c)
+	}
+	return err
 }
 
 // callChunk calls h.chunk, turning a panic into an error that names where
 // it happened: one line that trips a bug ends the run with a message a user
 // can report, not a stack trace.
 func callChunk(h chunkHandler, w int, c *chunk) (err error) {
+	if c.m != nil {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	}
 	defer func() {
 		if r := recover(); r != nil {
+			if c.m != nil && isFault(r) {
+				err = fmt.Errorf("%s: %w", c.state.obj.Name, ErrFileChanged)
+				return
+			}
 			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.state.obj.Name, c.first)
 		}
 	}()
@@ -664,6 +687,9 @@ func (p *bufPool) get(ctx context.Context, need int) (*chunk, error) {
 }
 
 func (p *bufPool) put(cb *chunk) {
+	if cb.m != nil {
+		cb.m.release(cb.data)
+	}
 	if cap(cb.buf) > 4*p.size { // a long line grew it: do not keep it
 		cb.buf = nil
 	}
@@ -679,6 +705,11 @@ func (p *bufPool) put(cb *chunk) {
 // error the reader's count is still held.
 func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) error {
 	o := st.obj
+	if _, local := s.(*localStore); local && o.Size > 0 {
+		if m := mapFile(o.Name); m != nil {
+			return readMapped(ctx, cfg, m, st, pool, out, stats, h)
+		}
+	}
 	rc, err := s.open(ctx, o)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Name, err)
