@@ -6,54 +6,33 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync/atomic"
 )
 
 // Local files are mapped, not read: a regular, uncompressed local file is
-// mapped read-only once (mapFile, on unix) and cut into chunks that are
-// slices of the mapping, so the kernel does not copy every byte into a
-// block buffer (that copy was ~28 % of a GROUP BY's CPU and ~43 % of a
-// selective query's). Everything else — gzip and zstd files, stdin, FIFOs,
-// S3, platforms without mmap, a failed mmap — is read into pooled buffers
-// by readObject.
+// mapped read-only one chunk at a time (openMapped, on unix), so the kernel
+// does not copy every byte into a block buffer (that copy was ~28 % of a
+// GROUP BY's CPU and ~43 % of a selective query's). Everything else — gzip
+// and zstd files, stdin, FIFOs, S3, platforms without mmap — is read into
+// pooled buffers by readObject.
 //
-// Memory: a mapped chunk still takes a slot of the buffer pool, so as many
-// chunks are in flight as with reads, and the pages of a chunk are dropped
-// from the process (madvise MADV_DONTNEED) when it goes back to the pool:
-// the resident set stays bounded by the pool, whatever the file's size.
-// The mapping is unmapped when its last chunk and its reader are done.
+// Memory: each chunk is a mapping of its own, of about a block, which takes
+// a slot of the buffer pool and is unmapped when the chunk goes back to it:
+// as many bytes are mapped as the pool would hold, whatever the file's
+// size. (One mapping of the whole file, with MADV_DONTNEED behind the
+// chunks, does not stay bounded: the page cache holds files in large
+// folios, and a fault maps a whole folio back, pages of chunks already
+// done included.)
 //
-// A file that shrinks while mapped would raise SIGBUS on the pages past its
-// new end. The reader and the workers touch mapped chunks with
+// A file that shrinks while it is read raises SIGBUS on the mapped pages
+// past its new end. The reader and the workers touch mapped chunks with
 // debug.SetPanicOnFault set, so such a fault becomes ErrFileChanged for the
 // object (a failed object under Config.SkipFailed), not a crash. Bytes
-// appended after the file was opened are not read: the mapping covers the
-// size the file had then.
+// appended after the file was opened are not read: the file is read to the
+// size it had then.
 
 // ErrFileChanged marks a local file that shrank while it was read: the
 // pages past its new end could not be read.
 var ErrFileChanged = errors.New("the file shrank while it was read")
-
-// mapping is a read-only mapping of a whole local file, shared by its
-// chunks.
-type mapping struct {
-	data []byte
-	// refs counts the reader and the chunks not yet put back in the
-	// pool; the last to let go unmaps.
-	refs atomic.Int64
-}
-
-// release lets go of b, a chunk's slice of the mapping (nil for the
-// reader): its pages leave the resident set, and the mapping is unmapped
-// once nothing holds it.
-func (m *mapping) release(b []byte) {
-	if len(b) > 0 {
-		m.drop(b)
-	}
-	if m.refs.Add(-1) == 0 {
-		m.unmap()
-	}
-}
 
 // isFault reports whether r, recovered from a panic, is a memory fault
 // (debug.SetPanicOnFault).
@@ -62,11 +41,17 @@ func isFault(r any) bool {
 	return ok
 }
 
-// readMapped cuts the mapped file m into chunks of whole lines and sends
-// them to out, as readObject does for a file it reads. Its reference to m
-// is released when it returns.
-func readMapped(ctx context.Context, cfg *Config, m *mapping, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) (err error) {
-	defer m.release(nil)
+// readMapped cuts the file f into chunks of whole lines, each a mapping of
+// its own, and sends them to out, as readObject does for a file it reads.
+// It closes f.
+func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) (err error) {
+	defer f.close()
+	var held *mapping // mapped here, not yet sent: unmapped on a return
+	defer func() {
+		if held != nil {
+			held.unmap()
+		}
+	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -76,24 +61,40 @@ func readMapped(ctx context.Context, cfg *Config, m *mapping, st *objectState, p
 			err = fmt.Errorf("%s: %w", st.obj.Name, ErrFileChanged)
 		}
 	}()
-	data := m.data
+	window := func(off, n int64) ([]byte, error) {
+		if held != nil {
+			held.unmap()
+			held = nil
+		}
+		m, b, err := f.window(off, n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", st.obj.Name, err)
+		}
+		held = m
+		return b, nil
+	}
+	size := f.size
+	block := int64(pool.size)
+	maxLine := int64(cfg.MaxLineSize)
 	line := int64(1)
 	index := 0
 	send := func(b []byte, last bool) error {
+		// The chunk's bytes are touched before it takes a buffer slot, so
+		// that a fault here loses no slot.
+		lines := int64(bytes.Count(b, []byte{'\n'}))
+		if index == 0 {
+			st.sniff = sniff(b)
+		}
 		cb, err := pool.get(ctx, 0)
 		if err != nil {
 			return err
 		}
-		m.refs.Add(1)
-		cb.m = m
+		cb.m, held = held, nil
 		cb.state, cb.first, cb.data, cb.index, cb.last = st, line, b, index, last
-		if index == 0 {
-			st.sniff = sniff(b)
-			if !last {
-				st.parts = make([]Part, cfg.Workers)
-			}
+		if index == 0 && !last {
+			st.parts = make([]Part, cfg.Workers)
 		}
-		line += int64(bytes.Count(b, []byte{'\n'}))
+		line += lines
 		index++
 		if !last {
 			st.pending.Add(1)
@@ -109,41 +110,75 @@ func readMapped(ctx context.Context, cfg *Config, m *mapping, st *objectState, p
 			return ctx.Err()
 		}
 	}
-	for pos := 0; ; {
-		end := min(pos+pool.size, len(data))
-		if end < len(data) {
-			if i := bytes.LastIndexByte(data[pos:end], '\n'); i >= 0 {
-				end = pos + i + 1
-			} else if i := bytes.IndexByte(data[end:min(pos+cfg.MaxLineSize+1, len(data))], '\n'); i >= 0 {
-				// A line longer than a block, not longer than MaxLineSize:
-				// a chunk of its own.
-				end += i + 1
-			} else if pos+cfg.MaxLineSize+1 <= len(data) {
-				// Longer than MaxLineSize: rejected and skipped. Its head
-				// is copied so that the reject policy never faults.
-				var head [512]byte
-				n := copy(head[:], data[pos:])
-				if err := h.tooLong(st, line, head[:n]); err != nil {
-					return err
-				}
-				line++
-				i := bytes.IndexByte(data[pos+cfg.MaxLineSize+1:], '\n')
-				if i < 0 {
-					stats.Bytes.Add(int64(len(data) - pos))
-					return send(nil, true)
-				}
-				next := pos + cfg.MaxLineSize + 1 + i + 1
-				stats.Bytes.Add(int64(next - pos))
-				pos = next
-				continue
-			} else {
-				end = len(data) // the last line, without a line end
-			}
-		}
-		stats.Bytes.Add(int64(end - pos))
-		if err := send(data[pos:end], end == len(data)); err != nil || end == len(data) {
+	for pos := int64(0); ; {
+		n := min(block, size-pos)
+		b, err := window(pos, n)
+		if err != nil {
 			return err
 		}
-		pos = end
+		end := n
+		if pos+n < size {
+			if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+				end = int64(i) + 1
+			} else {
+				// A line longer than a block: it may take up to maxLine
+				// bytes and its line end.
+				if lim := min(maxLine+1, size-pos); lim > n {
+					if b, err = window(pos, lim); err != nil {
+						return err
+					}
+					n = lim
+				}
+				if i := bytes.IndexByte(b[:min(n, maxLine+1)], '\n'); i >= 0 {
+					end = int64(i) + 1
+				} else if pos+maxLine+1 <= size {
+					// Longer than MaxLineSize: rejected, and skipped to
+					// its line end. The head is copied so that the
+					// reject policy never touches the mapping.
+					var head [512]byte
+					if err := h.tooLong(st, line, head[:copy(head[:], b)]); err != nil {
+						return err
+					}
+					line++
+					next, err := lineEnd(f, pos+maxLine+1, block)
+					if err != nil {
+						return fmt.Errorf("%s: %w", st.obj.Name, err)
+					}
+					stats.Bytes.Add(next - pos)
+					if next == size {
+						// The object ended inside the dropped line.
+						held.unmap()
+						held = nil
+						return send(nil, true)
+					}
+					pos = next
+					continue
+				}
+				// Else the last line, without a line end.
+			}
+		}
+		stats.Bytes.Add(end)
+		if err := send(b[:end], pos+end == size); err != nil || pos+end == size {
+			return err
+		}
+		pos += end
 	}
+}
+
+// lineEnd returns the offset just after the first line end of f at or
+// after off, or f's size if there is none, mapping a block at a time.
+func lineEnd(f *mappedFile, off, block int64) (int64, error) {
+	for off < f.size {
+		m, b, err := f.window(off, min(block, f.size-off))
+		if err != nil {
+			return 0, err
+		}
+		i := bytes.IndexByte(b, '\n')
+		m.unmap()
+		if i >= 0 {
+			return off + int64(i) + 1, nil
+		}
+		off += int64(len(b))
+	}
+	return f.size, nil
 }

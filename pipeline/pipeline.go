@@ -473,7 +473,7 @@ type chunk struct {
 	// hold no data). Exactly one chunk of an object read to its end is last.
 	last bool
 	buf  []byte
-	m    *mapping // when data is a slice of a mapped file (see mapFile)
+	m    *mapping // when data is a mapping of a local file's chunk (see readMapped)
 }
 
 // chunkHandler is what runChunks drives: the record stage, or a test.
@@ -688,7 +688,7 @@ func (p *bufPool) get(ctx context.Context, need int) (*chunk, error) {
 
 func (p *bufPool) put(cb *chunk) {
 	if cb.m != nil {
-		cb.m.release(cb.data)
+		cb.m.unmap()
 	}
 	if cap(cb.buf) > 4*p.size { // a long line grew it: do not keep it
 		cb.buf = nil
@@ -706,8 +706,8 @@ func (p *bufPool) put(cb *chunk) {
 func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) error {
 	o := st.obj
 	if _, local := s.(*localStore); local && o.Size > 0 {
-		if m := mapFile(o.Name); m != nil {
-			return readMapped(ctx, cfg, m, st, pool, out, stats, h)
+		if f := openMapped(o.Name); f != nil {
+			return readMapped(ctx, cfg, f, st, pool, out, stats, h)
 		}
 	}
 	rc, err := s.open(ctx, o)

@@ -107,7 +107,7 @@ func (s *stage) reject(st *objectState, pe *parse.ParseError, line []byte) *pars
 }
 
 // writeReject writes one malformed line to the rejects file. The line may
-// be a slice of a mapped file that faults (see mapFile): the lock is
+// be a mapped chunk of a file that faults (see readMapped): the lock is
 // released by a deferred call.
 func (s *stage) writeReject(w io.Writer, pe *parse.ParseError, line []byte) {
 	s.mu.Lock()
