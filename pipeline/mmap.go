@@ -47,9 +47,13 @@ func isFault(r any) bool {
 func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) (err error) {
 	defer f.close()
 	var held *mapping // mapped here, not yet sent: unmapped on a return
+	var taken *chunk  // taken from the pool, not yet sent
 	defer func() {
 		if held != nil {
 			held.unmap()
+		}
+		if taken != nil {
+			pool.put(taken)
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -76,39 +80,19 @@ func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState
 	size := f.size
 	block := int64(pool.size)
 	maxLine := int64(cfg.MaxLineSize)
-	line := int64(1)
-	index := 0
+	snd := &sender{ctx: ctx, workers: cfg.Workers, st: st, pool: pool, out: out, line: 1}
 	send := func(b []byte, last bool) error {
-		// The chunk's bytes are touched before it takes a buffer slot, so
-		// that a fault here loses no slot.
-		lines := int64(bytes.Count(b, []byte{'\n'}))
-		if index == 0 {
-			st.sniff = sniff(b)
-		}
 		cb, err := pool.get(ctx, 0)
 		if err != nil {
 			return err
 		}
 		cb.m, held = held, nil
-		cb.state, cb.first, cb.data, cb.index, cb.last = st, line, b, index, last
-		if index == 0 && !last {
-			st.parts = make([]Part, cfg.Workers)
-		}
-		line += lines
-		index++
-		if !last {
-			st.pending.Add(1)
-		}
-		select {
-		case out <- cb:
-			return nil
-		case <-ctx.Done():
-			if !last {
-				st.pending.Add(-1)
-			}
-			pool.put(cb)
-			return ctx.Err()
-		}
+		// Sending touches b (it counts lines): a fault there must still
+		// put cb back in the pool.
+		taken = cb
+		err = snd.send(cb, b, last)
+		taken = nil
+		return err
 	}
 	for pos := int64(0); ; {
 		n := min(block, size-pos)
@@ -136,10 +120,10 @@ func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState
 					// its line end. The head is copied so that the
 					// reject policy never touches the mapping.
 					var head [512]byte
-					if err := h.tooLong(st, line, head[:copy(head[:], b)]); err != nil {
+					if err := h.tooLong(st, snd.line, head[:copy(head[:], b)]); err != nil {
 						return err
 					}
-					line++
+					snd.line++
 					next, err := lineEnd(f, pos+maxLine+1, block)
 					if err != nil {
 						return fmt.Errorf("%s: %w", st.obj.Name, err)

@@ -720,37 +720,12 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 		return fmt.Errorf("%s: %w", o.Name, err)
 	}
 	defer r.Close()
-	line := int64(1)
+	snd := &sender{ctx: ctx, workers: cfg.Workers, st: st, pool: pool, out: out, line: 1}
 	var carry []byte
 	skipping := false // dropping the rest of an over-long line
 	// Block size, grown for a line longer than a block.
 	need := blockFor(pool.size, o.Size)
 	eof := false
-	index := 0
-	send := func(cb *chunk, data []byte, last bool) error {
-		cb.state, cb.first, cb.data, cb.index, cb.last = st, line, data, index, last
-		if index == 0 {
-			st.sniff = sniff(data)
-			if !last {
-				st.parts = make([]Part, cfg.Workers)
-			}
-		}
-		line += int64(bytes.Count(data, []byte{'\n'}))
-		index++
-		if !last {
-			st.pending.Add(1)
-		}
-		select {
-		case out <- cb:
-			return nil
-		case <-ctx.Done():
-			if !last {
-				st.pending.Add(-1)
-			}
-			pool.put(cb)
-			return ctx.Err()
-		}
-	}
 	for !eof {
 		cb, err := pool.get(ctx, need)
 		if err != nil {
@@ -780,7 +755,7 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 				continue
 			}
 			skipping = false
-			line++
+			snd.line++
 			data = data[i+1:]
 		}
 		cut := len(data)
@@ -795,7 +770,7 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 					need = min(2*len(carry), cfg.MaxLineSize+1)
 					continue
 				}
-				err := h.tooLong(st, line, data[:min(len(data), 512)])
+				err := h.tooLong(st, snd.line, data[:min(len(data), 512)])
 				skipping = true
 				carry = carry[:0]
 				pool.put(cb)
@@ -812,7 +787,7 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 			continue
 		}
 		// At the end of input an empty last chunk still ends the object.
-		if err := send(cb, data[:cut], eof); err != nil {
+		if err := snd.send(cb, data[:cut], eof); err != nil {
 			return err
 		}
 	}
@@ -823,7 +798,49 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 		if err != nil {
 			return err
 		}
-		return send(cb, nil, true)
+		return snd.send(cb, nil, true)
 	}
 	return nil
+}
+
+// sender sends the chunks of one object, read or mapped, to the workers.
+type sender struct {
+	ctx     context.Context
+	workers int
+	st      *objectState
+	pool    *bufPool
+	out     chan<- *chunk
+	line    int64 // the line number the next chunk starts at
+	index   int   // the next chunk's index
+}
+
+// send sends cb, holding data, the object's next chunk. The chunk that
+// ends the object is marked last (an empty object is one empty last chunk)
+// and takes over the reader's count in st.pending. On an error cb is back
+// in the pool.
+func (s *sender) send(cb *chunk, data []byte, last bool) error {
+	st := s.st
+	lines := int64(bytes.Count(data, []byte{'\n'}))
+	if s.index == 0 {
+		st.sniff = sniff(data)
+		if !last {
+			st.parts = make([]Part, s.workers)
+		}
+	}
+	cb.state, cb.first, cb.data, cb.index, cb.last = st, s.line, data, s.index, last
+	s.line += lines
+	s.index++
+	if !last {
+		st.pending.Add(1)
+	}
+	select {
+	case s.out <- cb:
+		return nil
+	case <-s.ctx.Done():
+		if !last {
+			st.pending.Add(-1)
+		}
+		s.pool.put(cb)
+		return s.ctx.Err()
+	}
 }

@@ -72,6 +72,22 @@ func vmHWM(status string) int64 {
 	return 0
 }
 
+// sumCounts sums the second column of a query's CSV output (a count per
+// group), after its header.
+func sumCounts(t *testing.T, out string) int {
+	t.Helper()
+	total := 0
+	for _, row := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		_, n, _ := strings.Cut(row, ",")
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			t.Fatalf("row %q: %v", row, err)
+		}
+		total += v
+	}
+	return total
+}
+
 // TestMemoryBoundS3 reads 3 MB log objects from S3 with the built binary
 // under --max-memory 512MiB and 256 requests in flight (768 MB of objects
 // if each held one): a GROUP BY and a convert keep their peak resident
@@ -121,16 +137,7 @@ func TestMemoryBoundS3(t *testing.T) {
 		if peak >= limit {
 			t.Errorf("query, ulimit -n %d: peak RSS %d MiB, over --max-memory 512MiB\n%s", nofile, peak>>20, stderr)
 		}
-		total := 0
-		for _, row := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-			_, n, _ := strings.Cut(row, ",")
-			v, err := strconv.Atoi(n)
-			if err != nil {
-				t.Fatalf("row %q: %v", row, err)
-			}
-			total += v
-		}
-		if total != lines {
+		if total := sumCounts(t, out); total != lines {
 			t.Errorf("query, ulimit -n %d: counts sum to %d, the objects hold %d lines", nofile, total, lines)
 		}
 		answers = append(answers, out)
@@ -195,16 +202,7 @@ func TestMemoryBoundLocalFile(t *testing.T) {
 	if peak >= limit {
 		t.Errorf("peak RSS %d MiB, over --max-memory 64MiB\n%s", peak>>20, stderr)
 	}
-	total := 0
-	for _, row := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-		_, n, _ := strings.Cut(row, ",")
-		v, err := strconv.Atoi(n)
-		if err != nil {
-			t.Fatalf("row %q: %v", row, err)
-		}
-		total += v
-	}
-	if total != lines {
+	if total := sumCounts(t, out); total != lines {
 		t.Errorf("counts sum to %d, the file holds %d lines", total, lines)
 	}
 }
