@@ -22,9 +22,13 @@ type mappedFile struct {
 // mapping is one chunk's mapping.
 type mapping struct{ data []byte }
 
+// minMapped is the smallest file that is mapped: copying a smaller one
+// costs about what mapping and unmapping it would.
+const minMapped = 64 << 10
+
 // openMapped opens the local file name to be mapped if it is a regular,
-// uncompressed file that is not empty; it returns nil otherwise (and when
-// it cannot open it): the file is then read.
+// uncompressed file of at least minMapped bytes; it returns nil otherwise
+// (and when it cannot open it): the file is then read.
 func openMapped(name string) *mappedFile {
 	if strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".zst") {
 		return nil
@@ -34,7 +38,7 @@ func openMapped(name string) *mappedFile {
 		return nil // the read path reports it
 	}
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < minMapped {
 		f.Close()
 		return nil
 	}
