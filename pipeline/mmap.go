@@ -124,15 +124,24 @@ func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState
 						return err
 					}
 					snd.line++
-					next, err := lineEnd(f, pos+maxLine+1, block)
-					if err != nil {
-						return fmt.Errorf("%s: %w", st.obj.Name, err)
+					next := size
+					for q := pos + maxLine + 1; q < size; {
+						if b, err = window(q, min(block, size-q)); err != nil {
+							return err
+						}
+						if i := bytes.IndexByte(b, '\n'); i >= 0 {
+							next = q + int64(i) + 1
+							break
+						}
+						q += int64(len(b))
 					}
 					stats.Bytes.Add(next - pos)
 					if next == size {
 						// The object ended inside the dropped line.
-						held.unmap()
-						held = nil
+						if held != nil {
+							held.unmap()
+							held = nil
+						}
 						return send(nil, true)
 					}
 					pos = next
@@ -147,22 +156,4 @@ func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState
 		}
 		pos += end
 	}
-}
-
-// lineEnd returns the offset just after the first line end of f at or
-// after off, or f's size if there is none, mapping a block at a time.
-func lineEnd(f *mappedFile, off, block int64) (int64, error) {
-	for off < f.size {
-		m, b, err := f.window(off, min(block, f.size-off))
-		if err != nil {
-			return 0, err
-		}
-		i := bytes.IndexByte(b, '\n')
-		m.unmap()
-		if i >= 0 {
-			return off + int64(i) + 1, nil
-		}
-		off += int64(len(b))
-	}
-	return f.size, nil
 }
