@@ -84,6 +84,7 @@ import (
 	"hash/fnv"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -472,6 +473,7 @@ type chunk struct {
 	// hold no data). Exactly one chunk of an object read to its end is last.
 	last bool
 	buf  []byte
+	m    *mapping // when data is a mapping of a local file's chunk (see readMapped)
 }
 
 // chunkHandler is what runChunks drives: the record stage, or a test.
@@ -579,8 +581,9 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 				}
 				// Skipped: whatever of it was processed is dropped, here or
 				// by the worker that finishes its last chunk in flight.
-				os.failed.Store(true)
-				stats.addFailed(j.obj.Name, err)
+				if os.failed.CompareAndSwap(false, true) {
+					stats.addFailed(j.obj.Name, err)
+				}
 				if os.pending.Add(-1) == 0 {
 					if err := end(-1, os); err != nil {
 						return err
@@ -603,6 +606,13 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 				st := c.state
 				err := callChunk(h, w, c)
 				pool.put(c)
+				if errors.Is(err, ErrFileChanged) && cfg.SkipFailed {
+					// Skipped like an object that failed to be read.
+					if st.failed.CompareAndSwap(false, true) {
+						stats.addFailed(st.obj.Name, err)
+					}
+					err = nil
+				}
 				if err != nil {
 					return err
 				}
@@ -615,15 +625,28 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	// Chunks left in flight by a failed run go back to the pool, which
+	// unmaps the files they map.
+	for c := range chunks {
+		pool.put(c)
+	}
+	return err
 }
 
 // callChunk calls h.chunk, turning a panic into an error that names where
 // it happened: one line that trips a bug ends the run with a message a user
 // can report, not a stack trace.
 func callChunk(h chunkHandler, w int, c *chunk) (err error) {
+	if c.m != nil {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	}
 	defer func() {
 		if r := recover(); r != nil {
+			if c.m != nil && isFault(r) {
+				err = fmt.Errorf("%s: %w", c.state.obj.Name, ErrFileChanged)
+				return
+			}
 			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.state.obj.Name, c.first)
 		}
 	}()
@@ -664,6 +687,9 @@ func (p *bufPool) get(ctx context.Context, need int) (*chunk, error) {
 }
 
 func (p *bufPool) put(cb *chunk) {
+	if cb.m != nil {
+		cb.m.unmap()
+	}
 	if cap(cb.buf) > 4*p.size { // a long line grew it: do not keep it
 		cb.buf = nil
 	}
@@ -679,6 +705,11 @@ func (p *bufPool) put(cb *chunk) {
 // error the reader's count is still held.
 func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) error {
 	o := st.obj
+	if _, local := s.(*localStore); local && o.Size > 0 {
+		if f := openMapped(o.Name); f != nil {
+			return readMapped(ctx, cfg, f, st, pool, out, stats, h)
+		}
+	}
 	rc, err := s.open(ctx, o)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Name, err)
@@ -689,37 +720,12 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 		return fmt.Errorf("%s: %w", o.Name, err)
 	}
 	defer r.Close()
-	line := int64(1)
+	snd := &sender{ctx: ctx, workers: cfg.Workers, st: st, pool: pool, out: out, line: 1}
 	var carry []byte
 	skipping := false // dropping the rest of an over-long line
 	// Block size, grown for a line longer than a block.
 	need := blockFor(pool.size, o.Size)
 	eof := false
-	index := 0
-	send := func(cb *chunk, data []byte, last bool) error {
-		cb.state, cb.first, cb.data, cb.index, cb.last = st, line, data, index, last
-		if index == 0 {
-			st.sniff = sniff(data)
-			if !last {
-				st.parts = make([]Part, cfg.Workers)
-			}
-		}
-		line += int64(bytes.Count(data, []byte{'\n'}))
-		index++
-		if !last {
-			st.pending.Add(1)
-		}
-		select {
-		case out <- cb:
-			return nil
-		case <-ctx.Done():
-			if !last {
-				st.pending.Add(-1)
-			}
-			pool.put(cb)
-			return ctx.Err()
-		}
-	}
 	for !eof {
 		cb, err := pool.get(ctx, need)
 		if err != nil {
@@ -749,7 +755,7 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 				continue
 			}
 			skipping = false
-			line++
+			snd.line++
 			data = data[i+1:]
 		}
 		cut := len(data)
@@ -764,7 +770,7 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 					need = min(2*len(carry), cfg.MaxLineSize+1)
 					continue
 				}
-				err := h.tooLong(st, line, data[:min(len(data), 512)])
+				err := h.tooLong(st, snd.line, data[:min(len(data), 512)])
 				skipping = true
 				carry = carry[:0]
 				pool.put(cb)
@@ -781,7 +787,7 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 			continue
 		}
 		// At the end of input an empty last chunk still ends the object.
-		if err := send(cb, data[:cut], eof); err != nil {
+		if err := snd.send(cb, data[:cut], eof); err != nil {
 			return err
 		}
 	}
@@ -792,7 +798,49 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 		if err != nil {
 			return err
 		}
-		return send(cb, nil, true)
+		return snd.send(cb, nil, true)
 	}
 	return nil
+}
+
+// sender sends the chunks of one object, read or mapped, to the workers.
+type sender struct {
+	ctx     context.Context
+	workers int
+	st      *objectState
+	pool    *bufPool
+	out     chan<- *chunk
+	line    int64 // the line number the next chunk starts at
+	index   int   // the next chunk's index
+}
+
+// send sends cb, holding data, the object's next chunk. The chunk that
+// ends the object is marked last (an empty object is one empty last chunk)
+// and takes over the reader's count in st.pending. On an error cb is back
+// in the pool.
+func (s *sender) send(cb *chunk, data []byte, last bool) error {
+	st := s.st
+	lines := int64(bytes.Count(data, []byte{'\n'}))
+	if s.index == 0 {
+		st.sniff = sniff(data)
+		if !last {
+			st.parts = make([]Part, s.workers)
+		}
+	}
+	cb.state, cb.first, cb.data, cb.index, cb.last = st, s.line, data, s.index, last
+	s.line += lines
+	s.index++
+	if !last {
+		st.pending.Add(1)
+	}
+	select {
+	case s.out <- cb:
+		return nil
+	case <-s.ctx.Done():
+		if !last {
+			st.pending.Add(-1)
+		}
+		s.pool.put(cb)
+		return s.ctx.Err()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -96,19 +97,26 @@ func (s *stage) reject(st *objectState, pe *parse.ParseError, line []byte) *pars
 		st.cause.CompareAndSwap(nil, &reason)
 	}
 	if w := s.cfg.Rejects; w != nil {
-		s.mu.Lock()
-		if s.rejErr == nil {
-			if _, err := fmt.Fprintf(w, "%s\n%s\n", pe.Error(), line); err != nil {
-				s.rejErr = fmt.Errorf("writing rejected lines: %w", err)
-			}
-		}
-		s.mu.Unlock()
+		s.writeReject(w, pe, line)
 	}
 	if s.cfg.Strict {
 		cp := *pe
 		return &cp
 	}
 	return nil
+}
+
+// writeReject writes one malformed line to the rejects file. The line may
+// be a mapped chunk of a file that faults (see readMapped): the lock is
+// released by a deferred call.
+func (s *stage) writeReject(w io.Writer, pe *parse.ParseError, line []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rejErr == nil {
+		if _, err := fmt.Fprintf(w, "%s\n%s\n", pe.Error(), line); err != nil {
+			s.rejErr = fmt.Errorf("writing rejected lines: %w", err)
+		}
+	}
 }
 
 // tooLong rejects a line longer than MaxLineSize, which the reader drops.

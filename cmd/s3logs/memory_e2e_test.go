@@ -72,6 +72,22 @@ func vmHWM(status string) int64 {
 	return 0
 }
 
+// sumCounts sums the second column of a query's CSV output (a count per
+// group), after its header.
+func sumCounts(t *testing.T, out string) int {
+	t.Helper()
+	total := 0
+	for _, row := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		_, n, _ := strings.Cut(row, ",")
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			t.Fatalf("row %q: %v", row, err)
+		}
+		total += v
+	}
+	return total
+}
+
 // TestMemoryBoundS3 reads 3 MB log objects from S3 with the built binary
 // under --max-memory 512MiB and 256 requests in flight (768 MB of objects
 // if each held one): a GROUP BY and a convert keep their peak resident
@@ -121,16 +137,7 @@ func TestMemoryBoundS3(t *testing.T) {
 		if peak >= limit {
 			t.Errorf("query, ulimit -n %d: peak RSS %d MiB, over --max-memory 512MiB\n%s", nofile, peak>>20, stderr)
 		}
-		total := 0
-		for _, row := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
-			_, n, _ := strings.Cut(row, ",")
-			v, err := strconv.Atoi(n)
-			if err != nil {
-				t.Fatalf("row %q: %v", row, err)
-			}
-			total += v
-		}
-		if total != lines {
+		if total := sumCounts(t, out); total != lines {
 			t.Errorf("query, ulimit -n %d: counts sum to %d, the objects hold %d lines", nofile, total, lines)
 		}
 		answers = append(answers, out)
@@ -156,5 +163,46 @@ func TestMemoryBoundS3(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestMemoryBoundLocalFile reads one local file four times larger than
+// --max-memory 64MiB with the built binary: the file is mapped a chunk at
+// a time (pipeline.readMapped), and the peak resident memory, mapped pages
+// included, stays under the limit while the answer is whole.
+func TestMemoryBoundLocalFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 256 MB through the binary")
+	}
+	const limit = 64 << 20
+	p := t.TempDir() + "/big.log"
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	for i := range 4 {
+		b := gen.Block(int64(i), limit)
+		lines += bytes.Count(b, []byte{'\n'})
+		for len(b) > 0 { // in 1 MiB writes, as a log shipper appends (see TestMappedMemoryBound)
+			n := min(len(b), 1<<20)
+			if _, err := f.Write(b[:n]); err != nil {
+				t.Fatal(err)
+			}
+			b = b[n:]
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bin := s3logsBinary(t)
+	q := "SELECT operation, count(*) AS n FROM logs GROUP BY operation"
+	out, stderr, peak := runPeak(t, bin, 0, "query", "--format", "csv", "--max-memory", "64MiB", "--no-progress", q, p)
+	t.Logf("query of a 256 MiB file: peak RSS %d MiB", peak>>20)
+	if peak >= limit {
+		t.Errorf("peak RSS %d MiB, over --max-memory 64MiB\n%s", peak>>20, stderr)
+	}
+	if total := sumCounts(t, out); total != lines {
+		t.Errorf("counts sum to %d, the file holds %d lines", total, lines)
 	}
 }

@@ -1,0 +1,275 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package pipeline
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/parse"
+)
+
+// TestMappedSameAsRead: a plain local file, which is mapped, gives the same
+// records, line numbers, counts and rejects file as the same bytes
+// gzipped, which are read, whatever the block size, the line limit and
+// the number of workers: lines longer than a block, longer than the limit
+// (in the middle and at the end), blank and malformed lines, and a last
+// line without a line end.
+func TestMappedSameAsRead(t *testing.T) {
+	dir := t.TempDir()
+	var b bytes.Buffer
+	for i := 1; i <= 3000; i++ {
+		switch {
+		case i%500 == 7:
+			b.WriteString(strings.Repeat("y", 5000)) // over the limit
+		case i%300 == 11:
+			b.WriteString(goodLine[:40] + strings.Repeat("z", 3000)) // over a block, under the limit
+		case i%97 == 3:
+			b.WriteString("garbage line")
+		case i%89 == 5:
+			b.WriteString("")
+		case i%7 == 0:
+			b.WriteString(spacedLine)
+		default:
+			b.WriteString(goodLine)
+		}
+		b.WriteByte('\n')
+	}
+	for _, tail := range []string{goodLine, strings.Repeat("w", 9000)} {
+		data := append(slices.Clip(b.Bytes()), tail...) // no final line end
+		plain := filepath.Join(dir, "plain.log")
+		if err := os.WriteFile(plain, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(data)
+		zw.Close()
+		gz := filepath.Join(dir, "plain.log.gz")
+		if err := os.WriteFile(gz, z.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if f := openMapped(plain); f == nil {
+			t.Fatal("the plain file is not mapped")
+		} else {
+			f.close()
+		}
+		if openMapped(gz) != nil {
+			t.Fatal("the gzip file is mapped")
+		}
+		for _, bs := range []int{1 << 10, 4 << 10, 64 << 10, 1 << 20} {
+			for _, workers := range []int{1, 3} {
+				name := fmt.Sprintf("tail %d bytes, block %d, %d workers", len(tail), bs, workers)
+				run := func(src string) (lines []int64, counts [5]int64, rejects string) {
+					var rej bytes.Buffer
+					c := newRecorder()
+					st, err := Run(context.Background(), Config{BlockSize: bs, Workers: workers, MaxLineSize: 4096, Rejects: &rej}, []string{src}, c)
+					if err != nil {
+						t.Fatalf("%s: %s: %v", name, src, err)
+					}
+					lines = slices.Sorted(slices.Values(c.committed[src]))
+					counts = [5]int64{st.Lines.Load(), st.Rejected.Load(), st.Warnings.Load(), st.Bytes.Load(), st.Read.Load()}
+					// Rejects come in the order workers meet them.
+					entries := strings.Split("\n"+strings.TrimSuffix(strings.ReplaceAll(rej.String(), src+":", "OBJ:"), "\n"), "\nOBJ:")
+					slices.Sort(entries)
+					return lines, counts, strings.Join(entries, "\n--\n")
+				}
+				ml, mc, mr := run(plain)
+				rl, rc, rr := run(gz)
+				if len(ml) < 2500 || mc[1] < 30 {
+					t.Fatalf("%s: %d records, %d rejects: the test data is not what it should be", name, len(ml), mc[1])
+				}
+				if !slices.Equal(ml, rl) {
+					t.Errorf("%s: mapped gives %d records, read %d", name, len(ml), len(rl))
+				}
+				if mc != rc {
+					t.Errorf("%s: mapped counts (lines, rejected, warnings, bytes, read) %v, read %v", name, mc, rc)
+				}
+				if mr != rr {
+					t.Errorf("%s: rejects differ:\nmapped:\n%.2000s\nread:\n%.2000s", name, mr, rr)
+				}
+			}
+		}
+	}
+}
+
+// truncater is a Consumer whose first chunk of the object named victim
+// truncates that file to to bytes, then goes on reading it.
+type truncater struct {
+	*recorder
+	victim string
+	to     int64
+	once   sync.Once
+}
+
+func (c *truncater) NewPart(w int, o *Object, whole bool) Part {
+	p := c.recorder.NewPart(w, o, whole)
+	if o.Name == c.victim {
+		return &truncPart{Part: p, c: c}
+	}
+	return p
+}
+
+type truncPart struct {
+	Part
+	c *truncater
+}
+
+func (p *truncPart) Records(sc *parse.Scanner) error {
+	p.c.once.Do(func() {
+		if err := os.Truncate(p.c.victim, p.c.to); err != nil {
+			panic(err)
+		}
+	})
+	return p.Part.Records(sc)
+}
+
+func (c *truncater) Commit(w int, p Part) error {
+	if tp, ok := p.(*truncPart); ok {
+		p = tp.Part
+	}
+	return c.recorder.Commit(w, p)
+}
+
+func (c *truncater) Drop(p Part) {
+	if tp, ok := p.(*truncPart); ok {
+		p = tp.Part
+	}
+	c.recorder.Drop(p)
+}
+
+// TestMappedTruncated: a mapped file that shrinks while it is read (its
+// pages past the new end raise SIGBUS) fails the run with ErrFileChanged
+// naming it, not a crash; with SkipFailed it is a failed object whose
+// records are dropped, and the other files are read whole. Cut to half,
+// the reader meets the fault ahead of the workers; cut to nothing, the
+// worker scanning the first chunk meets it too.
+func TestMappedTruncated(t *testing.T) {
+	dir := t.TempDir()
+	other := writeLog(t, dir, "other.log", 2000, nil)
+	for _, c := range []struct {
+		skip bool
+		to   int64
+	}{{false, 7 << 20}, {true, 7 << 20}, {false, 0}, {true, 0}} {
+		skip := c.skip
+		victim := writeLog(t, dir, "victim.log", 40000, nil) // ~14 MB
+		c := &truncater{recorder: newRecorder(), victim: victim, to: c.to}
+		cfg := Config{BlockSize: 64 << 10, Workers: 2, Concurrency: 1, SkipFailed: skip}
+		st, err := Run(context.Background(), cfg, []string{victim, other}, c)
+		if !skip {
+			if !errors.Is(err, ErrFileChanged) || !strings.Contains(err.Error(), victim) {
+				t.Errorf("err = %v; want ErrFileChanged naming %s", err, victim)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("SkipFailed: %v", err)
+		}
+		if f := st.FailedObjects(); len(f) != 1 || f[0].Name != victim || !errors.Is(f[0].Err, ErrFileChanged) {
+			t.Errorf("failed objects %+v; want %s with ErrFileChanged", f, victim)
+		}
+		if n := len(c.committed[victim]); n != 0 {
+			t.Errorf("%d records of the truncated file committed", n)
+		}
+		if n := len(c.committed[other]); n != 2000 {
+			t.Errorf("%d records of the other file, want 2000", n)
+		}
+		if st.Read.Load() != 1 {
+			t.Errorf("%d objects read, want 1", st.Read.Load())
+		}
+	}
+}
+
+// rssFile returns the process's resident file-backed memory
+// (/proc/self/status RssFile), in bytes; 0 where there is none.
+func rssFile() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// rssPart records the largest RssFile seen at the start of a chunk.
+type rssPart struct {
+	mu   *sync.Mutex
+	peak *int64
+}
+
+func (p rssPart) Records(sc *parse.Scanner) error {
+	r := rssFile()
+	p.mu.Lock()
+	*p.peak = max(*p.peak, r)
+	p.mu.Unlock()
+	for sc.Scan() {
+	}
+	return nil
+}
+
+func (rssPart) EndChunk(int64, int64, int) error { return nil }
+
+type rssConsumer struct{ p rssPart }
+
+func (c rssConsumer) NewPart(int, *Object, bool) Part { return c.p }
+func (rssConsumer) Commit(int, Part) error            { return nil }
+func (rssConsumer) Drop(Part)                         {}
+
+// TestMappedMemoryBound: the pages of a mapped file leave the resident set
+// as its chunks are done, so reading a file much larger than the block
+// buffers keeps the resident file-backed memory near what the buffers
+// would hold.
+func TestMappedMemoryBound(t *testing.T) {
+	if rssFile() == 0 {
+		t.Skip("no RssFile in /proc/self/status")
+	}
+	const size = 96 << 20
+	p := filepath.Join(t.TempDir(), "big.log")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In 1 MiB writes, as a log shipper appends: the page cache then holds
+	// the file in large folios, which a whole-file mapping with
+	// MADV_DONTNEED behind the chunks does not keep bounded.
+	for b := gen.Block(3, size); len(b) > 0; b = b[min(len(b), 1<<20):] {
+		if _, err := f.Write(b[:min(len(b), 1<<20)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var peak int64
+	base := rssFile()
+	// 8 blocks of 256 KiB in flight: 2 MiB.
+	st, err := Run(context.Background(), Config{BlockSize: 256 << 10, Workers: 2, Concurrency: 4}, []string{p}, rssConsumer{rssPart{&mu, &peak}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Bytes.Load() < size*9/10 {
+		t.Fatalf("read %d bytes of %d", st.Bytes.Load(), size)
+	}
+	grew := peak - base
+	t.Logf("RssFile: %d MiB before, peak %d MiB while reading %d MiB", base>>20, peak>>20, size>>20)
+	if grew > 24<<20 {
+		t.Errorf("resident file-backed memory grew by %d MiB while reading a %d MiB file with 2 MiB of blocks", grew>>20, size>>20)
+	}
+}
