@@ -259,8 +259,8 @@ func (d *S3Destination) Clean(ctx context.Context, run string) (bool, error) {
 		return false, err
 	}
 	if h, ok := hb[run]; ok {
-		if _, err := d.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &h.key}); err != nil {
-			return false, fmt.Errorf("removing %s: %w", d.url(h.key), err)
+		if err := d.deleteKey(ctx, h.key); err != nil {
+			return false, err
 		}
 	}
 	return d.tmp.clean(run)
@@ -461,10 +461,18 @@ func (d *S3Destination) ListAfter(ctx context.Context, dir, after string) ([]Fil
 	return out, nil
 }
 
-// Remove deletes name.
+// Remove deletes name; a name that is gone already is removed.
 func (d *S3Destination) Remove(ctx context.Context, name string) error {
-	key := d.prefix + name
-	if _, err := d.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key}); err != nil {
+	return d.deleteKey(ctx, d.prefix+name)
+}
+
+// deleteKey deletes key. S3 answers a delete of a missing key with success;
+// some compatible servers (versitygw) answer 404, which means the same
+// here: two runs may remove one log entry or heartbeat at once.
+func (d *S3Destination) deleteKey(ctx context.Context, key string) error {
+	_, err := d.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
+	gone := apiCode(err) == "NoSuchKey" || httpStatus(err) == http.StatusNotFound && apiCode(err) != "NoSuchBucket"
+	if err != nil && !gone {
 		return fmt.Errorf("removing %s: %w", d.url(key), err)
 	}
 	return nil

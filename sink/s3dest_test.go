@@ -340,3 +340,38 @@ func TestSweepTemp(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveGone: removing a key that is gone already succeeds whether the
+// server answers as S3 does (204) or as some compatible servers do (404
+// NoSuchKey); a missing bucket is still an error.
+func TestRemoveGone(t *testing.T) {
+	var answer atomic.Value // "" pass through, else the error code to send
+	answer.Store("")
+	aws := fakeS3(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if code := answer.Load().(string); code != "" && r.Method == http.MethodDelete {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusNotFound)
+				fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>gone</Message></Error>`, code)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	ctx := context.Background()
+	d, err := OpenDestination(ctx, "s3://gone-bucket/out/", aws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Remove(ctx, "never-written"); err != nil {
+		t.Errorf("S3's answer: %v", err)
+	}
+	answer.Store("NoSuchKey")
+	if err := d.Remove(ctx, "never-written"); err != nil {
+		t.Errorf("a 404 NoSuchKey: %v", err)
+	}
+	answer.Store("NoSuchBucket")
+	if err := d.Remove(ctx, "never-written"); err == nil || !strings.Contains(err.Error(), "NoSuchBucket") {
+		t.Errorf("a 404 NoSuchBucket: %v, want the error", err)
+	}
+}
