@@ -53,7 +53,7 @@ func testDests(t *testing.T, external bool) []testDest {
 		}
 	}
 	var fakeOnce sync.Once
-	var fakeEP string
+	var fakeEP, fakeBucket string
 	out := []testDest{
 		{"local", func(t *testing.T) destLoc {
 			dir := t.TempDir()
@@ -66,8 +66,10 @@ func testDests(t *testing.T, external bool) []testDest {
 			}}
 		}},
 		{"gofakes3", s3(func(t *testing.T) (string, string) {
-			fakeOnce.Do(func() { fakeEP = s3test.Server(t, nil) })
-			return fakeEP, "out-bucket"
+			// The bucket is made before the runs start: gofakes3 makes one
+			// on first use, and two runs using it at once can race there.
+			fakeOnce.Do(func() { fakeEP = s3test.Server(t, nil); fakeBucket = s3test.Bucket(t, fakeEP) })
+			return fakeEP, fakeBucket
 		})},
 	}
 	if external {
