@@ -159,7 +159,7 @@ func (rs *Records) next() bool {
 		}
 		any := true
 		for _, s := range l.order[:l.nfilter] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], sel); rs.err != nil {
 				rs.n = 0
 				return false
 			}
@@ -177,7 +177,7 @@ func (rs *Records) next() bool {
 			continue
 		}
 		for _, s := range l.order[l.nfilter:] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], sel); rs.err != nil {
 				rs.n = 0
 				return false
 			}
