@@ -141,6 +141,17 @@ func (rs *Records) GroupID() (id, n int, ok bool) {
 	return id, n, true
 }
 
+// Checked reports whether every record of the unit that Next hands on
+// passes Scan.Filters[k] as written: an OpRange on a column the unit holds
+// as integers or times, checked on each row on the value the record is
+// assembled with (Record.Int's, Record.Unix's). A consumer whose WHERE
+// term says no more than that filter need not check the term on them.
+// Other filters stay conservative.
+func (rs *Records) Checked(k int) bool {
+	c := rs.l.checked
+	return k >= 0 && k < len(c) && c[k]
+}
+
 // Err returns the error that ended the scan of the unit, if any.
 func (rs *Records) Err() error { return rs.err }
 

@@ -108,7 +108,10 @@ type run struct {
 	stats   *pipeline.Stats
 	scan    Scan
 	filters []Filter // the scan's, and the window's time range
-	lo, hi  int64    // the window, Unix seconds, inclusive
+	// implies lists, for each of filters, the indices of the scan's
+	// Filters it implies (a range the intersection of some).
+	implies [][]int
+	lo, hi  int64 // the window, Unix seconds, inclusive
 	mem     *semaphore.Weighted
 	memCap  int64
 	alloc   memory.Allocator
@@ -156,33 +159,56 @@ func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
 		i, _ := schema.Lookup("requestdatetime")
 		filters = append(filters, Filter{Column: i, Op: OpRange, Lo: r.lo, Hi: r.hi, Text: "the time window"})
 	}
-	r.filters = mergeRanges(filters)
+	r.filters, r.implies = mergeRanges(filters, len(scan.Filters))
 	return r, ctx.Err()
 }
 
 // mergeRanges returns filters with the ranges on one column made one,
-// their intersection, where the first of them was.
-func mergeRanges(fs []Filter) []Filter {
+// their intersection, where the first of them was, and for each filter
+// returned the indices of those of fs it implies that are below scan
+// (the scan's own).
+func mergeRanges(fs []Filter, scan int) ([]Filter, [][]int) {
 	var out []Filter
+	var implies [][]int
 	at := map[int]int{} // column -> index in out of its range
-	for _, f := range fs {
-		if f.Op != OpRange {
-			out = append(out, f)
-			continue
-		}
+	for k, f := range fs {
 		i, ok := at[f.Column]
-		if !ok {
-			at[f.Column] = len(out)
+		switch {
+		case f.Op != OpRange || !ok:
+			if f.Op == OpRange {
+				at[f.Column] = len(out)
+			}
+			i = len(out)
 			out = append(out, f)
-			continue
+			implies = append(implies, nil)
+		default:
+			m := &out[i]
+			if f.Lo > m.Lo || f.Hi < m.Hi {
+				m.Lo, m.Hi = max(m.Lo, f.Lo), min(m.Hi, f.Hi)
+				m.Text += " AND " + f.Text
+			}
 		}
-		m := &out[i]
-		if f.Lo > m.Lo || f.Hi < m.Hi {
-			m.Lo, m.Hi = max(m.Lo, f.Lo), min(m.Hi, f.Hi)
-			m.Text += " AND " + f.Text
+		if k < scan {
+			implies[i] = append(implies[i], k)
 		}
 	}
-	return out
+	return out, implies
+}
+
+// markChecked notes in l which of the scan's filters every record of a
+// unit read with l is known to pass (Records.Checked): those implied by
+// a range on a column read as integers or times, which Records checks
+// on every row it hands on, on the value it assembles.
+func (r *run) markChecked(l *layout) {
+	l.checked = make([]bool, len(r.scan.Filters))
+	for _, p := range l.filters {
+		if p.f.Op != OpRange || p.kind == kStr {
+			continue
+		}
+		for _, k := range r.implies[p.at] {
+			l.checked[k] = true
+		}
+	}
 }
 
 // fileState follows one data file through a run: its row groups (units)
@@ -369,6 +395,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 		if fs.layout, err = plan(arrowColumns(rd.Schema()), f.name, r.scan, r.filters, f.part != nil); err != nil {
 			return nil, &planError{err}
 		}
+		r.markChecked(fs.layout)
 		var us []*unit
 		for i := range rd.NumRecords() {
 			us = append(us, &unit{fs: fs, index: i, src: b})
@@ -380,6 +407,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 	if fs.layout, err = plan(parquetColumns(md), f.name, r.scan, r.filters, f.part != nil); err != nil {
 		return nil, &planError{err}
 	}
+	r.markChecked(fs.layout)
 	if f.s3 == nil {
 		if fs.pr, err = file.NewParquetReader(readerAt(context.Background(), b, f.size), file.WithMetadata(md), file.WithReadProps(r.props)); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
