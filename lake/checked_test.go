@@ -3,7 +3,10 @@ package lake
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +129,20 @@ func TestMergeRangesImplies(t *testing.T) {
 	}
 	if got := fmt.Sprint(implies); got != "[[0 2] [1] [3]]" {
 		t.Errorf("implies %s, want [[0 2] [1] [3]]", got)
+	}
+}
+
+// TestDigits compares digits with strconv.
+func TestDigits(t *testing.T) {
+	var b [20]byte
+	vals := []int64{0, 1, 9, 10, 99, 100, 101, 999, 1000, -1, -9, -10, -100, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		vals = append(vals, int64(rng.Uint64())>>rng.IntN(64))
+	}
+	for _, v := range vals {
+		if got, want := string(digits(&b, v)), strconv.FormatInt(v, 10); got != want {
+			t.Fatalf("digits(%d) = %q, want %q", v, got, want)
+		}
 	}
 }

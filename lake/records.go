@@ -29,6 +29,8 @@ type Records struct {
 	lastText []byte
 	// passed counts the rows handed on.
 	passed int64
+	// digits holds an integer's text while it is assembled.
+	digits [20]byte
 	// bufs are the worker's buffers for reading Parquet column chunks;
 	// memo, by filter, their verdicts on a dictionary's values.
 	bufs []*slotBuffers
@@ -216,7 +218,7 @@ func (rs *Records) assemble(i int) {
 			if c.kind == kStr {
 				a.Field(o.field, c.str(i))
 			} else {
-				a.Int(o.field, c.num[i])
+				a.Field(o.field, digits(&rs.digits, c.num[i]))
 			}
 		case outTime:
 			c := &rs.cols[o.slot]
@@ -251,4 +253,36 @@ func (rs *Records) assemble(i int) {
 			}
 		}
 	}
+}
+
+// twoDigits holds the text of 00 to 99.
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// digits writes n's decimal text at the end of b and returns it (as
+// strconv.AppendInt, without its copy: the Assembler copies it).
+func digits(b *[20]byte, n int64) []byte {
+	u := uint64(n)
+	if n < 0 {
+		u = -u
+	}
+	i := len(b)
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = twoDigits[r], twoDigits[r+1]
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		b[i], b[i+1] = twoDigits[u*2], twoDigits[u*2+1]
+	} else {
+		i--
+		b[i] = byte('0' + u)
+	}
+	if n < 0 {
+		i--
+		b[i] = '-'
+	}
+	return b[i:]
 }
