@@ -159,22 +159,13 @@ func (d *dictChunk) take(k int) (int, error) {
 }
 
 // read fills c with the dictionary indices of the next n rows. With sel
-// (nil for every row), only the rows sel marks are decoded when they are
-// few: the others are skipped in the encoded runs and their values in c
-// are left as they were (no reader looks at a row not selected).
+// (nil for every row), only the rows sel marks are decoded: the others
+// are skipped in the encoded runs and their values in c are left as they
+// were (no reader looks at a row not selected).
 func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
 	c.grow(n)
 	c.kind, c.vals, c.dict = kStr, d.dict, true
-	sparse := false
-	if sel != nil {
-		picked := 0
-		for _, s := range sel[:n] {
-			if s {
-				picked++
-			}
-		}
-		sparse = picked*sparseFraction < n
-	}
+	sparse := sel != nil
 	got := 0
 	for got < n {
 		if d.left == 0 {
@@ -219,10 +210,6 @@ func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
 	}
 	return nil
 }
-
-// sparseFraction: a batch whose selected rows are fewer than one in this
-// many is decoded row run by row run, skipping the rest.
-const sparseFraction = 4
 
 // decode reads the indices and NULLs of the next len(at) rows of the
 // current page.

@@ -21,8 +21,8 @@ const batchRows = 4096
 type columnSource interface {
 	rows() int64
 	// read fills c with the values of slot s for rows [at, at+n). sel,
-	// when not nil, marks the rows that will be looked at: the values of
-	// the others may be left undecoded.
+	// when not nil, marks the rows that will be looked at (a few): the
+	// values of the others may be left undecoded.
 	read(s int, at int64, n int, c *batchCol, sel []bool) error
 	release()
 }

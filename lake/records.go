@@ -172,7 +172,7 @@ func (rs *Records) next() bool {
 		}
 		any := true
 		for _, s := range l.order[:l.nfilter] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], sel); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], nil); rs.err != nil {
 				rs.n = 0
 				return false
 			}
@@ -189,8 +189,22 @@ func (rs *Records) next() bool {
 		if !any {
 			continue
 		}
+		// The other columns decode only the selected rows when they are
+		// few.
+		var few []bool
+		if l.nfilter > 0 {
+			picked := 0
+			for _, s := range sel {
+				if s {
+					picked++
+				}
+			}
+			if picked*sparseFraction < n {
+				few = sel
+			}
+		}
 		for _, s := range l.order[l.nfilter:] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], sel); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], few); rs.err != nil {
 				rs.n = 0
 				return false
 			}
@@ -199,6 +213,11 @@ func (rs *Records) next() bool {
 	}
 	return false
 }
+
+// sparseFraction: the columns of a batch in which fewer than one row in
+// this many passed the filters are read only at those rows, where the
+// encoding lets rows be skipped (dictionary indices).
+const sparseFraction = 4
 
 // assemble makes row i of the batch the current record.
 func (rs *Records) assemble(i int) {
