@@ -35,6 +35,9 @@ type Records struct {
 	// memo, by filter, their verdicts on a dictionary's values.
 	bufs []*slotBuffers
 	memo []dictPass
+	// whole marks, by filter, those every row of the unit passes (by its
+	// statistics): not checked row by row.
+	whole []bool
 }
 
 func newRecords() *Records {
@@ -51,6 +54,8 @@ func (rs *Records) reset(src columnSource, l *layout, part []byte) {
 	for len(rs.memo) < len(l.filters) {
 		rs.memo = append(rs.memo, dictPass{})
 	}
+	rs.whole = grown(rs.whole, len(l.filters))
+	clear(rs.whole)
 	rs.at, rs.n, rs.i, rs.err = 0, 0, 0, nil
 	rs.obj, rs.line = nil, 0
 }
@@ -177,7 +182,7 @@ func (rs *Records) next() bool {
 				return false
 			}
 			for k, f := range l.filters {
-				if f.slot == s && !f.apply(&rs.cols[s], sel, n, &rs.memo[k]) {
+				if f.slot == s && !rs.whole[k] && !f.apply(&rs.cols[s], sel, n, &rs.memo[k]) {
 					any = false
 					break
 				}

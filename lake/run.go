@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
+	pqschema "github.com/apache/arrow-go/v18/parquet/schema"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
@@ -474,6 +475,47 @@ func (r *run) pruneRowGroup(fs *fileState, i int) *prepared {
 	return nil
 }
 
+// markWhole sets whole[k] for each range filter k on an integer or time
+// column whose statistics in row group i say every row passes (no NULL,
+// min and max in the range), so that Records need not check it.
+func (r *run) markWhole(fs *fileState, i int, whole []bool) {
+	rg := fs.md.RowGroup(i)
+	l := fs.layout
+	for k, p := range l.filters {
+		c := l.cols[p.slot]
+		if p.f.Op != OpRange || p.kind == kStr || c.int96 || c.text || c.days {
+			continue
+		}
+		cc, err := rg.ColumnChunk(c.index)
+		if err != nil {
+			continue
+		}
+		if ok, _ := cc.StatsSet(); !ok {
+			continue
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil || !st.HasMinMax() || !st.HasNullCount() || st.NullCount() != 0 ||
+			st.Descr() == nil || st.Descr().SortOrder() != pqschema.SortSIGNED {
+			continue
+		}
+		var lo, hi int64
+		switch s := st.(type) {
+		case *metadata.Int32Statistics:
+			lo, hi = int64(s.Min()), int64(s.Max())
+		case *metadata.Int64Statistics:
+			lo, hi = s.Min(), s.Max()
+		default:
+			continue
+		}
+		unit := int64(1)
+		if c.kind == kTime {
+			unit = c.unit
+		}
+		a, b := scaleRange(p.f.Lo, p.f.Hi, unit)
+		whole[k] = lo >= a && hi <= b
+	}
+}
+
 // prefetch reads the column chunks a unit needs, adjacent ones in one
 // ranged GET and the GETs at once, into memory, within the run's budget.
 func (r *run) prefetch(ctx context.Context, u *unit) error {
@@ -640,6 +682,9 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		return fmt.Errorf("%w: the consumer's part %T cannot read converted output", pipeline.ErrInternal, p)
 	}
 	rs.reset(src, fs.layout, fs.f.part)
+	if fs.format == formatParquet {
+		r.markWhole(fs, u.index, rs.whole)
+	}
 	passed := rs.passed
 	err := lp.LakeRecords(rs)
 	r.count.rowsPassed.Add(rs.passed - passed)
