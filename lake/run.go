@@ -442,37 +442,37 @@ func (r *run) pruneRowGroup(fs *fileState, i int) *prepared {
 	}
 	l := fs.layout
 	for _, p := range l.filters {
-		c := l.cols[p.slot]
-		cc, err := rg.ColumnChunk(c.index)
-		if err != nil {
-			continue
-		}
-		if ok, _ := cc.StatsSet(); !ok {
-			continue
-		}
-		st, err := cc.Statistics()
-		if err != nil || st == nil {
-			continue
-		}
-		unit := int64(1)
-		if c.kind == kTime {
-			if c.int96 || c.text {
-				continue
-			}
-			if c.days {
-				unit = -86400 // a DATE column: days, compare in days
-			} else {
-				unit = c.unit
-			}
-		}
-		if unit < 0 {
-			continue // days: no pruning
-		}
-		if p.pruneStats(st, unit) {
+		if st, unit, ok := chunkStats(rg, l.cols[p.slot]); ok && p.pruneStats(st, unit) {
 			return p
 		}
 	}
 	return nil
+}
+
+// chunkStats returns the statistics of column c's chunk in row group rg
+// and the column's integers per second (1 for other integers); false
+// when there are none, or none to compare with (times held as INT96 or
+// text, or DATEs).
+func chunkStats(rg *metadata.RowGroupMetaData, c fileCol) (metadata.TypedStatistics, int64, bool) {
+	if c.kind == kTime && (c.int96 || c.text || c.days) {
+		return nil, 0, false
+	}
+	cc, err := rg.ColumnChunk(c.index)
+	if err != nil {
+		return nil, 0, false
+	}
+	if ok, _ := cc.StatsSet(); !ok {
+		return nil, 0, false
+	}
+	st, err := cc.Statistics()
+	if err != nil || st == nil {
+		return nil, 0, false
+	}
+	unit := int64(1)
+	if c.kind == kTime {
+		unit = c.unit
+	}
+	return st, unit, true
 }
 
 // markWhole sets whole[k] for each range filter k on an integer or time
@@ -482,19 +482,11 @@ func (r *run) markWhole(fs *fileState, i int, whole []bool) {
 	rg := fs.md.RowGroup(i)
 	l := fs.layout
 	for k, p := range l.filters {
-		c := l.cols[p.slot]
-		if p.f.Op != OpRange || p.kind == kStr || c.int96 || c.text || c.days {
+		if p.f.Op != OpRange || p.kind == kStr {
 			continue
 		}
-		cc, err := rg.ColumnChunk(c.index)
-		if err != nil {
-			continue
-		}
-		if ok, _ := cc.StatsSet(); !ok {
-			continue
-		}
-		st, err := cc.Statistics()
-		if err != nil || st == nil || !st.HasMinMax() || !st.HasNullCount() || st.NullCount() != 0 ||
+		st, unit, ok := chunkStats(rg, l.cols[p.slot])
+		if !ok || !st.HasMinMax() || !st.HasNullCount() || st.NullCount() != 0 ||
 			st.Descr() == nil || st.Descr().SortOrder() != pqschema.SortSIGNED {
 			continue
 		}
@@ -506,10 +498,6 @@ func (r *run) markWhole(fs *fileState, i int, whole []bool) {
 			lo, hi = s.Min(), s.Max()
 		default:
 			continue
-		}
-		unit := int64(1)
-		if c.kind == kTime {
-			unit = c.unit
 		}
 		a, b := scaleRange(p.f.Lo, p.f.Hi, unit)
 		whole[k] = lo >= a && hi <= b
