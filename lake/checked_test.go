@@ -146,3 +146,37 @@ func TestDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectiveReadsAsText reads every column of the rows a selective
+// filter passes (few in each batch, so the other columns are read only at
+// those rows) and checks them against the records parsed from the text
+// that pass the same test.
+func TestSelectiveReadsAsText(t *testing.T) {
+	dir := t.TempDir()
+	logs := genLogs(t, dir, gen.Config{Seed: 11, Objects: 12, LinesPerObject: 500, TrapRate: 0.05})
+	text := newCollector()
+	if _, err := pipeline.Run(context.Background(), pipeline.Config{}, []string{logs}, text); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := schema.Lookup("operation")
+	const value = "REST.DELETE.OBJECT"
+	want := map[string]string{}
+	for k, v := range text.rows {
+		if field(v, op) == value {
+			want[k] = v
+		}
+	}
+	if len(want) < 20 || len(want)*8 > len(text.rows) {
+		t.Fatalf("%d of %d records pass: not a selective filter", len(want), len(text.rows))
+	}
+	for _, opts := range []convert.Options{{RowGroupRows: 2000}, {PartitionBy: convert.None}} {
+		out := filepath.Join(dir, fmt.Sprintf("lake-%d-%d", opts.RowGroupRows, opts.PartitionBy))
+		convertTo(t, logs, out, opts)
+		lake := newCollector()
+		scan := Scan{TimeText: true, Filters: []Filter{{Column: op, Op: OpEqual, Values: [][]byte{[]byte(value)}}}}
+		if _, err := Run(context.Background(), pipeline.Config{}, []string{out}, lake, scan); err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, out, lake.rows, want)
+	}
+}

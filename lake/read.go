@@ -283,10 +283,29 @@ func (sl *pqSlot) read(n int, c *batchCol, sel []bool) error {
 		if sl.col.kind == kTime {
 			unit = sl.col.unit
 		}
-		for i := range n {
-			if !c.null[i] {
-				c.num[i] = seconds(b.i64[v], unit)
-				v++
+		switch {
+		case sel != nil && defs == nil:
+			// Only the selected rows' values are converted.
+			for i, s := range sel[:n] {
+				if s {
+					c.num[i] = seconds(b.i64[i], unit)
+				}
+			}
+		case sel != nil:
+			for i := range n {
+				if !c.null[i] {
+					if sel[i] {
+						c.num[i] = seconds(b.i64[v], unit)
+					}
+					v++
+				}
+			}
+		default:
+			for i := range n {
+				if !c.null[i] {
+					c.num[i] = seconds(b.i64[v], unit)
+					v++
+				}
 			}
 		}
 	case *file.Int96ColumnChunkReader:
