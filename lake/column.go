@@ -103,7 +103,10 @@ type layout struct {
 	nfilter int // order[:nfilter] are read before the rest
 	outs    []output
 	group   []int // the slots of Scan.Group, nil when not all are read
-	origin  bool  // some output is log_object or log_line
+	// checked marks the scan's Filters that every row handed on passes
+	// (Records.Checked).
+	checked []bool
+	origin  bool // some output is log_object or log_line
 }
 
 // fileColumns describes a file's top-level columns: name, physical type,
@@ -321,7 +324,9 @@ func plan(fc *fileColumns, file string, scan Scan, filters []Filter, partitioned
 		if !found {
 			continue
 		}
-		l.filters = append(l.filters, prepare(f, s, l.cols[s].kind))
+		p := prepare(f, s, l.cols[s].kind)
+		p.at = i
+		l.filters = append(l.filters, p)
 		if !first[s] {
 			first[s] = true
 			l.order = append(l.order, s)

@@ -158,9 +158,14 @@ func (d *dictChunk) take(k int) (int, error) {
 	return nn, nil
 }
 
-func (d *dictChunk) read(n int, c *batchCol) error {
+// read fills c with the dictionary indices of the next n rows. With sel
+// (nil for every row), only the rows sel marks are decoded: the others
+// are skipped in the encoded runs and their values in c are left as they
+// were (no reader looks at a row not selected).
+func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
 	c.grow(n)
 	c.kind, c.vals, c.dict = kStr, d.dict, true
+	sparse := sel != nil
 	got := 0
 	for got < n {
 		if d.left == 0 {
@@ -169,42 +174,95 @@ func (d *dictChunk) read(n int, c *batchCol) error {
 			}
 		}
 		k := min(n-got, d.left)
-		nn, err := d.take(k)
-		if err != nil {
-			return err
-		}
 		at, null := c.at[got:got+k], c.null[got:got+k]
-		if d.maxDef == 0 {
-			if d.idx.read(at) != k {
-				return errRLE
-			}
-			for i, x := range at {
-				if uint32(x) >= uint32(len(d.dict)) {
-					return errRLE
-				}
-				null[i] = d.dnull[x]
+		if !sparse {
+			if err := d.decode(at, null); err != nil {
+				return err
 			}
 		} else {
-			d.iv = grown(d.iv, nn)
-			if d.idx.read(d.iv) != nn {
-				return errRLE
-			}
-			j := 0
-			for i, l := range d.lv {
-				if l != 1 {
-					null[i] = true
-					continue
+			// Runs of rows not selected are skipped, runs of selected
+			// ones decoded.
+			s := sel[got : got+k]
+			for i := 0; i < k; {
+				j := i
+				for j < k && !s[j] {
+					j++
 				}
-				x := d.iv[j]
-				j++
-				if uint32(x) >= uint32(len(d.dict)) {
-					return errRLE
+				if j > i {
+					if err := d.skipRows(j - i); err != nil {
+						return err
+					}
 				}
-				at[i], null[i] = x, d.dnull[x]
+				e := j
+				for e < k && s[e] {
+					e++
+				}
+				if e > j {
+					if err := d.decode(at[j:e], null[j:e]); err != nil {
+						return err
+					}
+				}
+				i = e
 			}
 		}
 		got += k
 		d.left -= k
+	}
+	return nil
+}
+
+// decode reads the indices and NULLs of the next len(at) rows of the
+// current page.
+func (d *dictChunk) decode(at []int32, null []bool) error {
+	k := len(at)
+	nn, err := d.take(k)
+	if err != nil {
+		return err
+	}
+	if d.maxDef == 0 {
+		if d.idx.read(at) != k {
+			return errRLE
+		}
+		for i, x := range at {
+			if uint32(x) >= uint32(len(d.dict)) {
+				return errRLE
+			}
+			null[i] = d.dnull[x]
+		}
+		return nil
+	}
+	d.iv = grown(d.iv, nn)
+	if d.idx.read(d.iv) != nn {
+		return errRLE
+	}
+	j := 0
+	for i, l := range d.lv {
+		if l != 1 {
+			null[i] = true
+			continue
+		}
+		x := d.iv[j]
+		j++
+		if uint32(x) >= uint32(len(d.dict)) {
+			return errRLE
+		}
+		at[i], null[i] = x, d.dnull[x]
+	}
+	return nil
+}
+
+// skipRows drops the next k rows of the current page.
+func (d *dictChunk) skipRows(k int) error {
+	nn := k
+	if d.maxDef > 0 {
+		got, ones := d.defs.skipOnes(k)
+		if got != k {
+			return errRLE
+		}
+		nn = ones
+	}
+	if d.idx.skip(nn) != nn {
+		return errRLE
 	}
 	return nil
 }
@@ -217,12 +275,8 @@ func (d *dictChunk) skip(n int64) error {
 			}
 		}
 		k := int(min(n, int64(d.left)))
-		nn, err := d.take(k)
-		if err != nil {
+		if err := d.skipRows(k); err != nil {
 			return err
-		}
-		if d.idx.skip(nn) != nn {
-			return errRLE
 		}
 		n -= int64(k)
 		d.left -= k

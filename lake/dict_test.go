@@ -148,10 +148,23 @@ func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, ma
 			at += int64(k)
 			continue
 		}
-		if err := dc.read(k, &col); err != nil {
+		// Every row, or a selection of them: sparse (skipped in the
+		// encoded runs) or dense.
+		var sel []bool
+		if rng.IntN(2) == 0 {
+			sel = make([]bool, k)
+			p := []int{1, 3, 20, 60}[rng.IntN(4)]
+			for i := range sel {
+				sel[i] = rng.IntN(100) < p
+			}
+		}
+		if err := dc.read(k, &col, sel); err != nil {
 			t.Fatalf("%s: read at %d: %v", what, at, err)
 		}
 		for i := range k {
+			if sel != nil && !sel[i] {
+				continue
+			}
 			w := want[at+int64(i)]
 			wnull := w == nil || len(w) == 1 && w[0] == '-'
 			if col.null[i] != wnull || !wnull && !bytes.Equal(col.str(i), w) {

@@ -50,6 +50,7 @@ type Filter struct {
 // to that column's kind in one file.
 type prepared struct {
 	f    *Filter
+	at   int     // its index in the run's filters
 	slot int     // the batch column it reads
 	kind colKind // how that column is held
 	ints []int64 // OpEqual on an integer column: the Values that are integers

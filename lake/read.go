@@ -20,8 +20,10 @@ const batchRows = 4096
 // rows. Reads of one slot go forward: a batch not read is skipped.
 type columnSource interface {
 	rows() int64
-	// read fills c with the values of slot s for rows [at, at+n).
-	read(s int, at int64, n int, c *batchCol) error
+	// read fills c with the values of slot s for rows [at, at+n). sel,
+	// when not nil, marks the rows that will be looked at (a few): the
+	// values of the others may be left undecoded.
+	read(s int, at int64, n int, c *batchCol, sel []bool) error
 	release()
 }
 
@@ -134,7 +136,7 @@ func (sl *pqSlot) opened() bool { return sl.cr != nil || sl.dc != nil }
 
 var errShortChunk = errors.New("column chunk ends before its row group")
 
-func (ps *parquetSource) read(s int, at int64, n int, c *batchCol) error {
+func (ps *parquetSource) read(s int, at int64, n int, c *batchCol, sel []bool) error {
 	sl := &ps.slots[s]
 	if !sl.opened() {
 		if err := ps.open(sl); err != nil {
@@ -146,7 +148,7 @@ func (ps *parquetSource) read(s int, at int64, n int, c *batchCol) error {
 			return fmt.Errorf("column %s: %w", sl.col.name, err)
 		}
 	}
-	if err := sl.read(n, c); err != nil {
+	if err := sl.read(n, c, sel); err != nil {
 		return fmt.Errorf("column %s: %w", sl.col.name, err)
 	}
 	return nil
@@ -181,10 +183,10 @@ func grown[T any](b []T, n int) []T {
 	return b[:n]
 }
 
-func (sl *pqSlot) read(n int, c *batchCol) error {
+func (sl *pqSlot) read(n int, c *batchCol, sel []bool) error {
 	if sl.dc != nil {
 		sl.pos += int64(n)
-		return sl.dc.read(n, c)
+		return sl.dc.read(n, c, sel)
 	}
 	b := sl.buf
 	b.defs = grown(b.defs, n)
@@ -281,10 +283,29 @@ func (sl *pqSlot) read(n int, c *batchCol) error {
 		if sl.col.kind == kTime {
 			unit = sl.col.unit
 		}
-		for i := range n {
-			if !c.null[i] {
-				c.num[i] = seconds(b.i64[v], unit)
-				v++
+		switch {
+		case sel != nil && defs == nil:
+			// Only the selected rows' values are converted.
+			for i, s := range sel[:n] {
+				if s {
+					c.num[i] = seconds(b.i64[i], unit)
+				}
+			}
+		case sel != nil:
+			for i := range n {
+				if !c.null[i] {
+					if sel[i] {
+						c.num[i] = seconds(b.i64[v], unit)
+					}
+					v++
+				}
+			}
+		default:
+			for i := range n {
+				if !c.null[i] {
+					c.num[i] = seconds(b.i64[v], unit)
+					v++
+				}
 			}
 		}
 	case *file.Int96ColumnChunkReader:
@@ -338,7 +359,7 @@ func (as *arrowSource) rows() int64 { return as.rb.NumRows() }
 
 func (as *arrowSource) release() { as.rb.Release() }
 
-func (as *arrowSource) read(s int, at int64, n int, c *batchCol) error {
+func (as *arrowSource) read(s int, at int64, n int, c *batchCol, _ []bool) error {
 	fc := as.cols[s]
 	arr := as.rb.Column(fc.index)
 	c.grow(n)

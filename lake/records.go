@@ -29,10 +29,15 @@ type Records struct {
 	lastText []byte
 	// passed counts the rows handed on.
 	passed int64
+	// digits holds an integer's text while it is assembled.
+	digits [20]byte
 	// bufs are the worker's buffers for reading Parquet column chunks;
 	// memo, by filter, their verdicts on a dictionary's values.
 	bufs []*slotBuffers
 	memo []dictPass
+	// whole marks, by filter, those every row of the unit passes (by its
+	// statistics): not checked row by row.
+	whole []bool
 }
 
 func newRecords() *Records {
@@ -49,6 +54,8 @@ func (rs *Records) reset(src columnSource, l *layout, part []byte) {
 	for len(rs.memo) < len(l.filters) {
 		rs.memo = append(rs.memo, dictPass{})
 	}
+	rs.whole = grown(rs.whole, len(l.filters))
+	clear(rs.whole)
 	rs.at, rs.n, rs.i, rs.err = 0, 0, 0, nil
 	rs.obj, rs.line = nil, 0
 }
@@ -141,6 +148,17 @@ func (rs *Records) GroupID() (id, n int, ok bool) {
 	return id, n, true
 }
 
+// Checked reports whether every record of the unit that Next hands on
+// passes Scan.Filters[k] as written: an OpRange on a column the unit holds
+// as integers or times, checked on each row on the value the record is
+// assembled with (Record.Int's, Record.Unix's). A consumer whose WHERE
+// term says no more than that filter need not check the term on them.
+// Other filters stay conservative.
+func (rs *Records) Checked(k int) bool {
+	c := rs.l.checked
+	return k >= 0 && k < len(c) && c[k]
+}
+
 // Err returns the error that ended the scan of the unit, if any.
 func (rs *Records) Err() error { return rs.err }
 
@@ -159,12 +177,12 @@ func (rs *Records) next() bool {
 		}
 		any := true
 		for _, s := range l.order[:l.nfilter] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], nil); rs.err != nil {
 				rs.n = 0
 				return false
 			}
 			for k, f := range l.filters {
-				if f.slot == s && !f.apply(&rs.cols[s], sel, n, &rs.memo[k]) {
+				if f.slot == s && !rs.whole[k] && !f.apply(&rs.cols[s], sel, n, &rs.memo[k]) {
 					any = false
 					break
 				}
@@ -176,8 +194,22 @@ func (rs *Records) next() bool {
 		if !any {
 			continue
 		}
+		// The other columns decode only the selected rows when they are
+		// few.
+		var few []bool
+		if l.nfilter > 0 {
+			picked := 0
+			for _, s := range sel {
+				if s {
+					picked++
+				}
+			}
+			if picked*sparseFraction < n {
+				few = sel
+			}
+		}
 		for _, s := range l.order[l.nfilter:] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s]); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], few); rs.err != nil {
 				rs.n = 0
 				return false
 			}
@@ -186,6 +218,11 @@ func (rs *Records) next() bool {
 	}
 	return false
 }
+
+// sparseFraction: the columns of a batch in which fewer than one row in
+// this many passed the filters are read only at those rows, where the
+// encoding lets rows be skipped (dictionary indices).
+const sparseFraction = 4
 
 // assemble makes row i of the batch the current record.
 func (rs *Records) assemble(i int) {
@@ -205,7 +242,7 @@ func (rs *Records) assemble(i int) {
 			if c.kind == kStr {
 				a.Field(o.field, c.str(i))
 			} else {
-				a.Int(o.field, c.num[i])
+				a.Field(o.field, digits(&rs.digits, c.num[i]))
 			}
 		case outTime:
 			c := &rs.cols[o.slot]
@@ -240,4 +277,36 @@ func (rs *Records) assemble(i int) {
 			}
 		}
 	}
+}
+
+// twoDigits holds the text of 00 to 99.
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// digits writes n's decimal text at the end of b and returns it (as
+// strconv.AppendInt, without its copy: the Assembler copies it).
+func digits(b *[20]byte, n int64) []byte {
+	u := uint64(n)
+	if n < 0 {
+		u = -u
+	}
+	i := len(b)
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = twoDigits[r], twoDigits[r+1]
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		b[i], b[i+1] = twoDigits[u*2], twoDigits[u*2+1]
+	} else {
+		i--
+		b[i] = byte('0' + u)
+	}
+	if n < 0 {
+		i--
+		b[i] = '-'
+	}
+	return b[i:]
 }

@@ -3,6 +3,7 @@ package lake
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 )
 
 // errRLE is the cause of a run of the RLE/bit-packing hybrid encoding
@@ -110,6 +111,74 @@ func (d *rleDecoder) skip(n int) int {
 	return got
 }
 
+// skipOnes drops n values, as skip does, and returns how many it dropped
+// and how many of those were 1: for definition levels of a flat column
+// (width 1), the rows that hold a value. Bit-packed runs of width 1 are
+// counted a word at a time.
+func (d *rleDecoder) skipOnes(n int) (got, ones int) {
+	for got < n {
+		if d.left == 0 && !d.next() {
+			return got, ones
+		}
+		k := min(d.left, n-got)
+		switch {
+		case d.rle:
+			if d.value == 1 {
+				ones += k
+			}
+			got += k
+			d.left -= k
+		case d.width == 1:
+			ones += popBits(d.packed, d.pos, uint(k))
+			d.pos += uint(k)
+			got += k
+			d.left -= k
+		case d.width == 0:
+			got += k
+			d.left -= k
+		default:
+			var buf [64]int32
+			k = min(k, len(buf))
+			d.unpack(buf[:k])
+			for _, v := range buf[:k] {
+				if v == 1 {
+					ones++
+				}
+			}
+			got += k
+			d.left -= k
+		}
+	}
+	return got, ones
+}
+
+// popBits counts the bits set in bits [from, from+k) of p, least
+// significant bit first; they must lie within p.
+func popBits(p []byte, from, k uint) int {
+	c := 0
+	for k > 0 {
+		// Up to 57 bits at a time from the word at from's byte.
+		at, shift := from/8, from%8
+		var word uint64
+		if int(at)+8 <= len(p) {
+			word = binary.LittleEndian.Uint64(p[at:])
+		} else {
+			var tail [8]byte
+			copy(tail[:], p[at:])
+			word = binary.LittleEndian.Uint64(tail[:])
+		}
+		word >>= shift
+		m := min(k, 64-shift)
+		if m < 64 {
+			word &= 1<<m - 1
+		}
+		c += bits.OnesCount64(word)
+		from += m
+		k -= m
+	}
+	return c
+}
+
 // unpack reads len(out) bit-packed values, least significant bit first.
 func (d *rleDecoder) unpack(out []int32) {
 	w := d.width
@@ -138,8 +207,7 @@ func (d *rleDecoder) unpack(out []int32) {
 	// The run's last bytes, zero-padded, for values within eight bytes of
 	// its end (all of a short run's): one load each, as from p.
 	var tail [16]byte
-	tailAt := max(len(p)-8, 0)
-	copy(tail[:], p[tailAt:])
+	tailAt := -1
 	for i := range out {
 		byteAt := int(d.pos / 8)
 		shift := d.pos % 8
@@ -148,6 +216,10 @@ func (d *rleDecoder) unpack(out []int32) {
 		if byteAt+8 <= len(p) {
 			word = binary.LittleEndian.Uint64(p[byteAt:])
 		} else if byteAt < len(p) {
+			if tailAt < 0 {
+				tailAt = max(len(p)-8, 0)
+				copy(tail[:], p[tailAt:])
+			}
 			word = binary.LittleEndian.Uint64(tail[byteAt-tailAt:])
 		}
 		out[i] = int32((word >> shift) & mask)

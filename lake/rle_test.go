@@ -76,7 +76,22 @@ func FuzzRLE(f *testing.F) {
 		k := int(step%17) + 1
 		for i := 0; len(got) < max; i++ {
 			if i%3 == 2 {
-				n := d.skip(k)
+				var n, ones int
+				if i%2 == 0 {
+					n = d.skip(k)
+				} else {
+					n, ones = d.skipOnes(k)
+					at := len(got)
+					want1 := 0
+					for _, v := range want[min(at, len(want)):min(at+n, len(want))] {
+						if v == 1 {
+							want1++
+						}
+					}
+					if ones != want1 {
+						t.Fatalf("values %d to %d: skipOnes counted %d ones, reference %d", at, at+n, ones, want1)
+					}
+				}
 				for range n {
 					got = append(got, -1)
 				}

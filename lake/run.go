@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
+	pqschema "github.com/apache/arrow-go/v18/parquet/schema"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
@@ -108,7 +109,10 @@ type run struct {
 	stats   *pipeline.Stats
 	scan    Scan
 	filters []Filter // the scan's, and the window's time range
-	lo, hi  int64    // the window, Unix seconds, inclusive
+	// implies lists, for each of filters, the indices of the scan's
+	// Filters it implies (a range the intersection of some).
+	implies [][]int
+	lo, hi  int64 // the window, Unix seconds, inclusive
 	mem     *semaphore.Weighted
 	memCap  int64
 	alloc   memory.Allocator
@@ -156,33 +160,56 @@ func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
 		i, _ := schema.Lookup("requestdatetime")
 		filters = append(filters, Filter{Column: i, Op: OpRange, Lo: r.lo, Hi: r.hi, Text: "the time window"})
 	}
-	r.filters = mergeRanges(filters)
+	r.filters, r.implies = mergeRanges(filters, len(scan.Filters))
 	return r, ctx.Err()
 }
 
 // mergeRanges returns filters with the ranges on one column made one,
-// their intersection, where the first of them was.
-func mergeRanges(fs []Filter) []Filter {
+// their intersection, where the first of them was, and for each filter
+// returned the indices of those of fs it implies that are below scan
+// (the scan's own).
+func mergeRanges(fs []Filter, scan int) ([]Filter, [][]int) {
 	var out []Filter
+	var implies [][]int
 	at := map[int]int{} // column -> index in out of its range
-	for _, f := range fs {
-		if f.Op != OpRange {
-			out = append(out, f)
-			continue
-		}
+	for k, f := range fs {
 		i, ok := at[f.Column]
-		if !ok {
-			at[f.Column] = len(out)
+		switch {
+		case f.Op != OpRange || !ok:
+			if f.Op == OpRange {
+				at[f.Column] = len(out)
+			}
+			i = len(out)
 			out = append(out, f)
-			continue
+			implies = append(implies, nil)
+		default:
+			m := &out[i]
+			if f.Lo > m.Lo || f.Hi < m.Hi {
+				m.Lo, m.Hi = max(m.Lo, f.Lo), min(m.Hi, f.Hi)
+				m.Text += " AND " + f.Text
+			}
 		}
-		m := &out[i]
-		if f.Lo > m.Lo || f.Hi < m.Hi {
-			m.Lo, m.Hi = max(m.Lo, f.Lo), min(m.Hi, f.Hi)
-			m.Text += " AND " + f.Text
+		if k < scan {
+			implies[i] = append(implies[i], k)
 		}
 	}
-	return out
+	return out, implies
+}
+
+// markChecked notes in l which of the scan's filters every record of a
+// unit read with l is known to pass (Records.Checked): those implied by
+// a range on a column read as integers or times, which Records checks
+// on every row it hands on, on the value it assembles.
+func (r *run) markChecked(l *layout) {
+	l.checked = make([]bool, len(r.scan.Filters))
+	for _, p := range l.filters {
+		if p.f.Op != OpRange || p.kind == kStr {
+			continue
+		}
+		for _, k := range r.implies[p.at] {
+			l.checked[k] = true
+		}
+	}
 }
 
 // fileState follows one data file through a run: its row groups (units)
@@ -369,6 +396,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 		if fs.layout, err = plan(arrowColumns(rd.Schema()), f.name, r.scan, r.filters, f.part != nil); err != nil {
 			return nil, &planError{err}
 		}
+		r.markChecked(fs.layout)
 		var us []*unit
 		for i := range rd.NumRecords() {
 			us = append(us, &unit{fs: fs, index: i, src: b})
@@ -380,6 +408,7 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 	if fs.layout, err = plan(parquetColumns(md), f.name, r.scan, r.filters, f.part != nil); err != nil {
 		return nil, &planError{err}
 	}
+	r.markChecked(fs.layout)
 	if f.s3 == nil {
 		if fs.pr, err = file.NewParquetReader(readerAt(context.Background(), b, f.size), file.WithMetadata(md), file.WithReadProps(r.props)); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
@@ -413,37 +442,66 @@ func (r *run) pruneRowGroup(fs *fileState, i int) *prepared {
 	}
 	l := fs.layout
 	for _, p := range l.filters {
-		c := l.cols[p.slot]
-		cc, err := rg.ColumnChunk(c.index)
-		if err != nil {
-			continue
-		}
-		if ok, _ := cc.StatsSet(); !ok {
-			continue
-		}
-		st, err := cc.Statistics()
-		if err != nil || st == nil {
-			continue
-		}
-		unit := int64(1)
-		if c.kind == kTime {
-			if c.int96 || c.text {
-				continue
-			}
-			if c.days {
-				unit = -86400 // a DATE column: days, compare in days
-			} else {
-				unit = c.unit
-			}
-		}
-		if unit < 0 {
-			continue // days: no pruning
-		}
-		if p.pruneStats(st, unit) {
+		if st, unit, ok := chunkStats(rg, l.cols[p.slot]); ok && p.pruneStats(st, unit) {
 			return p
 		}
 	}
 	return nil
+}
+
+// chunkStats returns the statistics of column c's chunk in row group rg
+// and the column's integers per second (1 for other integers); false
+// when there are none, or none to compare with (times held as INT96 or
+// text, or DATEs).
+func chunkStats(rg *metadata.RowGroupMetaData, c fileCol) (metadata.TypedStatistics, int64, bool) {
+	if c.kind == kTime && (c.int96 || c.text || c.days) {
+		return nil, 0, false
+	}
+	cc, err := rg.ColumnChunk(c.index)
+	if err != nil {
+		return nil, 0, false
+	}
+	if ok, _ := cc.StatsSet(); !ok {
+		return nil, 0, false
+	}
+	st, err := cc.Statistics()
+	if err != nil || st == nil {
+		return nil, 0, false
+	}
+	unit := int64(1)
+	if c.kind == kTime {
+		unit = c.unit
+	}
+	return st, unit, true
+}
+
+// markWhole sets whole[k] for each range filter k on an integer or time
+// column whose statistics in row group i say every row passes (no NULL,
+// min and max in the range), so that Records need not check it.
+func (r *run) markWhole(fs *fileState, i int, whole []bool) {
+	rg := fs.md.RowGroup(i)
+	l := fs.layout
+	for k, p := range l.filters {
+		if p.f.Op != OpRange || p.kind == kStr {
+			continue
+		}
+		st, unit, ok := chunkStats(rg, l.cols[p.slot])
+		if !ok || !st.HasMinMax() || !st.HasNullCount() || st.NullCount() != 0 ||
+			st.Descr() == nil || st.Descr().SortOrder() != pqschema.SortSIGNED {
+			continue
+		}
+		var lo, hi int64
+		switch s := st.(type) {
+		case *metadata.Int32Statistics:
+			lo, hi = int64(s.Min()), int64(s.Max())
+		case *metadata.Int64Statistics:
+			lo, hi = s.Min(), s.Max()
+		default:
+			continue
+		}
+		a, b := scaleRange(p.f.Lo, p.f.Hi, unit)
+		whole[k] = lo >= a && hi <= b
+	}
 }
 
 // prefetch reads the column chunks a unit needs, adjacent ones in one
@@ -612,6 +670,9 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		return fmt.Errorf("%w: the consumer's part %T cannot read converted output", pipeline.ErrInternal, p)
 	}
 	rs.reset(src, fs.layout, fs.f.part)
+	if fs.format == formatParquet {
+		r.markWhole(fs, u.index, rs.whole)
+	}
 	passed := rs.passed
 	err := lp.LakeRecords(rs)
 	r.count.rowsPassed.Add(rs.passed - passed)

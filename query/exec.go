@@ -86,6 +86,8 @@ type worker struct {
 	// lakeGroups maps the group ids of a unit of converted output to
 	// their groups (part.LakeRecords).
 	lakeGroups []*group
+	// lakeConj holds the conjuncts to test on a unit's records.
+	lakeConj []conjunct
 }
 
 func (r *run) newWorker() *worker {
@@ -300,7 +302,7 @@ records:
 func (p *part) LakeRecords(rs *lake.Records) error {
 	w := p.w
 	w.rc.rec = rs.Record()
-	conj := p.r.p.conjuncts
+	conj := p.lakeConjuncts(rs)
 	fast := p.r.p.agg && p.r.p.groupCols != nil
 	// countOnly: a record whose group is known needs no value read at all.
 	countOnly := fast && len(conj) == 0 && p.r.p.starsOnly()
@@ -344,6 +346,42 @@ records:
 		}
 	}
 	return nil
+}
+
+// lakeConjuncts returns the conjuncts of WHERE to test on the records of
+// the unit rs reads: all but those whose lake filter says all they do
+// and that the lake checked on every record (lake.Records.Checked).
+// (The scan's lake filters are the conjuncts' filters in order,
+// Plan.lakeScan.)
+func (p *part) lakeConjuncts(rs *lake.Records) []conjunct {
+	conj := p.r.p.conjuncts
+	k := 0
+	skip := false
+	for i := range conj {
+		if conj[i].filter != nil {
+			if conj[i].exact && rs.Checked(k) {
+				skip = true
+			}
+			k++
+		}
+	}
+	if !skip {
+		return conj
+	}
+	w := p.w
+	w.lakeConj = w.lakeConj[:0]
+	k = 0
+	for i := range conj {
+		c := &conj[i]
+		if c.filter != nil {
+			k++
+			if c.exact && rs.Checked(k-1) {
+				continue
+			}
+		}
+		w.lakeConj = append(w.lakeConj, *c)
+	}
+	return w.lakeConj
 }
 
 // EndChunk writes out what a direct part encoded.

@@ -60,6 +60,8 @@ var lakeBenchQueries = []struct{ name, sql string }{
 	{"CountEqual", "SELECT count(*) FROM logs WHERE operation = 'REST.DELETE.OBJECT'"},
 	{"OneDayByIP", "SELECT remoteip, sum(bytessent) FROM logs WHERE requestdatetime >= TIMESTAMP '2024-03-02 00:00:00' AND requestdatetime < TIMESTAMP '2024-03-03 00:00:00' GROUP BY remoteip"},
 	{"SelectStar", "SELECT * FROM logs WHERE key = 'images/picture.jpg'"},
+	// bench/peers' day: the first (its lake's dt=2024-03-01).
+	{"FirstDayByIP", "SELECT remoteip, sum(bytessent) FROM logs WHERE requestdatetime >= TIMESTAMP '2024-03-01 00:00:00' AND requestdatetime < TIMESTAMP '2024-03-02 00:00:00' GROUP BY remoteip"},
 }
 
 // BenchmarkLake runs the peer harness's questions over converted output;
@@ -68,6 +70,19 @@ func BenchmarkLake(b *testing.B) {
 	_, lake := benchLakeData(b)
 	for _, q := range lakeBenchQueries {
 		b.Run(q.name, func(b *testing.B) { benchSource(b, q.sql, lake) })
+	}
+}
+
+// BenchmarkLakeDir runs them over the converted output in directory
+// $S3LOGS_BENCH_LAKE, such as the lake bench/peers --dir DIR leaves in
+// DIR/lake (1M lines); without it, it is not run.
+func BenchmarkLakeDir(b *testing.B) {
+	dir := os.Getenv("S3LOGS_BENCH_LAKE")
+	if dir == "" {
+		b.Skip("S3LOGS_BENCH_LAKE not set")
+	}
+	for _, q := range lakeBenchQueries {
+		b.Run(q.name, func(b *testing.B) { benchSource(b, q.sql, dir) })
 	}
 }
 

@@ -94,6 +94,10 @@ type conjunct struct {
 	// filter is the check for converted output to make on column values,
 	// statistics and dictionaries (package lake), nil when none.
 	filter *lake.Filter
+	// exact: a record passes test exactly when its values pass filter
+	// (a range of integers or request times), so a unit on which the lake
+	// checked filter (lake.Records.Checked) need not run test.
+	exact bool
 }
 
 // Compile parses and plans sql. Errors in the SQL are *Error values naming
@@ -513,7 +517,9 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 		if fa, fb := a.filter, b.filter; fa != nil && fb != nil && fa.Op == lake.OpRange && fb.Op == lake.OpRange && fa.Column == fb.Column {
 			lf = &lake.Filter{Column: fa.Column, Op: lake.OpRange, Lo: max(fa.Lo, fb.Lo), Hi: min(fa.Hi, fb.Hi)}
 		}
-		return withFilter(mk(nil, func(r *rowCtx) bool { return at(r) && bt(r) }))(lf)
+		cj, pre, ok := withFilter(mk(nil, func(r *rowCtx) bool { return at(r) && bt(r) }))(lf)
+		cj.exact = lf != nil && a.exact && b.exact
+		return cj, pre, ok
 	case *likeExpr:
 		x, pat := compile(e.x), compile(e.pat)
 		if x == nil || pat == nil || !pat.konst || pat.val.Kind != KindString || e.escapeE != nil {
@@ -643,7 +649,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 		return mk(nil, func(r *rowCtx) bool { return cmp(bytes.Compare(r.rec.Bytes(f), lit)) })
 	case col.Source == schema.FromField && col.Type == schema.Timestamp && isTemporal(v.Kind):
 		c := v.I
-		return withFilter(mk(nil, func(r *rowCtx) bool {
+		return withExactFilter(mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
 			switch {
 			case u < c:
@@ -655,7 +661,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 		}))(rangeFilter(x.col, op, c, c))
 	case col.Source == schema.FromField && (col.Type == schema.Int32 || col.Type == schema.Int64) && v.Kind == KindInt:
 		f, c := col.Field, v.I
-		return withFilter(mk(nil, func(r *rowCtx) bool {
+		return withExactFilter(mk(nil, func(r *rowCtx) bool {
 			n, ok := r.rec.Int(f)
 			if !ok {
 				return false
@@ -676,7 +682,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 		}
 		lo, hi := d, d+86400 // [lo, hi)
 		rdt, _ := schema.Lookup("requestdatetime")
-		return withFilter(mk(nil, func(r *rowCtx) bool {
+		return withExactFilter(mk(nil, func(r *rowCtx) bool {
 			u := r.rec.Unix()
 			switch {
 			case u < lo:
@@ -699,6 +705,18 @@ func withFilter(cj conjunct, pre []byte, ok bool) func(*lake.Filter) (conjunct, 
 		}
 		cj.filter = f
 		return cj, pre, ok
+	}
+}
+
+// withExactFilter is withFilter for a filter that says all the
+// conjunct does (conjunct.exact).
+func withExactFilter(cj conjunct, pre []byte, ok bool) func(*lake.Filter) (conjunct, []byte, bool) {
+	cj.exact = true
+	return func(f *lake.Filter) (conjunct, []byte, bool) {
+		if f == nil {
+			cj.exact = false
+		}
+		return withFilter(cj, pre, ok)(f)
 	}
 }
 
