@@ -61,9 +61,6 @@ func NewScanner(r io.Reader) *Scanner {
 // b; no copy is made.
 func NewBlockScanner(b []byte) *Scanner {
 	s := &Scanner{}
-	if haveIndex {
-		s.ix = make([]uint64, (ixWords+1)*mKinds)
-	}
 	s.ResetBytes(b, "", 1)
 	return s
 }
