@@ -19,13 +19,18 @@ import (
 // around the traps real logs contain (see the package documentation).
 // Parse does not allocate for a valid line.
 func (r *Record) Parse(line []byte) error {
-	line = trimEOL(line)
-	r.line = line
-	r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
+	r.begin(line)
 	if r.fast() {
 		return nil
 	}
 	return r.slow()
+}
+
+// begin starts parsing line into r, for either fast path (Parse's, and
+// the Scanner's indexed one): what a previous line left is cleared.
+func (r *Record) begin(line []byte) {
+	r.line = trimEOL(line)
+	r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
 }
 
 func trimEOL(b []byte) []byte {

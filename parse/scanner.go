@@ -250,8 +250,7 @@ func (s *Scanner) Scan() bool {
 			m[mQuote] |= bit
 			m[mBracket] |= bit
 			r := &s.rec
-			r.line = trimEOL(line)
-			r.extra, r.xoff, r.warn, r.rl = 0, 0, 0, 0
+			r.begin(line)
 			if !r.fastIndexed(s.ix, uint(p-s.ixBase)) {
 				err = r.slow()
 			}
