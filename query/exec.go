@@ -354,34 +354,20 @@ records:
 // (The scan's lake filters are the conjuncts' filters in order,
 // Plan.lakeScan.)
 func (p *part) lakeConjuncts(rs *lake.Records) []conjunct {
-	conj := p.r.p.conjuncts
-	k := 0
-	skip := false
-	for i := range conj {
-		if conj[i].filter != nil {
-			if conj[i].exact && rs.Checked(k) {
-				skip = true
-			}
-			k++
-		}
-	}
-	if !skip {
-		return conj
-	}
-	w := p.w
-	w.lakeConj = w.lakeConj[:0]
-	k = 0
-	for i := range conj {
-		c := &conj[i]
+	out := p.w.lakeConj[:0]
+	k := 0 // the scan's filter of the next conjunct that has one
+	for _, c := range p.r.p.conjuncts {
 		if c.filter != nil {
+			checked := c.exact && rs.Checked(k)
 			k++
-			if c.exact && rs.Checked(k-1) {
+			if checked {
 				continue
 			}
 		}
-		w.lakeConj = append(w.lakeConj, *c)
+		out = append(out, c)
 	}
-	return w.lakeConj
+	p.w.lakeConj = out
+	return out
 }
 
 // EndChunk writes out what a direct part encoded.

@@ -127,10 +127,10 @@ func Compile(sql string, o Options) (*Plan, error) {
 	for _, c := range root.types {
 		root.cols = append(root.cols, ResultColumn{Name: c.name, Kind: c.kind, Column: c.origin})
 	}
-	for _, s := range scansOf(n) {
-		root.window = unionWindow(root.window, s.window, s == scansOf(n)[0])
-		for i, u := range s.used {
-			root.used[i] = root.used[i] || u
+	for i, s := range scansOf(n) {
+		root.window = unionWindow(root.window, s.window, i == 0)
+		for c, u := range s.used {
+			root.used[c] = root.used[c] || u
 		}
 	}
 	return root, nil

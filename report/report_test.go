@@ -278,9 +278,6 @@ var tableCases = []struct {
 	{SecTalkers, "Top keys by bytes sent", "bytesKey", 1},
 }
 
-// TestSections compares every table of the report with answers computed
-// from the generator's structured records, over all records and over a
-// window that cuts objects in the middle (pruning plus exact filtering).
 // lakeOf converts the logs in dir to Parquet partitioned by day (convert's
 // default) and returns the output directory: the report must answer the
 // same over the text and over the lake (SPEC §8).
@@ -297,6 +294,10 @@ func lakeOf(t *testing.T, dir string) string {
 	return out
 }
 
+// TestSections compares every table of the report with answers computed
+// from the generator's structured records, over all records and over a
+// window that cuts objects in the middle (pruning plus exact filtering),
+// over the log text and over its lake.
 func TestSections(t *testing.T) {
 	logs, recs := dataset(t)
 	windows := []pipeline.Window{
