@@ -360,24 +360,7 @@ func TestSubqueries(t *testing.T) {
 func TestWindowFunctions(t *testing.T) {
 	recs, data := fixture(t, 35, 6, 300)
 	// Requests per operation, ranked.
-	counts := map[string]int{}
-	for i := range recs {
-		counts[recs[i].Operation]++
-	}
-	type kv struct {
-		k string
-		n int
-	}
-	var all []kv
-	for k, n := range counts {
-		all = append(all, kv{k, n})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].n != all[j].n {
-			return all[i].n > all[j].n
-		}
-		return all[i].k < all[j].k
-	})
+	all := opsByCount(recs)
 	var want []string
 	rank, dense, total, running := 0, 0, len(recs), 0
 	for i, x := range all {
