@@ -205,13 +205,6 @@ func (a *countIfAgg) add(v Value) {
 func (a *countIfAgg) merge(o aggState) { a.n += o.(*countIfAgg).n }
 func (a *countIfAgg) result() Value    { return IntValue(a.n) }
 
-// arbitraryAgg keeps a non-NULL value of the group: the least, so that
-// the answer does not depend on which worker saw which row (Trino's
-// choice is arbitrary; any choice is right).
-type arbitraryAgg struct{ minMaxAgg }
-
-func (a *arbitraryAgg) merge(o aggState) { a.minMaxAgg.merge(&o.(*arbitraryAgg).minMaxAgg) }
-
 // byAgg is max_by(x, y) and min_by(x, y): the x of the row with the
 // greatest (least) y; rows whose y is NULL do not count. Ties keep the
 // smaller x, so the answer does not depend on the order rows arrive in.
