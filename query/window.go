@@ -97,7 +97,7 @@ func (c *compiler) windowCall(e *callExpr, f *function) (*cexpr, error) {
 			return nil, err
 		}
 		w.order = append(w.order, x)
-		w.keys = append(w.keys, orderKey{idx: i, desc: o.Desc, nullsFirst: o.NullsFirst && o.nullsSet})
+		w.keys = append(w.keys, orderKey{idx: i, desc: o.Desc, nullsFirst: o.NullsFirst})
 	}
 	if fr := w.frame; fr != nil && !fr.rows {
 		// RANGE frames with offsets need arithmetic on the ORDER BY value.
