@@ -9,7 +9,6 @@ import (
 
 // aggSpec is one aggregate call of a query.
 type aggSpec struct {
-	name     string
 	fn       *function
 	star     bool
 	distinct bool
@@ -46,7 +45,7 @@ func (s *aggSpec) feed2(st aggState, r *rowCtx) {
 func (s *aggSpec) newState(b *budget) aggState {
 	switch {
 	case !s.distinct:
-	case s.name == "approx_distinct", s.name == "min", s.name == "max", s.name == "arbitrary", s.name == "bool_or", s.name == "bool_and":
+	case s.fn.name == "approx_distinct", s.fn.name == "min", s.fn.name == "max", s.fn.name == "arbitrary", s.fn.name == "bool_or", s.fn.name == "bool_and":
 		// DISTINCT changes nothing.
 	default:
 		return &distinctAgg{spec: s, seen: map[string]Value{}, b: b}
@@ -629,7 +628,7 @@ func filtered(e *callExpr) *callExpr {
 func (c *compiler) aggSpec(e *callExpr, f *function) (*aggSpec, error) {
 	text := e.String()
 	e = filtered(e)
-	spec := &aggSpec{name: f.name, fn: f, star: e.star, distinct: e.distinct, text: text, kind: f.result}
+	spec := &aggSpec{fn: f, star: e.star, distinct: e.distinct, text: text, kind: f.result}
 	if e.star {
 		if f.name != "count" {
 			return nil, errAt(e.tok, "%s(*) is not allowed; only count(*)", e.name)
