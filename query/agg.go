@@ -9,7 +9,6 @@ import (
 
 // aggSpec is one aggregate call of a query.
 type aggSpec struct {
-	name     string
 	fn       *function
 	star     bool
 	distinct bool
@@ -46,7 +45,7 @@ func (s *aggSpec) feed2(st aggState, r *rowCtx) {
 func (s *aggSpec) newState(b *budget) aggState {
 	switch {
 	case !s.distinct:
-	case s.name == "approx_distinct", s.name == "min", s.name == "max", s.name == "arbitrary", s.name == "bool_or", s.name == "bool_and":
+	case s.fn.name == "approx_distinct", s.fn.name == "min", s.fn.name == "max", s.fn.name == "arbitrary", s.fn.name == "bool_or", s.fn.name == "bool_and":
 		// DISTINCT changes nothing.
 	default:
 		return &distinctAgg{spec: s, seen: map[string]Value{}, b: b}
@@ -204,13 +203,6 @@ func (a *countIfAgg) add(v Value) {
 }
 func (a *countIfAgg) merge(o aggState) { a.n += o.(*countIfAgg).n }
 func (a *countIfAgg) result() Value    { return IntValue(a.n) }
-
-// arbitraryAgg keeps a non-NULL value of the group: the least, so that
-// the answer does not depend on which worker saw which row (Trino's
-// choice is arbitrary; any choice is right).
-type arbitraryAgg struct{ minMaxAgg }
-
-func (a *arbitraryAgg) merge(o aggState) { a.minMaxAgg.merge(&o.(*arbitraryAgg).minMaxAgg) }
 
 // byAgg is max_by(x, y) and min_by(x, y): the x of the row with the
 // greatest (least) y; rows whose y is NULL do not count. Ties keep the
@@ -636,7 +628,7 @@ func filtered(e *callExpr) *callExpr {
 func (c *compiler) aggSpec(e *callExpr, f *function) (*aggSpec, error) {
 	text := e.String()
 	e = filtered(e)
-	spec := &aggSpec{name: f.name, fn: f, star: e.star, distinct: e.distinct, text: text, kind: f.result}
+	spec := &aggSpec{fn: f, star: e.star, distinct: e.distinct, text: text, kind: f.result}
 	if e.star {
 		if f.name != "count" {
 			return nil, errAt(e.tok, "%s(*) is not allowed; only count(*)", e.name)

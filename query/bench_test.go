@@ -64,3 +64,9 @@ func BenchmarkNoPushdownWhoDeleted(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkJoinResidual is a join whose ON condition is no equality: every
+// pair of the two sides is tested, and few join.
+func BenchmarkJoinResidual(b *testing.B) {
+	benchQuery(b, "SELECT count(*) FROM (SELECT key, objectsize FROM logs WHERE httpstatus = 404) a JOIN (SELECT key, objectsize FROM logs WHERE httpstatus = 403) b ON a.objectsize < b.objectsize")
+}

@@ -1402,13 +1402,20 @@ func sortedKeys[V any](m map[string]V) []string {
 func hasAggregate(e Expr) bool {
 	found := false
 	walk(e, func(x Expr) {
-		if c, ok := x.(*callExpr); ok && c.over == nil {
-			if f := lookupFunc(c.name); f != nil && f.kind == aggregateFn {
-				found = true
-			}
-		}
+		found = found || isAggregateCall(x)
 	})
 	return found
+}
+
+// isAggregateCall reports whether e is a call of an aggregate function
+// as an aggregate (not as a window function, with OVER).
+func isAggregateCall(e Expr) bool {
+	c, ok := e.(*callExpr)
+	if !ok || c.over != nil {
+		return false
+	}
+	f := lookupFunc(c.name)
+	return f != nil && f.kind == aggregateFn
 }
 
 // hasWindow reports whether e contains a window call.
@@ -1487,10 +1494,8 @@ func exprChildren(e Expr) []Expr {
 func firstAggregate(e Expr) token {
 	var t token
 	walk(e, func(x Expr) {
-		if c, ok := x.(*callExpr); ok && t.line == 0 && c.over == nil {
-			if f := lookupFunc(c.name); f != nil && f.kind == aggregateFn {
-				t = c.tok
-			}
+		if t.line == 0 && isAggregateCall(x) {
+			t = x.(*callExpr).tok
 		}
 	})
 	return t

@@ -254,7 +254,10 @@ var functions = []*function{
 	{name: "avg", kind: aggregateFn, min: 1, max: 1, args: []argType{aNum}, agg: func(s *aggSpec) aggState { return &avgAgg{spec: s} }},
 	{name: "min", kind: aggregateFn, min: 1, max: 1, args: []argType{aAny}, agg: func(*aggSpec) aggState { return &minMaxAgg{max: false} }},
 	{name: "max", kind: aggregateFn, min: 1, max: 1, args: []argType{aAny}, agg: func(*aggSpec) aggState { return &minMaxAgg{max: true} }},
-	{name: "arbitrary", aliases: []string{"any_value"}, kind: aggregateFn, min: 1, max: 1, args: []argType{aAny}, agg: func(*aggSpec) aggState { return &arbitraryAgg{} }},
+	// arbitrary keeps the least non-NULL value of the group, so that the
+	// answer does not depend on which worker saw which row (Trino's choice
+	// is arbitrary; any choice is right): it is min.
+	{name: "arbitrary", aliases: []string{"any_value"}, kind: aggregateFn, min: 1, max: 1, args: []argType{aAny}, agg: func(*aggSpec) aggState { return &minMaxAgg{max: false} }},
 	{name: "max_by", kind: aggregateFn, min: 2, max: 2, args: []argType{aAny, aAny}, agg: func(*aggSpec) aggState { return &byAgg{max: true} }},
 	{name: "min_by", kind: aggregateFn, min: 2, max: 2, args: []argType{aAny, aAny}, agg: func(*aggSpec) aggState { return &byAgg{max: false} }},
 	{name: "bool_or", kind: aggregateFn, min: 1, max: 1, args: []argType{aBool}, result: KindBool, agg: func(*aggSpec) aggState { return &boolAgg{or: true} }},

@@ -33,17 +33,22 @@ func eval(t *testing.T, expr string) string {
 	return c.rows[0][0]
 }
 
-// The expected values below are Trino's, from its documentation's
-// examples and its definitions (1-based positions, NULL in NULL out,
-// split_part past the end NULL, half-away-from-zero rounding).
-
-func TestStringFunctions(t *testing.T) {
-	f := func(expr, want string) {
+// evalIs returns a check that eval(t, expr) is want.
+func evalIs(t *testing.T) func(expr, want string) {
+	return func(expr, want string) {
 		t.Helper()
 		if got := eval(t, expr); got != want {
 			t.Errorf("%s = %q, want %q", expr, got, want)
 		}
 	}
+}
+
+// The expected values below are Trino's, from its documentation's
+// examples and its definitions (1-based positions, NULL in NULL out,
+// split_part past the end NULL, half-away-from-zero rounding).
+
+func TestStringFunctions(t *testing.T) {
+	f := evalIs(t)
 	f("substr('hello', 2)", "ello")
 	f("substr('hello', 2, 3)", "ell")
 	f("substring('hello', -3)", "llo")
@@ -126,12 +131,7 @@ func TestStringFunctions(t *testing.T) {
 }
 
 func TestTimeFunctions(t *testing.T) {
-	f := func(expr, want string) {
-		t.Helper()
-		if got := eval(t, expr); got != want {
-			t.Errorf("%s = %q, want %q", expr, got, want)
-		}
-	}
+	f := evalIs(t)
 	f("current_date", "2024-03-05")
 	f("current_timestamp", "2024-03-05T13:14:15Z")
 	f("localtimestamp", "2024-03-05T13:14:15Z")
@@ -215,12 +215,7 @@ func TestTimeFunctions(t *testing.T) {
 }
 
 func TestNumbers(t *testing.T) {
-	f := func(expr, want string) {
-		t.Helper()
-		if got := eval(t, expr); got != want {
-			t.Errorf("%s = %q, want %q", expr, got, want)
-		}
-	}
+	f := evalIs(t)
 	// Integer arithmetic truncates.
 	f("7 / 2", "3")
 	f("-7 / 2", "-3")

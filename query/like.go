@@ -77,8 +77,6 @@ func compileLike(pat []byte, esc byte) *likeMatcher {
 	return m
 }
 
-// literal returns the longest run of literal bytes every match must
-// contain, for line prefilters.
 // prefix returns the literal bytes every match starts with.
 func (m *likeMatcher) prefix() []byte {
 	var p []byte
@@ -91,6 +89,8 @@ func (m *likeMatcher) prefix() []byte {
 	return p
 }
 
+// literal returns the longest run of literal bytes every match must
+// contain, for line prefilters.
 func (m *likeMatcher) literal() []byte {
 	if m.shape != 0 {
 		return m.lit

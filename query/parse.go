@@ -105,8 +105,8 @@ type SelectItem struct {
 type OrderItem struct {
 	Expr       Expr
 	Desc       bool
-	NullsFirst bool // default: NULLS LAST for ASC, NULLS FIRST for DESC (Trino: last for both)
-	nullsSet   bool
+	NullsFirst bool // NULLS FIRST was written; the default is Trino's, NULLS LAST whatever the direction
+	nullsSet   bool // NULLS FIRST or LAST was written (for the query's text)
 }
 
 // Expr is an expression node of the syntax tree.

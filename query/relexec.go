@@ -995,15 +995,19 @@ func (j *joinNode) rows(ex *executor) ([][]Value, error) {
 		}
 		candidates = func([]Value) []int { return all }
 	}
+	// A pair is tested in scratch and copied only when it joins, so that
+	// a residual that rejects most pairs allocates nothing for them.
+	scratch := make([]Value, j.nl+j.nr)
 	for _, a := range left {
 		matched := false
 		for _, i := range candidates(a) {
-			row := combine(a, right[i])
-			if !ok(row) {
+			copy(scratch, a)
+			copy(scratch[j.nl:], right[i])
+			if !ok(scratch) {
 				continue
 			}
 			matched, matchedR[i] = true, true
-			if err := emit(row); err != nil {
+			if err := emit(slices.Clone(scratch)); err != nil {
 				return nil, err
 			}
 		}

@@ -971,14 +971,13 @@ func (pl *planner) windowSelect(sel *selectStmt, orderBy []OrderItem, offset, li
 		// Aggregate calls outside window calls' own function.
 		var visit func(e Expr)
 		visit = func(e Expr) {
-			switch x := e.(type) {
-			case *callExpr:
-				if f := lookupFunc(x.name); x.over == nil && f != nil && f.kind == aggregateFn {
-					add(x)
-					return
-				}
+			if isAggregateCall(e) {
+				add(e)
+				return
 			}
-			walkChildren(e, visit)
+			for _, c := range exprChildren(e) {
+				visit(c)
+			}
 		}
 		for _, e := range exprs {
 			visit(e)
@@ -1040,11 +1039,4 @@ func itemNamed(items []item, name string) bool {
 		}
 	}
 	return false
-}
-
-// walkChildren calls fn for each direct child expression of e.
-func walkChildren(e Expr, fn func(Expr)) {
-	for _, c := range exprChildren(e) {
-		fn(c)
-	}
 }

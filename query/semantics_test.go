@@ -231,19 +231,22 @@ func TestAggregates(t *testing.T) {
 	}
 }
 
-func TestGroupingOrderingLimit(t *testing.T) {
-	recs, data := fixture(t, 4, 8, 300)
+// opCount is an operation and its number of requests.
+type opCount struct {
+	k string
+	n int
+}
+
+// opsByCount returns recs' operations with their request counts, the most
+// requested first, ties by name.
+func opsByCount(recs []gen.Record) []opCount {
 	counts := map[string]int{}
 	for i := range recs {
 		counts[recs[i].Operation]++
 	}
-	type kv struct {
-		k string
-		n int
-	}
-	var all []kv
+	var all []opCount
 	for k, n := range counts {
-		all = append(all, kv{k, n})
+		all = append(all, opCount{k, n})
 	}
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].n != all[j].n {
@@ -251,7 +254,13 @@ func TestGroupingOrderingLimit(t *testing.T) {
 		}
 		return all[i].k < all[j].k
 	})
-	render := func(list []kv) string {
+	return all
+}
+
+func TestGroupingOrderingLimit(t *testing.T) {
+	recs, data := fixture(t, 4, 8, 300)
+	all := opsByCount(recs)
+	render := func(list []opCount) string {
 		var s []string
 		for _, x := range list {
 			s = append(s, x.k+"="+strconv.Itoa(x.n))
@@ -278,7 +287,7 @@ func TestGroupingOrderingLimit(t *testing.T) {
 		}
 	}
 	// HAVING.
-	var having []kv
+	var having []opCount
 	for _, x := range all {
 		if x.n >= 50 {
 			having = append(having, x)
@@ -296,8 +305,8 @@ func TestGroupingOrderingLimit(t *testing.T) {
 	// DISTINCT.
 	c, _ := runQuery(t, "SELECT DISTINCT operation FROM logs ORDER BY operation", data, 3, Options{})
 	var ops []string
-	for k := range counts {
-		ops = append(ops, k)
+	for _, x := range all {
+		ops = append(ops, x.k)
 	}
 	sort.Strings(ops)
 	var got []string

@@ -97,7 +97,7 @@ func (c *compiler) windowCall(e *callExpr, f *function) (*cexpr, error) {
 			return nil, err
 		}
 		w.order = append(w.order, x)
-		w.keys = append(w.keys, orderKey{idx: i, desc: o.Desc, nullsFirst: o.NullsFirst && o.nullsSet})
+		w.keys = append(w.keys, orderKey{idx: i, desc: o.Desc, nullsFirst: o.NullsFirst})
 	}
 	if fr := w.frame; fr != nil && !fr.rows {
 		// RANGE frames with offsets need arithmetic on the ORDER BY value.
@@ -435,27 +435,29 @@ var (
 	winLead = offsetValue(1)
 )
 
-func winFirstValue(w *winCall, p *winPart, out []Value) {
-	for i := range out {
-		lo, hi := w.frameOf(p, i)
-		if lo > hi {
-			out[i] = Value{}
-			continue
+// frameEdge is first_value (last false) and last_value (true): the
+// argument at the first or last row of each row's frame, NULL for an
+// empty frame.
+func frameEdge(last bool) winFunc {
+	return func(w *winCall, p *winPart, out []Value) {
+		for i := range out {
+			lo, hi := w.frameOf(p, i)
+			switch {
+			case lo > hi:
+				out[i] = Value{}
+			case last:
+				out[i] = p.args[hi][0]
+			default:
+				out[i] = p.args[lo][0]
+			}
 		}
-		out[i] = p.args[lo][0]
 	}
 }
 
-func winLastValue(w *winCall, p *winPart, out []Value) {
-	for i := range out {
-		lo, hi := w.frameOf(p, i)
-		if lo > hi {
-			out[i] = Value{}
-			continue
-		}
-		out[i] = p.args[hi][0]
-	}
-}
+var (
+	winFirstValue = frameEdge(false)
+	winLastValue  = frameEdge(true)
+)
 
 func winNthValue(w *winCall, p *winPart, out []Value) {
 	for i := range out {
