@@ -46,13 +46,13 @@ func (o *S3Objects) Prefix() string { return o.s.prefix }
 func (o *S3Objects) List(ctx context.Context, prefix string, fn func(key string, size int64) (more bool, err error)) error {
 	in := &s3.ListObjectsV2Input{Bucket: &o.s.bucket, Prefix: aws.String(prefix)}
 	for {
-		var out *s3.ListObjectsV2Output
-		err := o.request(ctx, func(ctx context.Context) (err error) {
-			out, err = o.s.client.ListObjectsV2(ctx, in)
+		if err := o.sem.Acquire(ctx, 1); err != nil {
 			return err
-		})
+		}
+		out, err := o.s.page(ctx, in)
+		o.sem.Release(1)
 		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", o.s.bucket, prefix, err)
+			return err
 		}
 		for _, obj := range out.Contents {
 			more, err := fn(aws.ToString(obj.Key), aws.ToInt64(obj.Size))
@@ -60,7 +60,7 @@ func (o *S3Objects) List(ctx context.Context, prefix string, fn func(key string,
 				return err
 			}
 		}
-		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+		if !truncated(out) {
 			return nil
 		}
 		in.ContinuationToken = out.NextContinuationToken
