@@ -23,8 +23,8 @@ type S3Objects struct {
 }
 
 // OpenS3Objects opens the S3 location src (s3://bucket/prefix) with cfg's
-// AWS options, attempts and concurrency (default 64), counting requests
-// in stats.
+// AWS options, attempts and concurrency (default that of S3 sources, 256,
+// capped by the open-file limit), counting requests in stats.
 func OpenS3Objects(ctx context.Context, cfg Config, src string, stats *Stats) (*S3Objects, error) {
 	cfg.defaults(true)
 	st, err := newS3Store(ctx, &cfg, src, stats)
