@@ -81,7 +81,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"runtime"
 	"runtime/debug"
@@ -403,9 +402,7 @@ func (s *Stats) Summary() string {
 // ShardOf returns the shard in [0, n) that an object name hashes to
 // (FNV-1a): the owner of a key that fits no layout (see ObjectShard).
 func ShardOf(name string, n int) int {
-	h := fnv.New64a()
-	io.WriteString(h, name)
-	return int(h.Sum64() % uint64(n))
+	return int(fnv64a(name) % uint64(n))
 }
 
 // store lists and opens the objects of one source.
