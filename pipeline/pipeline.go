@@ -702,7 +702,9 @@ func (p *bufPool) put(cb *chunk) {
 // error the reader's count is still held.
 func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) error {
 	o := st.obj
-	if _, local := s.(*localStore); local && o.Size > 0 {
+	// A file listed smaller than minMapped is not opened twice to learn
+	// that it is read.
+	if _, local := s.(*localStore); local && o.Size >= minMapped {
 		if f := openMapped(o.Name); f != nil {
 			return readMapped(ctx, cfg, f, st, pool, out, stats, h)
 		}
