@@ -122,8 +122,7 @@ func (inv *inventoryStore) listParallel(ctx context.Context, l *listing) error {
 }
 
 func (inv *inventoryStore) list(ctx context.Context, w Window, lateness time.Duration, out func(Object) error) error {
-	return inv.listParallel(ctx, &listing{window: w, lateness: lateness, listers: listConcurrencyDefault, now: time.Now(),
-		emit: func(o Object, _ bool) error { return out(o) }})
+	return listUnsharded(ctx, inv, w, lateness, out)
 }
 
 // readFile emits the rows of one data file that belong to the source.

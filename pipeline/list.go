@@ -45,6 +45,13 @@ type parallelLister interface {
 	listParallel(ctx context.Context, l *listing) error
 }
 
+// listUnsharded is the store interface's list for a parallelLister: all
+// of it, with the default number of list streams.
+func listUnsharded(ctx context.Context, pl parallelLister, w Window, lateness time.Duration, out func(Object) error) error {
+	return pl.listParallel(ctx, &listing{window: w, lateness: lateness, listers: listConcurrencyDefault, now: time.Now(),
+		emit: func(o Object, _ bool) error { return out(o) }})
+}
+
 // listAll lists the objects of every store, in order of the sources, and
 // passes those that the window, the shard and cfg.Skip keep to send. The
 // filters and send run under one lock, so Skip and send are never called

@@ -34,6 +34,10 @@ import (
 // pages past its new end could not be read.
 var ErrFileChanged = errors.New("the file shrank while it was read")
 
+// minMapped is the smallest file that is mapped: copying a smaller one
+// costs about what mapping and unmapping it would.
+const minMapped = 64 << 10
+
 // isFault reports whether r, recovered from a panic, is a memory fault
 // (debug.SetPanicOnFault).
 func isFault(r any) bool {

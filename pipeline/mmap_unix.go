@@ -22,10 +22,6 @@ type mappedFile struct {
 // mapping is one chunk's mapping.
 type mapping struct{ data []byte }
 
-// minMapped is the smallest file that is mapped: copying a smaller one
-// costs about what mapping and unmapping it would.
-const minMapped = 64 << 10
-
 // openMapped opens the local file name to be mapped if it is a regular,
 // uncompressed file of at least minMapped bytes; it returns nil otherwise
 // (and when it cannot open it): the file is then read.

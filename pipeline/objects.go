@@ -23,8 +23,8 @@ type S3Objects struct {
 }
 
 // OpenS3Objects opens the S3 location src (s3://bucket/prefix) with cfg's
-// AWS options, attempts and concurrency (default 64), counting requests
-// in stats.
+// AWS options, attempts and concurrency (default that of S3 sources, 256,
+// capped by the open-file limit), counting requests in stats.
 func OpenS3Objects(ctx context.Context, cfg Config, src string, stats *Stats) (*S3Objects, error) {
 	cfg.defaults(true)
 	st, err := newS3Store(ctx, &cfg, src, stats)
@@ -46,13 +46,13 @@ func (o *S3Objects) Prefix() string { return o.s.prefix }
 func (o *S3Objects) List(ctx context.Context, prefix string, fn func(key string, size int64) (more bool, err error)) error {
 	in := &s3.ListObjectsV2Input{Bucket: &o.s.bucket, Prefix: aws.String(prefix)}
 	for {
-		var out *s3.ListObjectsV2Output
-		err := o.request(ctx, func(ctx context.Context) (err error) {
-			out, err = o.s.client.ListObjectsV2(ctx, in)
+		if err := o.sem.Acquire(ctx, 1); err != nil {
 			return err
-		})
+		}
+		out, err := o.s.page(ctx, in)
+		o.sem.Release(1)
 		if err != nil {
-			return fmt.Errorf("list s3://%s/%s: %w", o.s.bucket, prefix, err)
+			return err
 		}
 		for _, obj := range out.Contents {
 			more, err := fn(aws.ToString(obj.Key), aws.ToInt64(obj.Size))
@@ -60,7 +60,7 @@ func (o *S3Objects) List(ctx context.Context, prefix string, fn func(key string,
 				return err
 			}
 		}
-		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+		if !truncated(out) {
 			return nil
 		}
 		in.ContinuationToken = out.NextContinuationToken

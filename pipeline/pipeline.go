@@ -81,7 +81,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"runtime"
 	"runtime/debug"
@@ -403,9 +402,7 @@ func (s *Stats) Summary() string {
 // ShardOf returns the shard in [0, n) that an object name hashes to
 // (FNV-1a): the owner of a key that fits no layout (see ObjectShard).
 func ShardOf(name string, n int) int {
-	h := fnv.New64a()
-	io.WriteString(h, name)
-	return int(h.Sum64() % uint64(n))
+	return int(fnv64a(name) % uint64(n))
 }
 
 // store lists and opens the objects of one source.
@@ -705,7 +702,9 @@ func (p *bufPool) put(cb *chunk) {
 // error the reader's count is still held.
 func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) error {
 	o := st.obj
-	if _, local := s.(*localStore); local && o.Size > 0 {
+	// A file listed smaller than minMapped is not opened twice to learn
+	// that it is read.
+	if _, local := s.(*localStore); local && o.Size >= minMapped {
 		if f := openMapped(o.Name); f != nil {
 			return readMapped(ctx, cfg, f, st, pool, out, stats, h)
 		}

@@ -268,7 +268,7 @@ func (s *s3Store) openSmall(ctx context.Context, o *Object) (io.ReadCloser, erro
 		if err != nil {
 			return stalled(err)
 		}
-		if out.ContentLength != nil && int64(len(*bp)) != *out.ContentLength {
+		if int64(len(*bp)) != *out.ContentLength { // not nil: checked above
 			return errShortBody
 		}
 		return nil

@@ -125,10 +125,8 @@ func (s *s3Store) listParallel(ctx context.Context, l *listing) error {
 	return ls.q.run(ctx, l.listers)
 }
 
-// list lists without sharding, for the store interface.
 func (s *s3Store) list(ctx context.Context, w Window, lateness time.Duration, out func(Object) error) error {
-	return s.listParallel(ctx, &listing{window: w, lateness: lateness, listers: listConcurrencyDefault, now: time.Now(),
-		emit: func(o Object, _ bool) error { return out(o) }})
+	return listUnsharded(ctx, s, w, lateness, out)
 }
 
 func (ls *s3Lister) emit(obj types.Object, mine bool) error {

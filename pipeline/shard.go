@@ -1,10 +1,6 @@
 package pipeline
 
-import (
-	"hash/fnv"
-	"io"
-	"time"
-)
+import "time"
 
 // Shard ownership (SPEC §7): see "Shards" in the package doc for the rule
 // and why it depends on nothing a shard sees when it starts.
@@ -18,10 +14,20 @@ func dayOwner(prefix string, t time.Time, n int) int {
 	d := floorDiv(t.Unix(), 86400)
 	block := floorDiv(d, int64(n))
 	pos := uint64(d - block*int64(n))
-	h := fnv.New64a()
-	io.WriteString(h, prefix)
 	u := uint64(n)
-	return int((pos + h.Sum64()%u + splitmix64(uint64(block))%u) % u)
+	return int((pos + fnv64a(prefix)%u + splitmix64(uint64(block))%u) % u)
+}
+
+// fnv64a returns the 64-bit FNV-1a hash of s, as hash/fnv's New64a does,
+// without its two allocations: it runs for every listed key of a sharded
+// run.
+func fnv64a(s string) uint64 {
+	h := uint64(14695981039346656037) // offset basis
+	for i := range len(s) {
+		h ^= uint64(s[i])
+		h *= 1099511628211 // prime
+	}
+	return h
 }
 
 // ObjectShard returns the shard in [0, n) that owns o (see the package

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"hash/fnv"
 	"testing"
 	"time"
 )
@@ -122,6 +123,18 @@ func TestObjectShard(t *testing.T) {
 		p := obj("l/123456789012/us-east-1/b/2024/03/05/2024-03-05-00-00-00-ABC")
 		if got, want := ObjectShard(p, n), dayOwner("l/123456789012/us-east-1/b/", p.Key.Time, n); got != want {
 			t.Errorf("n=%d: partitioned key in shard %d, want %d", n, got, want)
+		}
+	}
+}
+
+// TestFNV64a: the hash that shards by is hash/fnv's FNV-1a, byte for
+// byte (ShardOf's owners must not move).
+func TestFNV64a(t *testing.T) {
+	for _, s := range []string{"", "a", "logs/README", "logs/111122223333/us-east-1/b/", "\xff\x00é"} {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		if got, want := fnv64a(s), h.Sum64(); got != want {
+			t.Errorf("fnv64a(%q) = %#x, hash/fnv says %#x", s, got, want)
 		}
 	}
 }
