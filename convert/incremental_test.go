@@ -29,8 +29,8 @@ func listCounter(bucket string, n *atomic.Int64) func(http.Handler) http.Handler
 	}
 }
 
-// putLogs writes the generated objects of cfg under s3://bucket/ and
-// returns their records by "key:line".
+// putLogs writes the generated objects of cfg under s3://bucket/ and adds
+// their records to want by "key:line".
 func putLogs(t *testing.T, aws awsconf.Options, bucket string, cfg gen.Config, want map[string]int) {
 	t.Helper()
 	ctx := context.Background()

@@ -149,19 +149,7 @@ func checkFinal(t *testing.T, d sink.Destination, want map[string]map[string]any
 	if len(rows) != len(want) {
 		t.Errorf("%d distinct records in the output, want %d", len(rows), len(want))
 	}
-	bad := 0
-	for k := range want {
-		if rows[k] != 1 && bad < 5 {
-			bad++
-			t.Errorf("%s: %d rows, want 1", k, rows[k])
-		}
-	}
-	for k := range rows {
-		if _, ok := want[k]; !ok && bad < 5 {
-			bad++
-			t.Errorf("%s: a row for no source record", k)
-		}
-	}
+	filetest.ExactlyOnce(t, want, rows, 5)
 	files := m.Files()
 	if len(files) != len(visible) {
 		t.Errorf("%d files visible, %d in the manifest", len(visible), len(files))

@@ -218,17 +218,7 @@ func (d *LocalDestination) Unfinished(context.Context) ([]Staged, error) { retur
 // noClobber: a hard link, which fails if name exists), so name never holds
 // part of data and of concurrent Creates exactly one succeeds.
 func (d *LocalDestination) Create(_ context.Context, name string, data []byte) error {
-	p, err := d.path(name)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	err = atomicfile.WriteFile(p, true, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	err := d.write(name, data, true)
 	if errors.Is(err, atomicfile.ErrExist) {
 		return fmt.Errorf("%s: %w", name, ErrExist)
 	}
@@ -237,6 +227,12 @@ func (d *LocalDestination) Create(_ context.Context, name string, data []byte) e
 
 // WriteFile writes data to name atomically.
 func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte) error {
+	return d.write(name, data, false)
+}
+
+// write writes data to name with atomicfile.WriteFile, creating its
+// directories; with noClobber it fails if name exists.
+func (d *LocalDestination) write(name string, data []byte, noClobber bool) error {
 	p, err := d.path(name)
 	if err != nil {
 		return err
@@ -244,7 +240,7 @@ func (d *LocalDestination) WriteFile(_ context.Context, name string, data []byte
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(p, false, func(w io.Writer) error {
+	return atomicfile.WriteFile(p, noClobber, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

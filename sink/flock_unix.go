@@ -8,9 +8,6 @@ import (
 	"syscall"
 )
 
-// errNoLocks is returned by tryLock where file locks do not exist.
-var errNoLocks = errors.New("file locks are not supported on this system")
-
 // tryLock takes an exclusive flock on f without waiting; ok is false when
 // another open file holds it.
 func tryLock(f *os.File) (ok bool, err error) {

@@ -23,6 +23,10 @@ type runDirs struct {
 	root string
 }
 
+// errNoLocks is returned by tryLock where file locks do not exist
+// (flock_other.go).
+var errNoLocks = errors.New("file locks are not supported on this system")
+
 func (r runDirs) lockPath(run string) string { return filepath.Join(r.root, run+".lock") }
 
 // join creates run's lock and directory and returns the directory and a

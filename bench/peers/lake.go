@@ -55,7 +55,8 @@ func (h *harness) convertLake(ctx context.Context) error {
 	return err
 }
 
-// s3logsOn runs a query over src in this process.
+// s3logsOn runs a query over src in this process; a rejected line is an
+// error.
 func (h *harness) s3logsOn(ctx context.Context, sqlText, src string) ([]string, time.Duration, error) {
 	t0 := time.Now()
 	p, err := query.Compile(sqlText, query.Options{})
@@ -63,8 +64,12 @@ func (h *harness) s3logsOn(ctx context.Context, sqlText, src string) ([]string, 
 		return nil, 0, err
 	}
 	var rs rowSet
-	if _, err := p.Run(ctx, pipeline.Config{}, []string{src}, &rs, query.RunOptions{}); err != nil {
+	st, err := p.Run(ctx, pipeline.Config{}, []string{src}, &rs, query.RunOptions{})
+	if err != nil {
 		return nil, 0, err
+	}
+	if n := st.Rejected.Load(); n > 0 {
+		return nil, 0, fmt.Errorf("%d lines rejected", n)
 	}
 	return rs.rows, time.Since(t0), nil
 }

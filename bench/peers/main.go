@@ -264,21 +264,9 @@ func (r *rowSet) WriteRow(vals []query.Value) error {
 	return nil
 }
 
+// s3logsQuery runs a query over the log file (h.s3logsOn).
 func (h *harness) s3logsQuery(ctx context.Context, sqlText string) ([]string, time.Duration, error) {
-	t0 := time.Now()
-	p, err := query.Compile(sqlText, query.Options{})
-	if err != nil {
-		return nil, 0, err
-	}
-	var rs rowSet
-	st, err := p.Run(ctx, pipeline.Config{}, []string{h.logFile}, &rs, query.RunOptions{})
-	if err != nil {
-		return nil, 0, err
-	}
-	if n := st.Rejected.Load(); n > 0 {
-		return nil, 0, fmt.Errorf("%d lines rejected", n)
-	}
-	return rs.rows, time.Since(t0), nil
+	return h.s3logsOn(ctx, sqlText, h.logFile)
 }
 
 func (h *harness) duckQuery(ctx context.Context, sqlText string) ([]string, time.Duration, error) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/internal/filetest"
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/sink"
 )
@@ -189,19 +190,7 @@ func TestConvertKilled(t *testing.T) {
 		if len(want) == 0 {
 			t.Fatal("no source records")
 		}
-		bad := 0
-		for k := range want {
-			if got[k] != 1 && bad < 10 {
-				bad++
-				t.Errorf("%s: %d rows, want 1", k, got[k])
-			}
-		}
-		for k := range got {
-			if _, ok := want[k]; !ok && bad < 10 {
-				bad++
-				t.Errorf("%s: a row for no source record", k)
-			}
-		}
+		filetest.ExactlyOnce(t, want, got, 10)
 		t.Logf("%d records, killed after %d commits; re-run: %s", len(want), len(ents), strings.TrimSpace(errb.String()))
 		return
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/s3test"
 	"github.com/s3logs/s3logs/pipeline"
 )
 
@@ -22,7 +23,7 @@ import (
 // record is in the output exactly once, and the second run converts
 // nothing.
 func TestS3ConvertEndToEnd(t *testing.T) {
-	ep := s3Endpoint(t)
+	ep := s3test.External(t) // versitygw under .ci/test
 	ctx := context.Background()
 	bucket := fmt.Sprintf("s3logs-e2e-convert-%d", time.Now().UnixNano())
 	cfg := gen.Config{Seed: 5, Objects: 30, LinesPerObject: 40, Prefix: "logs/", Span: 3 * 24 * time.Hour, TrapRate: 0.02}

@@ -25,10 +25,6 @@ import (
 	"github.com/s3logs/s3logs/pipeline"
 )
 
-// s3Endpoint returns the S3-compatible server the end-to-end tests use
-// (s3test.External: versitygw under .ci/test).
-func s3Endpoint(t *testing.T) string { return s3test.External(t) }
-
 // cli runs one s3logs command line in-process and returns stdout and
 // stderr; a non-zero exit fails the test.
 func cli(t *testing.T, args ...string) (string, string) {
@@ -60,7 +56,7 @@ func atoi(t *testing.T, s string) int {
 // answers equal those over the same files on disk; a time-bounded query
 // lists only the objects of its window; N shards cover every object once.
 func TestS3EndToEnd(t *testing.T) {
-	ep := s3Endpoint(t)
+	ep := s3test.External(t) // versitygw under .ci/test
 	ctx := context.Background()
 	bucket := fmt.Sprintf("s3logs-e2e-%d", time.Now().UnixNano())
 	for _, layout := range []gen.Layout{gen.Simple, gen.Partitioned} {

@@ -150,3 +150,23 @@ func ReadArrow(t testing.TB, data []byte) ([]Column, [][]Value) {
 	}
 	return cols, out
 }
+
+// ExactlyOnce checks that got (rows counted by "object:line") holds every
+// key of want exactly once and no other key, reporting at most limit
+// offending keys.
+func ExactlyOnce[V any](t testing.TB, want map[string]V, got map[string]int, limit int) {
+	t.Helper()
+	bad := 0
+	for k := range want {
+		if got[k] != 1 && bad < limit {
+			bad++
+			t.Errorf("%s: %d rows, want 1", k, got[k])
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok && bad < limit {
+			bad++
+			t.Errorf("%s: a row for no source record", k)
+		}
+	}
+}
