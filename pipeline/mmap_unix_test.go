@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/parse"
 )
 
@@ -191,22 +191,6 @@ func TestMappedTruncated(t *testing.T) {
 	}
 }
 
-// rssFile returns the process's resident file-backed memory
-// (/proc/self/status RssFile), in bytes; 0 where there is none.
-func rssFile() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "RssFile:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // rssPart records the largest RssFile seen at the start of a chunk.
 type rssPart struct {
 	mu   *sync.Mutex
@@ -214,7 +198,7 @@ type rssPart struct {
 }
 
 func (p rssPart) Records(sc *parse.Scanner) error {
-	r := rssFile()
+	r := memstat.ProcStatus("/proc/self/status", "RssFile")
 	p.mu.Lock()
 	*p.peak = max(*p.peak, r)
 	p.mu.Unlock()
@@ -236,7 +220,7 @@ func (rssConsumer) Drop(Part)                         {}
 // buffers keeps the resident file-backed memory near what the buffers
 // would hold.
 func TestMappedMemoryBound(t *testing.T) {
-	if rssFile() == 0 {
+	if memstat.ProcStatus("/proc/self/status", "RssFile") == 0 {
 		t.Skip("no RssFile in /proc/self/status")
 	}
 	const size = 96 << 20
@@ -258,7 +242,7 @@ func TestMappedMemoryBound(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var peak int64
-	base := rssFile()
+	base := memstat.ProcStatus("/proc/self/status", "RssFile")
 	// 8 blocks of 256 KiB in flight: 2 MiB.
 	st, err := Run(context.Background(), Config{BlockSize: 256 << 10, Workers: 2, Concurrency: 4}, []string{p}, rssConsumer{rssPart{&mu, &peak}})
 	if err != nil {

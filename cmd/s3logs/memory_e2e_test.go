@@ -13,6 +13,7 @@ import (
 
 	"github.com/s3logs/s3logs/gen"
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/memstat"
 	"github.com/s3logs/s3logs/internal/s3test"
 	"github.com/s3logs/s3logs/pipeline"
 )
@@ -42,7 +43,7 @@ func runPeak(t *testing.T, bin string, nofile int, args ...string) (string, stri
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if hwm := vmHWM(status); hwm > peak {
+		if hwm := memstat.ProcStatus(status, "VmHWM"); hwm > peak {
 			peak = hwm
 		}
 		select {
@@ -54,22 +55,6 @@ func runPeak(t *testing.T, bin string, nofile int, args ...string) (string, stri
 		case <-tick.C:
 		}
 	}
-}
-
-// vmHWM reads the VmHWM line (peak resident set) of a /proc status file,
-// in bytes; 0 if it cannot.
-func vmHWM(status string) int64 {
-	b, err := os.ReadFile(status)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // sumCounts sums the second column of a query's CSV output (a count per

@@ -1,6 +1,10 @@
 package memstat
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 var keep [][]byte
 
@@ -14,4 +18,22 @@ func TestDuringSeesLiveAllocation(t *testing.T) {
 		t.Errorf("peak %d, heap before %d: a live %d-byte slice was not seen", peak, before, size)
 	}
 	keep = nil
+}
+
+// TestProcStatus reads a status file in the kernel's format.
+func TestProcStatus(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "status")
+	os.WriteFile(p, []byte("Name:\tx\nVmPeak:\t  9999 kB\nVmHWM:\t    1234 kB\nRssFile:\t      56 kB\n"), 0o644)
+	if got := ProcStatus(p, "VmHWM"); got != 1234<<10 {
+		t.Errorf("VmHWM: %d, want %d", got, 1234<<10)
+	}
+	if got := ProcStatus(p, "RssFile"); got != 56<<10 {
+		t.Errorf("RssFile: %d, want %d", got, 56<<10)
+	}
+	if got := ProcStatus(p, "Vm"); got != 0 {
+		t.Errorf("a name that is a prefix of others: %d, want 0", got)
+	}
+	if got := ProcStatus(filepath.Join(t.TempDir(), "gone"), "VmHWM"); got != 0 {
+		t.Errorf("a missing file: %d, want 0", got)
+	}
 }
