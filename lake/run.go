@@ -2,7 +2,6 @@ package lake
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -711,7 +710,7 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 		}
 		pass := false
 		for _, v := range vals {
-			if !(len(v) == 1 && v[0] == '-') && p.passText(v) {
+			if !isDash(v) && p.passText(v) {
 				pass = true
 				break
 			}
@@ -724,7 +723,7 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 }
 
 // readDictionary reads and decodes the dictionary page at [off, off+n).
-func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData) ([][]byte, error) {
+func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData) ([]parquet.ByteArray, error) {
 	stream, err := r.props.GetStream(readerAt(ctx, b, size), off, n)
 	if err != nil {
 		return nil, err
@@ -747,20 +746,7 @@ func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc
 	if !ok {
 		return nil, errors.New("no dictionary page")
 	}
-	data := dp.Data()
-	vals := make([][]byte, 0, dp.NumValues())
-	for range dp.NumValues() {
-		if len(data) < 4 {
-			return nil, errors.New("corrupt dictionary page")
-		}
-		l := int(binary.LittleEndian.Uint32(data))
-		if l > len(data)-4 {
-			return nil, errors.New("corrupt dictionary page")
-		}
-		vals = append(vals, data[4:4+l])
-		data = data[4+l:]
-	}
-	return vals, nil
+	return dictValues(dp)
 }
 
 // fileFailed reports a file that could not be read: a run error, or with
