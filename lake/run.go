@@ -268,7 +268,7 @@ func (r *run) run(ctx context.Context, sources []string, cons pipeline.Consumer)
 	g.Go(func() error {
 		defer close(open)
 		for _, f := range files {
-			if f.partOK && (f.partHi < r.lo || f.partLo > r.hi) {
+			if r.outsideWindow(f) {
 				r.count.partitionsPruned.Add(1)
 				r.stats.SkipTime(time.Unix(f.partLo, 0).UTC())
 				continue
@@ -313,6 +313,12 @@ func (r *run) run(ctx context.Context, sources []string, cons pipeline.Consumer)
 		g.Go(func() error { return r.work(ctx, w, cons, units) })
 	}
 	return g.Wait()
+}
+
+// outsideWindow reports whether f's partition holds only request times
+// outside the run's time window: f is pruned with it, not opened.
+func (r *run) outsideWindow(f *dataFile) bool {
+	return f.partOK && (f.partHi < r.lo || f.partLo > r.hi)
 }
 
 // openFile reads a file's footer, works out how to read it, prunes its
