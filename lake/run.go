@@ -117,18 +117,8 @@ type run struct {
 	alloc   memory.Allocator
 	props   *parquet.ReaderProperties
 	cons    pipeline.Consumer
-	count   counts
 	// onPrune, when set, is told of each row group statistics prune.
 	onPrune func(fs *fileState, rg int, by *prepared)
-}
-
-// counts are what a run pruned and read, for Explain and tests.
-type counts struct {
-	partitionsPruned       atomic.Int64 // files pruned with their partition
-	rowGroups, statsPruned atomic.Int64
-	dictPruned             atomic.Int64
-	rowGroupsRead          atomic.Int64
-	rowsRead, rowsPassed   atomic.Int64
 }
 
 func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
@@ -269,7 +259,6 @@ func (r *run) run(ctx context.Context, sources []string, cons pipeline.Consumer)
 		defer close(open)
 		for _, f := range files {
 			if r.outsideWindow(f) {
-				r.count.partitionsPruned.Add(1)
 				r.stats.SkipTime(time.Unix(f.partLo, 0).UTC())
 				continue
 			}
@@ -406,7 +395,6 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 		for i := range rd.NumRecords() {
 			us = append(us, &unit{fs: fs, index: i, src: b})
 		}
-		r.count.rowGroups.Add(int64(len(us)))
 		return us, nil
 	}
 	md.SetSourceFileSize(f.size)
@@ -421,10 +409,8 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 	}
 	var us []*unit
 	n := md.NumRowGroups()
-	r.count.rowGroups.Add(int64(n))
 	for i := range n {
 		if by := r.pruneRowGroup(fs, i); by != nil {
-			r.count.statsPruned.Add(1)
 			if r.onPrune != nil {
 				r.onPrune(fs, i, by)
 			}
@@ -647,7 +633,6 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		if pruned, err := r.pruneByDictionary(ctx, fs, u); err != nil {
 			return readErr(err)
 		} else if pruned {
-			r.count.dictPruned.Add(1)
 			return nil
 		}
 		ps := newParquetSource(pr, u.index, fs.layout, &rs.bufs)
@@ -657,8 +642,6 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		src = ps
 	}
 	defer src.release()
-	r.count.rowGroupsRead.Add(1)
-	r.count.rowsRead.Add(src.rows())
 	r.stats.Lines.Add(src.rows())
 	p := fs.parts[w]
 	if p == nil {
@@ -678,10 +661,7 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 	if fs.format == formatParquet {
 		r.markWhole(fs, u.index, rs.whole)
 	}
-	passed := rs.passed
-	err := lp.LakeRecords(rs)
-	r.count.rowsPassed.Add(rs.passed - passed)
-	if err != nil {
+	if err := lp.LakeRecords(rs); err != nil {
 		return err
 	}
 	if err := rs.Err(); err != nil {
