@@ -57,11 +57,24 @@ func newDictChunk(pr file.PageReader, maxDef int16) (*dictChunk, error) {
 	if e := int(dp.Encoding()); e != encPlain && e != encPlainDict {
 		return nil, fmt.Errorf("dictionary page encoding %d", e)
 	}
+	var err error
+	if d.dict, err = dictValues(dp); err != nil {
+		return nil, err
+	}
+	d.dnull = make([]bool, len(d.dict))
+	for i, v := range d.dict {
+		d.dnull[i] = isDash(v)
+	}
+	return d, nil
+}
+
+// dictValues returns the values of a dictionary page of byte arrays
+// (PLAIN: each a 4-byte length and its bytes); they refer into the page.
+func dictValues(dp *file.DictionaryPage) ([]parquet.ByteArray, error) {
 	data := dp.Data()
 	n := int(dp.NumValues())
-	d.dict = make([]parquet.ByteArray, 0, n)
-	d.dnull = make([]bool, n)
-	for i := range n {
+	vals := make([]parquet.ByteArray, 0, n)
+	for range n {
 		if len(data) < 4 {
 			return nil, errors.New("corrupt dictionary page")
 		}
@@ -69,13 +82,14 @@ func newDictChunk(pr file.PageReader, maxDef int16) (*dictChunk, error) {
 		if l < 0 || l > len(data)-4 {
 			return nil, errors.New("corrupt dictionary page")
 		}
-		v := data[4 : 4+l : 4+l]
-		d.dict = append(d.dict, v)
-		d.dnull[i] = l == 1 && v[0] == '-'
+		vals = append(vals, data[4:4+l:4+l])
 		data = data[4+l:]
 	}
-	return d, nil
+	return vals, nil
 }
+
+// isDash reports whether a string value is "-", the log's NULL.
+func isDash(v []byte) bool { return len(v) == 1 && v[0] == '-' }
 
 // page moves to the next data page.
 func (d *dictChunk) page() error {

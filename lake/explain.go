@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,8 +52,8 @@ func Explain(ctx context.Context, cfg pipeline.Config, sources []string, scan Sc
 		if f.part != nil {
 			parts[string(f.part)] = true
 		}
-		if f.partOK && (f.partHi < r.lo || f.partLo > r.hi) {
-			if !contains(prunedParts, string(f.part)) {
+		if r.outsideWindow(f) {
+			if !slices.Contains(prunedParts, string(f.part)) {
 				prunedParts = append(prunedParts, string(f.part))
 			}
 			continue
@@ -149,15 +150,6 @@ func Explain(ctx context.Context, cfg pipeline.Config, sources []string, scan Sc
 		}
 	}
 	return b.String(), nil
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // listed formats up to explainList names after ": ".

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
@@ -212,16 +214,17 @@ func TestLakeReadsAsText(t *testing.T) {
 			}
 			want := text.rows
 			if tc.opts.PartitionBy == convert.ByHour {
-				// dt is the directory's value: the hour.
+				// dt is the directory's value: the hour of the
+				// request time, as the text gives it.
 				want = map[string]string{}
-				for k, v := range text.rows {
-					want[k] = v
-				}
 				i, _ := schema.Lookup("dt")
-				for k, v := range lake.rows {
-					if w, ok := want[k]; ok {
-						want[k] = replaceField(w, i, field(v, i))
+				ti, _ := schema.Lookup("requestdatetime")
+				for k, w := range text.rows {
+					u, err := strconv.ParseInt(field(w, ti), 10, 64)
+					if err != nil {
+						t.Fatalf("%s: requestdatetime %q", k, field(w, ti))
 					}
+					want[k] = replaceField(w, i, time.Unix(u, 0).UTC().Format("2006-01-02-15"))
 				}
 			}
 			sameRows(t, tc.name, lake.rows, want)

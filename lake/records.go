@@ -27,8 +27,6 @@ type Records struct {
 	// lastUnix and lastText cache the time text of the last record.
 	lastUnix int64
 	lastText []byte
-	// passed counts the rows handed on.
-	passed int64
 	// digits holds an integer's text while it is assembled.
 	digits [20]byte
 	// bufs are the worker's buffers for reading Parquet column chunks;
@@ -80,7 +78,6 @@ func (rs *Records) Next() bool {
 			rs.i++
 			if rs.sel[i] {
 				rs.cur = i
-				rs.passed++
 				return true
 			}
 		}

@@ -2,7 +2,6 @@ package lake
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -118,18 +117,8 @@ type run struct {
 	alloc   memory.Allocator
 	props   *parquet.ReaderProperties
 	cons    pipeline.Consumer
-	count   counts
 	// onPrune, when set, is told of each row group statistics prune.
 	onPrune func(fs *fileState, rg int, by *prepared)
-}
-
-// counts are what a run pruned and read, for Explain and tests.
-type counts struct {
-	partitionsPruned       atomic.Int64 // files pruned with their partition
-	rowGroups, statsPruned atomic.Int64
-	dictPruned             atomic.Int64
-	rowGroupsRead          atomic.Int64
-	rowsRead, rowsPassed   atomic.Int64
 }
 
 func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
@@ -269,8 +258,7 @@ func (r *run) run(ctx context.Context, sources []string, cons pipeline.Consumer)
 	g.Go(func() error {
 		defer close(open)
 		for _, f := range files {
-			if f.partOK && (f.partHi < r.lo || f.partLo > r.hi) {
-				r.count.partitionsPruned.Add(1)
+			if r.outsideWindow(f) {
 				r.stats.SkipTime(time.Unix(f.partLo, 0).UTC())
 				continue
 			}
@@ -314,6 +302,12 @@ func (r *run) run(ctx context.Context, sources []string, cons pipeline.Consumer)
 		g.Go(func() error { return r.work(ctx, w, cons, units) })
 	}
 	return g.Wait()
+}
+
+// outsideWindow reports whether f's partition holds only request times
+// outside the run's time window: f is pruned with it, not opened.
+func (r *run) outsideWindow(f *dataFile) bool {
+	return f.partOK && (f.partHi < r.lo || f.partLo > r.hi)
 }
 
 // openFile reads a file's footer, works out how to read it, prunes its
@@ -401,7 +395,6 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 		for i := range rd.NumRecords() {
 			us = append(us, &unit{fs: fs, index: i, src: b})
 		}
-		r.count.rowGroups.Add(int64(len(us)))
 		return us, nil
 	}
 	md.SetSourceFileSize(f.size)
@@ -416,10 +409,8 @@ func (r *run) prepare(ctx context.Context, fs *fileState) ([]*unit, error) {
 	}
 	var us []*unit
 	n := md.NumRowGroups()
-	r.count.rowGroups.Add(int64(n))
 	for i := range n {
 		if by := r.pruneRowGroup(fs, i); by != nil {
-			r.count.statsPruned.Add(1)
 			if r.onPrune != nil {
 				r.onPrune(fs, i, by)
 			}
@@ -642,7 +633,6 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		if pruned, err := r.pruneByDictionary(ctx, fs, u); err != nil {
 			return readErr(err)
 		} else if pruned {
-			r.count.dictPruned.Add(1)
 			return nil
 		}
 		ps := newParquetSource(pr, u.index, fs.layout, &rs.bufs)
@@ -652,8 +642,6 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 		src = ps
 	}
 	defer src.release()
-	r.count.rowGroupsRead.Add(1)
-	r.count.rowsRead.Add(src.rows())
 	r.stats.Lines.Add(src.rows())
 	p := fs.parts[w]
 	if p == nil {
@@ -673,10 +661,7 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 	if fs.format == formatParquet {
 		r.markWhole(fs, u.index, rs.whole)
 	}
-	passed := rs.passed
-	err := lp.LakeRecords(rs)
-	r.count.rowsPassed.Add(rs.passed - passed)
-	if err != nil {
+	if err := lp.LakeRecords(rs); err != nil {
 		return err
 	}
 	if err := rs.Err(); err != nil {
@@ -711,7 +696,7 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 		}
 		pass := false
 		for _, v := range vals {
-			if !(len(v) == 1 && v[0] == '-') && p.passText(v) {
+			if !isDash(v) && p.passText(v) {
 				pass = true
 				break
 			}
@@ -724,7 +709,7 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 }
 
 // readDictionary reads and decodes the dictionary page at [off, off+n).
-func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData) ([][]byte, error) {
+func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData) ([]parquet.ByteArray, error) {
 	stream, err := r.props.GetStream(readerAt(ctx, b, size), off, n)
 	if err != nil {
 		return nil, err
@@ -747,20 +732,7 @@ func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc
 	if !ok {
 		return nil, errors.New("no dictionary page")
 	}
-	data := dp.Data()
-	vals := make([][]byte, 0, dp.NumValues())
-	for range dp.NumValues() {
-		if len(data) < 4 {
-			return nil, errors.New("corrupt dictionary page")
-		}
-		l := int(binary.LittleEndian.Uint32(data))
-		if l > len(data)-4 {
-			return nil, errors.New("corrupt dictionary page")
-		}
-		vals = append(vals, data[4:4+l])
-		data = data[4+l:]
-	}
-	return vals, nil
+	return dictValues(dp)
 }
 
 // fileFailed reports a file that could not be read: a run error, or with
