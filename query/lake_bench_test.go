@@ -23,13 +23,14 @@ var benchLake struct {
 
 // benchLakeData generates 200,000 lines (400 objects of 500) into the
 // system's temporary directory and converts them (zstd Parquet by day,
-// convert's defaults), once: later runs find them there.
+// convert's defaults), once: later runs find them there, unless this
+// build cannot read them.
 func benchLakeData(b *testing.B) (logs, lake string) {
 	b.Helper()
 	benchLake.once.Do(func() {
 		dir := filepath.Join(os.TempDir(), "s3logs-lakebench-v1")
 		logs, lake := filepath.Join(dir, "logs"), filepath.Join(dir, "lake")
-		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "done")); err == nil && readable(lake) {
 			benchLake.logs, benchLake.lake = logs, lake
 			return
 		}
@@ -52,6 +53,17 @@ func benchLakeData(b *testing.B) (logs, lake string) {
 		b.Fatal(benchLake.err)
 	}
 	return benchLake.logs, benchLake.lake
+}
+
+// readable reports whether this build reads the manifest of the lake a
+// run of an earlier build left behind (its format may have changed since).
+func readable(lake string) bool {
+	dest, err := sink.NewLocalDestination(lake)
+	if err != nil {
+		return false
+	}
+	_, err = convert.ReadManifest(context.Background(), dest)
+	return err == nil
 }
 
 var lakeBenchQueries = []struct{ name, sql string }{
