@@ -148,9 +148,9 @@ func contains(src, id string) bool {
 }
 
 // keyOf returns what an object identity says about the object's contents
-// (pipeline.ParseKey looks at the end of the name only, so the identity
+// (pipeline.ObjectKey looks at the end of the name only, so the identity
 // gives what the listed name gave).
 func keyOf(id string) pipeline.KeyInfo {
-	k, _ := pipeline.ParseKey(strings.TrimSuffix(strings.TrimSuffix(id, ".gz"), ".zst"))
+	k, _ := pipeline.ObjectKey(id)
 	return k
 }

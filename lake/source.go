@@ -195,7 +195,7 @@ func detectS3(ctx context.Context, cfg pipeline.Config, src string) (bool, error
 				return false, nil
 			}
 		}
-		if _, ok := pipeline.ParseKey(path.Base(rel)); ok || size < 6 {
+		if _, ok := pipeline.ObjectKey(path.Base(rel)); ok || size < 6 {
 			return false, nil
 		}
 		head := make([]byte, 6)

@@ -132,7 +132,7 @@ func (inv *inventoryStore) readFile(ctx context.Context, f inventoryFile, l *lis
 			return nil
 		}
 		o := Object{Name: r.key, Size: r.size}
-		o.Key, _ = ParseKey(trimCompression(r.key))
+		o.Key, _ = ObjectKey(r.key)
 		return l.emit(o, false)
 	}
 	var err error

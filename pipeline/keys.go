@@ -43,6 +43,12 @@ type KeyInfo struct {
 	Prefix string
 }
 
+// ObjectKey reads the key of a listed object name, which may end in a
+// compression suffix (.gz, .zst) that S3's own keys do not have.
+func ObjectKey(name string) (KeyInfo, bool) {
+	return ParseKey(strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".zst"))
+}
+
 // ParseKey reads a log object key. ok is false when the key matches neither
 // layout.
 func ParseKey(key string) (KeyInfo, bool) {

@@ -197,7 +197,7 @@ func TestListBoundaries(t *testing.T) {
 				"2024-03-02-0": true, "2024-03-02-01": true, "2024-13-45-00-00-00-BAD": true, "9zzz": true,
 				"parts/111122223333/us-east-1/b/junk": true}
 			keep = func(o testObject) bool {
-				if k, ok := ParseKey(trimCompression(o.key)); ok {
+				if k, ok := ObjectKey(o.key); ok {
 					return !w.Skip(k, time.Hour)
 				}
 				return !skipped[o.key]

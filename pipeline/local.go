@@ -51,7 +51,7 @@ func (s *localStore) list(ctx context.Context, _ Window, _ time.Duration, out fu
 		if !fi.Mode().IsRegular() {
 			o.Size = -1
 		}
-		o.Key, _ = ParseKey(trimCompression(filepath.ToSlash(s.path)))
+		o.Key, _ = ObjectKey(filepath.ToSlash(s.path))
 		return out(o)
 	}
 	root := s.path
@@ -83,7 +83,7 @@ func (s *localStore) list(ctx context.Context, _ Window, _ time.Duration, out fu
 			return fmt.Errorf("source %s: %w", p, err)
 		}
 		o := Object{Name: p, Size: info.Size()}
-		o.Key, _ = ParseKey(trimCompression(filepath.ToSlash(p)))
+		o.Key, _ = ObjectKey(filepath.ToSlash(p))
 		return out(o)
 	})
 }

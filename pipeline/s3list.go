@@ -78,15 +78,11 @@ func (tl timeline) boundary(t time.Time) string {
 
 // keyTime returns the key time of a key on tl, if it is one.
 func (tl timeline) keyTime(key string) (time.Time, bool) {
-	k, ok := ParseKey(trimCompression(key))
+	k, ok := ObjectKey(key)
 	if !ok || k.Layout != tl.layout || k.Prefix != tl.prefix {
 		return time.Time{}, false
 	}
 	return k.Time, true
-}
-
-func trimCompression(name string) string {
-	return strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".zst")
 }
 
 // keyRange is the keys k under prefix with after < k <= upTo ("" is no
@@ -135,7 +131,7 @@ func (ls *s3Lister) emit(obj types.Object, mine bool) error {
 	if obj.Size == nil {
 		o.Size = -1
 	}
-	o.Key, _ = ParseKey(trimCompression(key))
+	o.Key, _ = ObjectKey(key)
 	return ls.l.emit(o, mine)
 }
 
@@ -520,7 +516,7 @@ func firstSimple(p string, es []entry) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		if e.obj != nil && !found {
-			if k, ok := ParseKey(trimCompression(e.name)); ok && k.Layout == LayoutSimple && k.Prefix == p {
+			if k, ok := ObjectKey(e.name); ok && k.Layout == LayoutSimple && k.Prefix == p {
 				first, found = k.Time, true
 			}
 		}

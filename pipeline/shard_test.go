@@ -107,7 +107,7 @@ func TestDayOwnerFormula(t *testing.T) {
 func TestObjectShard(t *testing.T) {
 	obj := func(name string) *Object {
 		o := &Object{Name: name}
-		o.Key, _ = ParseKey(trimCompression(name))
+		o.Key, _ = ObjectKey(name)
 		return o
 	}
 	for _, n := range []int{3, 8} {
