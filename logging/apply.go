@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/s3logs/s3logs/internal/awserr"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -75,7 +76,7 @@ func applyTarget(ctx context.Context, c API, t *Target) error {
 		if t.Region != "us-east-1" {
 			in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(t.Region)}
 		}
-		if _, err := c.CreateBucket(ctx, in); err != nil && apiCode(err) != "BucketAlreadyOwnedByYou" {
+		if _, err := c.CreateBucket(ctx, in); err != nil && awserr.Code(err) != "BucketAlreadyOwnedByYou" {
 			return fmt.Errorf("create bucket: %w", err)
 		}
 		if _, err := c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{

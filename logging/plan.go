@@ -2,7 +2,6 @@ package logging
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -11,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
+	"github.com/s3logs/s3logs/internal/awserr"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -290,15 +289,6 @@ func bucketRegion(ctx context.Context, c API, bucket string) (string, error) {
 	}
 }
 
-// apiCode returns the AWS error code of err, or "".
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 // Build inspects the buckets cfg selects and returns the plan. It changes
 // nothing. Per-bucket failures are in the plan (Source.Err, Target.Err);
 // the error is for a bad Config (wrapping ErrConfig) or a failure that
@@ -411,7 +401,7 @@ func planTarget(ctx context.Context, home, regional API, t *Target, stmts []stat
 		if region != t.Region {
 			return fmt.Errorf("exists in %s, but source buckets of %s can only log to a bucket in %s", region, t.Region, t.Region)
 		}
-	case apiCode(err) == "NoSuchBucket":
+	case awserr.Code(err) == "NoSuchBucket":
 		t.Exists = false
 	default:
 		return fmt.Errorf("%w (if the name is taken by another account, choose another --target-bucket-pattern)", err)
@@ -423,7 +413,7 @@ func planTarget(ctx context.Context, home, regional API, t *Target, stmts []stat
 		switch {
 		case err == nil:
 			existing = aws.ToString(out.Policy)
-		case apiCode(err) == "NoSuchBucketPolicy":
+		case awserr.Code(err) == "NoSuchBucketPolicy":
 		default:
 			return fmt.Errorf("get bucket policy: %w", err)
 		}
@@ -445,7 +435,7 @@ func planTarget(ctx context.Context, home, regional API, t *Target, stmts []stat
 		switch {
 		case err == nil:
 			rules = out.Rules
-		case apiCode(err) == "NoSuchLifecycleConfiguration":
+		case awserr.Code(err) == "NoSuchLifecycleConfiguration":
 		default:
 			return fmt.Errorf("get bucket lifecycle configuration: %w", err)
 		}

@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/awserr"
 )
 
 // Uploader writes objects under one S3 prefix with PutObject (the SDK's
@@ -54,8 +54,7 @@ func NewUploader(ctx context.Context, opts awsconf.Options, dest string) (*Uploa
 // Put writes data to prefix+key.
 func (u *Uploader) Put(ctx context.Context, key string, data []byte) error {
 	err := u.put(ctx, key, data)
-	var ae smithy.APIError
-	if err != nil && u.CreateBucket && errors.As(err, &ae) && ae.ErrorCode() == "NoSuchBucket" {
+	if err != nil && u.CreateBucket && awserr.Code(err) == "NoSuchBucket" {
 		if err := u.createBucket(ctx); err != nil {
 			return err
 		}
@@ -111,8 +110,7 @@ func (u *Uploader) createBucket(ctx context.Context) error {
 	_, err := u.client.CreateBucket(ctx, in)
 	var owned *types.BucketAlreadyOwnedByYou
 	if err != nil && !errors.As(err, &owned) {
-		var ae smithy.APIError
-		if !errors.As(err, &ae) || ae.ErrorCode() != "BucketAlreadyOwnedByYou" && ae.ErrorCode() != "BucketAlreadyExists" {
+		if code := awserr.Code(err); code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
 			return fmt.Errorf("create bucket %s: %w", u.bucket, err)
 		}
 	}

@@ -25,10 +25,10 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
+	"github.com/s3logs/s3logs/internal/awserr"
 )
 
 // S3PartSize is the part size of multipart uploads.
@@ -92,28 +92,10 @@ func (d *S3Destination) String() string { return "s3://" + d.bucket + "/" + d.pr
 
 func (d *S3Destination) url(key string) string { return "s3://" + d.bucket + "/" + key }
 
-// apiCode returns the S3 error code of err, "" if it has none.
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// httpStatus returns the HTTP status of a failed S3 call, 0 if unknown.
-func httpStatus(err error) int {
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
 func notFound(err error) bool {
 	var nk *types.NoSuchKey
 	var nf *types.NotFound
-	return errors.As(err, &nk) || errors.As(err, &nf) || httpStatus(err) == http.StatusNotFound
+	return errors.As(err, &nk) || errors.As(err, &nf) || awserr.Status(err) == http.StatusNotFound
 }
 
 func heartbeatKey(run string, lease time.Duration) string {
@@ -313,7 +295,7 @@ func (d *S3Destination) Publish(ctx context.Context, s Staged) error {
 		return nil
 	}
 	var nu *types.NoSuchUpload
-	if !errors.As(err, &nu) && apiCode(err) != "NoSuchUpload" && httpStatus(err) != http.StatusNotFound {
+	if !errors.As(err, &nu) && awserr.Code(err) != "NoSuchUpload" && awserr.Status(err) != http.StatusNotFound {
 		return fmt.Errorf("completing the upload of %s: %w", d.url(key), err)
 	}
 	_, herr := d.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.bucket, Key: &key})
@@ -331,7 +313,7 @@ func (d *S3Destination) Discard(ctx context.Context, s Staged) error {
 	key := d.prefix + s.Name
 	_, err := d.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &d.bucket, Key: &key, UploadId: &s.Upload})
 	var nu *types.NoSuchUpload
-	if err == nil || errors.As(err, &nu) || apiCode(err) == "NoSuchUpload" || httpStatus(err) == http.StatusNotFound {
+	if err == nil || errors.As(err, &nu) || awserr.Code(err) == "NoSuchUpload" || awserr.Status(err) == http.StatusNotFound {
 		return nil
 	}
 	return fmt.Errorf("aborting the upload of %s: %w", d.url(key), err)
@@ -343,7 +325,7 @@ func (d *S3Destination) Unfinished(ctx context.Context) ([]Staged, error) {
 	in := &s3.ListMultipartUploadsInput{Bucket: &d.bucket, Prefix: &d.prefix}
 	for {
 		page, err := d.client.ListMultipartUploads(ctx, in)
-		if apiCode(err) == "NoSuchUpload" {
+		if awserr.Code(err) == "NoSuchUpload" {
 			return out, nil // gofakes3's answer for a bucket that never had an upload
 		}
 		if err != nil {
@@ -370,9 +352,9 @@ func (d *S3Destination) Create(ctx context.Context, name string, data []byte) er
 		switch {
 		case err == nil:
 			return nil
-		case httpStatus(err) == http.StatusPreconditionFailed || apiCode(err) == "PreconditionFailed":
+		case awserr.Status(err) == http.StatusPreconditionFailed || awserr.Code(err) == "PreconditionFailed":
 			return fmt.Errorf("%s: %w", d.url(key), ErrExist)
-		case (httpStatus(err) == http.StatusConflict || apiCode(err) == "ConditionalRequestConflict") && attempt < 10:
+		case (awserr.Status(err) == http.StatusConflict || awserr.Code(err) == "ConditionalRequestConflict") && attempt < 10:
 			t := time.NewTimer(time.Duration(attempt+1) * 50 * time.Millisecond)
 			select {
 			case <-t.C:
@@ -471,7 +453,7 @@ func (d *S3Destination) Remove(ctx context.Context, name string) error {
 // here: two runs may remove one log entry or heartbeat at once.
 func (d *S3Destination) deleteKey(ctx context.Context, key string) error {
 	_, err := d.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &d.bucket, Key: &key})
-	gone := apiCode(err) == "NoSuchKey" || httpStatus(err) == http.StatusNotFound && apiCode(err) != "NoSuchBucket"
+	gone := awserr.Code(err) == "NoSuchKey" || awserr.Status(err) == http.StatusNotFound && awserr.Code(err) != "NoSuchBucket"
 	if err != nil && !gone {
 		return fmt.Errorf("removing %s: %w", d.url(key), err)
 	}

@@ -134,3 +134,22 @@ func lastCause(s string) string {
 	}
 	return s
 }
+
+// Code returns the S3 error code of err ("NoSuchKey", "NoSuchBucket"), ""
+// if it has none.
+func Code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// Status returns the HTTP status of a failed SDK call, 0 if unknown.
+func Status(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 func TestMessage(t *testing.T) {
@@ -38,4 +40,21 @@ func TestMessage(t *testing.T) {
 	// Errors without an SDK operation error are left alone.
 	f(errors.New("no log objects found in x"), "no log objects found in x")
 	f(nil, "")
+}
+
+// TestCodeStatus reads the code and HTTP status through the wrapping an
+// SDK operation error and a caller's context add.
+func TestCodeStatus(t *testing.T) {
+	resp := &smithyhttp.Response{Response: &http.Response{StatusCode: 404}}
+	inner := &smithyhttp.ResponseError{Response: resp, Err: &smithy.GenericAPIError{Code: "NoSuchKey", Message: "gone"}}
+	err := fmt.Errorf("removing s3://b/k: %w", &smithy.OperationError{ServiceID: "S3", OperationName: "DeleteObject", Err: inner})
+	if c := Code(err); c != "NoSuchKey" {
+		t.Errorf("Code: %q, want NoSuchKey", c)
+	}
+	if s := Status(err); s != 404 {
+		t.Errorf("Status: %d, want 404", s)
+	}
+	if c, s := Code(errors.New("plain")), Status(errors.New("plain")); c != "" || s != 0 {
+		t.Errorf("a plain error: %q %d, want \"\" 0", c, s)
+	}
 }
