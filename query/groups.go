@@ -71,6 +71,7 @@ func (t *groupTable) put(key []byte, g *group) {
 	if len(t.slots) == 0 {
 		t.seed = maphash.MakeSeed()
 		t.slots = make([]groupSlot, 16)
+		t.tries = 8 // the previous group is tried from the start
 	}
 	if 2*(t.n+1) > len(t.slots) {
 		t.grow()
