@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/pipeline"
+	"github.com/s3logs/s3logs/schema"
 	"github.com/s3logs/s3logs/sink"
 )
 
@@ -66,15 +66,8 @@ func partitionOf(rel string) (v []byte, ok bool, lo, hi int64) {
 	for dir != "." && dir != "/" && dir != "" {
 		base := path.Base(dir)
 		if k, val, found := strings.Cut(base, "="); found && strings.EqualFold(k, "dt") {
-			v = []byte(val)
-			layout, span := "2006-01-02", int64(86400)
-			if len(val) == 13 {
-				layout, span = "2006-01-02-15", 3600
-			}
-			if t, err := time.Parse(layout, val); err == nil {
-				return v, true, t.Unix(), t.Unix() + span - 1
-			}
-			return v, false, 0, 0
+			lo, hi, ok := schema.PartitionSpan(val)
+			return []byte(val), ok, lo, hi
 		}
 		dir = path.Dir(dir)
 	}

@@ -754,20 +754,6 @@ func parseDay(b []byte) (int64, bool) {
 	return t.Unix(), true
 }
 
-// partitionSpan reads a value of the partition column dt, 'yyyy-MM-dd'
-// or 'yyyy-MM-dd-HH', as the closed range of request times it holds.
-func partitionSpan(b []byte) (lo, hi int64, ok bool) {
-	layout, span := "2006-01-02", int64(86400)
-	if len(b) == 13 {
-		layout, span = "2006-01-02-15", 3600
-	}
-	t, err := time.Parse(layout, string(b))
-	if err != nil {
-		return 0, 0, false
-	}
-	return t.Unix(), t.Unix() + span - 1, true
-}
-
 // deriveWindow narrows the plan's time window from a conjunct that bounds
 // requestdatetime or the timestamp partition column by constants.
 func (p *Plan) deriveWindow(c *compiler, t Expr) {
@@ -799,7 +785,7 @@ func (p *Plan) deriveWindow(c *compiler, t Expr) {
 			// dt = 'yyyy-MM-dd' (or 'yyyy-MM-dd-HH' over output
 			// partitioned by hour) bounds the request time too.
 			var ok bool
-			if a, b, ok = partitionSpan(v.S); !ok {
+			if a, b, ok = schema.PartitionSpan(string(v.S)); !ok {
 				return lo, hi, false
 			}
 		default:

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"testing"
+	"time"
 
 	"github.com/s3logs/s3logs/parse"
 )
@@ -82,5 +83,26 @@ func TestPartitionColumn(t *testing.T) {
 	o.Partition = []byte("2023-12-31-23")
 	if b, _, ok := get(&r, &o); !ok || string(b) != "2023-12-31-23" {
 		t.Errorf("dt with a partition = %q %v, want the partition's value", b, ok)
+	}
+}
+
+// TestPartitionSpan: a dt value holds its UTC day or hour, both ends in.
+func TestPartitionSpan(t *testing.T) {
+	day := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+	hour := time.Date(2024, 3, 1, 13, 0, 0, 0, time.UTC).Unix()
+	for _, c := range []struct {
+		v      string
+		lo, hi int64
+		ok     bool
+	}{
+		{"2024-03-01", day, day + 24*3600 - 1, true},
+		{"2024-03-01-13", hour, hour + 3600 - 1, true},
+		{"2024/03/01", 0, 0, false},
+		{"2024-03-01-1", 0, 0, false},
+		{"", 0, 0, false},
+	} {
+		if lo, hi, ok := PartitionSpan(c.v); lo != c.lo || hi != c.hi || ok != c.ok {
+			t.Errorf("PartitionSpan(%q) = %d, %d, %v; want %d, %d, %v", c.v, lo, hi, ok, c.lo, c.hi, c.ok)
+		}
 	}
 }

@@ -130,6 +130,22 @@ func AppendDate(dst []byte, unix int64) []byte {
 	return dst
 }
 
+// PartitionSpan returns the request times, in Unix seconds, that a value
+// of the partition column dt holds: a day (yyyy-MM-dd) or an hour
+// (yyyy-MM-dd-HH, convert --partition hour). ok is false for any other
+// value.
+func PartitionSpan(v string) (lo, hi int64, ok bool) {
+	layout, span := "2006-01-02", int64(86400)
+	if len(v) == 13 {
+		layout, span = "2006-01-02-15", 3600
+	}
+	t, err := time.Parse(layout, v)
+	if err != nil {
+		return 0, 0, false
+	}
+	return t.Unix(), t.Unix() + span - 1, true
+}
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
