@@ -58,10 +58,42 @@ var ErrTooManyGroups = errors.New("too many groups")
 // errLimit ends a streaming scan once LIMIT rows have been written.
 var errLimit = errors.New("limit reached")
 
-// group is one GROUP BY group's key values and aggregate states.
+// group is one GROUP BY group's key values and aggregate states. A
+// count(*) has no state: its count is the group's rows.
 type group struct {
 	keys   []Value
-	states []aggState
+	states []aggState // nil for count(*)
+	rows   int64      // records fed to the group
+}
+
+// newGroup returns an empty group for p's aggregates; b (nil for none) is
+// charged for each value a DISTINCT aggregate holds.
+func (p *Plan) newGroup(keys []Value, b *budget) *group {
+	g := &group{keys: keys, states: make([]aggState, len(p.aggs))}
+	for i, a := range p.aggs {
+		if !a.star {
+			g.states[i] = a.newState(b)
+		}
+	}
+	return g
+}
+
+// result returns the result of g's aggregate i.
+func (g *group) result(a *aggSpec, i int) Value {
+	if a.star {
+		return IntValue(g.rows)
+	}
+	return g.states[i].result()
+}
+
+// merge adds o's rows and aggregate states to g's.
+func (g *group) merge(o *group) {
+	g.rows += o.rows
+	for i, s := range g.states {
+		if s != nil {
+			s.merge(o.states[i])
+		}
+	}
 }
 
 // scanState is what a scan accumulates: groups (aggregation), rows (ORDER
@@ -503,22 +535,32 @@ func (r *run) row(pt *part) error {
 // it if it is new.
 func (r *run) groupOf(pt *part) *group {
 	p, w, st := r.p, pt.w, pt.st
-	w.key = w.key[:0]
-	for i, g := range p.groups {
-		v := g.fn(&w.rc)
+	key := w.key[:0]
+	for i, k := range p.keyFields {
+		if k.direct {
+			if b, ok := w.rc.rec.Value(k.field); ok {
+				key = appendStringKey(key, b)
+			} else {
+				key = append(key, 0) // NULL
+			}
+			continue
+		}
+		v := p.groups[i].fn(&w.rc)
 		w.kv[i] = v
-		w.key = appendKey(w.key, v)
+		key = appendKey(key, v)
 	}
-	g := st.groups.get(w.key)
+	w.key = key
+	g := st.groups.get(key)
 	if g == nil {
-		g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
+		keys := make([]Value, len(w.kv))
 		for i, v := range w.kv {
-			g.keys[i] = v.Clone()
+			if p.keyFields[i].direct {
+				v = p.groups[i].fn(&w.rc)
+			}
+			keys[i] = v.Clone()
 		}
-		for i, a := range p.aggs {
-			g.states[i] = a.newState(r.budget)
-		}
-		st.groups.put(w.key, g)
+		g = p.newGroup(keys, r.budget)
+		st.groups.put(key, g)
 		r.budget.take(1)
 	}
 	return g
@@ -527,9 +569,9 @@ func (r *run) groupOf(pt *part) *group {
 // feed adds the current record to group g's aggregates.
 func (r *run) feed(pt *part, g *group) error {
 	w := pt.w
+	g.rows++
 	for i, a := range r.p.aggs {
 		if a.star {
-			g.states[i].add(Value{})
 			continue
 		}
 		if a.arg2 != nil {
@@ -634,19 +676,15 @@ func (r *run) finish() error {
 		}
 		if len(p.groups) == 0 && merged.len() == 0 {
 			// A global aggregate over no rows still has one row.
-			g := &group{states: make([]aggState, len(p.aggs))}
-			for i, a := range p.aggs {
-				g.states[i] = a.newState(nil)
-			}
-			merged.put(nil, g)
+			merged.put(nil, p.newGroup(nil, nil))
 		}
 		rc := &rowCtx{aggs: make([]Value, len(p.aggs))}
 		seen := map[string]bool{}
 		var key []byte
 		merged.each(func(_ []byte, g *group) {
 			rc.keys = g.keys
-			for i, s := range g.states {
-				rc.aggs[i] = s.result()
+			for i, a := range p.aggs {
+				rc.aggs[i] = g.result(a, i)
 			}
 			if p.having != nil && !p.having.fn(rc).truth() {
 				return

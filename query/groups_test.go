@@ -1,8 +1,11 @@
 package query
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -114,4 +117,60 @@ func BenchmarkGroupMap(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestGroupKeysFromFields checks the scan's group keys read straight from
+// a string column's field bytes (keyField.direct) against the general
+// path through each key's value, and count(*)'s plain row count against
+// sum(1), over generated logs with NULL keys, several workers and objects.
+func TestGroupKeysFromFields(t *testing.T) {
+	_, data := fixture(t, 18, 4, 600)
+	queries := []string{
+		"SELECT requester, sigv, count(*), sum(1), count(sigv) FROM logs GROUP BY requester, sigv",
+		"SELECT sigv, httpstatus, count(*), sum(1), max(key) FROM logs GROUP BY sigv, httpstatus",
+		"SELECT remoteip, count(*), sum(1), sum(bytessent) FROM logs WHERE sigv IS NULL OR httpstatus >= 400 GROUP BY remoteip",
+		"SELECT lower(requester), versionid, count(*), sum(1) FROM logs GROUP BY lower(requester), versionid",
+	}
+	for _, sql := range queries {
+		p, err := Compile(sql, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(p.keyFields, func(k keyField) bool { return k.direct }) {
+			t.Fatalf("%s: no key is read from its field", sql)
+		}
+		fast := runPlan(t, p, data)
+		for i := range p.keyFields {
+			p.keyFields[i].direct = false
+		}
+		general := runPlan(t, p, data)
+		if len(fast.rows) < 3 {
+			t.Fatalf("%s: %d groups; the test needs several", sql, len(fast.rows))
+		}
+		nulls := 0
+		for i, row := range fast.rows {
+			if strings.Join(row, "|") != strings.Join(general.rows[i], "|") {
+				t.Fatalf("%s: row %d is %q from the field bytes, %q through the values", sql, i, row, general.rows[i])
+			}
+			if slices.Contains(row[:len(p.groups)], "NULL") {
+				nulls++
+			}
+			if k := len(p.groups); row[k] != row[k+1] {
+				t.Fatalf("%s: row %q: count(*) %s, sum(1) %s", sql, row, row[k], row[k+1])
+			}
+		}
+		if len(fast.rows) != len(general.rows) || nulls == 0 {
+			t.Fatalf("%s: %d groups from the field bytes, %d through the values, %d with a NULL key (want some)", sql, len(fast.rows), len(general.rows), nulls)
+		}
+	}
+}
+
+// runPlan runs p over data (read as stdin) with two workers.
+func runPlan(t *testing.T, p *Plan, data []byte) *capture {
+	t.Helper()
+	c := &capture{}
+	if _, err := p.Run(context.Background(), pipelineConfig(data, 2), []string{"-"}, c, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

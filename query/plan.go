@@ -70,6 +70,9 @@ type Plan struct {
 	// string log field read as is (nil otherwise): the keys converted
 	// output can give a small-integer group id for (lake.Scan.Group).
 	groupCols []int
+	// keyFields says how the scan reads each GROUP BY key for the group's
+	// key bytes (run.groupOf).
+	keyFields []keyField
 	// rawTime: an expression reads the request time's text as logged.
 	rawTime bool
 
@@ -282,6 +285,7 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 		if in.input == nil {
 			p.groupCols = plainStringColumns(p.groups)
 		}
+		p.keyFields = keyFieldsOf(p.groups, in.input == nil)
 		// After aggregation a GROUP BY expression is read from its key.
 		keys := make([]*cexpr, len(p.groups))
 		for i, g := range p.groups {
@@ -427,6 +431,20 @@ func plainStringColumns(es []*cexpr) []int {
 		cols = append(cols, e.col)
 	}
 	return cols
+}
+
+// keyFieldsOf returns how a scan reads each of the GROUP BY keys es:
+// where the scan reads the logs (logs), a string column read as is from
+// its field is appended from the record's bytes.
+func keyFieldsOf(es []*cexpr, logs bool) []keyField {
+	ks := make([]keyField, len(es))
+	for i, e := range es {
+		if !logs || e.col < 0 || !e.isCol {
+			continue
+		}
+		ks[i].field, ks[i].direct = schema.Columns[e.col].StringField()
+	}
+	return ks
 }
 
 // fieldCol returns the log field behind a compiled column reference, if it
