@@ -153,6 +153,7 @@ type run struct {
 	enc     rowEncoder   // set when out encodes rows on the workers
 	slots   atomic.Int64 // rows reserved under LIMIT by encoding workers
 	budget  *budget
+	stars   bool // every aggregate is count(*) (Plan.starsOnly)
 	workers []*worker
 	spill   spillFile
 	heldEnc []byte // under mu: a held row encoded for out
@@ -164,7 +165,7 @@ type run struct {
 var _ pipeline.Consumer = (*run)(nil)
 
 func (p *Plan) newRun(w RowWriter, o RunOptions, workers int) *run {
-	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups)}
+	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups), stars: p.agg && p.starsOnly()}
 	r.enc, _ = w.(rowEncoder)
 	r.workers = make([]*worker, workers)
 	for i := range r.workers {
@@ -535,19 +536,11 @@ func (r *run) row(pt *part) error {
 // it if it is new.
 func (r *run) groupOf(pt *part) *group {
 	p, w, st := r.p, pt.w, pt.st
-	key := w.key[:0]
-	for i, k := range p.keyFields {
-		if k.direct {
-			if b, ok := w.rc.rec.Value(k.field); ok {
-				key = appendStringKey(key, b)
-			} else {
-				key = append(key, 0) // NULL
-			}
-			continue
-		}
-		v := p.groups[i].fn(&w.rc)
-		w.kv[i] = v
-		key = appendKey(key, v)
+	var key []byte
+	if p.fieldKeys != nil {
+		key = appendFieldKeys(w.key[:0], w.rc.rec, p.fieldKeys)
+	} else {
+		key = w.appendKeys(p)
 	}
 	w.key = key
 	g := st.groups.get(key)
@@ -566,19 +559,57 @@ func (r *run) groupOf(pt *part) *group {
 	return g
 }
 
+// appendFieldKeys appends the group key of the current record rec when
+// every GROUP BY key is a string column read as is from its field fs[i]:
+// a loop with no call but append's.
+func appendFieldKeys(dst []byte, rec *parse.Record, fs []parse.Field) []byte {
+	for _, f := range fs {
+		dst = appendFieldKey(dst, rec, f)
+	}
+	return dst
+}
+
+// appendFieldKey appends the key of the string column read as is from
+// field f of rec: appendKey's encoding of the column's value.
+func appendFieldKey(dst []byte, rec *parse.Record, f parse.Field) []byte {
+	if b, ok := rec.Value(f); ok {
+		return appendStringKey(dst, b)
+	}
+	return append(dst, 0) // NULL
+}
+
+// appendKeys returns the group key of the current record in w.key, each
+// key read from its field where it can be (keyField.direct) and through
+// its value, kept in w.kv, where not.
+func (w *worker) appendKeys(p *Plan) []byte {
+	key := w.key[:0]
+	for i, k := range p.keyFields {
+		if k.direct {
+			key = appendFieldKey(key, w.rc.rec, k.field)
+			continue
+		}
+		v := p.groups[i].fn(&w.rc)
+		w.kv[i] = v
+		key = appendKey(key, v)
+	}
+	return key
+}
+
 // feed adds the current record to group g's aggregates.
 func (r *run) feed(pt *part, g *group) error {
-	w := pt.w
 	g.rows++
-	for i, a := range r.p.aggs {
-		if a.star {
-			continue
+	if !r.stars { // count(*) only: the row count is all
+		w := pt.w
+		for i, a := range r.p.aggs {
+			if a.star {
+				continue
+			}
+			if a.arg2 != nil {
+				a.feed2(g.states[i], &w.rc)
+				continue
+			}
+			g.states[i].add(a.arg.fn(&w.rc))
 		}
-		if a.arg2 != nil {
-			a.feed2(g.states[i], &w.rc)
-			continue
-		}
-		g.states[i].add(a.arg.fn(&w.rc))
 	}
 	if r.budget.over() {
 		return r.tooMany()

@@ -1,7 +1,9 @@
 package query
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -140,6 +142,7 @@ func TestGroupKeysFromFields(t *testing.T) {
 			t.Fatalf("%s: no key is read from its field", sql)
 		}
 		fast := runPlan(t, p, data)
+		p.fieldKeys = nil
 		for i := range p.keyFields {
 			p.keyFields[i].direct = false
 		}
@@ -173,4 +176,16 @@ func runPlan(t *testing.T, p *Plan, data []byte) *capture {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestStringKeyEncoding checks appendStringKey's one-byte length against
+// the uvarint it stands for, at the lengths around its bound.
+func TestStringKeyEncoding(t *testing.T) {
+	for _, n := range []int{0, 1, 126, 127, 128, 129, 300, 16383, 16384} {
+		b := bytes.Repeat([]byte{'x'}, n)
+		want := append(binary.AppendUvarint([]byte{byte(KindString)}, uint64(n)), b...)
+		if got := appendStringKey(nil, b); !bytes.Equal(got, want) {
+			t.Errorf("length %d: key % x..., want % x...", n, got[:min(4, len(got))], want[:min(4, len(want))])
+		}
+	}
 }

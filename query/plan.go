@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/s3logs/s3logs/lake"
+	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
 )
@@ -73,6 +74,9 @@ type Plan struct {
 	// keyFields says how the scan reads each GROUP BY key for the group's
 	// key bytes (run.groupOf).
 	keyFields []keyField
+	// fieldKeys are the keys' fields when every key is read from its
+	// field (nil otherwise).
+	fieldKeys []parse.Field
 	// rawTime: an expression reads the request time's text as logged.
 	rawTime bool
 
@@ -286,6 +290,7 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 			p.groupCols = plainStringColumns(p.groups)
 		}
 		p.keyFields = keyFieldsOf(p.groups, in.input == nil)
+		p.fieldKeys = directFields(p.keyFields)
 		// After aggregation a GROUP BY expression is read from its key.
 		keys := make([]*cexpr, len(p.groups))
 		for i, g := range p.groups {
@@ -445,6 +450,22 @@ func keyFieldsOf(es []*cexpr, logs bool) []keyField {
 		ks[i].field, ks[i].direct = schema.Columns[e.col].StringField()
 	}
 	return ks
+}
+
+// directFields returns the fields of ks when every key is read from its
+// field, else nil.
+func directFields(ks []keyField) []parse.Field {
+	fs := make([]parse.Field, len(ks))
+	for i, k := range ks {
+		if !k.direct {
+			return nil
+		}
+		fs[i] = k.field
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs
 }
 
 // fieldCol returns the log field behind a compiled column reference, if it

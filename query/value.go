@@ -233,7 +233,11 @@ func isTemporal(k Kind) bool { return k == KindTime || k == KindDate }
 // then the bytes. The scan's group keys call it on a log field's bytes
 // directly (run.groupOf).
 func appendStringKey(dst, b []byte) []byte {
-	dst = binary.AppendUvarint(append(dst, byte(KindString)), uint64(len(b)))
+	if len(b) < 0x80 {
+		dst = append(dst, byte(KindString), byte(len(b))) // the uvarint's one byte
+	} else {
+		dst = binary.AppendUvarint(append(dst, byte(KindString)), uint64(len(b)))
+	}
 	return append(dst, b...)
 }
 
