@@ -1,9 +1,11 @@
 package query
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/parse"
 )
 
 // discard is a RowWriter that drops rows.
@@ -81,4 +83,46 @@ func BenchmarkGroupByCountStar(b *testing.B) {
 // window on the parsed timestamp and an integer aggregate.
 func BenchmarkBytesByIPDay(b *testing.B) {
 	benchQuery(b, "SELECT remoteip, sum(bytessent) FROM logs WHERE requestdatetime >= TIMESTAMP '2024-03-02 00:00:00' AND requestdatetime < TIMESTAMP '2024-03-03 00:00:00' GROUP BY remoteip")
+}
+
+// BenchmarkExpr evaluates one expression per record over parsed records,
+// no scan around it: the per-row cost of the evaluators themselves.
+func BenchmarkExpr(b *testing.B) {
+	data := gen.Block(2, 256<<10)
+	var recs []parse.Record
+	for line := range bytes.Lines(data) {
+		var r parse.Record
+		if r.Parse(line) == nil {
+			recs = append(recs, r)
+		}
+	}
+	for _, c := range []struct{ name, expr string }{
+		{"substr", "substr(key, 2, 5)"},
+		{"strpos", "strpos(useragent, 'aws')"},
+		{"trim", "trim(requester)"},
+		{"round", "round(totaltime / 7.0, 1)"},
+		{"cast_timestamp", "CAST(concat('2024-03-0', substr(remoteip, 1, 1), ' 10:11:12') AS timestamp)"},
+		{"date", "date(concat('2024-03-0', substr(remoteip, 1, 1)))"},
+		{"cast_timestamp_bad", "CAST(remoteip AS timestamp)"},
+		{"compare", "httpstatus >= 400"},
+		{"int_arith", "bytessent + objectsize"},
+		{"float_arith", "totaltime * 1.5"},
+	} {
+		p, err := Compile("SELECT "+c.expr+" FROM logs", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fn := p.proj[0].fn
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var rc rowCtx
+			for b.Loop() {
+				for i := range recs {
+					rc.rec = &recs[i]
+					fn(&rc)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/row")
+		})
+	}
 }
