@@ -18,6 +18,9 @@ type rowCtx struct {
 	keys   []Value
 	aggs   []Value
 	row    []Value
+	// args is a stack of the arguments of the function calls being
+	// evaluated (scalarEval): scratch that lives as long as the context.
+	args []Value
 }
 
 type evalFn func(*rowCtx) Value

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -428,5 +429,34 @@ func TestNullInNullOut(t *testing.T) {
 	}
 	if checked < 80 {
 		t.Errorf("checked %d NULL arguments, want every function's", checked)
+	}
+}
+
+// TestNestedCallArguments checks calls whose arguments are calls of the
+// same kind (scalarEval's stack of arguments), one returning early on a
+// NULL inside another: each row's nested answer must be what its parts,
+// evaluated apart, make.
+func TestNestedCallArguments(t *testing.T) {
+	_, data := fixture(t, 5, 2, 300)
+	c, _ := runQuery(t, "SELECT substr(key, 1, 2), coalesce(replace(key, requester, 'x'), 'anon'), substr(key, 3, 2), "+
+		"concat(substr(key, 1, 2), coalesce(replace(key, requester, 'x'), 'anon'), substr(key, 3, 2)), "+
+		"strpos(concat(substr(key, 1, 2), coalesce(replace(key, requester, 'x'), 'anon')), substr(key, 1, 2)) FROM logs", data, 2, Options{})
+	anon := 0
+	for _, row := range c.rows {
+		if row[0] == "NULL" {
+			continue
+		}
+		if row[1] == "anon" {
+			anon++
+		}
+		if want := row[0] + row[1] + row[2]; row[3] != want {
+			t.Fatalf("row %q: nested concat %q, want %q", row, row[3], want)
+		}
+		if want := strings.Index(row[0]+row[1], row[0]) + 1; row[4] != strconv.Itoa(want) {
+			t.Fatalf("row %q: nested strpos %s, want %d", row, row[4], want)
+		}
+	}
+	if anon == 0 || anon == len(c.rows) {
+		t.Fatalf("%d of %d rows have a NULL requester; the test needs some and not all", anon, len(c.rows))
 	}
 }
