@@ -1321,7 +1321,7 @@ func (c *compiler) cast(e *castExpr) (*cexpr, error) {
 			case KindTime, KindDate:
 			case KindString:
 				var ok bool
-				if v, ok = parseTimestampLiteral(string(v.S)); !ok {
+				if v, ok = timestampText(v.S); !ok {
 					return Value{}
 				}
 			default:

@@ -460,3 +460,52 @@ func TestNestedCallArguments(t *testing.T) {
 		t.Fatalf("%d of %d rows have a NULL requester; the test needs some and not all", anon, len(c.rows))
 	}
 }
+
+// FuzzTimestampText checks the row path's reading of timestamp text (the
+// fixed shapes without time.Parse, the quick rejection of text no layout
+// takes) against the layouts alone: same answers, same failures.
+func FuzzTimestampText(f *testing.F) {
+	for _, s := range []string{
+		"2024-03-02", "2024-03-02 10:11:12", "2024-03-02T10:11:12", " 2024-03-02 10:11:12 ", "2024-02-29", "2023-02-29",
+		"2024-04-31", "2024-13-01", "2024-00-10", "2024-03-00", "2024-03-02 24:00:00", "2024-03-02 23:60:00", "2024-03-02 23:59:60",
+		"2024-03-02 1:02:03", "2024-03-02 10:11:12.5", "2024-03-02T10:11:12Z", "2024-03-02 10:11", "2024-03", "2024", "0000-01-01",
+		"9999-12-31 23:59:59", "-", "", "1.2.3.4", "2024-3-2", "２０２４-03-02", "2024-03-02\t", "2024-03-02 10:11:12 UTC",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gok := timestampText([]byte(s))
+		want, wok := parseTimestampLiteral(s)
+		if gok != wok || got.Kind != want.Kind || got.I != want.I {
+			t.Errorf("timestampText(%q) = %v, %v; the layouts give %v, %v", s, got, gok, want, wok)
+		}
+		gu, gok := isoText([]byte(s))
+		wu, wok := parseISO8601(s)
+		if gok != wok || gu != wu {
+			t.Errorf("isoText(%q) = %d, %v; the layouts give %d, %v", s, gu, gok, wu, wok)
+		}
+	})
+}
+
+// TestTimestampTextAllocs checks that the common shapes of timestamp text
+// are read without allocating.
+func TestTimestampTextAllocs(t *testing.T) {
+	f := func(read func([]byte), s string) {
+		t.Helper()
+		b := []byte(s)
+		if n := testing.AllocsPerRun(100, func() { read(b) }); n != 0 {
+			t.Errorf("%q: %v allocations", s, n)
+		}
+	}
+	ts := func(b []byte) { timestampText(b) }
+	iso := func(b []byte) { isoText(b) }
+	f(ts, "2024-03-02")
+	f(ts, "2024-03-02 10:11:12")
+	f(ts, "2024-03-02T10:11:12")
+	f(ts, "-")
+	f(ts, "1.2.3.4")
+	f(iso, "2024-03-02")
+	f(iso, "2024-03-02T10:11:12")
+	f(iso, "-")
+	f(iso, "1.2.3.4")
+}
