@@ -106,7 +106,7 @@ func BenchmarkExpr(b *testing.B) {
 		{"cast_timestamp_bad", "CAST(remoteip AS timestamp)"},
 		{"compare", "httpstatus >= 400"},
 		{"int_arith", "bytessent + objectsize"},
-		{"float_arith", "totaltime * 1.5"},
+		{"float_arith", "totaltime * 1.5e0"},
 	} {
 		p, err := Compile("SELECT "+c.expr+" FROM logs", Options{})
 		if err != nil {
