@@ -559,23 +559,21 @@ func (r *run) groupOf(pt *part) *group {
 	return g
 }
 
-// appendFieldKeys appends the group key of the current record rec when
-// every GROUP BY key is a string column read as is from its field fs[i]:
-// a loop with no call but append's.
+// appendFieldKeys appends the keys of string columns read as is from
+// the fields fs of rec, as appendKey encodes their values: the whole
+// group key when every GROUP BY key is such a column, in a loop with no
+// call but append's.
 func appendFieldKeys(dst []byte, rec *parse.Record, fs []parse.Field) []byte {
 	for _, f := range fs {
-		dst = appendFieldKey(dst, rec, f)
+		// appendStringKey and Record.Value inline: a call per key costs
+		// more than the bytes it appends.
+		if b, ok := rec.Value(f); ok {
+			dst = appendStringKey(dst, b)
+		} else {
+			dst = append(dst, 0) // NULL
+		}
 	}
 	return dst
-}
-
-// appendFieldKey appends the key of the string column read as is from
-// field f of rec: appendKey's encoding of the column's value.
-func appendFieldKey(dst []byte, rec *parse.Record, f parse.Field) []byte {
-	if b, ok := rec.Value(f); ok {
-		return appendStringKey(dst, b)
-	}
-	return append(dst, 0) // NULL
 }
 
 // appendKeys returns the group key of the current record in w.key, each
@@ -585,7 +583,7 @@ func (w *worker) appendKeys(p *Plan) []byte {
 	key := w.key[:0]
 	for i, k := range p.keyFields {
 		if k.direct {
-			key = appendFieldKey(key, w.rc.rec, k.field)
+			key = appendFieldKeys(key, w.rc.rec, []parse.Field{k.field})
 			continue
 		}
 		v := p.groups[i].fn(&w.rc)
