@@ -602,6 +602,12 @@ func (r *run) feed(pt *part, g *group) error {
 			if a.star {
 				continue
 			}
+			if a.counted {
+				if !w.rc.rec.IsNull(a.field) {
+					g.states[i].(*countAgg).n++
+				}
+				continue
+			}
 			if a.arg2 != nil {
 				a.feed2(g.states[i], &w.rc)
 				continue

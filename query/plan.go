@@ -368,6 +368,11 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 		p.order = append(p.order, k)
 	}
 	p.aggs = c.aggs
+	if in.input == nil {
+		for _, a := range p.aggs {
+			a.counted, a.field = countedField(a)
+		}
+	}
 	if p.agg && p.distinctOut && len(p.proj) > len(p.cols) {
 		return nil, errAt(orderBy[0].Expr.pos(), "with SELECT DISTINCT, ORDER BY expressions must appear in the select list")
 	}
@@ -450,6 +455,16 @@ func keyFieldsOf(es []*cexpr, logs bool) []keyField {
 		ks[i].field, ks[i].direct = schema.Columns[e.col].StringField()
 	}
 	return ks
+}
+
+// countedField reports whether a is count(x) of a string column read as
+// is from its log field, and the field.
+func countedField(a *aggSpec) (bool, parse.Field) {
+	if a.fn.name != "count" || a.star || a.distinct || a.arg == nil || !a.arg.isCol || a.arg.col < 0 {
+		return false, 0
+	}
+	f, ok := schema.Columns[a.arg.col].StringField()
+	return ok, f
 }
 
 // directFields returns the fields of ks when every key is read from its
