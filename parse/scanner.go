@@ -43,6 +43,11 @@ type Scanner struct {
 	warned  int64 // records with warnings
 	stopped bool
 
+	// The block skip (see lines.go): needle is the prefilter's longest
+	// string, nil for none; lines before data[cand] are cut one by one.
+	needle []byte
+	cand   int
+
 	// The structural index window (see index.go): the masks of
 	// data[ixBase:ixEnd], ixWords chunks of 64 bytes, then a zero chunk.
 	ix            []uint64
@@ -83,6 +88,7 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 	s.r = nil
 	s.data, s.pos = b, 0
 	s.ixBase, s.ixEnd = 0, 0
+	s.cand = 0
 }
 
 // useIndex reports whether block mode locates fields with the structural
@@ -139,7 +145,16 @@ func (f *Prefilter) Keep(line []byte) bool {
 // is parsed: a line it rules out is counted (Lines, Skipped) but not
 // parsed, so it is neither returned nor checked for validity. nil (the
 // default) parses every line. f must not change while s uses it.
-func (s *Scanner) SetPrefilter(f *Prefilter) { s.pre = f }
+func (s *Scanner) SetPrefilter(f *Prefilter) {
+	s.pre, s.needle = f, nil
+	if f != nil && haveLineKernels {
+		for _, n := range f.Contains {
+			if len(n) > len(s.needle) {
+				s.needle = n
+			}
+		}
+	}
+}
 
 // Skipped returns the number of lines the prefilter skipped unparsed.
 func (s *Scanner) Skipped() int64 { return s.skipped }
@@ -177,6 +192,12 @@ func (s *Scanner) Scan() bool {
 		if s.r == nil {
 			if p = s.pos; p >= len(s.data) {
 				return false
+			}
+			if s.needle != nil && p >= s.cand {
+				if s.skipLines(); s.pos >= len(s.data) {
+					return false
+				}
+				p = s.pos
 			}
 			// The common case inline: the index window holds the line's
 			// newline (else lineEndSlow).

@@ -1,0 +1,119 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The kernels of the prefilter's block skip (see lines.go), 32 bytes at a
+// time with AVX2. Each scans whole 32-byte vectors only and says where it
+// stopped; the Go wrapper does the tail.
+
+// func pairScan(b []byte, c0 byte, c1 byte, d int) (found int, next int)
+TEXT ·pairScan(SB), NOSPLIT, $0-56
+	MOVQ         b_base+0(FP), SI
+	MOVQ         b_len+8(FP), CX
+	MOVBLZX      c0+24(FP), AX
+	MOVBLZX      c1+25(FP), BX
+	MOVQ         d+32(FP), DX
+	MOVQ         AX, X0
+	VPBROADCASTB X0, Y0
+	MOVQ         BX, X1
+	VPBROADCASTB X1, Y1
+	LEAQ         (SI)(DX*1), DI
+	SUBQ         DX, CX
+	XORQ         R8, R8
+
+pairloop2:
+	// Two vectors an iteration while 64 bytes are left.
+	LEAQ      64(R8), R9
+	CMPQ      R9, CX
+	JGT       pairloop
+	VPCMPEQB  (SI)(R8*1), Y0, Y2
+	VPCMPEQB  (DI)(R8*1), Y1, Y3
+	VPCMPEQB  32(SI)(R8*1), Y0, Y4
+	VPCMPEQB  32(DI)(R8*1), Y1, Y5
+	VPAND     Y2, Y3, Y2
+	VPAND     Y4, Y5, Y4
+	VPOR      Y2, Y4, Y6
+	VPTEST    Y6, Y6
+	JNZ       pairfound2
+	MOVQ      R9, R8
+	JMP       pairloop2
+
+pairfound2:
+	VPMOVMSKB Y2, R10
+	TESTL     R10, R10
+	JNZ       pairfound
+	VPMOVMSKB Y4, R10
+	ADDQ      $32, R8
+	JMP       pairfound
+
+pairloop:
+	LEAQ      32(R8), R9
+	CMPQ      R9, CX
+	JGT       pairdone
+	VPCMPEQB  (SI)(R8*1), Y0, Y2
+	VPCMPEQB  (DI)(R8*1), Y1, Y3
+	VPAND     Y2, Y3, Y2
+	VPMOVMSKB Y2, R10
+	TESTL     R10, R10
+	JNZ       pairfound
+	MOVQ      R9, R8
+	JMP       pairloop
+
+pairfound:
+	BSFL      R10, R10
+	ADDQ      R8, R10
+	MOVQ      R10, found+40(FP)
+	MOVQ      R8, next+48(FP)
+	VZEROUPPER
+	RET
+
+pairdone:
+	MOVQ      $-1, found+40(FP)
+	MOVQ      R8, next+48(FP)
+	VZEROUPPER
+	RET
+
+// func lineScan(b []byte) (n int, mayBlank bool, next int)
+TEXT ·lineScan(SB), NOSPLIT, $0-48
+	MOVQ         b_base+0(FP), SI
+	MOVQ         b_len+8(FP), CX
+	MOVQ         $0x0a, AX
+	MOVQ         AX, X0
+	VPBROADCASTB X0, Y0
+	MOVQ         $0x20, AX
+	MOVQ         AX, X1
+	VPBROADCASTB X1, Y1
+	XORQ         R8, R8  // offset
+	XORQ         R11, R11 // newlines
+	XORL         R12, R12 // bytes <= ' ' after a newline
+	XORL         R13, R13 // the previous vector ended with a newline
+
+lineloop:
+	LEAQ      32(R8), R9
+	CMPQ      R9, CX
+	JGT       linedone
+	VMOVDQU   (SI)(R8*1), Y2
+	VPCMPEQB  Y2, Y0, Y3
+	VPMINUB   Y2, Y1, Y4
+	VPCMPEQB  Y2, Y4, Y4
+	VPMOVMSKB Y3, R10
+	VPMOVMSKB Y4, BX
+	POPCNTL   R10, DX
+	ADDQ      DX, R11
+	MOVL      R10, DX
+	SHLL      $1, DX
+	ORL       R13, DX
+	ANDL      BX, DX
+	ORL       DX, R12
+	SHRL      $31, R10
+	MOVL      R10, R13
+	MOVQ      R9, R8
+	JMP       lineloop
+
+linedone:
+	MOVQ      R11, n+24(FP)
+	TESTL     R12, R12
+	SETNE     mayBlank+32(FP)
+	MOVQ      R8, next+40(FP)
+	VZEROUPPER
+	RET

@@ -1,0 +1,158 @@
+package parse
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// lineStatsRef is lineStats written out byte by byte.
+func lineStatsRef(b []byte) (n int, mayBlank bool) {
+	for i, c := range b {
+		if c == '\n' {
+			n++
+			if i+1 < len(b) && b[i+1] <= ' ' {
+				mayBlank = true
+			}
+		}
+	}
+	return n, mayBlank
+}
+
+// randomText is n bytes drawn from alphabet.
+func randomText(r *rand.Rand, n int, alphabet string) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return b
+}
+
+func TestLineKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		b := randomText(r, r.IntN(300), "ab \n\tDELTE\x00\xff")
+		n, mb := lineStats(b)
+		wn, wmb := lineStatsRef(b)
+		if n != wn || mb != wmb {
+			t.Fatalf("lineStats(%q) = %d, %v; want %d, %v", b, n, mb, wn, wmb)
+		}
+		for _, needle := range []string{"DELETE", "DE", "D", "a\nb", "\xff\x00\xff"} {
+			if got, want := indexNeedle(b, []byte(needle)), bytes.Index(b, []byte(needle)); got != want {
+				t.Fatalf("indexNeedle(%q, %q) = %d, want %d", b, needle, got, want)
+			}
+		}
+	}
+}
+
+// scanTrace scans block with the prefilter and returns what a consumer and
+// the reject policy see: each record's line number and bytes, each reject,
+// and the counts.
+func scanTrace(block []byte, pre *Prefilter, maxLine int, skip bool) string {
+	var out strings.Builder
+	s := NewBlockScanner(nil)
+	s.SetMaxLineSize(maxLine)
+	s.SetPrefilter(pre)
+	if !skip {
+		s.needle = nil // every line cut and tested: the reference
+	}
+	s.OnReject(func(pe *ParseError, line []byte) {
+		fmt.Fprintf(&out, "reject %v %q\n", pe, line)
+	})
+	s.ResetBytes(block, "obj", 7)
+	for s.Scan() {
+		fmt.Fprintf(&out, "record %d %q\n", s.LineNumber(), s.Record().Line())
+	}
+	fmt.Fprintf(&out, "line %d lines %d skipped %d rejected %d\n", s.LineNumber(), s.Lines(), s.Skipped(), s.Rejected())
+	return out.String()
+}
+
+// FuzzPrefilterSkip checks that the block skip returns the records, rejects
+// and counts of cutting and testing every line.
+func FuzzPrefilterSkip(f *testing.F) {
+	del := strings.Replace(base, "REST.GET.OBJECT", "REST.DELETE.OBJECT", 1)
+	f.Add([]byte(base+"\n"+del+"\n"+base+"\n"), uint16(0))
+	f.Add([]byte(base+"\n\n"+base+"\r\n  \n"+del+"\n \t\n"+base), uint16(0))
+	f.Add([]byte(base+"\n"+base+"\n"+del+"\n"+del[:100]+"DELETE\n"+base+" \n"), uint16(300))
+	f.Add([]byte("x\nDELETE\n\nx DELETE y"), uint16(3))
+	f.Add([]byte(strings.Repeat(base+"\n", 20)+"   "), uint16(0))
+	f.Fuzz(func(t *testing.T, block []byte, maxLine uint16) {
+		ml := int(maxLine)
+		if ml == 0 {
+			ml = DefaultMaxLineSize
+		}
+		for _, pre := range []*Prefilter{
+			{Contains: [][]byte{[]byte("DELETE")}},
+			{Contains: [][]byte{[]byte("REST"), []byte("DELETE.OBJECT")}},
+			{Contains: [][]byte{[]byte(" ")}},
+			{Contains: [][]byte{[]byte("DELETE")}, Time: true, From: 1549411200, To: 1549411238},
+		} {
+			want := scanTrace(block, pre, ml, false)
+			if got := scanTrace(block, pre, ml, true); got != want {
+				t.Fatalf("prefilter %q, maxLine %d:\nblock skip:\n%s\nevery line:\n%s", pre.Contains, ml, got, want)
+			}
+		}
+	})
+}
+
+// TestPrefilterSkipBlocks runs the comparison of FuzzPrefilterSkip over
+// large random blocks of log lines, blank lines and long lines.
+func TestPrefilterSkipBlocks(t *testing.T) {
+	del := strings.Replace(base, "REST.GET.OBJECT", "REST.DELETE.OBJECT", 1)
+	pieces := []string{base, base, base, base, base, base, del, "", " ", "\t", base + "\r", strings.Repeat("x", 2000), "DELETE"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 50 {
+		var b bytes.Buffer
+		for range 1 + r.IntN(400) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+			b.WriteByte('\n')
+		}
+		block := b.Bytes()
+		if r.IntN(2) == 0 {
+			block = block[:len(block)-1-r.IntN(10)]
+		}
+		for _, ml := range []int{DefaultMaxLineSize, 1000, 100000} {
+			pre := &Prefilter{Contains: [][]byte{[]byte("DELETE")}}
+			want := scanTrace(block, pre, ml, false)
+			if got := scanTrace(block, pre, ml, true); got != want {
+				t.Fatalf("maxLine %d: block skip and every line differ", ml)
+			}
+		}
+	}
+}
+
+// BenchmarkScanPrefilterRare is the who-deleted query's scan of a block:
+// 1 line in 16 holds the prefilter's string, the others are ruled out
+// unparsed. "lines" cuts and tests every line, "block" is the block skip.
+func BenchmarkScanPrefilterRare(b *testing.B) {
+	del := strings.Replace(base, "REST.GET.OBJECT", "REST.DELETE.OBJECT", 1)
+	var buf bytes.Buffer
+	for i := 0; buf.Len() < 1<<20; i++ {
+		line := base
+		if i%16 == 5 {
+			line = del
+		}
+		buf.WriteString(line)
+		buf.WriteByte('\n')
+	}
+	block := buf.Bytes()
+	block = block[:bytes.LastIndexByte(block[:1<<20], '\n')+1]
+	for _, mode := range []string{"lines", "block"} {
+		b.Run(mode, func(b *testing.B) {
+			s := NewBlockScanner(nil)
+			s.SetPrefilter(&Prefilter{Contains: [][]byte{[]byte("DELETE")}})
+			if mode == "lines" {
+				s.needle = nil
+			}
+			b.SetBytes(int64(len(block)))
+			b.ReportAllocs()
+			for b.Loop() {
+				s.ResetBytes(block, "", 1)
+				for s.Scan() {
+				}
+			}
+		})
+	}
+}
