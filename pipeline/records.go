@@ -258,7 +258,7 @@ func RunBlock(cfg Config, name string, data []byte, cons Consumer) (*Stats, erro
 	st := newObjectState(&Object{Name: name, Size: int64(len(data))})
 	st.sniff = sniff(data)
 	c := &chunk{state: st, first: 1, data: data, last: true}
-	if err := callChunk(s, 0, c); err != nil {
+	if err := callChunk(context.Background(), s, 0, c); err != nil {
 		return stats, err
 	}
 	st.pending.Store(0)
