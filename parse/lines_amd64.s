@@ -117,3 +117,129 @@ linedone:
 	MOVQ      R8, next+40(FP)
 	VZEROUPPER
 	RET
+
+// func scanHits(b []byte, c0 byte, c1 byte, d int, hits []uint64) (nh int, n int, blank bool, next int)
+TEXT ·scanHits(SB), NOSPLIT, $24-96
+	MOVQ         b_base+0(FP), SI
+	MOVQ         b_len+8(FP), DX
+	MOVBLZX      c0+24(FP), AX
+	MOVBLZX      c1+25(FP), BX
+	MOVQ         d+32(FP), CX
+	MOVQ         hits_base+40(FP), R14
+	MOVQ         hits_len+48(FP), R9
+	SUBQ         $64, R9
+	MOVQ         R9, hlim-16(SP)
+	SUBQ         CX, DX
+	SUBQ         $32, DX
+	MOVQ         DX, vlim-8(SP)
+	MOVQ         $0, start-24(SP) // where the line at k starts
+	LEAQ         (SI)(CX*1), DI
+	MOVQ         AX, X0
+	VPBROADCASTB X0, Y0
+	MOVQ         BX, X1
+	VPBROADCASTB X1, Y1
+	MOVQ         $0x0a, AX
+	MOVQ         AX, X5
+	VPBROADCASTB X5, Y5
+	MOVQ         $0x20, AX
+	MOVQ         AX, X6
+	VPBROADCASTB X6, Y6
+	XORQ         R8, R8   // k, the vector's offset
+	XORQ         R9, R9   // words of hits written
+	XORQ         R11, R11 // newlines before k
+	XORQ         R12, R12 // blank candidates since the last hit
+	XORQ         R13, R13 // the byte before k is a newline
+
+hitloop:
+	CMPQ      R8, vlim-8(SP)
+	JGT       hitdone
+	CMPQ      R9, hlim-16(SP)
+	JGT       hitdone
+	VMOVDQU   (SI)(R8*1), Y2
+	VPCMPEQB  Y2, Y0, Y3
+	VPCMPEQB  (DI)(R8*1), Y1, Y4
+	VPAND     Y3, Y4, Y3
+	VPMOVMSKB Y3, R10 // pairs
+	VPCMPEQB  Y2, Y5, Y4
+	VPMOVMSKB Y4, AX  // newlines
+	VPMINUB   Y2, Y6, Y4
+	VPCMPEQB  Y2, Y4, Y4
+	VPMOVMSKB Y4, BX  // bytes <= ' '
+	MOVL      AX, DX
+	SHLL      $1, DX
+	ORL       R13, DX
+	ANDL      DX, BX  // blank candidates: after a newline
+	MOVL      AX, R13
+	SHRL      $31, R13
+	TESTL     R10, R10
+	JNZ       hit
+
+hitnext:
+	TESTL   AX, AX
+	JZ      hitnonl
+	BSRL    AX, DX
+	LEAQ    1(R8)(DX*1), DX
+	MOVQ    DX, start-24(SP)
+	POPCNTL AX, DX
+	ADDQ    DX, R11
+
+hitnonl:
+	ORL     BX, R12
+	ADDQ    $32, R8
+	JMP     hitloop
+
+hit:
+	// One hit for each pair bit t, lowest first: its offset and its
+	// line's start, then its newlines before and blank flag.
+	BSFL    R10, CX
+	MOVQ    $2, DX
+	SHLQ    CX, DX
+	DECQ    DX      // bits <= t
+	ANDQ    BX, DX  // the blank candidates up to t go with this hit
+	ORQ     DX, R12
+	XORQ    DX, BX
+	NEGQ    R12
+	SBBQ    R12, R12
+	SHLQ    $63, R12
+	MOVQ    $1, DX
+	SHLQ    CX, DX
+	DECQ    DX      // bits < t
+	ANDQ    AX, DX  // the newlines before t
+	JZ      hitsaved
+	BSRQ    DX, DX
+	LEAQ    1(R8)(DX*1), DX
+	JMP     hitstart
+
+hitsaved:
+	MOVQ start-24(SP), DX
+
+hitstart:
+	SHLQ    $32, DX
+	ADDQ    R8, DX
+	ADDQ    CX, DX
+	MOVQ    DX, (R14)(R9*8)
+	MOVQ    $1, DX
+	SHLQ    CX, DX
+	DECQ    DX
+	ANDQ    AX, DX
+	POPCNTQ DX, DX
+	ADDQ    R11, DX // newlines before k+t
+	ORQ     R12, DX
+	XORQ    R12, R12
+	MOVQ    DX, 8(R14)(R9*8)
+	ADDQ    $2, R9
+	MOVL    R10, DX
+	DECL    DX
+	ANDL    DX, R10
+	JNZ     hit
+	JMP     hitnext
+
+hitdone:
+	SHRQ  $1, R9
+	MOVQ  R9, nh+64(FP)
+	MOVQ  R11, n+72(FP)
+	TESTQ R12, R12
+	SETNE blank+80(FP)
+	MOVQ  R8, next+88(FP)
+	VZEROUPPER
+	RET

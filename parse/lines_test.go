@@ -21,6 +21,22 @@ func lineStatsRef(b []byte) (n int, mayBlank bool) {
 	return n, mayBlank
 }
 
+// findHitsRef is findHits written out from the definition of a hit, for
+// b[:covered].
+func findHitsRef(b, needle []byte, covered int) (h hitList, n int, blank bool) {
+	d := len(needle) - 1
+	for i := range covered {
+		if i > 0 && b[i-1] == '\n' && b[i] <= ' ' {
+			blank = true
+		}
+		if i+d < len(b) && b[i] == needle[0] && b[i+d] == needle[d] {
+			start := bytes.LastIndexByte(b[:i], '\n') + 1
+			h, blank = h.add(i, start, bytes.Count(b[:i], []byte{'\n'}), blank), false
+		}
+	}
+	return h, bytes.Count(b[:covered], []byte{'\n'}), blank
+}
+
 // randomText is n bytes drawn from alphabet.
 func randomText(r *rand.Rand, n int, alphabet string) []byte {
 	b := make([]byte, n)
@@ -34,6 +50,9 @@ func TestLineKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
 		b := randomText(r, r.IntN(300), "ab \n\tDELTE\x00\xff")
+		if r.IntN(4) == 0 {
+			b = randomText(r, r.IntN(3000), "ab \n\tDELTE\x00\xffxyzw.;-!_EEEEE")
+		}
 		n, mb := lineStats(b)
 		wn, wmb := lineStatsRef(b)
 		if n != wn || mb != wmb {
@@ -43,6 +62,13 @@ func TestLineKernels(t *testing.T) {
 			if got, want := indexNeedle(b, []byte(needle)), bytes.Index(b, []byte(needle)); got != want {
 				t.Fatalf("indexNeedle(%q, %q) = %d, want %d", b, needle, got, want)
 			}
+			for _, room := range []int{maxHits, 40, 3} {
+				h, n, blank, covered := findHits(b, []byte(needle), make(hitList, 0, 2*room))
+				wh, wn, wblank := findHitsRef(b, []byte(needle), covered)
+				if fmt.Sprint(h) != fmt.Sprint(wh) || n != wn || blank != wblank || covered < len(b) && h.len() < room-32 {
+					t.Fatalf("findHits(%q, %q), room %d = %v, %d, %v, %d; want %v, %d, %v", b, needle, room, h, n, blank, covered, wh, wn, wblank)
+				}
+			}
 		}
 	}
 }
@@ -50,18 +76,30 @@ func TestLineKernels(t *testing.T) {
 // scanTrace scans block with the prefilter and returns what a consumer and
 // the reject policy see: each record's line number and bytes, each reject,
 // and the counts.
-func scanTrace(block []byte, pre *Prefilter, maxLine int, skip bool) string {
+//
+// mode is how the prefilter's lines are found: "every line" (the
+// reference), "search" (skipLines), or with the block's hits found first
+// by BlockLines, with room for room hits.
+func scanTrace(t testing.TB, block []byte, pre *Prefilter, maxLine int, mode string, room int) string {
 	var out strings.Builder
 	s := NewBlockScanner(nil)
 	s.SetMaxLineSize(maxLine)
 	s.SetPrefilter(pre)
-	if !skip {
-		s.needle = nil // every line cut and tested: the reference
+	if mode == "every line" {
+		s.needle = nil
 	}
 	s.OnReject(func(pe *ParseError, line []byte) {
 		fmt.Fprintf(&out, "reject %v %q\n", pe, line)
 	})
 	s.ResetBytes(block, "obj", 7)
+	if mode == "hits" {
+		s.hits = make(hitList, 0, 2*room)
+		s.ResetBytes(block, "obj", 1)
+		if n, want := s.BlockLines(), int64(bytes.Count(block, []byte{'\n'})); n != want {
+			t.Fatalf("BlockLines %d, want %d", n, want)
+		}
+		s.SetFirstLine(7)
+	}
 	for s.Scan() {
 		fmt.Fprintf(&out, "record %d %q\n", s.LineNumber(), s.Record().Line())
 	}
@@ -89,9 +127,14 @@ func FuzzPrefilterSkip(f *testing.F) {
 			{Contains: [][]byte{[]byte(" ")}},
 			{Contains: [][]byte{[]byte("DELETE")}, Time: true, From: 1549411200, To: 1549411238},
 		} {
-			want := scanTrace(block, pre, ml, false)
-			if got := scanTrace(block, pre, ml, true); got != want {
-				t.Fatalf("prefilter %q, maxLine %d:\nblock skip:\n%s\nevery line:\n%s", pre.Contains, ml, got, want)
+			want := scanTrace(t, block, pre, ml, "every line", 0)
+			for _, m := range []struct {
+				mode string
+				room int
+			}{{"search", 0}, {"hits", maxHits}, {"hits", 33}} {
+				if got := scanTrace(t, block, pre, ml, m.mode, m.room); got != want {
+					t.Fatalf("prefilter %q, maxLine %d:\n%s %d:\n%s\nevery line:\n%s", pre.Contains, ml, m.mode, m.room, got, want)
+				}
 			}
 		}
 	})
@@ -115,9 +158,14 @@ func TestPrefilterSkipBlocks(t *testing.T) {
 		}
 		for _, ml := range []int{DefaultMaxLineSize, 1000, 100000} {
 			pre := &Prefilter{Contains: [][]byte{[]byte("DELETE")}}
-			want := scanTrace(block, pre, ml, false)
-			if got := scanTrace(block, pre, ml, true); got != want {
-				t.Fatalf("maxLine %d: block skip and every line differ", ml)
+			want := scanTrace(t, block, pre, ml, "every line", 0)
+			for _, m := range []struct {
+				mode string
+				room int
+			}{{"search", 0}, {"hits", maxHits}, {"hits", 40}} {
+				if got := scanTrace(t, block, pre, ml, m.mode, m.room); got != want {
+					t.Fatalf("maxLine %d: %s %d and every line differ", ml, m.mode, m.room)
+				}
 			}
 		}
 	}
@@ -125,7 +173,9 @@ func TestPrefilterSkipBlocks(t *testing.T) {
 
 // BenchmarkScanPrefilterRare is the who-deleted query's scan of a block:
 // 1 line in 16 holds the prefilter's string, the others are ruled out
-// unparsed. "lines" cuts and tests every line, "block" is the block skip.
+// unparsed. "lines" cuts and tests every line; "search" is the block skip
+// by searching, "hits" by the hits of BlockLines, which also counts the
+// block's lines as the record stage has it do.
 func BenchmarkScanPrefilterRare(b *testing.B) {
 	del := strings.Replace(base, "REST.GET.OBJECT", "REST.DELETE.OBJECT", 1)
 	var buf bytes.Buffer
@@ -139,7 +189,7 @@ func BenchmarkScanPrefilterRare(b *testing.B) {
 	}
 	block := buf.Bytes()
 	block = block[:bytes.LastIndexByte(block[:1<<20], '\n')+1]
-	for _, mode := range []string{"lines", "block"} {
+	for _, mode := range []string{"lines", "search", "hits"} {
 		b.Run(mode, func(b *testing.B) {
 			s := NewBlockScanner(nil)
 			s.SetPrefilter(&Prefilter{Contains: [][]byte{[]byte("DELETE")}})
@@ -150,6 +200,9 @@ func BenchmarkScanPrefilterRare(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				s.ResetBytes(block, "", 1)
+				if mode == "hits" {
+					s.BlockLines()
+				}
 				for s.Scan() {
 				}
 			}

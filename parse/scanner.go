@@ -47,6 +47,16 @@ type Scanner struct {
 	// string, nil for none; lines before data[cand] are cut one by one.
 	needle []byte
 	cand   int
+	// The hits of needle in data[:hitsEnd] (see BlockLines), from
+	// hits[hitAt]; hitsLines '\n' there, hitsBlank after the last hit.
+	// hitsEnd is 0 when BlockLines was not called. line0 is the line
+	// number before the first line.
+	hits      hitList
+	hitAt     int
+	hitsEnd   int
+	hitsLines int
+	hitsBlank bool
+	line0     int64
 
 	// The structural index window (see index.go): the masks of
 	// data[ixBase:ixEnd], ixWords chunks of 64 bytes, then a zero chunk.
@@ -88,7 +98,7 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 	s.r = nil
 	s.data, s.pos = b, 0
 	s.ixBase, s.ixEnd = 0, 0
-	s.cand = 0
+	s.cand, s.hits, s.hitsEnd = 0, s.hits[:0], 0
 }
 
 // useIndex reports whether block mode locates fields with the structural
@@ -97,7 +107,7 @@ func (s *Scanner) useIndex() bool { return s.ixMode > 0 || s.ixMode == 0 && have
 
 func (s *Scanner) resetCommon(object string, firstLine int64) {
 	s.object = object
-	s.line = firstLine - 1
+	s.line, s.line0 = firstLine-1, firstLine-1
 	s.lines, s.rejects, s.skipped, s.warned = 0, 0, 0, 0
 	s.stopped = false
 	s.lo, s.hi = 0, 0
@@ -194,7 +204,12 @@ func (s *Scanner) Scan() bool {
 				return false
 			}
 			if s.needle != nil && p >= s.cand {
-				if s.skipLines(); s.pos >= len(s.data) {
+				if p < s.hitsEnd {
+					s.skipHits()
+				} else {
+					s.skipLines()
+				}
+				if s.pos >= len(s.data) {
 					return false
 				}
 				p = s.pos

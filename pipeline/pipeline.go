@@ -503,15 +503,15 @@ func (m *lineMark) set(line int64) {
 }
 
 // resolve sets c.first and the mark where the object's next chunk starts.
-// It counts c's lines before it waits, so that the workers count at once.
-// It touches c.data: callChunk calls it.
-func (c *chunk) resolve(ctx context.Context) error {
+// It has h count c's lines (on worker w) before it waits, so that the
+// workers count at once. It touches c.data: callChunk calls it.
+func (c *chunk) resolve(ctx context.Context, h chunkHandler, w int) error {
 	if c.at == nil {
 		return nil // first set by the caller (RunBlock)
 	}
 	n := int64(1)
 	if !c.long {
-		n = int64(bytes.Count(c.data, []byte{'\n'}))
+		n = h.lines(w, c)
 	}
 	select {
 	case <-c.at.ready:
@@ -537,6 +537,9 @@ func (c *chunk) unblock() {
 
 // chunkHandler is what runChunks drives: the record stage, or a test.
 type chunkHandler interface {
+	// lines returns the number of line ends ('\n') of c's data, on
+	// worker w, before c.first is known; chunk(w, c) follows.
+	lines(w int, c *chunk) int64
 	// chunk processes c on worker w.
 	chunk(w int, c *chunk) error
 	// objectEnd is called once per object, after its last chunk was
@@ -710,7 +713,7 @@ func callChunk(ctx context.Context, h chunkHandler, w int, c *chunk) (err error)
 			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.state.obj.Name, c.first)
 		}
 	}()
-	if err := c.resolve(ctx); err != nil {
+	if err := c.resolve(ctx, h, w); err != nil {
 		return err
 	}
 	if c.long {
