@@ -119,7 +119,7 @@ linedone:
 	RET
 
 // func scanHits(b []byte, c0 byte, c1 byte, d int, hits []uint64) (nh int, n int, blank bool, next int)
-TEXT ·scanHits(SB), NOSPLIT, $24-96
+TEXT ·scanHits(SB), NOSPLIT, $32-96
 	MOVQ         b_base+0(FP), SI
 	MOVQ         b_len+8(FP), DX
 	MOVBLZX      c0+24(FP), AX
@@ -132,6 +132,8 @@ TEXT ·scanHits(SB), NOSPLIT, $24-96
 	SUBQ         CX, DX
 	SUBQ         $32, DX
 	MOVQ         DX, vlim-8(SP)
+	SUBQ         $32, DX
+	MOVQ         DX, vlim64-32(SP)
 	MOVQ         $0, start-24(SP) // where the line at k starts
 	LEAQ         (SI)(CX*1), DI
 	MOVQ         AX, X0
@@ -149,6 +151,57 @@ TEXT ·scanHits(SB), NOSPLIT, $24-96
 	XORQ         R11, R11 // newlines before k
 	XORQ         R12, R12 // blank candidates since the last hit
 	XORQ         R13, R13 // the byte before k is a newline
+
+hitloop64:
+	// 64 bytes an iteration while there are no pairs in them; else one
+	// vector at hitloop.
+	CMPQ      R8, vlim64-32(SP)
+	JGT       hitloop
+	CMPQ      R9, hlim-16(SP)
+	JGT       hitdone
+	VMOVDQU   (SI)(R8*1), Y2
+	VMOVDQU   32(SI)(R8*1), Y7
+	VPCMPEQB  Y2, Y0, Y3
+	VPCMPEQB  (DI)(R8*1), Y1, Y4
+	VPAND     Y3, Y4, Y3
+	VPCMPEQB  Y7, Y0, Y8
+	VPCMPEQB  32(DI)(R8*1), Y1, Y9
+	VPAND     Y8, Y9, Y8
+	VPOR      Y3, Y8, Y3
+	VPTEST    Y3, Y3
+	JNZ       hitloop
+	VPCMPEQB  Y2, Y5, Y4
+	VPCMPEQB  Y7, Y5, Y9
+	VPMOVMSKB Y4, AX
+	VPMOVMSKB Y9, DX
+	SHLQ      $32, DX
+	ORQ       DX, AX   // newlines
+	VPMINUB   Y2, Y6, Y4
+	VPCMPEQB  Y2, Y4, Y4
+	VPMINUB   Y7, Y6, Y9
+	VPCMPEQB  Y7, Y9, Y9
+	VPMOVMSKB Y4, BX
+	VPMOVMSKB Y9, DX
+	SHLQ      $32, DX
+	ORQ       DX, BX   // bytes <= ' '
+	MOVQ      AX, DX
+	SHLQ      $1, DX
+	ORQ       R13, DX
+	ANDQ      DX, BX
+	ORQ       BX, R12
+	MOVQ      AX, R13
+	SHRQ      $63, R13
+	TESTQ     AX, AX
+	JZ        hit64nonl
+	BSRQ      AX, DX
+	LEAQ      1(R8)(DX*1), DX
+	MOVQ      DX, start-24(SP)
+	POPCNTQ   AX, DX
+	ADDQ      DX, R11
+
+hit64nonl:
+	ADDQ $64, R8
+	JMP  hitloop64
 
 hitloop:
 	CMPQ      R8, vlim-8(SP)
@@ -184,9 +237,9 @@ hitnext:
 	ADDQ    DX, R11
 
 hitnonl:
-	ORL     BX, R12
+	ORQ     BX, R12
 	ADDQ    $32, R8
-	JMP     hitloop
+	JMP     hitloop64
 
 hit:
 	// One hit for each pair bit t, lowest first: its offset and its
