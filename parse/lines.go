@@ -3,85 +3,19 @@ package parse
 import "bytes"
 
 // The prefilter's block skip. With a prefilter that needs a string, a
-// Scanner in block mode does not cut every line and test it: it finds
-// where the string may be, counts the lines it passes over without the
-// string, and cuts and tests only the lines the string is in. When the
-// block's lines are counted first (BlockLines), one pass (findHits) finds
-// the places and counts the lines before each; otherwise Scan searches
-// for the string (indexNeedle) and counts the lines it passed over
-// (lineStats). The kernels (scanHits, pairScan, lineScan) are AVX2;
-// without them every line is cut and tested.
+// Scanner in block mode does not cut every line and test it: one pass
+// over the block (findHits, with the AVX2 kernel scanHits) finds the
+// places where the string may be, with the number of line ends before
+// each, so that Scan counts the lines between them as ruled out and cuts
+// and tests only the lines the string may be in. The record stage has
+// the pass done when it counts a chunk's lines (BlockLines), so a chunk
+// is read from memory once; otherwise Scan does it when it first needs
+// it. Without the kernel, every line is cut and tested.
 //
 // A line is passed over only when it is sure not to be blank (IsBlank;
 // a blank line is not counted): its first byte is above ' '. Where a line
 // may be blank, or longer than the line limit, Scan cuts and tests the
 // lines one by one.
-
-// indexNeedle returns the offset of the first needle in b, or -1, as
-// bytes.Index does. It looks for the needle's first and last bytes at
-// their distance (pairScan) and compares the candidates: one pass over b,
-// where bytes.Index stops at every occurrence of the first byte.
-func indexNeedle(b, needle []byte) int {
-	d := len(needle) - 1
-	if !haveLineKernels || d < 1 {
-		return bytes.Index(b, needle)
-	}
-	i := 0
-	for len(b)-i >= d+32 {
-		f, next := pairScan(b[i:], needle[0], needle[d], d)
-		if f < 0 {
-			i += next
-			break
-		}
-		if bytes.Equal(b[i+f:i+f+d+1], needle) {
-			return i + f
-		}
-		i += f + 1
-	}
-	if j := bytes.Index(b[i:], needle); j >= 0 {
-		return i + j
-	}
-	return -1
-}
-
-// lineStats returns the number of '\n' in b, and whether a '\n' in b is
-// followed in b by a byte <= ' ', that is whether a line of b after the
-// first may be blank (see IsBlank).
-func lineStats(b []byte) (n int, mayBlank bool) {
-	i := 0
-	if haveLineKernels && len(b) >= 32 {
-		n, mayBlank, i = lineScan(b)
-	}
-	for ; i < len(b); i++ {
-		if b[i] == '\n' {
-			n++
-		}
-		if i > 0 && b[i-1] == '\n' && b[i] <= ' ' {
-			mayBlank = true
-		}
-	}
-	return n, mayBlank
-}
-
-// skipLines passes over the lines from s.pos that do not hold the
-// prefilter's needle, counting them as lines the prefilter skipped. It
-// stops at the line the next needle is in (s.pos, or the end of the
-// data), or, where it cannot count exactly what Scan would (a line that
-// may be blank, or one that may be longer than maxLine), leaves those
-// lines to Scan: up to s.cand, Scan cuts and tests every line.
-func (s *Scanner) skipLines() {
-	d, p := s.data, s.pos
-	end := len(d)
-	if i := indexNeedle(d[p:], s.needle); i >= 0 {
-		end = p + bytes.LastIndexByte(d[p:p+i], '\n') + 1
-	}
-	if end == p || end-p > s.maxLine || d[p] <= ' ' {
-		s.cand = end
-		return
-	}
-	n, mayBlank := lineStats(d[p:end])
-	s.pass(end, n, mayBlank)
-}
 
 // A hit is a place in a block where the prefilter's string may start: its
 // first and last bytes are there at their distance. Hit i of a hitList
@@ -104,8 +38,8 @@ func (h hitList) add(pos, start, n int, blank bool) hitList {
 	return append(h, uint64(pos)|uint64(start)<<32, e)
 }
 
-// maxHits is the most hits a block keeps; past them, Scan searches (see
-// skipLines).
+// maxHits is the most hits a Scanner holds; past them, Scan cuts and tests
+// lines until it finds the next hits.
 const maxHits = 4096
 
 // findHits writes the hits of needle in b to hits[:cap(hits)] and returns
@@ -117,7 +51,7 @@ func findHits(b, needle []byte, hits hitList) (h hitList, n int, blank bool, cov
 	c0, c1 := needle[0], needle[d]
 	h = hits[:0]
 	i := 0
-	if haveLineKernels {
+	if haveHitScan {
 		var nh int
 		nh, n, blank, i = scanHits(b, c0, c1, d, hits[:cap(hits)])
 		if h = hits[:2*nh]; i <= len(b)-d-32 {
@@ -154,16 +88,11 @@ func findHits(b, needle []byte, hits hitList) (h hitList, n int, blank bool, cov
 // does not read the lines without it again. Line numbers may be set after
 // it, with SetFirstLine.
 func (s *Scanner) BlockLines() int64 {
-	d := s.data
-	if s.needle == nil || len(d) >= 1<<31 {
-		return int64(bytes.Count(d, []byte{'\n'}))
+	if s.needle == nil || s.pos != 0 {
+		return int64(bytes.Count(s.data, []byte{'\n'}))
 	}
-	if s.hits == nil {
-		s.hits = make(hitList, 0, 2*maxHits)
-	}
-	s.hits, s.hitsLines, s.hitsBlank, s.hitsEnd = findHits(d, s.needle, s.hits)
-	s.hitAt = 0
-	return int64(s.hitsLines + bytes.Count(d[s.hitsEnd:], []byte{'\n'}))
+	s.findHits()
+	return int64(s.hitsLines + bytes.Count(s.data[s.hitsEnd:], []byte{'\n'}))
 }
 
 // SetFirstLine sets the line number of the block's first line (set to
@@ -172,14 +101,32 @@ func (s *Scanner) SetFirstLine(n int64) {
 	s.line, s.line0 = n-1, n-1
 }
 
-// skipHits is skipLines with the block's hits, for p before s.hitsEnd.
-func (s *Scanner) skipHits() {
+// findHits finds the hits of data from pos, a line's start.
+func (s *Scanner) findHits() {
+	p := s.pos
+	if s.hits == nil {
+		s.hits = make(hitList, 0, 2*maxHits)
+	}
+	var n int
+	s.hits, s.hitsLines, s.hitsBlank, n = findHits(s.data[p:min(len(s.data), p+1<<31)], s.needle, s.hits)
+	s.hitsBase, s.hitsEnd, s.hitAt = p, p+n, 0
+	s.hitsLine = int(s.line - s.line0)
+}
+
+// skipToHit passes over the lines from pos that do not hold the prefilter's
+// string, counting them as lines the prefilter skipped. It stops at the
+// line the next hit is in, or at the end of the data, or leaves the lines
+// to Scan (up to cand) where it cannot count them exactly.
+func (s *Scanner) skipToHit() {
+	if s.pos >= s.hitsEnd {
+		s.findHits()
+	}
 	d, p := s.data, s.pos
-	nl := int(s.line - s.line0) // '\n' before p
+	nl := int(s.line-s.line0) - s.hitsLine // '\n' from hitsBase to p
 	blank := false
-	h := s.hits
+	h, base := s.hits, s.hitsBase
 	for ; s.hitAt < h.len(); s.hitAt++ {
-		q := h.pos(s.hitAt)
+		q := base + h.pos(s.hitAt)
 		if q < p {
 			continue // in a line Scan has passed
 		}
@@ -187,13 +134,15 @@ func (s *Scanner) skipHits() {
 		if !bytes.Equal(d[q:min(len(d), q+len(s.needle))], s.needle) {
 			continue
 		}
-		// The string is in the line at end: the lines of d[p:end] are
+		// The string is in the line at end: the lines before it are
 		// passed over, and the hit stays for Scan to come back to.
-		s.pass(max(p, h.start(s.hitAt)), h.newlines(s.hitAt)-nl, blank)
+		s.pass(max(p, base+h.start(s.hitAt)), h.newlines(s.hitAt)-nl, blank)
 		return
 	}
 	if s.hitsEnd < len(d) {
-		s.skipLines() // the hits ran out of room
+		// The hits ran out of room: Scan takes the lines to their end,
+		// then finds the next ones.
+		s.cand = s.hitsEnd
 		return
 	}
 	s.pass(len(d), s.hitsLines-nl, blank || s.hitsBlank)

@@ -8,19 +8,6 @@ import (
 	"testing"
 )
 
-// lineStatsRef is lineStats written out byte by byte.
-func lineStatsRef(b []byte) (n int, mayBlank bool) {
-	for i, c := range b {
-		if c == '\n' {
-			n++
-			if i+1 < len(b) && b[i+1] <= ' ' {
-				mayBlank = true
-			}
-		}
-	}
-	return n, mayBlank
-}
-
 // findHitsRef is findHits written out from the definition of a hit, for
 // b[:covered].
 func findHitsRef(b, needle []byte, covered int) (h hitList, n int, blank bool) {
@@ -46,22 +33,16 @@ func randomText(r *rand.Rand, n int, alphabet string) []byte {
 	return b
 }
 
-func TestLineKernels(t *testing.T) {
+// TestFindHits compares findHits, its kernel and its tail, with the
+// definition of a hit.
+func TestFindHits(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3000 {
 		b := randomText(r, r.IntN(300), "ab \n\tDELTE\x00\xff")
 		if r.IntN(4) == 0 {
 			b = randomText(r, r.IntN(3000), "ab \n\tDELTE\x00\xffxyzw.;-!_EEEEE")
 		}
-		n, mb := lineStats(b)
-		wn, wmb := lineStatsRef(b)
-		if n != wn || mb != wmb {
-			t.Fatalf("lineStats(%q) = %d, %v; want %d, %v", b, n, mb, wn, wmb)
-		}
 		for _, needle := range []string{"DELETE", "DE", "D", "a\nb", "\xff\x00\xff"} {
-			if got, want := indexNeedle(b, []byte(needle)), bytes.Index(b, []byte(needle)); got != want {
-				t.Fatalf("indexNeedle(%q, %q) = %d, want %d", b, needle, got, want)
-			}
 			for _, room := range []int{maxHits, 40, 3} {
 				h, n, blank, covered := findHits(b, []byte(needle), make(hitList, 0, 2*room))
 				wh, wn, wblank := findHitsRef(b, []byte(needle), covered)
@@ -78,8 +59,8 @@ func TestLineKernels(t *testing.T) {
 // and the counts.
 //
 // mode is how the prefilter's lines are found: "every line" (the
-// reference), "search" (skipLines), or with the block's hits found first
-// by BlockLines, with room for room hits.
+// reference), "scan" (hits found when Scan needs them), or "hits" (found
+// first by BlockLines); the Scanner holds room hits.
 func scanTrace(t testing.TB, block []byte, pre *Prefilter, maxLine int, mode string, room int) string {
 	var out strings.Builder
 	s := NewBlockScanner(nil)
@@ -88,12 +69,14 @@ func scanTrace(t testing.TB, block []byte, pre *Prefilter, maxLine int, mode str
 	if mode == "every line" {
 		s.needle = nil
 	}
+	if room > 0 {
+		s.hits = make(hitList, 0, 2*room)
+	}
 	s.OnReject(func(pe *ParseError, line []byte) {
 		fmt.Fprintf(&out, "reject %v %q\n", pe, line)
 	})
 	s.ResetBytes(block, "obj", 7)
 	if mode == "hits" {
-		s.hits = make(hitList, 0, 2*room)
 		s.ResetBytes(block, "obj", 1)
 		if n, want := s.BlockLines(), int64(bytes.Count(block, []byte{'\n'})); n != want {
 			t.Fatalf("BlockLines %d, want %d", n, want)
@@ -131,7 +114,7 @@ func FuzzPrefilterSkip(f *testing.F) {
 			for _, m := range []struct {
 				mode string
 				room int
-			}{{"search", 0}, {"hits", maxHits}, {"hits", 33}} {
+			}{{"scan", 0}, {"scan", 35}, {"hits", maxHits}, {"hits", 33}} {
 				if got := scanTrace(t, block, pre, ml, m.mode, m.room); got != want {
 					t.Fatalf("prefilter %q, maxLine %d:\n%s %d:\n%s\nevery line:\n%s", pre.Contains, ml, m.mode, m.room, got, want)
 				}
@@ -144,7 +127,10 @@ func FuzzPrefilterSkip(f *testing.F) {
 // large random blocks of log lines, blank lines and long lines.
 func TestPrefilterSkipBlocks(t *testing.T) {
 	del := strings.Replace(base, "REST.GET.OBJECT", "REST.DELETE.OBJECT", 1)
-	pieces := []string{base, base, base, base, base, base, del, "", " ", "\t", base + "\r", strings.Repeat("x", 2000), "DELETE"}
+	pieces := []string{base, base, base, base, base, base, del, "", " ", "\t", base + "\r", strings.Repeat("x", 2000), "DELETE",
+		strings.Replace(base, "photos/cat.jpg", "DOUBLE/DAMAGE", 1), // D....E: not the string
+		strings.Replace(base, "photos/cat.jpg", "DAMAGE/DELETE", 1),
+	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 50 {
 		var b bytes.Buffer
@@ -162,7 +148,7 @@ func TestPrefilterSkipBlocks(t *testing.T) {
 			for _, m := range []struct {
 				mode string
 				room int
-			}{{"search", 0}, {"hits", maxHits}, {"hits", 40}} {
+			}{{"scan", 0}, {"scan", 40}, {"hits", maxHits}, {"hits", 40}} {
 				if got := scanTrace(t, block, pre, ml, m.mode, m.room); got != want {
 					t.Fatalf("maxLine %d: %s %d and every line differ", ml, m.mode, m.room)
 				}
@@ -173,9 +159,9 @@ func TestPrefilterSkipBlocks(t *testing.T) {
 
 // BenchmarkScanPrefilterRare is the who-deleted query's scan of a block:
 // 1 line in 16 holds the prefilter's string, the others are ruled out
-// unparsed. "lines" cuts and tests every line; "search" is the block skip
-// by searching, "hits" by the hits of BlockLines, which also counts the
-// block's lines as the record stage has it do.
+// unparsed. "lines" cuts and tests every line; "hits" is the block skip,
+// with the block's lines counted first (BlockLines) as the record stage
+// does.
 func BenchmarkScanPrefilterRare(b *testing.B) {
 	del := strings.Replace(base, "REST.GET.OBJECT", "REST.DELETE.OBJECT", 1)
 	var buf bytes.Buffer
@@ -189,7 +175,7 @@ func BenchmarkScanPrefilterRare(b *testing.B) {
 	}
 	block := buf.Bytes()
 	block = block[:bytes.LastIndexByte(block[:1<<20], '\n')+1]
-	for _, mode := range []string{"lines", "search", "hits"} {
+	for _, mode := range []string{"lines", "hits"} {
 		b.Run(mode, func(b *testing.B) {
 			s := NewBlockScanner(nil)
 			s.SetPrefilter(&Prefilter{Contains: [][]byte{[]byte("DELETE")}})

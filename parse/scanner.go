@@ -44,17 +44,18 @@ type Scanner struct {
 	stopped bool
 
 	// The block skip (see lines.go): needle is the prefilter's longest
-	// string, nil for none; lines before data[cand] are cut one by one.
-	needle []byte
-	cand   int
-	// The hits of needle in data[:hitsEnd] (see BlockLines), from
-	// hits[hitAt]; hitsLines '\n' there, hitsBlank after the last hit.
-	// hitsEnd is 0 when BlockLines was not called. line0 is the line
-	// number before the first line.
+	// string, nil for none. hits are those of data[hitsBase:hitsEnd],
+	// from hits[hitAt]: hitsLines '\n' there, hitsBlank after the last
+	// hit, hitsLine lines before hitsBase. Lines before data[cand] are
+	// cut one by one. line0 is the line number before the first line.
+	needle    []byte
+	cand      int
 	hits      hitList
 	hitAt     int
+	hitsBase  int
 	hitsEnd   int
 	hitsLines int
+	hitsLine  int
 	hitsBlank bool
 	line0     int64
 
@@ -98,7 +99,7 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 	s.r = nil
 	s.data, s.pos = b, 0
 	s.ixBase, s.ixEnd = 0, 0
-	s.cand, s.hits, s.hitsEnd = 0, s.hits[:0], 0
+	s.cand, s.hitsEnd = 0, 0
 }
 
 // useIndex reports whether block mode locates fields with the structural
@@ -157,7 +158,7 @@ func (f *Prefilter) Keep(line []byte) bool {
 // default) parses every line. f must not change while s uses it.
 func (s *Scanner) SetPrefilter(f *Prefilter) {
 	s.pre, s.needle = f, nil
-	if f != nil && haveLineKernels {
+	if f != nil && haveHitScan {
 		for _, n := range f.Contains {
 			if len(n) > len(s.needle) {
 				s.needle = n
@@ -204,12 +205,7 @@ func (s *Scanner) Scan() bool {
 				return false
 			}
 			if s.needle != nil && p >= s.cand {
-				if p < s.hitsEnd {
-					s.skipHits()
-				} else {
-					s.skipLines()
-				}
-				if s.pos >= len(s.data) {
+				if s.skipToHit(); s.pos >= len(s.data) {
 					return false
 				}
 				p = s.pos
