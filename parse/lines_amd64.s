@@ -79,17 +79,8 @@ hitloop64:
 	ORQ       BX, R12
 	MOVQ      AX, R13
 	SHRQ      $63, R13
-	TESTQ     AX, AX
-	JZ        hit64nonl
-	BSRQ      AX, DX
-	LEAQ      1(R8)(DX*1), DX
-	MOVQ      DX, start-24(SP)
-	POPCNTQ   AX, DX
-	ADDQ      DX, R11
-
-hit64nonl:
-	ADDQ $64, R8
-	JMP  hitloop64
+	MOVQ      $64, CX
+	JMP       hitadvance
 
 hitloop:
 	CMPQ      R8, vlim-8(SP)
@@ -116,18 +107,23 @@ hitloop:
 	JNZ       hit
 
 hitnext:
-	TESTL   AX, AX
+	MOVQ $32, CX
+
+hitadvance:
+	// The vector's newlines (AX) and blank candidates (BX) are counted,
+	// and it is passed (CX bytes).
+	TESTQ   AX, AX
 	JZ      hitnonl
-	BSRL    AX, DX
+	BSRQ    AX, DX
 	LEAQ    1(R8)(DX*1), DX
 	MOVQ    DX, start-24(SP)
-	POPCNTL AX, DX
+	POPCNTQ AX, DX
 	ADDQ    DX, R11
 
 hitnonl:
-	ORQ     BX, R12
-	ADDQ    $32, R8
-	JMP     hitloop64
+	ORQ  BX, R12
+	ADDQ CX, R8
+	JMP  hitloop64
 
 hit:
 	// One hit for each pair bit t, lowest first: its offset and its

@@ -90,6 +90,21 @@ func scanTrace(t testing.TB, block []byte, pre *Prefilter, maxLine int, mode str
 	return out.String()
 }
 
+// compareSkip checks that the block skip, with the hits found by Scan or
+// by BlockLines, with room for all or for few, gives the trace of cutting
+// and testing every line.
+func compareSkip(t testing.TB, block []byte, pre *Prefilter, maxLine int) {
+	want := scanTrace(t, block, pre, maxLine, "every line", 0)
+	for _, m := range []struct {
+		mode string
+		room int
+	}{{"scan", 0}, {"scan", 35}, {"hits", maxHits}, {"hits", 33}} {
+		if got := scanTrace(t, block, pre, maxLine, m.mode, m.room); got != want {
+			t.Fatalf("prefilter %q, maxLine %d:\n%s %d:\n%.3000s\nevery line:\n%.3000s", pre.Contains, maxLine, m.mode, m.room, got, want)
+		}
+	}
+}
+
 // FuzzPrefilterSkip checks that the block skip returns the records, rejects
 // and counts of cutting and testing every line.
 func FuzzPrefilterSkip(f *testing.F) {
@@ -110,15 +125,7 @@ func FuzzPrefilterSkip(f *testing.F) {
 			{Contains: [][]byte{[]byte(" ")}},
 			{Contains: [][]byte{[]byte("DELETE")}, Time: true, From: 1549411200, To: 1549411238},
 		} {
-			want := scanTrace(t, block, pre, ml, "every line", 0)
-			for _, m := range []struct {
-				mode string
-				room int
-			}{{"scan", 0}, {"scan", 35}, {"hits", maxHits}, {"hits", 33}} {
-				if got := scanTrace(t, block, pre, ml, m.mode, m.room); got != want {
-					t.Fatalf("prefilter %q, maxLine %d:\n%s %d:\n%s\nevery line:\n%s", pre.Contains, ml, m.mode, m.room, got, want)
-				}
-			}
+			compareSkip(t, block, pre, ml)
 		}
 	})
 }
@@ -143,16 +150,7 @@ func TestPrefilterSkipBlocks(t *testing.T) {
 			block = block[:len(block)-1-r.IntN(10)]
 		}
 		for _, ml := range []int{DefaultMaxLineSize, 1000, 100000} {
-			pre := &Prefilter{Contains: [][]byte{[]byte("DELETE")}}
-			want := scanTrace(t, block, pre, ml, "every line", 0)
-			for _, m := range []struct {
-				mode string
-				room int
-			}{{"scan", 0}, {"scan", 40}, {"hits", maxHits}, {"hits", 40}} {
-				if got := scanTrace(t, block, pre, ml, m.mode, m.room); got != want {
-					t.Fatalf("maxLine %d: %s %d and every line differ", ml, m.mode, m.room)
-				}
-			}
+			compareSkip(t, block, &Prefilter{Contains: [][]byte{[]byte("DELETE")}}, ml)
 		}
 	}
 }

@@ -14,6 +14,25 @@ import (
 	"github.com/s3logs/s3logs/parse"
 )
 
+// writePlainAndGzip writes data to dir as plain.log, which is mapped, and
+// gzipped as plain.log.gz, which is read.
+func writePlainAndGzip(t *testing.T, dir string, data []byte) (plain, gz string) {
+	t.Helper()
+	plain = filepath.Join(dir, "plain.log")
+	if err := os.WriteFile(plain, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	gz = filepath.Join(dir, "plain.log.gz")
+	if err := os.WriteFile(gz, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return plain, gz
+}
+
 // TestPrefilterLineNumbers: with a prefilter, the records kept carry their
 // line numbers in the file, and the lines ruled out, blank and too long
 // are counted as the file says, whatever the block size, the number of
@@ -44,18 +63,7 @@ func TestPrefilterLineNumbers(t *testing.T) {
 		}
 		b.WriteByte('\n')
 	}
-	plain := filepath.Join(dir, "plain.log")
-	if err := os.WriteFile(plain, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
-	zw.Write(b.Bytes())
-	zw.Close()
-	gz := filepath.Join(dir, "plain.log.gz")
-	if err := os.WriteFile(gz, z.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	plain, gz := writePlainAndGzip(t, dir, b.Bytes())
 	pre := &parse.Prefilter{Contains: [][]byte{[]byte("REST.PUT.OBJECT")}}
 	for _, src := range []string{plain, gz} {
 		for _, bs := range []int{1 << 10, 4 << 10, 64 << 10, 1 << 20} {
