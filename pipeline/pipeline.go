@@ -710,7 +710,11 @@ func callChunk(ctx context.Context, h chunkHandler, w int, c *chunk) (err error)
 				err = fmt.Errorf("%s: %w", c.state.obj.Name, ErrFileChanged)
 				return
 			}
-			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.state.obj.Name, c.first)
+			where := fmt.Sprintf("at lines %d and after", c.first)
+			if c.first == 0 {
+				where = fmt.Sprintf("in its chunk %d", c.index) // lines not counted yet
+			}
+			err = fmt.Errorf("%w: %v, in %s %s (please report this)", ErrInternal, r, c.state.obj.Name, where)
 		}
 	}()
 	if err := c.resolve(ctx, h, w); err != nil {
