@@ -28,6 +28,9 @@ import (
 // for a nullable column, one definition level per row (1 value, 0 NULL).
 type pqCol struct {
 	col      *schema.Column
+	kind     pqKind
+	field    parse.Field
+	get      schema.Getter
 	required bool
 	data     []byte  // string values, concatenated
 	ends     []int32 // end of each string value in data
@@ -38,7 +41,28 @@ type pqCol struct {
 	// holds one index per row (0 for NULL) instead of data and ends.
 	dict *strDict
 	idx  []int32
+	// For a part of the request line (pqPart): parent is the column of
+	// the whole Request-URI, and of[i] says what this column's value is
+	// for the parent's dictionary value i: index+1 in dict, -1 for NULL,
+	// 0 not yet known. The parts are a function of the request line's
+	// bytes, so each distinct request line is split and looked up once.
+	parent int
+	of     []int32
 }
+
+// pqKind says how Append reads a column: a switch on it, rather than a
+// call of the column's Getter, for the commonest sources.
+type pqKind uint8
+
+const (
+	pqGeneric pqKind = iota // through the Getter
+	pqString                // a log field, plain string
+	pqDict                  // a log field, dictionary string
+	pqPart                  // a part of the request line, through the parent's dictionary
+	pqInt                   // a log field, Int32 or Int64
+	pqTime                  // the request time
+	pqLine                  // log_line
+)
 
 // pqBatch buffers records column by column in plain Go slices for the
 // direct Parquet writer: no Arrow arrays, no per-value allocation, and its
@@ -57,9 +81,28 @@ func newPQBatch() *pqBatch {
 	cols := OutputColumns()
 	for i := range cols {
 		c := &cols[i]
-		col := pqCol{col: c, required: !c.Nullable()}
+		col := pqCol{col: c, field: c.Field, get: c.Getter(), required: !c.Nullable(), parent: -1}
 		if c.Type == schema.String && c.Dictionary {
 			col.dict = newStrDict()
+		}
+		col.kind = pqGeneric
+		switch {
+		case c.Source == schema.FromField && c.Type == schema.String && col.dict != nil:
+			col.kind = pqDict
+		case c.Source == schema.FromField && c.Type == schema.String:
+			col.kind = pqString
+		case c.Source == schema.FromField && (c.Type == schema.Int32 || c.Type == schema.Int64):
+			col.kind = pqInt
+		case c.Source == schema.FromField && c.Type == schema.Timestamp:
+			col.kind = pqTime
+		case c.Source == schema.FromLine:
+			col.kind = pqLine
+		case col.dict != nil && (c.Source == schema.FromMethod || c.Source == schema.FromTarget || c.Source == schema.FromProto):
+			for j := range b.cols {
+				if p := &b.cols[j]; p.kind == pqDict && p.field == c.Field {
+					col.kind, col.parent = pqPart, j
+				}
+			}
 		}
 		b.cols = append(b.cols, col)
 	}
@@ -74,7 +117,7 @@ func (b *pqBatch) Release()     { b.cols = nil }
 func (b *pqBatch) reset() {
 	for i := range b.cols {
 		c := &b.cols[i]
-		c.data, c.ends, c.i32, c.i64, c.defs, c.idx = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.defs[:0], c.idx[:0]
+		c.data, c.ends, c.i32, c.i64, c.defs, c.idx, c.of = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.defs[:0], c.idx[:0], c.of[:0]
 		if c.dict != nil {
 			c.dict.reset()
 		}
@@ -86,7 +129,30 @@ func (b *pqBatch) reset() {
 func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
 	for i := range b.cols {
 		c := &b.cols[i]
-		v, n, ok := c.col.Value(r, o)
+		var v []byte
+		var n int64
+		ok := true
+		switch c.kind {
+		case pqDict:
+			if v, ok = r.Value(c.field); ok {
+				c.present()
+				c.idx = append(c.idx, c.dict.index(v))
+				continue
+			}
+		case pqString:
+			v, ok = r.Value(c.field)
+		case pqInt:
+			n, ok = r.Int(c.field)
+		case pqTime:
+			n = r.Unix()
+		case pqLine:
+			n = o.Line
+		case pqPart:
+			b.appendPart(c, r, o)
+			continue
+		default:
+			v, n, ok = c.get(r, o)
+		}
 		if !ok {
 			c.defs = append(c.defs, 0)
 			if c.dict != nil {
@@ -94,9 +160,7 @@ func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
 			}
 			continue
 		}
-		if !c.required {
-			c.defs = append(c.defs, 1)
-		}
+		c.present()
 		switch c.col.Type {
 		case schema.Int32:
 			c.i32 = append(c.i32, int32(n))
@@ -122,6 +186,50 @@ func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
 	}
 	b.rows++
 	b.bytes += int64(len(r.Line()) + len(o.Object) + 8*len(b.cols))
+}
+
+// present records a value (not NULL) in c's definition levels.
+func (c *pqCol) present() {
+	if !c.required {
+		c.defs = append(c.defs, 1)
+	}
+}
+
+// appendPart appends the value of request-line part c: the one its
+// parent's dictionary value gave before, else the one read from r.
+func (b *pqBatch) appendPart(c *pqCol, r *parse.Record, o *schema.Origin) {
+	p := &b.cols[c.parent]
+	if !p.required && p.defs[len(p.defs)-1] == 0 {
+		// No request line: no part of it either.
+		c.defs = append(c.defs, 0)
+		c.idx = append(c.idx, 0)
+		return
+	}
+	pi := int(p.idx[len(p.idx)-1])
+	if pi >= len(c.of) {
+		c.of = append(c.of, make([]int32, pi+1-len(c.of))...)
+	}
+	switch x := c.of[pi]; {
+	case x > 0:
+		c.present()
+		c.idx = append(c.idx, x-1)
+		return
+	case x < 0:
+		c.defs = append(c.defs, 0)
+		c.idx = append(c.idx, 0)
+		return
+	}
+	v, _, ok := c.get(r, o)
+	if !ok {
+		c.of[pi] = -1
+		c.defs = append(c.defs, 0)
+		c.idx = append(c.idx, 0)
+		return
+	}
+	idx := c.dict.index(v)
+	c.of[pi] = idx + 1
+	c.present()
+	c.idx = append(c.idx, idx)
 }
 
 // maxPQColumnBytes bounds the string bytes of one column in a pqBatch

@@ -134,6 +134,108 @@ func TestPQBatchAppendAllocs(t *testing.T) {
 	}
 }
 
+// TestPQBatchColumns checks every buffered value against the column's
+// Getter (schema's one definition of each value), for generated lines with
+// traps and for hand-made request lines, over several row groups: the
+// request-line parts, which Append takes from its own cache for a request
+// line seen before, included.
+func TestPQBatchColumns(t *testing.T) {
+	lines := []string{
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ1 REST.GET.OBJECT k "GET /bkt/k HTTP/1.1" 200 - 1 1 1 1 "-" "ua" - host1 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ2 REST.GET.OBJECT k "-" 200 - 1 1 1 1 "-" "ua" - host2 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ3 REST.GET.OBJECT k "GET /bkt/k" 200 - 1 1 1 1 "-" "ua" - host3 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ4 REST.GET.OBJECT k "GET" 200 - 1 1 1 1 "-" "ua" - host4 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ5 REST.GET.OBJECT k "GET /bkt/a b HTTP/1.1" 200 - 1 1 1 1 "-" "ua" - host5 SigV4 - AuthHeader h TLSv1.2 - -`,
+	}
+	var block []byte
+	for range 3 {
+		for _, l := range lines {
+			block = append(append(block, l...), '\n')
+		}
+		block = append(block, gen.Block(4, 128<<10)...)
+	}
+	b := newPQBatch()
+	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
+	type value struct {
+		s    string
+		n    int64
+		null bool
+	}
+	var want [][]value // by column, then row
+	check := func() {
+		t.Helper()
+		for i := range b.cols {
+			c := &b.cols[i]
+			vi := 0
+			for row, w := range want[i] {
+				null := !c.required && c.defs[row] == 0
+				var got value
+				switch {
+				case null:
+					got.null = true
+				case c.dict != nil:
+					got.s = string(c.dict.value(c.idx[row]))
+				case c.col.Type == schema.Int32:
+					got.n = int64(c.i32[vi])
+				case c.col.Type == schema.Int64 || c.col.Type == schema.Timestamp:
+					got.n = c.i64[vi]
+				default:
+					start := int32(0)
+					if vi > 0 {
+						start = c.ends[vi-1]
+					}
+					got.s = string(c.data[start:c.ends[vi]])
+				}
+				if !null {
+					vi++
+				}
+				if got != w {
+					t.Fatalf("%s row %d: %+v, want %+v", c.col.Name, row, got, w)
+				}
+			}
+		}
+		b.reset()
+		want = make([][]value, len(b.cols))
+	}
+	want = make([][]value, len(b.cols))
+	sc.ResetBytes(block, "obj", 1)
+	parts := 0
+	for sc.Scan() {
+		r := sc.Record()
+		o.Line = sc.LineNumber()
+		for i := range b.cols {
+			c := b.cols[i].col
+			v, n, ok := c.Value(r, o)
+			w := value{null: !ok}
+			if ok {
+				switch c.Type {
+				case schema.String:
+					w.s = string(appendValidUTF8(nil, v))
+				case schema.Timestamp:
+					w.n = n * 1e6
+				default:
+					w.n = n
+				}
+			}
+			want[i] = append(want[i], w)
+		}
+		b.Append(r, o)
+		if b.rows%97 == 0 {
+			check()
+		}
+	}
+	for i := range b.cols {
+		if b.cols[i].kind == pqPart {
+			parts++
+		}
+	}
+	if parts != 3 {
+		t.Errorf("%d request-line parts read through the cache, want 3", parts)
+	}
+	check()
+}
+
 // TestStrDict checks the dictionary against a Go map: equal values get
 // one index, distinct values distinct ones in order of first appearance,
 // across table growth and reset.
