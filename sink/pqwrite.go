@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"sort"
+	"sync/atomic"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -240,14 +244,24 @@ const maxPQColumnBytes = 1 << 30
 // pqWriter writes pqBatches to one Parquet file with arrow-go's low-level
 // column writers, one row group per batch.
 type pqWriter struct {
-	bw    *bufio.Writer
-	fw    *file.Writer
-	ctx   context.Context     // pqarrow's write context, for dictionary columns
-	vals  []parquet.ByteArray // scratch for one slice of a string column
-	valid []byte              // scratch validity bitmap
-	clean strDict             // scratch for a dictionary with invalid UTF-8 replaced
+	bw       *bufio.Writer
+	fw       *file.Writer
+	arrProps pqarrow.ArrowWriterProperties
+	// cols[i] is the scratch of the i-th goroutine writing columns: [0]
+	// for Write, the first n for WriteConcurrent(b, n).
+	cols []*pqColWriter
 	// dictLimit is the dictionary size above which a column chunk is
 	// written plain.
+	dictLimit int
+}
+
+// pqColWriter writes the column chunks of pqBatch columns, one at a time,
+// with its own scratch buffers.
+type pqColWriter struct {
+	ctx       context.Context     // pqarrow's write context, for dictionary columns
+	vals      []parquet.ByteArray // scratch for one slice of a string column
+	valid     []byte              // scratch validity bitmap
+	clean     strDict             // scratch for a dictionary with invalid UTF-8 replaced
 	dictLimit int
 }
 
@@ -284,8 +298,18 @@ func newPQWriter(w io.Writer, o tableOptions) (*pqWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pqWriter{bw: bw, fw: fw, ctx: pqarrow.NewArrowWriteContext(context.Background(), &arrProps),
-		vals: make([]parquet.ByteArray, 0, pqWriteBatch), dictLimit: o.dictLimit}, nil
+	pw := &pqWriter{bw: bw, fw: fw, arrProps: arrProps, dictLimit: o.dictLimit}
+	pw.colWriters(1)
+	return pw, nil
+}
+
+// colWriters returns n column writers' scratch.
+func (pw *pqWriter) colWriters(n int) []*pqColWriter {
+	for len(pw.cols) < n {
+		pw.cols = append(pw.cols, &pqColWriter{ctx: pqarrow.NewArrowWriteContext(context.Background(), &pw.arrProps),
+			vals: make([]parquet.ByteArray, 0, pqWriteBatch), dictLimit: pw.dictLimit})
+	}
+	return pw.cols[:n]
 }
 
 // Write writes b's rows as one row group and empties b.
@@ -298,42 +322,100 @@ func (pw *pqWriter) Write(b *pqBatch) (err error) {
 	if err != nil {
 		return err
 	}
+	s := pw.cols[0]
 	for i := range b.cols {
-		c := &b.cols[i]
 		cw, err := rg.NextColumn()
 		if err != nil {
 			return err
 		}
-		var defs []int16
-		if !c.required {
-			defs = c.defs
-		}
-		switch w := cw.(type) {
-		case *file.Int32ColumnChunkWriter:
-			_, err = w.WriteBatch(c.i32, defs, nil)
-		case *file.Int64ColumnChunkWriter:
-			_, err = w.WriteBatch(c.i64, defs, nil)
-		case *file.ByteArrayColumnChunkWriter:
-			switch {
-			case c.dict == nil:
-				err = pw.writeStrings(w, c, defs)
-			case len(c.dict.data) <= pw.dictLimit:
-				err = pw.writeDict(w, c, defs)
-			default:
-				err = pw.writeDictPlain(w, c, defs)
-			}
-		default:
-			err = fmt.Errorf("unexpected column writer %T", cw)
-		}
-		if err != nil {
+		if err := s.write(cw, &b.cols[i]); err != nil {
 			return err
 		}
 	}
 	return rg.Close()
 }
 
+// WriteConcurrent is Write with the row group's columns encoded on n
+// goroutines at once, the largest first, into buffers that become the
+// row group in column order: for a row group written while a core would
+// otherwise idle (the last ones of a run).
+func (pw *pqWriter) WriteConcurrent(b *pqBatch, n int) (err error) {
+	if n <= 1 {
+		return pw.Write(b)
+	}
+	defer b.reset()
+	if b.rows == 0 {
+		return nil
+	}
+	rg, err := pw.fw.AppendBufferedRowGroupChecked()
+	if err != nil {
+		return err
+	}
+	cws := make([]file.ColumnChunkWriter, len(b.cols))
+	order := make([]int, len(b.cols))
+	for i := range cws {
+		if cws[i], err = rg.Column(i); err != nil {
+			return err
+		}
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool { return b.cols[order[x]].weight() > b.cols[order[y]].weight() })
+	var next atomic.Int32
+	var g errgroup.Group
+	for _, s := range pw.colWriters(n) {
+		g.Go(func() error {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) {
+					return nil
+				}
+				i := order[k]
+				if err := s.write(cws[i], &b.cols[i]); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return rg.Close()
+}
+
+// weight estimates the work of writing c: the bytes its encoders and
+// compressor see.
+func (c *pqCol) weight() int {
+	return len(c.data) + 4*len(c.ends) + 4*len(c.i32) + 8*len(c.i64) + 2*len(c.idx) + len(c.defs)/4
+}
+
+// write writes column c to its column chunk writer cw.
+func (s *pqColWriter) write(cw file.ColumnChunkWriter, c *pqCol) (err error) {
+	var defs []int16
+	if !c.required {
+		defs = c.defs
+	}
+	switch w := cw.(type) {
+	case *file.Int32ColumnChunkWriter:
+		_, err = w.WriteBatch(c.i32, defs, nil)
+	case *file.Int64ColumnChunkWriter:
+		_, err = w.WriteBatch(c.i64, defs, nil)
+	case *file.ByteArrayColumnChunkWriter:
+		switch {
+		case c.dict == nil:
+			err = s.writeStrings(w, c, defs)
+		case len(c.dict.data) <= s.dictLimit:
+			err = s.writeDict(w, c, defs)
+		default:
+			err = s.writeDictPlain(w, c, defs)
+		}
+	default:
+		err = fmt.Errorf("unexpected column writer %T", cw)
+	}
+	return err
+}
+
 // dictionary returns c's dictionary with invalid UTF-8 replaced.
-func (pw *pqWriter) dictionary(c *pqCol) *strDict {
+func (pw *pqColWriter) dictionary(c *pqCol) *strDict {
 	d := c.dict
 	if !d.invalid {
 		return d
@@ -351,7 +433,7 @@ func (pw *pqWriter) dictionary(c *pqCol) *strDict {
 // page as is, and the indices its data pages, so arrow-go hashes nothing.
 // (Values that are equal once invalid UTF-8 is replaced make arrow-go fall
 // back to hashing the values, which is correct and rare.)
-func (pw *pqWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+func (pw *pqColWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	d := pw.dictionary(c)
 	n := len(c.idx)
 	var valid *memory.Buffer
@@ -417,7 +499,7 @@ type dictPutter interface {
 
 // writeDictPlain writes a dictionary column whose dictionary outgrew
 // dictPageLimit as plain values.
-func (pw *pqWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+func (pw *pqColWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	w.FallbackToPlain()
 	d := pw.dictionary(c)
 	for row := 0; row < len(c.idx); {
@@ -441,7 +523,7 @@ func (pw *pqWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol,
 }
 
 // writeStrings writes a string column in slices of pqWriteBatch values.
-func (pw *pqWriter) writeStrings(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+func (pw *pqColWriter) writeStrings(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	start, vi := int32(0), 0
 	for row := 0; row < len(defs); {
 		end := min(row+pqWriteBatch, len(defs))

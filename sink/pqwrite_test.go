@@ -48,6 +48,56 @@ func writeFile(t testing.TB, block []byte, rowGroupRows int) []byte {
 	return buf.Bytes()
 }
 
+// TestWriteConcurrent checks that a file whose row groups were written
+// with their columns encoded concurrently holds the same rows, as
+// parquet-go reads them, as one written serially, dictionary columns that
+// fall back to plain included (run it with -race).
+func TestWriteConcurrent(t *testing.T) {
+	block := gen.Block(5, 256<<10)
+	for _, limit := range []int{0, 300} {
+		var files [2][]byte
+		for k, n := range []int{1, 3} {
+			var buf bytes.Buffer
+			fw, err := NewFileWriter(&buf, FileOptions{DictionaryLimit: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := NewRowBuffer(Parquet)
+			sc := parse.NewBlockScanner(block)
+			o := &schema.Origin{Object: []byte("obj")}
+			for sc.Scan() {
+				o.Line = sc.LineNumber()
+				b.Append(sc.Record(), o)
+				if b.Rows() == 150 {
+					if err := fw.WriteConcurrent(b, n); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := fw.WriteConcurrent(b, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := fw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			files[k] = buf.Bytes()
+		}
+		cols1, rows1 := filetest.ReadParquet(t, files[0])
+		cols2, rows2 := filetest.ReadParquet(t, files[1])
+		if fmt.Sprint(cols1) != fmt.Sprint(cols2) {
+			t.Fatalf("dictionary limit %d: columns %v, serially %v", limit, cols2, cols1)
+		}
+		if len(rows1) < 300 || len(rows1) != len(rows2) {
+			t.Fatalf("dictionary limit %d: %d rows, serially %d", limit, len(rows2), len(rows1))
+		}
+		for i := range rows1 {
+			if fmt.Sprint(rows1[i]) != fmt.Sprint(rows2[i]) {
+				t.Fatalf("dictionary limit %d: row %d: %v, serially %v", limit, i, rows2[i], rows1[i])
+			}
+		}
+	}
+}
+
 // TestParquetArrowSchema checks that an Arrow reader of a converted file
 // sees exactly ArrowSchema() (types, time zone, nullability), as it would
 // for a file pqarrow wrote, and the encodings the package doc promises.
