@@ -313,39 +313,32 @@ func (pw *pqWriter) colWriters(n int) []*pqColWriter {
 }
 
 // Write writes b's rows as one row group and empties b.
-func (pw *pqWriter) Write(b *pqBatch) (err error) {
-	defer b.reset()
-	if b.rows == 0 {
-		return nil
-	}
-	rg, err := pw.fw.AppendRowGroupChecked()
-	if err != nil {
-		return err
-	}
-	s := pw.cols[0]
-	for i := range b.cols {
-		cw, err := rg.NextColumn()
-		if err != nil {
-			return err
-		}
-		if err := s.write(cw, &b.cols[i]); err != nil {
-			return err
-		}
-	}
-	return rg.Close()
-}
+func (pw *pqWriter) Write(b *pqBatch) error { return pw.WriteConcurrent(b, 1) }
 
 // WriteConcurrent is Write with the row group's columns encoded on n
 // goroutines at once, the largest first, into buffers that become the
 // row group in column order: for a row group written while a core would
 // otherwise idle (the last ones of a run).
 func (pw *pqWriter) WriteConcurrent(b *pqBatch, n int) (err error) {
-	if n <= 1 {
-		return pw.Write(b)
-	}
 	defer b.reset()
 	if b.rows == 0 {
 		return nil
+	}
+	if n <= 1 {
+		rg, err := pw.fw.AppendRowGroupChecked()
+		if err != nil {
+			return err
+		}
+		for i := range b.cols {
+			cw, err := rg.NextColumn()
+			if err != nil {
+				return err
+			}
+			if err := pw.cols[0].write(cw, &b.cols[i]); err != nil {
+				return err
+			}
+		}
+		return rg.Close()
 	}
 	rg, err := pw.fw.AppendBufferedRowGroupChecked()
 	if err != nil {

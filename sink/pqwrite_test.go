@@ -21,25 +21,31 @@ import (
 // writeFile writes the records of block to one Parquet file with row
 // groups of rowGroupRows rows (0: one row group) and returns the file.
 func writeFile(t testing.TB, block []byte, rowGroupRows int) []byte {
+	return writeFileWith(t, block, rowGroupRows, FileOptions{}, 1)
+}
+
+// writeFileWith is writeFile with options o and each row group's columns
+// encoded on n goroutines (FileWriter.WriteConcurrent).
+func writeFileWith(t testing.TB, block []byte, rowGroupRows int, o FileOptions, n int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	fw, err := NewFileWriter(&buf, FileOptions{})
+	fw, err := NewFileWriter(&buf, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := NewRowBuffer(Parquet)
 	sc := parse.NewBlockScanner(block)
-	o := &schema.Origin{Object: []byte("obj")}
+	origin := &schema.Origin{Object: []byte("obj")}
 	for sc.Scan() {
-		o.Line = sc.LineNumber()
-		b.Append(sc.Record(), o)
+		origin.Line = sc.LineNumber()
+		b.Append(sc.Record(), origin)
 		if b.Rows() == rowGroupRows {
-			if err := fw.Write(b); err != nil {
+			if err := fw.WriteConcurrent(b, n); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := fw.Write(b); err != nil {
+	if err := fw.WriteConcurrent(b, n); err != nil {
 		t.Fatal(err)
 	}
 	if err := fw.Close(); err != nil {
@@ -57,30 +63,7 @@ func TestWriteConcurrent(t *testing.T) {
 	for _, limit := range []int{0, 300} {
 		var files [2][]byte
 		for k, n := range []int{1, 3} {
-			var buf bytes.Buffer
-			fw, err := NewFileWriter(&buf, FileOptions{DictionaryLimit: limit})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := NewRowBuffer(Parquet)
-			sc := parse.NewBlockScanner(block)
-			o := &schema.Origin{Object: []byte("obj")}
-			for sc.Scan() {
-				o.Line = sc.LineNumber()
-				b.Append(sc.Record(), o)
-				if b.Rows() == 150 {
-					if err := fw.WriteConcurrent(b, n); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if err := fw.WriteConcurrent(b, n); err != nil {
-				t.Fatal(err)
-			}
-			if err := fw.Close(); err != nil {
-				t.Fatal(err)
-			}
-			files[k] = buf.Bytes()
+			files[k] = writeFileWith(t, block, 150, FileOptions{DictionaryLimit: limit}, n)
 		}
 		cols1, rows1 := filetest.ReadParquet(t, files[0])
 		cols2, rows2 := filetest.ReadParquet(t, files[1])
