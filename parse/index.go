@@ -238,7 +238,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	}
 	r.start[RequestID], r.end[RequestID] = uint32(i), uint32(e)
 	i = e + 1
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isOperation(b[i:e]) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !r.ops.isOperation(b, i, e) {
 		return false
 	}
 	r.start[Operation], r.end[Operation] = uint32(i), uint32(e)

@@ -311,3 +311,34 @@ func BenchmarkIndex(b *testing.B) {
 		indexWords(block, dst)
 	}
 }
+
+// TestOpCache checks the cache of operation names against isOperation
+// over names that differ from each other in a byte, at every position of
+// names of every length around the cache's bounds, seen in random order
+// after each other.
+func TestOpCache(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var c opCache
+	names := []string{"REST.GET.OBJECT", "REST.GET.BUCKET", "REST.GET.OBJECT_TAGGING", "REST.POST.MULTI_OBJECT_DELETE", "S3.TRANSITION_SIA.OBJECT", "BATCH.DELETE.OBJECT"}
+	for l := 3; l <= 40; l++ {
+		names = append(names, "A."+strings.Repeat("b", l-2))
+	}
+	var variants []string
+	for _, n := range names {
+		variants = append(variants, n)
+		for k := range len(n) {
+			for _, x := range []byte{'.', 'Z', '_', '-', ' ', 0x80} {
+				v := []byte(n)
+				v[k] = x
+				variants = append(variants, string(v))
+			}
+		}
+	}
+	for range 200000 {
+		v := variants[rng.IntN(len(variants))]
+		line := []byte("x " + v + " key")
+		if got, want := c.isOperation(line, 2, 2+len(v)), isOperation([]byte(v)); got != want {
+			t.Fatalf("%q: cached %v, isOperation %v", v, got, want)
+		}
+	}
+}
