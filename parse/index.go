@@ -169,28 +169,12 @@ func next(ix []uint64, k, w uint, m uint64) (p, w2 uint, m2 uint64) {
 	return w*64 + uint(bits.TrailingZeros64(m)), w, m & (m - 1)
 }
 
-// anyBit reports whether class k has a bit in window offsets [p, end).
-func anyBit(ix []uint64, k, p, end uint) bool {
-	if p >= end {
-		return false
-	}
-	w, last := p/64, (end-1)/64
-	m := ix[w*mKinds+k] &^ (1<<(p%64) - 1)
-	for w < last {
-		if m != 0 {
-			return true
-		}
-		w++
-		m = ix[w*mKinds+k]
-	}
-	return m&(2<<((end-1)%64)-1) != 0
-}
-
 // fastIndexed is fast with the line's structural index: ix is the index
-// window and o the line's offset in it. It makes the same checks in the
-// same order as fast, reading each field's end from the index instead of
-// calling bytes.IndexByte, so it accepts exactly the lines fast accepts
-// with the same fields (FuzzIndexedScan compares them).
+// window and o the line's offset in it. It makes the same checks as fast
+// (each as soon as its field is found, not in fast's order: a line fails
+// or passes them all the same), reading each field's end from the index
+// instead of calling bytes.IndexByte, so it accepts exactly the lines fast
+// accepts with the same fields (FuzzIndexedScan compares them).
 func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	b := r.line
 	n := len(b)
@@ -288,36 +272,114 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	if i = r.quotedIndexed(UserAgent, i, a, o); i < 0 {
 		return false
 	}
+	// A '[' after the time may open a second record's time (spliced):
+	// the slow path looks. The end of the line is marked as a bracket.
+	tb, tm := walk(a, mBracket, o, int(r.end[Time])+1)
+	if e, _, _ = step(a, mBracket, o, tb, tm); e < n && findSplice(b, int(r.end[Time])+1) >= 0 {
+		return false
+	}
 	if i >= n {
 		r.n = MinFields
-		return !r.splicedIndexed(ix, o)
+		return true
 	}
 	// Nothing after the User-Agent is quoted; a quote there means the
-	// User-Agent held a quote followed by a space.
-	if anyBit(ix, mQuote, o+uint(i), o+uint(n)) {
+	// User-Agent held a quote followed by a space. The end of the line is
+	// marked as a quote.
+	tb, tm = walk(a, mQuote, o, i)
+	if e, _, _ = step(a, mQuote, o, tb, tm); e < n {
 		return false
 	}
+	// The fields after the User-Agent, each checked where its values are
+	// known (validTail) as it is found; the line may end after any of them.
+	// A line with an odd value in a late optional field fails too, so that
+	// the slow path keeps the record with a warning.
 	sb, sm = walk(a, mSpace, o, i)
-	f := VersionID
-	for ; int(f) < NumFields; f++ {
-		e, sb, sm = step(a, mSpace, o, sb, sm)
-		if e >= n {
-			r.start[f], r.end[f] = uint32(i), uint32(n)
-			i = n
-			f++
-			break
-		}
-		if e == i {
-			return false
-		}
-		r.start[f], r.end[f] = uint32(i), uint32(e)
-		i = e + 1
-	}
-	r.n = int(f)
-	if i < n && !r.extraFields(i) {
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
 		return false
 	}
-	return r.validTail() && !r.splicedIndexed(ix, o)
+	r.start[VersionID], r.end[VersionID] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(VersionID) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+		return false
+	}
+	r.start[HostID], r.end[HostID] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(HostID) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isSigV(b[i:e]) {
+		return false
+	}
+	r.start[SigV], r.end[SigV] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(SigV) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+		return false
+	}
+	r.start[CipherSuite], r.end[CipherSuite] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(CipherSuite) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isAuthType(b[i:e]) {
+		return false
+	}
+	r.start[AuthType], r.end[AuthType] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(AuthType) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+		return false
+	}
+	r.start[HostHeader], r.end[HostHeader] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(HostHeader) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isTLSVersion(b[i:e]) {
+		return false
+	}
+	r.start[TLSVersion], r.end[TLSVersion] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(TLSVersion) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isARN(b[i:e]) {
+		return false
+	}
+	r.start[AccessPointARN], r.end[AccessPointARN] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(AccessPointARN) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isDash(b[i:e]) && string(b[i:e]) != "Yes" {
+		return false
+	}
+	r.start[ACLRequired], r.end[ACLRequired] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(ACLRequired) + 1
+		return true
+	}
+	if e, _, _ = tailStep(a, o, sb, sm, n); e == i || !isRegion(b[i:e]) {
+		return false
+	}
+	r.start[SourceRegion], r.end[SourceRegion] = uint32(i), uint32(e)
+	r.n = NumFields
+	return e >= n || r.extraFields(e+1)
+}
+
+// tailStep is step over the spaces of a line of length n for the fields
+// after the User-Agent, any of which may end the line: an end at or past
+// n (the marked end of the line may follow trailing blanks) is n.
+func tailStep(a *ixWin, o uint, base int, m uint64, n int) (int, int, uint64) {
+	e, base, m := step(a, mSpace, o, base, m)
+	return min(e, n), base, m
 }
 
 // quotedIndexed is fastQuoted with the index.
@@ -345,10 +407,4 @@ func (r *Record) quotedIndexed(f Field, i int, a *ixWin, o uint) int {
 			return q + 2
 		}
 	}
-}
-
-// splicedIndexed is spliced with the index.
-func (r *Record) splicedIndexed(ix []uint64, o uint) bool {
-	from := int(r.end[Time]) + 1
-	return anyBit(ix, mBracket, o+uint(from), o+uint(len(r.line))) && findSplice(r.line, from) >= 0
 }
