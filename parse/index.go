@@ -183,7 +183,8 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	// more. A field's end is the walk's next space, which must not end
 	// an empty field (a doubled space) or be the line's end.
 	sb, sm := walk(a, mSpace, o, 0) // the walk over the line's spaces
-	var e int
+	var e, q, qb int                // a field's end, a quote, and the walk over the quotes
+	var qm uint64
 	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= 0 || e >= n {
 		return false
 	}
@@ -232,7 +233,30 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	}
 	r.start[Key], r.end[Key] = uint32(i), uint32(e)
 	i = e + 1
-	if i = r.quotedIndexed(RequestURI, i, a, o); i < 0 || i >= n {
+	// RequestURI: "-", or quoted, closing at the first quote followed by a
+	// space or the line's end (fastQuoted).
+	if i >= n {
+		return false
+	}
+	if b[i] == '"' {
+		qb, qm = walk(a, mQuote, o, i+1)
+		for {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+				return false
+			}
+			if q+1 == n || b[q+1] == ' ' {
+				break
+			}
+		}
+		r.start[RequestURI], r.end[RequestURI] = uint32(i+1), uint32(q)
+		i = q + 2
+	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
+		r.start[RequestURI], r.end[RequestURI] = uint32(i), uint32(i+1)
+		i += 2
+	} else {
+		return false
+	}
+	if i >= n {
 		return false
 	}
 	sb, sm = walk(a, mSpace, o, i)
@@ -266,10 +290,54 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	}
 	r.start[TurnAroundTime], r.end[TurnAroundTime] = uint32(i), uint32(e)
 	i = e + 1
-	if i = r.quotedIndexed(Referer, i, a, o); i < 0 || i >= n {
+	// Referer: "-", or quoted, closing at the first quote followed by a
+	// space or the line's end (fastQuoted).
+	if i >= n {
 		return false
 	}
-	if i = r.quotedIndexed(UserAgent, i, a, o); i < 0 {
+	if b[i] == '"' {
+		qb, qm = walk(a, mQuote, o, i+1)
+		for {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+				return false
+			}
+			if q+1 == n || b[q+1] == ' ' {
+				break
+			}
+		}
+		r.start[Referer], r.end[Referer] = uint32(i+1), uint32(q)
+		i = q + 2
+	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
+		r.start[Referer], r.end[Referer] = uint32(i), uint32(i+1)
+		i += 2
+	} else {
+		return false
+	}
+	if i >= n {
+		return false
+	}
+	// UserAgent: "-", or quoted, closing at the first quote followed by a
+	// space or the line's end (fastQuoted).
+	if i >= n {
+		return false
+	}
+	if b[i] == '"' {
+		qb, qm = walk(a, mQuote, o, i+1)
+		for {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+				return false
+			}
+			if q+1 == n || b[q+1] == ' ' {
+				break
+			}
+		}
+		r.start[UserAgent], r.end[UserAgent] = uint32(i+1), uint32(q)
+		i = q + 2
+	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
+		r.start[UserAgent], r.end[UserAgent] = uint32(i), uint32(i+1)
+		i += 2
+		qb, qm = walk(a, mQuote, o, i) // for the quotes after it (below)
+	} else {
 		return false
 	}
 	// A '[' after the time may open a second record's time (spliced):
@@ -283,10 +351,10 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return true
 	}
 	// Nothing after the User-Agent is quoted; a quote there means the
-	// User-Agent held a quote followed by a space. The end of the line is
+	// User-Agent held a quote followed by a space. The walk over the
+	// quotes goes on from the User-Agent's end; the end of the line is
 	// marked as a quote.
-	tb, tm = walk(a, mQuote, o, i)
-	if e, _, _ = step(a, mQuote, o, tb, tm); e < n {
+	if e, _, _ = step(a, mQuote, o, qb, qm); e < n {
 		return false
 	}
 	// The fields after the User-Agent, each checked where its values are
@@ -380,31 +448,4 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 func tailStep(a *ixWin, o uint, base int, m uint64, n int) (int, int, uint64) {
 	e, base, m := step(a, mSpace, o, base, m)
 	return min(e, n), base, m
-}
-
-// quotedIndexed is fastQuoted with the index.
-func (r *Record) quotedIndexed(f Field, i int, a *ixWin, o uint) int {
-	b := r.line
-	if i >= len(b) {
-		return -1
-	}
-	if b[i] != '"' {
-		if b[i] == '-' && (i+1 == len(b) || b[i+1] == ' ') {
-			r.start[f], r.end[f] = uint32(i), uint32(i+1)
-			return i + 2
-		}
-		return -1
-	}
-	base, m := walk(a, mQuote, o, i+1)
-	for {
-		var q int
-		q, base, m = step(a, mQuote, o, base, m)
-		if q >= len(b) {
-			return -1
-		}
-		if q+1 == len(b) || b[q+1] == ' ' {
-			r.start[f], r.end[f] = uint32(i+1), uint32(q)
-			return q + 2
-		}
-	}
 }
