@@ -148,6 +148,28 @@ func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
 	return base + bits.TrailingZeros64(m), base, m & (m - 1)
 }
 
+// walkQB and stepQB are walk and step over the quotes and the brackets
+// together, for the fast path, which looks for brackets only where it
+// looks for quotes (see fastIndexed).
+func walkQB(a *ixWin, o uint, i int) (base int, m uint64) {
+	p := o + uint(i)
+	c := p / 64 * mKinds
+	return int(p&^63) - int(o), (a[(c+mQuote)%ixLen] | a[(c+mBracket)%ixLen]) &^ (1<<(p%64) - 1)
+}
+
+func stepQB(a *ixWin, o uint, base int, m uint64) (int, int, uint64) {
+	if m == 0 {
+		for {
+			base += 64
+			c := (uint(base) + o) / 64 * mKinds
+			if m = a[(c+mQuote)%ixLen] | a[(c+mBracket)%ixLen]; m != 0 {
+				break
+			}
+		}
+	}
+	return base + bits.TrailingZeros64(m), base, m & (m - 1)
+}
+
 // seek and next walk the bits of class k of an index window in order. The
 // walk's state is a chunk w and m, the bits of chunk w not yet passed;
 // both are passed and returned by value so that they stay in registers.
@@ -185,6 +207,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	sb, sm := walk(a, mSpace, o, 0) // the walk over the line's spaces
 	var e, q, qb int                // a field's end, a quote, and the walk over the quotes
 	var qm uint64
+	br := false // a '[' after the time, which may start a spliced record
 	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= 0 || e >= n {
 		return false
 	}
@@ -212,16 +235,19 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	r.start[RemoteIP], r.end[RemoteIP] = uint32(i), uint32(e)
+	br = br || b[i] == '['
 	i = e + 1
 	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n {
 		return false
 	}
 	r.start[Requester], r.end[Requester] = uint32(i), uint32(e)
+	br = br || b[i] == '['
 	i = e + 1
 	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n {
 		return false
 	}
 	r.start[RequestID], r.end[RequestID] = uint32(i), uint32(e)
+	br = br || b[i] == '['
 	i = e + 1
 	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !r.ops.isOperation(b, i, e) {
 		return false
@@ -232,6 +258,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	r.start[Key], r.end[Key] = uint32(i), uint32(e)
+	br = br || b[i] == '['
 	i = e + 1
 	// RequestURI: "-", or quoted, closing at the first quote followed by a
 	// space or the line's end (fastQuoted).
@@ -239,12 +266,14 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	if b[i] == '"' {
-		qb, qm = walk(a, mQuote, o, i+1)
+		qb, qm = walkQB(a, o, i+1)
 		for {
-			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
 				return false
 			}
-			if q+1 == n || b[q+1] == ' ' {
+			if b[q] == '[' {
+				br = true
+			} else if q+1 == n || b[q+1] == ' ' {
 				break
 			}
 		}
@@ -269,6 +298,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	r.start[ErrorCode], r.end[ErrorCode] = uint32(i), uint32(e)
+	br = br || b[i] == '['
 	i = e + 1
 	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
 		return false
@@ -296,12 +326,14 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	if b[i] == '"' {
-		qb, qm = walk(a, mQuote, o, i+1)
+		qb, qm = walkQB(a, o, i+1)
 		for {
-			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
 				return false
 			}
-			if q+1 == n || b[q+1] == ' ' {
+			if b[q] == '[' {
+				br = true
+			} else if q+1 == n || b[q+1] == ' ' {
 				break
 			}
 		}
@@ -322,12 +354,14 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	if b[i] == '"' {
-		qb, qm = walk(a, mQuote, o, i+1)
+		qb, qm = walkQB(a, o, i+1)
 		for {
-			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
 				return false
 			}
-			if q+1 == n || b[q+1] == ' ' {
+			if b[q] == '[' {
+				br = true
+			} else if q+1 == n || b[q+1] == ' ' {
 				break
 			}
 		}
@@ -336,26 +370,37 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
 		r.start[UserAgent], r.end[UserAgent] = uint32(i), uint32(i+1)
 		i += 2
-		qb, qm = walk(a, mQuote, o, i) // for the quotes after it (below)
+		qb, qm = walkQB(a, o, i) // for the quotes after it (below)
 	} else {
 		return false
 	}
-	// A '[' after the time may open a second record's time (spliced):
-	// the slow path looks. The end of the line is marked as a bracket.
-	tb, tm := walk(a, mBracket, o, int(r.end[Time])+1)
-	if e, _, _ = step(a, mBracket, o, tb, tm); e < n && findSplice(b, int(r.end[Time])+1) >= 0 {
+	if i < n {
+		// Nothing after the User-Agent is quoted; a quote there means the
+		// User-Agent held a quote followed by a space. The walk over the
+		// quotes and brackets goes on from the User-Agent's end to the
+		// line's, which is marked.
+		for {
+			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
+				break
+			}
+			if b[q] == '"' {
+				return false
+			}
+			br = true
+		}
+	}
+	// A record's time after the time, "[06/Feb/2019:...", starts a
+	// second record spliced onto this one: the slow path rejects the
+	// line. Such a '[' follows a space, so it starts a field or is inside
+	// a quoted one or after the User-Agent, where the walks over the
+	// quotes see the brackets too (br); the fields that may start with
+	// one were looked at as they were found.
+	if br && findSplice(b, int(r.end[Time])+1) >= 0 {
 		return false
 	}
 	if i >= n {
 		r.n = MinFields
 		return true
-	}
-	// Nothing after the User-Agent is quoted; a quote there means the
-	// User-Agent held a quote followed by a space. The walk over the
-	// quotes goes on from the User-Agent's end; the end of the line is
-	// marked as a quote.
-	if e, _, _ = step(a, mQuote, o, qb, qm); e < n {
-		return false
 	}
 	// The fields after the User-Agent, each checked where its values are
 	// known (validTail) as it is found; the line may end after any of them.

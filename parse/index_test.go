@@ -160,6 +160,16 @@ func trapLines() []string {
 		{"TLSv1.2", "TLSv1.2 - Yes us-east-1"}, {"TLSv1.2", "TLSv1.2 arn:aws:s3:us-west-1:1:accesspoint/ap Maybe eu-west-3"},
 		{"TLSv1.2", "TLSv1.2 - - notaregion"}, {"TLSv1.2", "TLSv1.2 - - - Future More"}, {"TLSv1.2", "tls1.2"},
 		{"AuthHeader", "Header"}, {"SigV4", "SigV5"},
+		// A second record's time after a space, where each field may hold
+		// one, and brackets that are not one.
+		{"192.0.2.3", "[06/Feb/2019:00:00:38 +0000]"}, {"arn:aws:iam::123456789012:user/alice", "[06/Feb/2019:00:00:38 +0000]"},
+		{"192.0.2.3 arn:aws:iam::123456789012:user/alice", "[06/Feb/2019:00:00:38 +0000]"},
+		{"arn:aws:iam::123456789012:user/alice 3E57427F3EXAMPLE", "[06/Feb/2019:00:00:38 +0000]"},
+		{"3E57427F3EXAMPLE", "[06/Feb/2019:00:00:38 +0000]"}, {" - 113", " [06/Feb/2019:00:00:38 +0000] 113"},
+		{rl, `"GET /a [06/Feb/2019:00:00:38 +0000] HTTP/1.1"`}, {ref, `"x [06/Feb/2019:00:00:38 +0000]"`},
+		{"awsexamplebucket1.s3", "[06/Feb/2019:00:00:38 +0000]awsexamplebucket1.s3"}, {"SigV4", "SigV4 [06/Feb/2019:00:00:38 +0000]"},
+		{"3E57427F3EXAMPLE", "[3E57427F3EXAMPLE"}, {" - 113", " [x] 113"}, {ref, `"[x] y"`}, {rl, `"GET /a [b HTTP/1.1"`},
+		{"awsexamplebucket1.s3", "[awsexamplebucket1.s3"}, {"192.0.2.3", "[2001:db8::1]"},
 	}
 	var out []string
 	for _, sb := range subst {
