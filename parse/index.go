@@ -130,7 +130,7 @@ type ixWin = [ixLen]uint64
 // walk starts a walk at line offset i.
 func walk(a *ixWin, k, o uint, i int) (base int, m uint64) {
 	p := o + uint(i)
-	return int(p&^63) - int(o), a[(p/64*mKinds+k)%ixLen] &^ (1<<(p%64) - 1)
+	return int(p&^63) - int(o), a[chunk(p)+k] &^ (1<<(p%64) - 1)
 }
 
 // step returns the line offset of the walk's next bit and passes it. The
@@ -140,7 +140,7 @@ func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
 	if m == 0 {
 		for {
 			base += 64
-			if m = a[((uint(base)+o)/64*mKinds+k)%ixLen]; m != 0 {
+			if m = a[chunk(uint(base)+o)+k]; m != 0 {
 				break
 			}
 		}
@@ -148,21 +148,26 @@ func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
 	return base + bits.TrailingZeros64(m), base, m & (m - 1)
 }
 
+// chunk returns the index in a window of the masks of the chunk that
+// holds window offset p, modulo ixLen (mKinds is a power of two): that
+// index plus a class needs no bounds test.
+func chunk(p uint) uint { return p / 64 * mKinds & (ixLen - mKinds) }
+
 // walkQB and stepQB are walk and step over the quotes and the brackets
 // together, for the fast path, which looks for brackets only where it
 // looks for quotes (see fastIndexed).
 func walkQB(a *ixWin, o uint, i int) (base int, m uint64) {
 	p := o + uint(i)
-	c := p / 64 * mKinds
-	return int(p&^63) - int(o), (a[(c+mQuote)%ixLen] | a[(c+mBracket)%ixLen]) &^ (1<<(p%64) - 1)
+	c := chunk(p)
+	return int(p&^63) - int(o), (a[c+mQuote] | a[c+mBracket]) &^ (1<<(p%64) - 1)
 }
 
 func stepQB(a *ixWin, o uint, base int, m uint64) (int, int, uint64) {
 	if m == 0 {
 		for {
 			base += 64
-			c := (uint(base) + o) / 64 * mKinds
-			if m = a[(c+mQuote)%ixLen] | a[(c+mBracket)%ixLen]; m != 0 {
+			c := chunk(uint(base) + o)
+			if m = a[c+mQuote] | a[c+mBracket]; m != 0 {
 				break
 			}
 		}
