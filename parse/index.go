@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 )
 
@@ -228,11 +229,28 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	if i+28 >= n || b[i] != '[' || b[i+27] != ']' || b[i+28] != ' ' {
 		return false
 	}
-	unix, ok := r.day.parseTime26(b[i+1 : i+27])
-	if !ok {
-		return false
+	// The date cache's common case inline: the day of the line before,
+	// and only the clock to read, "HH:MM:SS" as one word: each digit
+	// minus '0' (an xor, as '0' is 0x30) must be 0..9, its high nibble
+	// clear and no carry into it when 6 is added (a carry out of a byte
+	// happens only when that byte already fails), and each colon xor ':'
+	// must be 0 (parseTime26 makes the same checks).
+	t := b[i+1 : i+27]
+	if d := &r.day; d.ok && binary.LittleEndian.Uint64(t[0:8]) == d.date && binary.LittleEndian.Uint32(t[8:12]) == d.year &&
+		binary.LittleEndian.Uint64(t[18:26])&^0xffff == d.zone {
+		c := binary.LittleEndian.Uint64(t[12:20]) ^ 0x30303a30303a3030
+		hh, mm, ss := c&0xff*10+c>>8&0xff, c>>24&0xff*10+c>>32&0xff, c>>48&0xff*10+c>>56
+		if (c|(c+0x0606060606060606))&0xf0f0f0f0f0f0f0f0|c&0x0000ff0000ff0000 != 0 || hh > 23 || mm > 59 || ss > 59 {
+			return false
+		}
+		r.unix = d.base + int64(hh*3600+mm*60+ss)
+	} else {
+		unix, ok := d.parseTime26(t)
+		if !ok {
+			return false
+		}
+		r.unix = unix
 	}
-	r.unix = unix
 	r.start[Time], r.end[Time] = uint32(i+1), uint32(i+27)
 	i += 29
 	sb, sm = walk(a, mSpace, o, i)

@@ -352,3 +352,25 @@ func TestOpCache(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexedClock checks the indexed fast path's reading of the clock
+// of a time on the day of the line before against the portable scanner,
+// with every byte of the clock replaced in turn by bytes around the
+// digits and the colon.
+func TestIndexedClock(t *testing.T) {
+	var b bytes.Buffer
+	for _, clock := range []string{"00:00:38", "23:59:59", "09:10:11", "19:29:39"} {
+		for k := 0; k < len(clock); k++ {
+			for _, c := range []byte("/0:;9@2 \x00\xff\xf6") {
+				v := []byte(clock)
+				v[k] = c
+				b.WriteString(base + "\n")
+				b.WriteString(strings.Replace(base, "00:00:38", string(v), 1) + "\n")
+			}
+		}
+	}
+	for _, clock := range []string{"24:00:00", "23:60:00", "23:00:60", "99:99:99", "20:50:50"} {
+		b.WriteString(base + "\n" + strings.Replace(base, "00:00:38", clock, 1) + "\n")
+	}
+	compareIndexed(t, b.Bytes())
+}
