@@ -15,14 +15,13 @@ import (
 // words apart from the next chunk's.
 const (
 	mSpace   = iota // ' '
-	mQuote          // '"'
+	mQuote          // '"' or '[' (fastIndexed looks for both together)
 	mNewline        // '\n'
-	mBracket        // '['
 	mKinds
 )
 
 // ixWords is how many 64-byte chunks a Scanner indexes at a time: 16 KiB of
-// input, 8 KiB of index, which stays in the L1 cache while its lines are
+// input, 6 KiB of index, which stays in the L1 cache while its lines are
 // parsed. A line is parsed with the index when it fits in one window, which
 // starts at a line; longer lines take bytes.IndexByte.
 const ixWords = 256
@@ -37,12 +36,10 @@ func indexGo(src []byte, dst []uint64) {
 			switch c {
 			case ' ':
 				m[mSpace] |= 1 << i
-			case '"':
+			case '"', '[':
 				m[mQuote] |= 1 << i
 			case '\n':
 				m[mNewline] |= 1 << i
-			case '[':
-				m[mBracket] |= 1 << i
 			}
 		}
 		copy(dst[k*mKinds:], m[:])
@@ -114,10 +111,10 @@ func (s *Scanner) indexLine(p, e int) bool {
 	return true
 }
 
-// ixLen is the length of a Scanner's index: (ixWords+1)*mKinds words
-// rounded up to a power of two, so that the fast path reads it modulo
-// ixLen, without a bounds test.
-const ixLen = 2048
+// ixLen is the length of a Scanner's index: at least (ixWords+1)*mKinds
+// words, and mKinds times a power of two, so that the fast path reads it
+// modulo ixLen (see chunk), without a bounds test.
+const ixLen = 512 * mKinds
 
 // ixWin is an index window as the fast path reads it.
 type ixWin = [ixLen]uint64
@@ -150,31 +147,9 @@ func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
 }
 
 // chunk returns the index in a window of the masks of the chunk that
-// holds window offset p, modulo ixLen (mKinds is a power of two): that
-// index plus a class needs no bounds test.
-func chunk(p uint) uint { return p / 64 * mKinds & (ixLen - mKinds) }
-
-// walkQB and stepQB are walk and step over the quotes and the brackets
-// together, for the fast path, which looks for brackets only where it
-// looks for quotes (see fastIndexed).
-func walkQB(a *ixWin, o uint, i int) (base int, m uint64) {
-	p := o + uint(i)
-	c := chunk(p)
-	return int(p&^63) - int(o), (a[c+mQuote] | a[c+mBracket]) &^ (1<<(p%64) - 1)
-}
-
-func stepQB(a *ixWin, o uint, base int, m uint64) (int, int, uint64) {
-	if m == 0 {
-		for {
-			base += 64
-			c := chunk(uint(base) + o)
-			if m = a[c+mQuote] | a[c+mBracket]; m != 0 {
-				break
-			}
-		}
-	}
-	return base + bits.TrailingZeros64(m), base, m & (m - 1)
-}
+// holds window offset p, modulo ixLen: that index plus a class needs no
+// bounds test.
+func chunk(p uint) uint { return p / 64 % (ixLen / mKinds) * mKinds }
 
 // seek and next walk the bits of class k of an index window in order. The
 // walk's state is a chunk w and m, the bits of chunk w not yet passed;
@@ -289,9 +264,9 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	if b[i] == '"' {
-		qb, qm = walkQB(a, o, i+1)
+		qb, qm = walk(a, mQuote, o, i+1)
 		for {
-			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
 				return false
 			}
 			if b[q] == '[' {
@@ -349,9 +324,9 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	if b[i] == '"' {
-		qb, qm = walkQB(a, o, i+1)
+		qb, qm = walk(a, mQuote, o, i+1)
 		for {
-			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
 				return false
 			}
 			if b[q] == '[' {
@@ -377,9 +352,9 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	if b[i] == '"' {
-		qb, qm = walkQB(a, o, i+1)
+		qb, qm = walk(a, mQuote, o, i+1)
 		for {
-			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
 				return false
 			}
 			if b[q] == '[' {
@@ -393,7 +368,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
 		r.start[UserAgent], r.end[UserAgent] = uint32(i), uint32(i+1)
 		i += 2
-		qb, qm = walkQB(a, o, i) // for the quotes after it (below)
+		qb, qm = walk(a, mQuote, o, i) // for the quotes after it (below)
 	} else {
 		return false
 	}
@@ -403,7 +378,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		// quotes and brackets goes on from the User-Agent's end to the
 		// line's, which is marked.
 		for {
-			if q, qb, qm = stepQB(a, o, qb, qm); q >= n {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
 				break
 			}
 			if b[q] == '"' {
