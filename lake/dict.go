@@ -36,6 +36,10 @@ type dictChunk struct {
 	defs   rleDecoder
 	idx    rleDecoder
 	left   int // levels left in the current page
+	// dense: no row of the current page is NULL by its definition level
+	// (a column with no NULLs, or a page of none): its indices are the
+	// rows', and the levels are not read.
+	dense  bool
 	lv, iv []int32
 }
 
@@ -137,8 +141,10 @@ func (d *dictChunk) page() error {
 		if defLen < 0 || defLen > len(data) {
 			return errRLE
 		}
+		d.dense = true
 		if d.maxDef > 0 {
 			d.defs.reset(data[:defLen], 1)
+			d.dense = d.defs.allOnes(d.left)
 		}
 		data = data[defLen:]
 		if len(data) == 0 {
@@ -156,7 +162,7 @@ func (d *dictChunk) page() error {
 // take reads the levels of k rows of the current page (k <= left) into
 // d.lv and returns how many are not NULL.
 func (d *dictChunk) take(k int) (int, error) {
-	if d.maxDef == 0 {
+	if d.dense {
 		return k, nil
 	}
 	d.lv = grown(d.lv, k)
@@ -172,14 +178,13 @@ func (d *dictChunk) take(k int) (int, error) {
 	return nn, nil
 }
 
-// read fills c with the dictionary indices of the next n rows. With sel
-// (nil for every row), only the rows sel marks are decoded: the others
-// are skipped in the encoded runs and their values in c are left as they
-// were (no reader looks at a row not selected).
-func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
+// read fills c with the dictionary indices of the next n rows. With rows
+// (nil for every row), only those rows of the batch, in order, are
+// decoded: the others are skipped in the encoded runs and their values in
+// c are left as they were (no reader looks at a row not picked).
+func (d *dictChunk) read(n int, c *batchCol, rows []int32) error {
 	c.grow(n)
 	c.kind, c.vals, c.dict = kStr, d.dict, true
-	sparse := sel != nil
 	got := 0
 	for got < n {
 		if d.left == 0 {
@@ -188,35 +193,35 @@ func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
 			}
 		}
 		k := min(n-got, d.left)
-		at, null := c.at[got:got+k], c.null[got:got+k]
-		if !sparse {
-			if err := d.decode(at, null); err != nil {
+		if rows == nil {
+			if err := d.decode(c.at[got:got+k], c.null[got:got+k]); err != nil {
 				return err
 			}
 		} else {
-			// Runs of rows not selected are skipped, runs of selected
-			// ones decoded.
-			s := sel[got : got+k]
-			for i := 0; i < k; {
-				j := i
-				for j < k && !s[j] {
-					j++
-				}
-				if j > i {
-					if err := d.skipRows(j - i); err != nil {
-						return err
-					}
-				}
-				e := j
-				for e < k && s[e] {
+			// Runs of rows not picked are skipped, runs of picked ones
+			// decoded.
+			pos, end := got, got+k
+			for len(rows) > 0 && int(rows[0]) < end {
+				j := int(rows[0])
+				e := 1
+				for e < len(rows) && int(rows[e]) == j+e && j+e < end {
 					e++
 				}
-				if e > j {
-					if err := d.decode(at[j:e], null[j:e]); err != nil {
+				rows = rows[e:]
+				if j > pos {
+					if err := d.skipRows(j - pos); err != nil {
 						return err
 					}
 				}
-				i = e
+				if err := d.decode(c.at[j:j+e], c.null[j:j+e]); err != nil {
+					return err
+				}
+				pos = j + e
+			}
+			if end > pos {
+				if err := d.skipRows(end - pos); err != nil {
+					return err
+				}
 			}
 		}
 		got += k
@@ -233,15 +238,16 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 	if err != nil {
 		return err
 	}
-	if d.maxDef == 0 {
+	if d.dense {
 		if d.idx.read(at) != k {
 			return errRLE
 		}
+		dnull := d.dnull
 		for i, x := range at {
-			if uint32(x) >= uint32(len(d.dict)) {
+			if uint32(x) >= uint32(len(dnull)) {
 				return errRLE
 			}
-			null[i] = d.dnull[x]
+			null[i] = dnull[x]
 		}
 		return nil
 	}
@@ -252,7 +258,7 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 	j := 0
 	for i, l := range d.lv {
 		if l != 1 {
-			null[i] = true
+			at[i], null[i] = int32(len(d.dict)), true // (see batchCol.at)
 			continue
 		}
 		x := d.iv[j]
@@ -268,7 +274,7 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 // skipRows drops the next k rows of the current page.
 func (d *dictChunk) skipRows(k int) error {
 	nn := k
-	if d.maxDef > 0 {
+	if !d.dense {
 		got, ones := d.defs.skipOnes(k)
 		if got != k {
 			return errRLE

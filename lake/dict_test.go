@@ -158,7 +158,11 @@ func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, ma
 				sel[i] = rng.IntN(100) < p
 			}
 		}
-		if err := dc.read(k, &col, sel); err != nil {
+		var rows []int32
+		if sel != nil {
+			rows = picks(sel, make([]int32, k))
+		}
+		if err := dc.read(k, &col, rows); err != nil {
 			t.Fatalf("%s: read at %d: %v", what, at, err)
 		}
 		for i := range k {

@@ -21,9 +21,10 @@ const batchRows = 4096
 type columnSource interface {
 	rows() int64
 	// read fills c with the values of slot s for rows [at, at+n). sel,
-	// when not nil, marks the rows that will be looked at (a few): the
-	// values of the others may be left undecoded.
-	read(s int, at int64, n int, c *batchCol, sel []bool) error
+	// when not nil, marks the rows that will be looked at (a few), which
+	// rows lists in order: the values of the others may be left
+	// undecoded.
+	read(s int, at int64, n int, c *batchCol, sel []bool, rows []int32) error
 	release()
 }
 
@@ -124,10 +125,17 @@ func dictionaryOnly(md *metadata.ColumnChunkMetaData) bool {
 
 func (ps *parquetSource) rows() int64 { return ps.n }
 
+// release closes the unit's column chunk readers, which hands their
+// page buffers back to the pool (pageAllocator): no value of the unit is
+// read after.
 func (ps *parquetSource) release() {
 	for i := range ps.slots {
-		if sl := &ps.slots[i]; sl.cr != nil {
+		sl := &ps.slots[i]
+		if sl.cr != nil {
 			sl.cr.Close()
+		}
+		if sl.dc != nil {
+			sl.dc.pr.Close()
 		}
 	}
 }
@@ -136,7 +144,7 @@ func (sl *pqSlot) opened() bool { return sl.cr != nil || sl.dc != nil }
 
 var errShortChunk = errors.New("column chunk ends before its row group")
 
-func (ps *parquetSource) read(s int, at int64, n int, c *batchCol, sel []bool) error {
+func (ps *parquetSource) read(s int, at int64, n int, c *batchCol, sel []bool, rows []int32) error {
 	sl := &ps.slots[s]
 	if !sl.opened() {
 		if err := ps.open(sl); err != nil {
@@ -148,7 +156,7 @@ func (ps *parquetSource) read(s int, at int64, n int, c *batchCol, sel []bool) e
 			return fmt.Errorf("column %s: %w", sl.col.name, err)
 		}
 	}
-	if err := sl.read(n, c, sel); err != nil {
+	if err := sl.read(n, c, sel, rows); err != nil {
 		return fmt.Errorf("column %s: %w", sl.col.name, err)
 	}
 	return nil
@@ -183,10 +191,10 @@ func grown[T any](b []T, n int) []T {
 	return b[:n]
 }
 
-func (sl *pqSlot) read(n int, c *batchCol, sel []bool) error {
+func (sl *pqSlot) read(n int, c *batchCol, sel []bool, rows []int32) error {
 	if sl.dc != nil {
 		sl.pos += int64(n)
-		return sl.dc.read(n, c, sel)
+		return sl.dc.read(n, c, rows)
 	}
 	b := sl.buf
 	b.defs = grown(b.defs, n)
@@ -286,10 +294,8 @@ func (sl *pqSlot) read(n int, c *batchCol, sel []bool) error {
 		switch {
 		case sel != nil && defs == nil:
 			// Only the selected rows' values are converted.
-			for i, s := range sel[:n] {
-				if s {
-					c.num[i] = seconds(b.i64[i], unit)
-				}
+			for _, i := range rows {
+				c.num[i] = seconds(b.i64[i], unit)
 			}
 		case sel != nil:
 			for i := range n {
@@ -359,7 +365,7 @@ func (as *arrowSource) rows() int64 { return as.rb.NumRows() }
 
 func (as *arrowSource) release() { as.rb.Release() }
 
-func (as *arrowSource) read(s int, at int64, n int, c *batchCol, _ []bool) error {
+func (as *arrowSource) read(s int, at int64, n int, c *batchCol, _ []bool, _ []int32) error {
 	fc := as.cols[s]
 	arr := as.rb.Column(fc.index)
 	c.grow(n)

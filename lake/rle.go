@@ -71,6 +71,15 @@ func (d *rleDecoder) next() bool {
 	return d.left > 0 || d.next()
 }
 
+// allOnes reports whether the next n values are all 1 in one run (the
+// definition levels of a page without NULLs), without consuming them.
+func (d *rleDecoder) allOnes(n int) bool {
+	if d.left == 0 && !d.next() {
+		return n == 0
+	}
+	return d.rle && d.value == 1 && d.left >= n
+}
+
 // read decodes len(out) values into out and returns how many it decoded:
 // fewer only at the end of the input.
 func (d *rleDecoder) read(out []int32) int {
@@ -194,9 +203,14 @@ func (d *rleDecoder) unpack(out []int32) {
 			}
 			word := binary.LittleEndian.Uint64(p[at:])
 			o := out[:8:8]
-			for j := range o {
-				o[j] = int32(word >> (uint(j) * w) & mask)
-			}
+			o[0] = int32(word & mask)
+			o[1] = int32(word >> w & mask)
+			o[2] = int32(word >> (2 * w) & mask)
+			o[3] = int32(word >> (3 * w) & mask)
+			o[4] = int32(word >> (4 * w) & mask)
+			o[5] = int32(word >> (5 * w) & mask)
+			o[6] = int32(word >> (6 * w) & mask)
+			o[7] = int32(word >> (7 * w) & mask)
 			out = out[8:]
 			d.pos += 8 * w
 		}

@@ -98,6 +98,20 @@ func BenchmarkLakeDir(b *testing.B) {
 	}
 }
 
+// BenchmarkLakeDirText runs them over the log text in $S3LOGS_BENCH_TEXT
+// (a file or directory, such as the access.log bench/peers --dir DIR
+// leaves in DIR), for the lake's figures over the text it came from;
+// without it, it is not run.
+func BenchmarkLakeDirText(b *testing.B) {
+	src := os.Getenv("S3LOGS_BENCH_TEXT")
+	if src == "" {
+		b.Skip("S3LOGS_BENCH_TEXT not set")
+	}
+	for _, q := range lakeBenchQueries {
+		b.Run(q.name, func(b *testing.B) { benchSource(b, q.sql, src) })
+	}
+}
+
 func BenchmarkLakeText(b *testing.B) {
 	logs, _ := benchLakeData(b)
 	for _, q := range lakeBenchQueries {
