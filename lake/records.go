@@ -24,11 +24,11 @@ type Records struct {
 	all    bool
 	at     int64 // first row of the current batch
 	n, i   int   // rows in the batch, next row (all) or pick to look at
-	cur  int   // the current record's row in the batch
-	asm  *parse.Assembler
-	obj  []byte
-	line int64
-	err  error
+	cur    int   // the current record's row in the batch
+	asm    *parse.Assembler
+	obj    []byte
+	line   int64
+	err    error
 	// lastUnix and lastText cache the time text of the last record.
 	lastUnix int64
 	lastText []byte
