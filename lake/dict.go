@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -43,7 +44,9 @@ type dictChunk struct {
 	lv, iv []int32
 }
 
-func newDictChunk(pr file.PageReader, maxDef int16) (*dictChunk, error) {
+// newDictChunk reads the column chunk of pr; its dictionary's values are
+// kept in b's buffers (reused from unit to unit by one worker).
+func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk, error) {
 	if maxDef > 1 {
 		return nil, fmt.Errorf("definition levels up to %d: not a flat column", maxDef)
 	}
@@ -62,22 +65,28 @@ func newDictChunk(pr file.PageReader, maxDef int16) (*dictChunk, error) {
 		return nil, fmt.Errorf("dictionary page encoding %d", e)
 	}
 	var err error
-	if d.dict, err = dictValues(dp); err != nil {
+	if d.dict, err = dictValues(dp, b.dict[:0]); err != nil {
 		return nil, err
 	}
-	d.dnull = make([]bool, len(d.dict))
+	b.dict = d.dict
+	b.dnull = grown(b.dnull, len(d.dict))
+	d.dnull = b.dnull
 	for i, v := range d.dict {
 		d.dnull[i] = isDash(v)
 	}
 	return d, nil
 }
 
-// dictValues returns the values of a dictionary page of byte arrays
-// (PLAIN: each a 4-byte length and its bytes); they refer into the page.
-func dictValues(dp *file.DictionaryPage) ([]parquet.ByteArray, error) {
+// dictValues appends to vals the values of a dictionary page of byte
+// arrays (PLAIN: each a 4-byte length and its bytes); they refer into the
+// page.
+func dictValues(dp *file.DictionaryPage, vals []parquet.ByteArray) ([]parquet.ByteArray, error) {
 	data := dp.Data()
 	n := int(dp.NumValues())
-	vals := make([]parquet.ByteArray, 0, n)
+	if n < 0 || n > len(data)/4 {
+		return nil, errors.New("corrupt dictionary page")
+	}
+	vals = slices.Grow(vals[:0], n)
 	for range n {
 		if len(data) < 4 {
 			return nil, errors.New("corrupt dictionary page")

@@ -107,7 +107,7 @@ func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc, err := newDictChunk(pgr, maxDef)
+	dc, err := newDictChunk(pgr, maxDef, &slotBuffers{})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}

@@ -81,7 +81,7 @@ type dictPass struct {
 // one more, false, for the index a NULL row holds (batchCol.at): a "-"
 // value is NULL and fails too.
 func (m *dictPass) for_(p *prepared, vals []parquet.ByteArray) []bool {
-	if len(m.pass) != len(vals)+1 || len(vals) > 0 && &m.vals[0] != &vals[0] {
+	if m.vals == nil || len(m.pass) != len(vals)+1 || len(vals) > 0 && &m.vals[0] != &vals[0] {
 		m.vals = vals
 		m.pass = grown(m.pass, len(vals)+1)
 		for i, v := range vals {

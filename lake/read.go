@@ -62,6 +62,9 @@ type slotBuffers struct {
 	i96   []parquet.Int96
 	defs  []int16
 	arena arena
+	// dict and dnull hold a dictChunk's dictionary.
+	dict  []parquet.ByteArray
+	dnull []bool
 }
 
 // newParquetSource reads row group rg of r for layout l with the buffers
@@ -90,7 +93,7 @@ func (ps *parquetSource) open(sl *pqSlot) error {
 		if err != nil {
 			return err
 		}
-		if sl.dc, err = newDictChunk(pr, sl.col.maxDef); err != nil {
+		if sl.dc, err = newDictChunk(pr, sl.col.maxDef, sl.buf); err != nil {
 			return err
 		}
 		sl.cr = nil

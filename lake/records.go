@@ -57,6 +57,10 @@ func (rs *Records) reset(src columnSource, l *layout, part []byte) {
 	for len(rs.memo) < len(l.filters) {
 		rs.memo = append(rs.memo, dictPass{})
 	}
+	for k := range rs.memo {
+		// A unit's dictionaries may be held where the last unit's were.
+		rs.memo[k].vals = nil
+	}
 	rs.whole = grown(rs.whole, len(l.filters))
 	clear(rs.whole)
 	rs.at, rs.n, rs.i, rs.err = 0, 0, 0, nil

@@ -143,7 +143,7 @@ func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
 	// into their (recycled) buffers, not first copied whole into a new
 	// slice of its size (arrow-go's unbuffered stream).
 	r.props.BufferedStreamEnabled = true
-	r.props.BufferSize = 16 << 10
+	r.props.BufferSize = 4 << 10
 	r.stats.Begin(cfg.Window)
 	filters := scan.Filters
 	if w := cfg.Window; w.Bounded() {
@@ -734,7 +734,7 @@ func (r *run) dictionaryPasses(ctx context.Context, b blob, size, off, n int64, 
 	if !ok {
 		return false, errors.New("no dictionary page")
 	}
-	vals, err := dictValues(dp)
+	vals, err := dictValues(dp, nil)
 	if err != nil {
 		return false, err
 	}
