@@ -30,18 +30,11 @@ var errNotDictionary = errors.New("data page not dictionary encoded")
 // reader (decompressed); the dictionary's values refer into its page,
 // which stays valid for the chunk.
 type dictChunk struct {
-	pr     file.PageReader
-	maxDef int16
-	dict   []parquet.ByteArray
-	dnull  []bool // the dictionary value is "-": NULL
-	defs   rleDecoder
-	idx    rleDecoder
-	left   int // levels left in the current page
-	// dense: no row of the current page is NULL by its definition level
-	// (a column with no NULLs, or a page of none): its indices are the
-	// rows', and the levels are not read.
-	dense  bool
-	lv, iv []int32
+	levelPages
+	dict  []parquet.ByteArray
+	dnull []bool // the dictionary value is "-": NULL
+	idx   rleDecoder
+	iv    []int32
 }
 
 // newDictChunk reads the column chunk of pr; its dictionary's values are
@@ -50,7 +43,7 @@ func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk,
 	if maxDef > 1 {
 		return nil, fmt.Errorf("definition levels up to %d: not a flat column", maxDef)
 	}
-	d := &dictChunk{pr: pr, maxDef: maxDef}
+	d := &dictChunk{levelPages: levelPages{pr: pr, maxDef: maxDef}}
 	if !pr.Next() {
 		if err := pr.Err(); err != nil {
 			return nil, err
@@ -106,85 +99,19 @@ func isDash(v []byte) bool { return len(v) == 1 && v[0] == '-' }
 
 // page moves to the next data page.
 func (d *dictChunk) page() error {
-	for {
-		if !d.pr.Next() {
-			if err := d.pr.Err(); err != nil {
-				return err
-			}
-			return errShortChunk
-		}
-		var data []byte
-		var defLen int
-		switch p := d.pr.Page().(type) {
-		case *file.DataPageV1:
-			if int(p.Encoding()) != encRLEDict && int(p.Encoding()) != encPlainDict {
-				return errNotDictionary
-			}
-			data = p.Data()
-			d.left = int(p.NumValues())
-			if d.maxDef > 0 {
-				if p.DefinitionLevelEncoding() != parquet.Encodings.RLE {
-					return fmt.Errorf("definition levels encoded %v", p.DefinitionLevelEncoding())
-				}
-				if len(data) < 4 {
-					return errRLE
-				}
-				defLen = int(binary.LittleEndian.Uint32(data))
-				data = data[4:]
-			}
-		case *file.DataPageV2:
-			if int(p.Encoding()) != encRLEDict && int(p.Encoding()) != encPlainDict {
-				return errNotDictionary
-			}
-			if p.RepetitionLevelByteLen() != 0 {
-				return errors.New("repetition levels in a flat column")
-			}
-			data = p.Data()
-			d.left = int(p.NumValues())
-			defLen = int(p.DefinitionLevelByteLen())
-		case *file.DictionaryPage:
-			return errors.New("a second dictionary page")
-		default:
-			continue // index pages and the like
-		}
-		if defLen < 0 || defLen > len(data) {
-			return errRLE
-		}
-		d.dense = true
-		if d.maxDef > 0 {
-			d.defs.reset(data[:defLen], 1)
-			d.dense = d.defs.allOnes(d.left)
-		}
-		data = data[defLen:]
-		if len(data) == 0 {
-			d.idx.reset(nil, 0) // a page of NULLs
-		} else {
-			if data[0] > 32 {
-				return errRLE
-			}
-			d.idx.reset(data[1:], int(data[0]))
-		}
+	data, err := d.nextPage(func(enc int) bool { return enc == encRLEDict || enc == encPlainDict }, errNotDictionary)
+	if err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		d.idx.reset(nil, 0) // a page of NULLs
 		return nil
 	}
-}
-
-// take reads the levels of k rows of the current page (k <= left) into
-// d.lv and returns how many are not NULL.
-func (d *dictChunk) take(k int) (int, error) {
-	if d.dense {
-		return k, nil
+	if data[0] > 32 {
+		return errRLE
 	}
-	d.lv = grown(d.lv, k)
-	if d.defs.read(d.lv) != k {
-		return 0, errRLE
-	}
-	nn := 0
-	for _, l := range d.lv {
-		if l == 1 {
-			nn++
-		}
-	}
-	return nn, nil
+	d.idx.reset(data[1:], int(data[0]))
+	return nil
 }
 
 // read fills c with the dictionary indices of the next n rows. With rows
@@ -282,13 +209,9 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 
 // skipRows drops the next k rows of the current page.
 func (d *dictChunk) skipRows(k int) error {
-	nn := k
-	if !d.dense {
-		got, ones := d.defs.skipOnes(k)
-		if got != k {
-			return errRLE
-		}
-		nn = ones
+	nn, err := d.skipLevels(k)
+	if err != nil {
+		return err
 	}
 	if d.idx.skip(nn) != nn {
 		return errRLE

@@ -46,7 +46,8 @@ type parquetSource struct {
 type pqSlot struct {
 	col    fileCol
 	cr     file.ColumnChunkReader // or:
-	dc     *dictChunk
+	dc     *dictChunk             // or:
+	delta  *deltaChunk
 	pos    int64
 	maxDef int16
 	stable bool // a dictionary holds every value: they outlive their page
@@ -88,6 +89,15 @@ func (ps *parquetSource) open(sl *pqSlot) error {
 	}
 	ps.bytes += md.TotalCompressedSize()
 	sl.stable = dictionaryOnly(md)
+	if sl.col.kind != kStr && !sl.col.days && md.Type() == parquet.Types.Int64 && !md.HasDictionaryPage() &&
+		onlyEncoded(md, func(e parquet.Encoding) bool { return e == parquet.Encodings.DeltaBinaryPacked }) {
+		pr, err := ps.rgr.GetColumnPageReader(sl.col.index)
+		if err != nil {
+			return err
+		}
+		sl.delta, err = newDeltaChunk(pr, sl.col.maxDef)
+		return err
+	}
 	if sl.stable && sl.col.kind == kStr && !sl.col.text && md.Type() == parquet.Types.ByteArray {
 		pr, err := ps.rgr.GetColumnPageReader(sl.col.index)
 		if err != nil {
@@ -110,16 +120,21 @@ func (ps *parquetSource) open(sl *pqSlot) error {
 // dictionaryOnly reports whether every data page of a column chunk is
 // dictionary encoded.
 func dictionaryOnly(md *metadata.ColumnChunkMetaData) bool {
-	if !md.HasDictionaryPage() {
-		return false
-	}
+	return md.HasDictionaryPage() && onlyEncoded(md, func(e parquet.Encoding) bool {
+		return e == parquet.Encodings.RLEDict || e == parquet.Encodings.PlainDict
+	})
+}
+
+// onlyEncoded reports whether the column chunk's metadata says how its
+// data pages are encoded, each as ok says.
+func onlyEncoded(md *metadata.ColumnChunkMetaData, ok func(parquet.Encoding) bool) bool {
 	es := md.EncodingStats()
 	if len(es) == 0 {
 		return false
 	}
 	for _, e := range es {
 		// Page types: 0 data, 1 index, 2 dictionary, 3 data v2.
-		if pt := int(e.PageType); (pt == 0 || pt == 3) && e.Encoding != parquet.Encodings.RLEDict && e.Encoding != parquet.Encodings.PlainDict {
+		if pt := int(e.PageType); (pt == 0 || pt == 3) && !ok(e.Encoding) {
 			return false
 		}
 	}
@@ -140,10 +155,13 @@ func (ps *parquetSource) release() {
 		if sl.dc != nil {
 			sl.dc.pr.Close()
 		}
+		if sl.delta != nil {
+			sl.delta.pr.Close()
+		}
 	}
 }
 
-func (sl *pqSlot) opened() bool { return sl.cr != nil || sl.dc != nil }
+func (sl *pqSlot) opened() bool { return sl.cr != nil || sl.dc != nil || sl.delta != nil }
 
 var errShortChunk = errors.New("column chunk ends before its row group")
 
@@ -169,6 +187,10 @@ func (sl *pqSlot) skip(n int64) error {
 	if sl.dc != nil {
 		sl.pos += n
 		return sl.dc.skip(n)
+	}
+	if sl.delta != nil {
+		sl.pos += n
+		return sl.delta.skip(n)
 	}
 	var err error
 	switch r := sl.cr.(type) {
@@ -198,6 +220,15 @@ func (sl *pqSlot) read(n int, c *batchCol, sel []bool, rows []int32) error {
 	if sl.dc != nil {
 		sl.pos += int64(n)
 		return sl.dc.read(n, c, rows)
+	}
+	if sl.delta != nil {
+		sl.pos += int64(n)
+		c.kind = sl.col.kind
+		unit := int64(1)
+		if sl.col.kind == kTime {
+			unit = sl.col.unit
+		}
+		return sl.delta.read(n, c, rows, unit)
 	}
 	b := sl.buf
 	b.defs = grown(b.defs, n)
