@@ -31,7 +31,8 @@ type deltaDecoder struct {
 	minDelta int64
 	widths   []byte // bit widths of the rest of the block's miniblocks
 	buf      []int64
-	at       int // next value of buf
+	at       int    // next value of buf
+	pad      []byte // the miniblock's bytes, padded
 }
 
 // maxPerMini bounds a miniblock's values (the spec's are multiples of 32;
@@ -59,8 +60,8 @@ func (d *deltaDecoder) reset(data []byte) error {
 	if minis == 0 || blockSize == 0 || blockSize%128 != 0 || blockSize%minis != 0 || blockSize/minis%32 != 0 || blockSize/minis > maxPerMini || total > 1<<40 {
 		return errDelta
 	}
-	buf := d.buf
-	*d = deltaDecoder{data: data, perMini: int(blockSize / minis), minis: int(minis), left: int(total), last: first, first: total > 0}
+	buf, pad := d.buf, d.pad
+	*d = deltaDecoder{pad: pad, data: data, perMini: int(blockSize / minis), minis: int(minis), left: int(total), last: first, first: total > 0}
 	d.buf = grown(buf, d.perMini)[:0]
 	return nil
 }
@@ -151,18 +152,14 @@ func (d *deltaDecoder) mini() bool {
 			buf[i] = last
 		}
 	case w <= 56:
+		// From a copy padded with eight bytes, each value is one load.
+		d.pad = append(append(d.pad[:0], p...), 0, 0, 0, 0, 0, 0, 0, 0)
+		pad := d.pad
 		mask := uint64(1)<<w - 1
-		var tail [16]byte
 		pos := uint(0)
 		for i := range buf {
 			at := pos / 8
-			var word uint64
-			if int(at)+8 <= len(p) {
-				word = binary.LittleEndian.Uint64(p[at:])
-			} else {
-				copy(tail[:8], p[at:])
-				word = binary.LittleEndian.Uint64(tail[:8])
-			}
+			word := binary.LittleEndian.Uint64(pad[at : at+8 : at+8])
 			last += md + int64(word>>(pos%8)&mask)
 			buf[i] = last
 			pos += w

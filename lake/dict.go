@@ -170,6 +170,10 @@ func (d *dictChunk) read(n int, c *batchCol, rows []int32) error {
 // current page.
 func (d *dictChunk) decode(at []int32, null []bool) error {
 	k := len(at)
+	null = null[:k]
+	if k == 1 {
+		return d.decodeOne(at, null)
+	}
 	nn, err := d.take(k)
 	if err != nil {
 		return err
@@ -204,6 +208,26 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 		}
 		at[i], null[i] = x, d.dnull[x]
 	}
+	return nil
+}
+
+// decodeOne is decode of one row.
+func (d *dictChunk) decodeOne(at []int32, null []bool) error {
+	if !d.dense {
+		l, ok := d.defs.one()
+		if !ok {
+			return errRLE
+		}
+		if l != 1 {
+			at[0], null[0] = int32(len(d.dict)), true
+			return nil
+		}
+	}
+	x, ok := d.idx.one()
+	if !ok || uint32(x) >= uint32(len(d.dict)) {
+		return errRLE
+	}
+	at[0], null[0] = x, d.dnull[x]
 	return nil
 }
 

@@ -103,6 +103,26 @@ func (d *rleDecoder) read(out []int32) int {
 	return got
 }
 
+// one decodes the next value; false at the end of the input. (read's
+// setup costs more than a value: sparse reads take one at a time.)
+func (d *rleDecoder) one() (int32, bool) {
+	if d.left == 0 && !d.next() {
+		return 0, false
+	}
+	d.left--
+	if d.rle {
+		return d.value, true
+	}
+	p, w := d.packed, d.width
+	at, shift := int(d.pos/8), d.pos%8
+	var word uint64
+	for b := 0; b < int(shift+w+7)/8 && at+b < len(p); b++ {
+		word |= uint64(p[at+b]) << (8 * b)
+	}
+	d.pos += w
+	return int32(word >> shift & (1<<w - 1)), true
+}
+
 // skip drops n values and returns how many it dropped.
 func (d *rleDecoder) skip(n int) int {
 	got := 0

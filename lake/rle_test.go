@@ -100,6 +100,21 @@ func FuzzRLE(f *testing.F) {
 				}
 				continue
 			}
+			if i%5 == 4 {
+				// One at a time.
+				n := 0
+				for ; n < k; n++ {
+					v, ok := d.one()
+					if !ok {
+						break
+					}
+					got = append(got, v)
+				}
+				if n < k {
+					break
+				}
+				continue
+			}
 			buf := make([]int32, k)
 			n := d.read(buf)
 			got = append(got, buf[:n]...)
