@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -35,6 +36,7 @@ type dictChunk struct {
 	dnull []bool // the dictionary value is "-": NULL
 	idx   rleDecoder
 	iv    []int32
+	bm    []uint64 // a segment's levels, as bits (pickSparse)
 }
 
 // newDictChunk reads the column chunk of pr; its dictionary's values are
@@ -133,6 +135,11 @@ func (d *dictChunk) read(n int, c *batchCol, rows []int32) error {
 			if err := d.decode(c.at[got:got+k], c.null[got:got+k]); err != nil {
 				return err
 			}
+		} else if !d.dense {
+			var err error
+			if rows, err = d.pickSparse(c, got, k, rows); err != nil {
+				return err
+			}
 		} else {
 			// Runs of rows not picked are skipped, runs of picked ones
 			// decoded.
@@ -164,6 +171,59 @@ func (d *dictChunk) read(n int, c *batchCol, rows []int32) error {
 		d.left -= k
 	}
 	return nil
+}
+
+// pickSparse reads rows [got, got+k) of the batch, from the current page
+// (which has NULLs), at the picked rows among rows, and returns the rest
+// of rows. The segment's levels are decoded whole into a bitmap (the
+// bit-packed runs of width 1 are one already) and counted by words,
+// rather than skipped run by run between picks.
+func (d *dictChunk) pickSparse(c *batchCol, got, k int, rows []int32) ([]int32, error) {
+	d.bm = grown(d.bm, (k+63)/64)
+	bm := d.bm
+	clear(bm)
+	if d.defs.bits(bm, k) != k {
+		return nil, errRLE
+	}
+	at, null := c.at, c.null[:len(c.at)]
+	pos := 0 // of the segment
+	for len(rows) > 0 && int(rows[0]) < got+k {
+		r := int(rows[0]) - got
+		rows = rows[1:]
+		if ones := rangeOnes(bm, pos, r); ones > 0 && d.idx.skip(ones) != ones {
+			return nil, errRLE
+		}
+		pos = r + 1
+		if bm[r/64]>>(r%64)&1 == 0 {
+			at[got+r], null[got+r] = int32(len(d.dict)), true
+			continue
+		}
+		x, ok := d.idx.one()
+		if !ok || uint32(x) >= uint32(len(d.dict)) {
+			return nil, errRLE
+		}
+		at[got+r], null[got+r] = x, d.dnull[x]
+	}
+	if ones := rangeOnes(bm, pos, k); ones > 0 && d.idx.skip(ones) != ones {
+		return nil, errRLE
+	}
+	return rows, nil
+}
+
+// rangeOnes counts the bits of bm set in [from, to).
+func rangeOnes(bm []uint64, from, to int) int {
+	n := 0
+	for from < to {
+		w, b := from/64, uint(from%64)
+		m := min(to-from, 64-int(b))
+		word := bm[w] >> b
+		if m < 64 {
+			word &= 1<<uint(m) - 1
+		}
+		n += bits.OnesCount64(word)
+		from += m
+	}
+	return n
 }
 
 // decode reads the indices and NULLs of the next len(at) rows of the

@@ -103,6 +103,76 @@ func (d *rleDecoder) read(out []int32) int {
 	return got
 }
 
+// bits decodes n values of width 1 (definition levels of a flat column)
+// into the bitmap bm, bit i of word i/64 for value i (bm holds at least
+// n bits and is zero), and returns how many it decoded. A value of an RLE
+// run other than 1 is 0.
+func (d *rleDecoder) bits(bm []uint64, n int) int {
+	got := 0
+	for got < n {
+		if d.left == 0 && !d.next() {
+			return got
+		}
+		k := min(d.left, n-got)
+		switch {
+		case d.rle:
+			if d.value == 1 {
+				setBits(bm, got, k)
+			}
+		case d.width == 1:
+			copyBits(bm, got, d.packed, d.pos, k)
+			d.pos += uint(k)
+		case d.width == 0:
+		default:
+			return got // not a bitmap's width
+		}
+		got += k
+		d.left -= k
+	}
+	return got
+}
+
+// setBits sets bits [from, from+k) of bm.
+func setBits(bm []uint64, from, k int) {
+	for k > 0 {
+		w, b := from/64, uint(from%64)
+		m := min(k, 64-int(b))
+		mask := ^uint64(0)
+		if m < 64 {
+			mask = (1<<uint(m) - 1) << b
+		}
+		bm[w] |= mask
+		from += m
+		k -= m
+	}
+}
+
+// copyBits ORs k bits of p from bit pos (least significant first) into
+// bm from bit at; the bits must lie within p.
+func copyBits(bm []uint64, at int, p []byte, pos uint, k int) {
+	for k > 0 {
+		// Up to 57 bits at a time from the word at pos's byte.
+		byteAt, shift := int(pos/8), pos%8
+		var word uint64
+		if byteAt+8 <= len(p) {
+			word = binary.LittleEndian.Uint64(p[byteAt:])
+		} else {
+			var tail [8]byte
+			copy(tail[:], p[byteAt:])
+			word = binary.LittleEndian.Uint64(tail[:])
+		}
+		word >>= shift
+		m := min(k, 64-int(shift), 64-at%64)
+		if m < 64 {
+			word &= 1<<uint(m) - 1
+		}
+		bm[at/64] |= word << uint(at%64)
+		at += m
+		pos += uint(m)
+		k -= m
+	}
+}
+
 // one decodes the next value; false at the end of the input. (read's
 // setup costs more than a value: sparse reads take one at a time.)
 func (d *rleDecoder) one() (int32, bool) {
