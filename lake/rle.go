@@ -186,8 +186,12 @@ func (d *rleDecoder) one() (int32, bool) {
 	p, w := d.packed, d.width
 	at, shift := int(d.pos/8), d.pos%8
 	var word uint64
-	for b := 0; b < int(shift+w+7)/8 && at+b < len(p); b++ {
-		word |= uint64(p[at+b]) << (8 * b)
+	if at+8 <= len(p) {
+		word = binary.LittleEndian.Uint64(p[at:])
+	} else {
+		for b := 0; b < int(shift+w+7)/8 && at+b < len(p); b++ {
+			word |= uint64(p[at+b]) << (8 * b)
+		}
 	}
 	d.pos += w
 	return int32(word >> shift & (1<<w - 1)), true
