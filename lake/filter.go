@@ -106,6 +106,18 @@ func (p *prepared) apply(c *batchCol, sel []bool, n int, first bool, memo *dictP
 		sel = sel[:len(at)]
 		if first {
 			hits := 0
+			if len(pass) <= 256 {
+				// Indices are below len(pass) (dictChunk checks them):
+				// a table of 256 needs no bounds check.
+				var tab [256]bool
+				copy(tab[:], pass)
+				for i, x := range at {
+					ok := tab[uint8(x)]
+					sel[i] = ok
+					hits += int(b2u(ok))
+				}
+				return hits > 0
+			}
 			for i, x := range at {
 				ok := pass[x]
 				sel[i] = ok
