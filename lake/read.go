@@ -28,13 +28,16 @@ type columnSource interface {
 	release()
 }
 
-// parquetSource reads one row group with arrow-go's column chunk readers,
-// page by page into the worker's reused buffers: no value is copied or
-// allocated, except strings of a chunk not wholly dictionary encoded,
-// which are copied into an arena (a page's values are valid only until
-// the next). A column chunk is opened (and read from the file) only when
-// a batch of it is first wanted, so the chunks of columns that no row of
-// the row group needs are never read.
+// parquetSource reads one row group page by page into the worker's
+// reused buffers: string chunks wholly dictionary encoded (dictChunk) and
+// DELTA_BINARY_PACKED integer chunks (deltaChunk) with the lake's own
+// decoders, the others with arrow-go's column chunk readers. No value is
+// copied or allocated, except strings of a chunk not wholly dictionary
+// encoded, which are copied into an arena (a page's values are valid only
+// until the next). A column chunk is opened (and read from the file) only
+// when a batch of it is first wanted, so the chunks of columns that no
+// row of the row group needs are never read; its pages are decompressed
+// into buffers of the page pool (pageAllocator), handed back by release.
 type parquetSource struct {
 	rgr   *file.RowGroupReader
 	l     *layout
