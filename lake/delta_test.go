@@ -2,22 +2,13 @@ package lake
 
 import (
 	"encoding/binary"
-	"fmt"
-	"io/fs"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-
-	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-
-	"github.com/s3logs/s3logs/convert"
-	"github.com/s3logs/s3logs/gen"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
 
 // deltaRow has DELTA_BINARY_PACKED integers, optional and required, for
@@ -36,17 +27,6 @@ type deltaRow struct {
 // reader, in batches with some skipped and some read at a few rows, and
 // compares each row's NULL and value.
 func TestDeltaChunk(t *testing.T) {
-	dir := t.TempDir()
-	logs := genLogs(t, dir, gen.Config{Seed: 23, Objects: 6, LinesPerObject: 400})
-	lake := filepath.Join(dir, "lake")
-	convertTo(t, logs, lake, convert.Options{PartitionBy: convert.None})
-	var paths []string
-	filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".parquet") && !strings.Contains(p, ".s3logs") {
-			paths = append(paths, p)
-		}
-		return err
-	})
 	rng := rand.New(rand.NewPCG(8, 9))
 	var rows []deltaRow
 	steady := int64(1_700_000_000_000)
@@ -62,41 +42,13 @@ func TestDeltaChunk(t *testing.T) {
 		r.Dense = int64(i) + 1
 		rows = append(rows, r)
 	}
-	for _, v := range []int{1, 2} {
-		p := filepath.Join(dir, fmt.Sprintf("pq-v%d.parquet", v))
-		f, _ := os.Create(p)
-		w := pq.NewGenericWriter[deltaRow](f, pq.DataPageVersion(v), pq.PageBufferSize(8<<10), pq.MaxRowsPerRowGroup(7000))
-		if _, err := w.Write(rows); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		f.Close()
-		paths = append(paths, p)
-	}
-	chunks, foreign := 0, 0
-	for _, p := range paths {
-		pr, err := file.OpenParquetFile(p, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		md := pr.MetaData()
-		for rg := range md.NumRowGroups() {
-			rgr := pr.RowGroup(rg)
-			for c := range md.Schema.NumColumns() {
-				cc, _ := rgr.MetaData().ColumnChunk(c)
-				if cc.Type() != parquet.Types.Int64 || cc.HasDictionaryPage() ||
-					!onlyEncoded(cc, func(e parquet.Encoding) bool { return e == parquet.Encodings.DeltaBinaryPacked }) {
-					continue
-				}
-				chunks++
-				if strings.HasPrefix(filepath.Base(p), "pq-") {
-					foreign++
-				}
-				compareDelta(t, fmt.Sprintf("%s rg %d %s", filepath.Base(p), rg, md.Schema.Column(c).Name()), rgr, c, md.Schema.Column(c).MaxDefinitionLevel(), rng)
-			}
-		}
-		pr.Close()
-	}
+	paths := chunkFiles(t, 23, rows)
+	chunks, foreign := eachChunk(t, paths, func(cc *metadata.ColumnChunkMetaData) bool {
+		return cc.Type() == parquet.Types.Int64 && !cc.HasDictionaryPage() &&
+			onlyEncoded(cc, func(e parquet.Encoding) bool { return e == parquet.Encodings.DeltaBinaryPacked })
+	}, func(what string, rgr *file.RowGroupReader, c int, maxDef int16) {
+		compareDelta(t, what, rgr, c, maxDef, rng)
+	})
 	if chunks < 10 || foreign < 8 {
 		t.Errorf("only %d delta chunks compared, %d of parquet-go's", chunks, foreign)
 	}
@@ -133,44 +85,18 @@ func compareDelta(t *testing.T, what string, rgr *file.RowGroupReader, c int, ma
 		}
 	}
 	var col batchCol
-	for at := int64(0); at < n; {
-		k := int(min(int64(1+rng.IntN(3000)), n-at))
-		if rng.IntN(3) == 0 {
-			if err := dc.skip(int64(k)); err != nil {
-				t.Fatalf("%s: skip at %d: %v", what, at, err)
-			}
-			at += int64(k)
-			continue
-		}
-		var rows []int32
-		if rng.IntN(2) == 0 {
-			sel := make([]bool, k)
-			for i := range sel {
-				sel[i] = rng.IntN(100) < 5
-			}
-			rows = picks(sel, make([]int32, k))
-		}
+	walkChunk(t, what, n, rng, dc.skip, func(at int64, k int, rows []int32) {
 		unit := []int64{1, 1000}[rng.IntN(2)]
 		if err := dc.read(k, &col, rows, unit); err != nil {
 			t.Fatalf("%s: read at %d: %v", what, at, err)
 		}
-		check := func(i int) {
+		eachRow(k, rows, func(i int) {
 			w := want[at+int64(i)]
 			if col.null[i] != (w == nil) || w != nil && col.num[i] != seconds(*w, unit) {
 				t.Fatalf("%s: row %d: null %v %d, want %v (unit %d)", what, at+int64(i), col.null[i], col.num[i], w, unit)
 			}
-		}
-		if rows != nil {
-			for _, i := range rows {
-				check(int(i))
-			}
-		} else {
-			for i := range k {
-				check(i)
-			}
-		}
-		at += int64(k)
-	}
+		})
+	})
 }
 
 // refDelta decodes DELTA_BINARY_PACKED as the spec says, bit by bit, up

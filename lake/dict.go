@@ -303,19 +303,4 @@ func (d *dictChunk) skipRows(k int) error {
 	return nil
 }
 
-func (d *dictChunk) skip(n int64) error {
-	for n > 0 {
-		if d.left == 0 {
-			if err := d.page(); err != nil {
-				return err
-			}
-		}
-		k := int(min(n, int64(d.left)))
-		if err := d.skipRows(k); err != nil {
-			return err
-		}
-		n -= int64(k)
-		d.left -= k
-	}
-	return nil
-}
+func (d *dictChunk) skip(n int64) error { return d.levelPages.skip(n, d.page, d.skipRows) }

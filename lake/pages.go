@@ -114,3 +114,22 @@ func (lp *levelPages) skipLevels(k int) (int, error) {
 	}
 	return ones, nil
 }
+
+// skip drops the next n rows of the chunk: page moves to the next data
+// page, rows drops rows of the current one.
+func (lp *levelPages) skip(n int64, page func() error, rows func(k int) error) error {
+	for n > 0 {
+		if lp.left == 0 {
+			if err := page(); err != nil {
+				return err
+			}
+		}
+		k := int(min(n, int64(lp.left)))
+		if err := rows(k); err != nil {
+			return err
+		}
+		n -= int64(k)
+		lp.left -= k
+	}
+	return nil
+}

@@ -151,26 +151,33 @@ func setBits(bm []uint64, from, k int) {
 // bm from bit at; the bits must lie within p.
 func copyBits(bm []uint64, at int, p []byte, pos uint, k int) {
 	for k > 0 {
-		// Up to 57 bits at a time from the word at pos's byte.
-		byteAt, shift := int(pos/8), pos%8
-		var word uint64
-		if byteAt+8 <= len(p) {
-			word = binary.LittleEndian.Uint64(p[byteAt:])
-		} else {
-			var tail [8]byte
-			copy(tail[:], p[byteAt:])
-			word = binary.LittleEndian.Uint64(tail[:])
-		}
-		word >>= shift
-		m := min(k, 64-int(shift), 64-at%64)
-		if m < 64 {
-			word &= 1<<uint(m) - 1
-		}
+		word, m := bitsAt(p, pos, uint(min(k, 64-at%64)))
 		bm[at/64] |= word << uint(at%64)
-		at += m
-		pos += uint(m)
-		k -= m
+		at += int(m)
+		pos += m
+		k -= int(m)
 	}
+}
+
+// bitsAt returns bits of p from bit from on, least significant first: as
+// many as one load from from's byte holds, up to k (at least min(k, 57)),
+// and how many.
+func bitsAt(p []byte, from, k uint) (uint64, uint) {
+	at, shift := from/8, from%8
+	var word uint64
+	if int(at)+8 <= len(p) {
+		word = binary.LittleEndian.Uint64(p[at:])
+	} else {
+		var tail [8]byte
+		copy(tail[:], p[at:])
+		word = binary.LittleEndian.Uint64(tail[:])
+	}
+	word >>= shift
+	m := min(k, 64-shift)
+	if m < 64 {
+		word &= 1<<m - 1
+	}
+	return word, m
 }
 
 // one decodes the next value; false at the end of the input. (read's
@@ -260,21 +267,7 @@ func (d *rleDecoder) skipOnes(n int) (got, ones int) {
 func popBits(p []byte, from, k uint) int {
 	c := 0
 	for k > 0 {
-		// Up to 57 bits at a time from the word at from's byte.
-		at, shift := from/8, from%8
-		var word uint64
-		if int(at)+8 <= len(p) {
-			word = binary.LittleEndian.Uint64(p[at:])
-		} else {
-			var tail [8]byte
-			copy(tail[:], p[at:])
-			word = binary.LittleEndian.Uint64(tail[:])
-		}
-		word >>= shift
-		m := min(k, 64-shift)
-		if m < 64 {
-			word &= 1<<m - 1
-		}
+		word, m := bitsAt(p, from, k)
 		c += bits.OnesCount64(word)
 		from += m
 		k -= m
