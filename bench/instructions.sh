@@ -3,14 +3,17 @@
 # callgrind, which is repeatable on a loaded machine where timings are not.
 # The benchmark runs at two iteration counts and the difference is divided
 # by the extra iterations, so setup (building inputs, the runtime) drops out.
+# Both counts must be above 1: for -benchtime Nx with N > 1 the testing
+# package runs the benchmark function once with b.N = 1 first, so at 1 and
+# 3 the difference would hold one setup more than at 2 and 6.
 #
 #   bench/instructions.sh ./parse BenchmarkScan        # instructions per op
-#   bench/instructions.sh ./parse BenchmarkScan 2 6    # at 2 and 6 iterations
+#   bench/instructions.sh ./parse BenchmarkScan 2 10   # at 2 and 10 iterations
 #
 # GOGC=off and no async preemption keep the garbage collector and signals
 # from adding instructions that vary between runs.
 set -euo pipefail
-pkg=$1 bench=$2 lo=${3:-1} hi=${4:-3}
+pkg=$1 bench=$2 lo=${3:-2} hi=${4:-6}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/t.test" "$pkg"

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -307,6 +308,9 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 		start := stats.Start
 		listed := []int64{stats.Listed.Load(), stats.SkippedTime.Load(), stats.SkippedShard.Load(), stats.SkippedDone.Load()}
 		c.dropped.Store(0)
+		for _, w := range c.workers {
+			w.final = false
+		}
 		_, err := pipeline.Run(ctx, rcfg, sources, c)
 		if c.round > 1 {
 			stats.Start = start
@@ -324,6 +328,7 @@ func Convert(ctx context.Context, dest sink.Destination, opts Options, pcfg pipe
 		// in parallel, as the workers ran (commits are safe concurrently).
 		var g errgroup.Group
 		for _, w := range c.workers {
+			w.final = true
 			g.Go(func() error { return w.commit(ctx) })
 		}
 		if err := g.Wait(); err != nil {
@@ -641,7 +646,11 @@ type worker struct {
 	fileSeq   int
 	commitSeq int
 	due       bool // a commit is due, waiting for objects read whole (SkipFailed)
-	origin    schema.Origin
+	// final is set for the commits after the last chunk: their row
+	// groups are encoded on every core, as the workers that finished
+	// first would otherwise leave theirs idle.
+	final  bool
+	origin schema.Origin
 }
 
 type part struct {
@@ -657,9 +666,27 @@ type part struct {
 }
 
 // pendingFile is a closed output file waiting for its batch's commit.
+// Its fsync runs in the background while the worker goes on; synced
+// says how it went, and is nil once waited for.
 type pendingFile struct {
-	local string
+	local  string
+	synced chan error
 	File
+}
+
+// waitSynced waits for the fsync of each of files and returns the first
+// error.
+func waitSynced(files []pendingFile) error {
+	var first error
+	for i := range files {
+		if f := &files[i]; f.synced != nil {
+			if err := <-f.synced; err != nil && first == nil {
+				first = fmt.Errorf("writing %s: %w", f.Name, err)
+			}
+			f.synced = nil
+		}
+	}
+	return first
 }
 
 // countingWriter counts the bytes written through it.
@@ -679,6 +706,7 @@ func newWorker(c *converter, id int) *worker {
 }
 
 func (w *worker) release() {
+	waitSynced(w.pending)
 	for k, p := range w.parts {
 		if p.fw != nil {
 			p.fw.Close()
@@ -807,7 +835,12 @@ func (w *worker) flush(p *part) error {
 		}
 	}
 	n, raw := int64(p.batch.Rows()), p.batch.Bytes()
-	err := p.fw.Write(p.batch)
+	var err error
+	if w.final {
+		err = p.fw.WriteConcurrent(p.batch, runtime.GOMAXPROCS(0))
+	} else {
+		err = p.fw.Write(p.batch)
+	}
 	w.buffered -= raw
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.name, err)
@@ -834,17 +867,21 @@ func (w *worker) closeFile(p *part) error {
 	if p.f == nil {
 		return nil
 	}
-	err := p.fw.Close()
-	if err == nil {
-		err = p.f.Sync()
-	}
-	if cerr := p.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := p.fw.Close(); err != nil {
+		p.f.Close()
 		return fmt.Errorf("writing %s: %w", p.name, err)
 	}
-	w.pending = append(w.pending, pendingFile{local: p.local, File: File{Name: p.name, Rows: p.rows, Bytes: p.cw.n}})
+	// The fsync (for the manifest's durability: the commit waits for it)
+	// need not hold up the next records.
+	synced := make(chan error, 1)
+	go func(f *os.File) {
+		err := f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		synced <- err
+	}(p.f)
+	w.pending = append(w.pending, pendingFile{local: p.local, synced: synced, File: File{Name: p.name, Rows: p.rows, Bytes: p.cw.n}})
 	p.fw, p.f = nil, nil
 	p.rows, p.raw = 0, 0
 	return nil
@@ -887,6 +924,9 @@ func (w *worker) commit(ctx context.Context) error {
 		delete(w.parts, k)
 	}
 	w.buffered = 0
+	if err := waitSynced(w.pending); err != nil {
+		return err
+	}
 	if len(w.ranges) == 0 && len(w.pending) == 0 {
 		return nil
 	}

@@ -54,7 +54,6 @@ type prepared struct {
 	slot int     // the batch column it reads
 	kind colKind // how that column is held
 	ints []int64 // OpEqual on an integer column: the Values that are integers
-	text []byte  // scratch: an integer's text, for OpLike
 }
 
 func prepare(f *Filter, slot int, kind colKind) *prepared {
@@ -219,8 +218,10 @@ func (p *prepared) passInt(n int64) bool {
 		if p.kind == kTime {
 			return true
 		}
-		p.text = strconv.AppendInt(p.text[:0], n, 10)
-		return f.Match(p.text)
+		// A buffer of this call's own: a prepared filter is shared by
+		// the workers.
+		var text [20]byte
+		return f.Match(strconv.AppendInt(text[:0], n, 10))
 	}
 	return true
 }

@@ -43,6 +43,22 @@ type Scanner struct {
 	warned  int64 // records with warnings
 	stopped bool
 
+	// The block skip (see lines.go): needle is the prefilter's longest
+	// string, nil for none. hits are those of data[hitsBase:hitsEnd],
+	// from hits[hitAt]: hitsLines '\n' there, hitsBlank after the last
+	// hit, hitsLine lines before hitsBase. Lines before data[cand] are
+	// cut one by one. line0 is the line number before the first line.
+	needle    []byte
+	cand      int
+	hits      hitList
+	hitAt     int
+	hitsBase  int
+	hitsEnd   int
+	hitsLines int
+	hitsLine  int
+	hitsBlank bool
+	line0     int64
+
 	// The structural index window (see index.go): the masks of
 	// data[ixBase:ixEnd], ixWords chunks of 64 bytes, then a zero chunk.
 	ix            []uint64
@@ -83,6 +99,7 @@ func (s *Scanner) ResetBytes(b []byte, object string, firstLine int64) {
 	s.r = nil
 	s.data, s.pos = b, 0
 	s.ixBase, s.ixEnd = 0, 0
+	s.cand, s.hitsEnd = 0, 0
 }
 
 // useIndex reports whether block mode locates fields with the structural
@@ -91,7 +108,7 @@ func (s *Scanner) useIndex() bool { return s.ixMode > 0 || s.ixMode == 0 && have
 
 func (s *Scanner) resetCommon(object string, firstLine int64) {
 	s.object = object
-	s.line = firstLine - 1
+	s.line, s.line0 = firstLine-1, firstLine-1
 	s.lines, s.rejects, s.skipped, s.warned = 0, 0, 0, 0
 	s.stopped = false
 	s.lo, s.hi = 0, 0
@@ -139,7 +156,16 @@ func (f *Prefilter) Keep(line []byte) bool {
 // is parsed: a line it rules out is counted (Lines, Skipped) but not
 // parsed, so it is neither returned nor checked for validity. nil (the
 // default) parses every line. f must not change while s uses it.
-func (s *Scanner) SetPrefilter(f *Prefilter) { s.pre = f }
+func (s *Scanner) SetPrefilter(f *Prefilter) {
+	s.pre, s.needle = f, nil
+	if f != nil && haveHitScan {
+		for _, n := range f.Contains {
+			if len(n) > len(s.needle) {
+				s.needle = n
+			}
+		}
+	}
+}
 
 // Skipped returns the number of lines the prefilter skipped unparsed.
 func (s *Scanner) Skipped() int64 { return s.skipped }
@@ -177,6 +203,12 @@ func (s *Scanner) Scan() bool {
 		if s.r == nil {
 			if p = s.pos; p >= len(s.data) {
 				return false
+			}
+			if s.needle != nil && p >= s.cand {
+				if s.skipToHit(); s.pos >= len(s.data) {
+					return false
+				}
+				p = s.pos
 			}
 			// The common case inline: the index window holds the line's
 			// newline (else lineEndSlow).

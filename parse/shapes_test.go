@@ -12,8 +12,16 @@ import (
 // shape builds about size bytes of generated lines, each record changed
 // by edit (nil for as generated), with the generator's trap rate.
 func shape(tb testing.TB, size int, traps float64, edit func(*gen.Record)) []byte {
+	block, _ := shapeRecords(tb, size, traps, edit)
+	return block
+}
+
+// shapeRecords is shape with the generator's records of the lines, in
+// order.
+func shapeRecords(tb testing.TB, size int, traps float64, edit func(*gen.Record)) ([]byte, []gen.Record) {
 	tb.Helper()
 	buf := make([]byte, 0, size+16<<10)
+	var recs []gen.Record
 	errEnough := errors.New("enough")
 	err := gen.Generate(gen.Config{Seed: 3, TrapRate: traps, Objects: size/200_000 + 10, LinesPerObject: 1000}, func(o gen.Object) error {
 		for i := range o.Records {
@@ -22,6 +30,7 @@ func shape(tb testing.TB, size int, traps float64, edit func(*gen.Record)) []byt
 				edit(r)
 			}
 			buf = append(r.AppendLine(buf), '\n')
+			recs = append(recs, *r)
 			if len(buf) >= size {
 				return errEnough
 			}
@@ -31,7 +40,7 @@ func shape(tb testing.TB, size int, traps float64, edit func(*gen.Record)) []byt
 	if err != nil && !errors.Is(err, errEnough) {
 		tb.Fatal(err)
 	}
-	return buf
+	return buf, recs
 }
 
 // longUA is a browser user agent of the length real ones reach.
@@ -74,30 +83,41 @@ func BenchmarkScanShapes(b *testing.B) {
 	}
 }
 
-// TestShapesParse checks that the benchmark inputs are what they claim:
-// every line valid but for the generator's deliberate rejects, the short
-// ones of 18 fields, the long user agents whole.
+// TestShapesParse checks that the benchmark inputs are what they claim
+// and that the scanner reads them right: every line a record, in order,
+// each field the generator's value (the traps included), the short ones
+// of 18 fields, the long user agents whole.
 func TestShapesParse(t *testing.T) {
 	for _, s := range shapes {
-		block := shape(t, 256<<10, s.traps, s.edit)
+		block, recs := shapeRecords(t, 256<<10, s.traps, s.edit)
 		sc := parse.NewBlockScanner(block)
 		n := 0
 		for sc.Scan() {
 			r := sc.Record()
+			if n >= len(recs) {
+				t.Fatalf("%s: more records than the %d lines", s.name, len(recs))
+			}
+			g := &recs[n]
 			n++
-			switch s.name {
-			case "short":
-				if r.NumFields() != 18 {
-					t.Fatalf("%s: a record of %d fields", s.name, r.NumFields())
+			if r.NumFields() != g.NumFields && !(g.NumFields == 0 && r.NumFields() == parse.NumFields) {
+				t.Fatalf("%s: line %d: %d fields, generated %d", s.name, n, r.NumFields(), g.NumFields)
+			}
+			if r.Unix() != g.Time.Unix() {
+				t.Fatalf("%s: line %d: time %v, generated %v", s.name, n, r.Time(), g.Time)
+			}
+			for f := parse.Field(0); int(f) < parse.NumFields; f++ {
+				if f == parse.Time {
+					continue
 				}
-			case "long-ua":
-				if ua, _ := r.Value(parse.UserAgent); string(ua) != longUA {
-					t.Fatalf("%s: user agent %q", s.name, ua)
+				got, gotOK := r.Value(f)
+				want, wantOK := g.Value(f)
+				if gotOK != wantOK || string(got) != want {
+					t.Fatalf("%s: line %d (trap %v): %v = %q (%v), generated %q (%v)", s.name, n, g.Trap, f, got, gotOK, want, wantOK)
 				}
 			}
 		}
-		if n == 0 || s.traps < 0 && sc.Rejected() > 0 {
-			t.Errorf("%s: %d records, %d rejected", s.name, n, sc.Rejected())
+		if n != len(recs) || sc.Rejected() > 0 {
+			t.Errorf("%s: %d records of %d lines, %d rejected", s.name, n, len(recs), sc.Rejected())
 		}
 	}
 }

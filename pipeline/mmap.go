@@ -48,7 +48,7 @@ func isFault(r any) bool {
 // readMapped cuts the file f into chunks of whole lines, each a mapping of
 // its own, and sends them to out, as readObject does for a file it reads.
 // It closes f.
-func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) (err error) {
+func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats) (err error) {
 	defer f.close()
 	var held *mapping // mapped here, not yet sent: unmapped on a return
 	var taken *chunk  // taken from the pool, not yet sent
@@ -84,15 +84,15 @@ func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState
 	size := f.size
 	block := int64(pool.size)
 	maxLine := int64(cfg.MaxLineSize)
-	snd := &sender{ctx: ctx, workers: cfg.Workers, st: st, pool: pool, out: out, line: 1}
+	snd := newSender(ctx, cfg.Workers, st, pool, out)
 	send := func(b []byte, last bool) error {
 		cb, err := pool.get(ctx, 0)
 		if err != nil {
 			return err
 		}
 		cb.m, held = held, nil
-		// Sending touches b (it counts lines): a fault there must still
-		// put cb back in the pool.
+		// Sending touches b (it sniffs the first chunk): a fault there
+		// must still put cb back in the pool.
 		taken = cb
 		err = snd.send(cb, b, last)
 		taken = nil
@@ -123,11 +123,16 @@ func readMapped(ctx context.Context, cfg *Config, f *mappedFile, st *objectState
 					// Longer than MaxLineSize: rejected, and skipped to
 					// its line end. The head is copied so that the
 					// reject policy never touches the mapping.
-					var head [512]byte
-					if err := h.tooLong(st, snd.line, head[:copy(head[:], b)]); err != nil {
+					cb, err := pool.get(ctx, 512)
+					if err != nil {
 						return err
 					}
-					snd.line++
+					taken = cb
+					cb.buf = cb.buf[:copy(cb.buf[:512], b)]
+					taken = nil
+					if err := snd.sendLong(cb); err != nil {
+						return err
+					}
 					next := size
 					for q := pos + maxLine + 1; q < size; {
 						if b, err = window(q, min(block, size-q)); err != nil {

@@ -4,7 +4,6 @@ package pipeline
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -48,18 +47,7 @@ func TestMappedSameAsRead(t *testing.T) {
 	}
 	for _, tail := range []string{goodLine, strings.Repeat("w", 9000)} {
 		data := append(slices.Clip(b.Bytes()), tail...) // no final line end
-		plain := filepath.Join(dir, "plain.log")
-		if err := os.WriteFile(plain, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		var z bytes.Buffer
-		zw := gzip.NewWriter(&z)
-		zw.Write(data)
-		zw.Close()
-		gz := filepath.Join(dir, "plain.log.gz")
-		if err := os.WriteFile(gz, z.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		plain, gz := writePlainAndGzip(t, dir, data)
 		if f := openMapped(plain); f == nil {
 			t.Fatal("the plain file is not mapped")
 		} else {

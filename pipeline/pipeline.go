@@ -463,18 +463,83 @@ func Run(ctx context.Context, cfg Config, sources []string, cons Consumer) (*Sta
 // travelling from a fetcher to a worker.
 type chunk struct {
 	state *objectState
-	first int64  // line number of data's first line, 1-based
-	data  []byte // valid until the chunk is put back in the pool
-	index int    // 0 for the object's first chunk
+	// first is the line number of data's first line, 1-based, known once
+	// the worker has resolved the chunk (see lineMark): at is where it
+	// starts, next where the object's next chunk starts.
+	first    int64
+	at, next *lineMark
+	data     []byte // valid until the chunk is put back in the pool
+	index    int    // 0 for the object's first chunk of lines
 	// last: the object was read to its end with this chunk (which may then
 	// hold no data). Exactly one chunk of an object read to its end is last.
 	last bool
+	// long: data is the head of one line longer than MaxLineSize, which
+	// the reader dropped (chunkHandler.tooLong); index is not used.
+	long bool
 	buf  []byte
 	m    *mapping // when data is a mapping of a local file's chunk (see readMapped)
 }
 
+// A lineMark is the line number where a chunk of an object starts. The
+// reader does not count lines (that would be one more pass over every
+// byte, in the one goroutine that reads the object): the worker that takes
+// a chunk counts its lines, waits for the mark where the chunk starts (set
+// by the worker of the object's previous chunk) and sets the mark where
+// the next chunk starts. Chunks are taken from the channel in the order
+// they were sent, so the previous chunk has been taken already by a
+// worker that does not wait on anything else first: no chunk waits for
+// one that no worker holds.
+type lineMark struct {
+	ready chan struct{} // closed once line is set
+	line  int64
+}
+
+func newLineMark() *lineMark { return &lineMark{ready: make(chan struct{})} }
+
+// set sets m to line; only the worker that holds the chunk before m sets it.
+func (m *lineMark) set(line int64) {
+	m.line = line
+	close(m.ready)
+}
+
+// resolve sets c.first and the mark where the object's next chunk starts.
+// It has h count c's lines (on worker w) before it waits, so that the
+// workers count at once. It touches c.data: callChunk calls it.
+func (c *chunk) resolve(ctx context.Context, h chunkHandler, w int) error {
+	if c.at == nil {
+		return nil // first set by the caller (RunBlock)
+	}
+	n := int64(1)
+	if !c.long {
+		n = h.lines(w, c)
+	}
+	select {
+	case <-c.at.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.first = c.at.line
+	c.next.set(c.first + n)
+	c.at, c.next = nil, nil
+	return nil
+}
+
+// unblock sets the next chunk's mark if resolve did not (a fault while
+// counting, or a cancelled run): the object failed, so the line numbers
+// past c are not used for anything a user sees, but the next chunk's
+// worker must not wait forever.
+func (c *chunk) unblock() {
+	if c.next != nil {
+		c.next.set(c.first)
+		c.at, c.next = nil, nil
+	}
+}
+
 // chunkHandler is what runChunks drives: the record stage, or a test.
 type chunkHandler interface {
+	// lines returns the number of line ends ('\n') of c's data, on
+	// worker w, before c.first is known; chunk(w, c) follows.
+	lines(w int, c *chunk) int64
 	// chunk processes c on worker w.
 	chunk(w int, c *chunk) error
 	// objectEnd is called once per object, after its last chunk was
@@ -565,7 +630,7 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 			defer fetchers.Done()
 			for j := range jobs {
 				os := newObjectState(j.obj)
-				err := readObject(ctx, cfg, j.st, os, pool, chunks, stats, h)
+				err := readObject(ctx, cfg, j.st, os, pool, chunks, stats)
 				if err == nil {
 					continue
 				}
@@ -601,7 +666,8 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 		g.Go(func() error {
 			for c := range chunks {
 				st := c.state
-				err := callChunk(h, w, c)
+				err := callChunk(ctx, h, w, c)
+				c.unblock()
 				pool.put(c)
 				if errors.Is(err, ErrFileChanged) && cfg.SkipFailed {
 					// Skipped like an object that failed to be read.
@@ -634,7 +700,7 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 // callChunk calls h.chunk, turning a panic into an error that names where
 // it happened: one line that trips a bug ends the run with a message a user
 // can report, not a stack trace.
-func callChunk(h chunkHandler, w int, c *chunk) (err error) {
+func callChunk(ctx context.Context, h chunkHandler, w int, c *chunk) (err error) {
 	if c.m != nil {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	}
@@ -644,9 +710,19 @@ func callChunk(h chunkHandler, w int, c *chunk) (err error) {
 				err = fmt.Errorf("%s: %w", c.state.obj.Name, ErrFileChanged)
 				return
 			}
-			err = fmt.Errorf("%w: %v, in %s at lines %d and after (please report this)", ErrInternal, r, c.state.obj.Name, c.first)
+			where := fmt.Sprintf("at lines %d and after", c.first)
+			if c.first == 0 {
+				where = fmt.Sprintf("in its chunk %d", c.index) // lines not counted yet
+			}
+			err = fmt.Errorf("%w: %v, in %s %s (please report this)", ErrInternal, r, c.state.obj.Name, where)
 		}
 	}()
+	if err := c.resolve(ctx, h, w); err != nil {
+		return err
+	}
+	if c.long {
+		return h.tooLong(c.state, c.first, c.data)
+	}
 	return h.chunk(w, c)
 }
 
@@ -700,13 +776,13 @@ func (p *bufPool) put(cb *chunk) {
 // The chunk that ends the object is marked last (an empty object is one
 // empty last chunk) and takes over the reader's count in st.pending; on an
 // error the reader's count is still held.
-func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats, h chunkHandler) error {
+func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool *bufPool, out chan<- *chunk, stats *Stats) error {
 	o := st.obj
 	// A file listed smaller than minMapped is not opened twice to learn
 	// that it is read.
 	if _, local := s.(*localStore); local && o.Size >= minMapped {
 		if f := openMapped(o.Name); f != nil {
-			return readMapped(ctx, cfg, f, st, pool, out, stats, h)
+			return readMapped(ctx, cfg, f, st, pool, out, stats)
 		}
 	}
 	rc, err := s.open(ctx, o)
@@ -719,7 +795,7 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 		return fmt.Errorf("%s: %w", o.Name, err)
 	}
 	defer r.Close()
-	snd := &sender{ctx: ctx, workers: cfg.Workers, st: st, pool: pool, out: out, line: 1}
+	snd := newSender(ctx, cfg.Workers, st, pool, out)
 	var carry []byte
 	skipping := false // dropping the rest of an over-long line
 	// Block size, grown for a line longer than a block.
@@ -754,7 +830,6 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 				continue
 			}
 			skipping = false
-			snd.line++
 			data = data[i+1:]
 		}
 		cut := len(data)
@@ -769,11 +844,11 @@ func readObject(ctx context.Context, cfg *Config, s store, st *objectState, pool
 					need = min(2*len(carry), cfg.MaxLineSize+1)
 					continue
 				}
-				err := h.tooLong(st, snd.line, data[:min(len(data), 512)])
+				// The chunk goes on with the head of the line.
+				cb.buf = cb.buf[:copy(cb.buf, data[:min(len(data), 512)])]
 				skipping = true
 				carry = carry[:0]
-				pool.put(cb)
-				if err != nil {
+				if err := snd.sendLong(cb); err != nil {
 					return err
 				}
 				continue
@@ -809,34 +884,52 @@ type sender struct {
 	st      *objectState
 	pool    *bufPool
 	out     chan<- *chunk
-	line    int64 // the line number the next chunk starts at
-	index   int   // the next chunk's index
+	at      *lineMark // where the next chunk starts
+	index   int       // the next chunk's index
+}
+
+func newSender(ctx context.Context, workers int, st *objectState, pool *bufPool, out chan<- *chunk) *sender {
+	at := newLineMark()
+	at.set(1)
+	return &sender{ctx: ctx, workers: workers, st: st, pool: pool, out: out, at: at}
 }
 
 // send sends cb, holding data, the object's next chunk. The chunk that
 // ends the object is marked last (an empty object is one empty last chunk)
 // and takes over the reader's count in st.pending. On an error cb is back
-// in the pool.
+// in the pool. send does not touch data beyond its first 4 KiB (sniff).
 func (s *sender) send(cb *chunk, data []byte, last bool) error {
 	st := s.st
-	lines := int64(bytes.Count(data, []byte{'\n'}))
 	if s.index == 0 {
 		st.sniff = sniff(data)
 		if !last {
 			st.parts = make([]Part, s.workers)
 		}
 	}
-	cb.state, cb.first, cb.data, cb.index, cb.last = st, s.line, data, s.index, last
-	s.line += lines
+	cb.data, cb.index, cb.last = data, s.index, last
 	s.index++
-	if !last {
+	return s.put(cb)
+}
+
+// sendLong sends cb, whose buf holds the head of a line longer than
+// MaxLineSize, the object's next line, to be rejected in its turn.
+func (s *sender) sendLong(cb *chunk) error {
+	cb.data, cb.long = cb.buf, true
+	return s.put(cb)
+}
+
+func (s *sender) put(cb *chunk) error {
+	st := s.st
+	cb.state, cb.at, cb.next = st, s.at, newLineMark()
+	s.at = cb.next
+	if !cb.last {
 		st.pending.Add(1)
 	}
 	select {
 	case s.out <- cb:
 		return nil
 	case <-s.ctx.Done():
-		if !last {
+		if !cb.last {
 			st.pending.Add(-1)
 		}
 		s.pool.put(cb)

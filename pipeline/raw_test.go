@@ -1,6 +1,9 @@
 package pipeline
 
-import "context"
+import (
+	"bytes"
+	"context"
+)
 
 // Chunk is what rawHandler hands a test: a block of whole lines of one
 // object, valid during the call.
@@ -31,6 +34,8 @@ func (h *rawHandler) objectEnd(_ int, st *objectState) error {
 	}
 	return nil
 }
+
+func (h *rawHandler) lines(_ int, c *chunk) int64 { return int64(bytes.Count(c.data, []byte{'\n'})) }
 
 func (h *rawHandler) tooLong(*objectState, int64, []byte) error { return nil }
 

@@ -65,6 +65,7 @@ type stageWorker struct {
 	sc     *parse.Scanner
 	st     *objectState // object being scanned
 	strict *parse.ParseError
+	read   *chunk // the chunk sc has read ahead (lines), if any
 }
 
 var _ chunkHandler = (*stage)(nil)
@@ -133,8 +134,20 @@ func (s *stage) tooLong(st *objectState, line int64, data []byte) error {
 	return nil
 }
 
+// lines counts c's lines with worker w's scanner, which reads the chunk
+// ahead for its prefilter on the way (parse.Scanner.BlockLines).
+func (s *stage) lines(w int, c *chunk) int64 {
+	sw := &s.workers[w]
+	sw.sc.ResetBytes(c.data, c.state.obj.Name, 1)
+	sw.read = c
+	return sw.sc.BlockLines()
+}
+
 // chunk scans one chunk into its object's part.
 func (s *stage) chunk(w int, c *chunk) error {
+	sw := &s.workers[w]
+	read := sw.read == c
+	sw.read = nil
 	st := c.state
 	if st.failed.Load() || len(c.data) == 0 && c.index > 0 {
 		return nil // an object already failed, or an empty last chunk
@@ -155,10 +168,13 @@ func (s *stage) chunk(w int, c *chunk) error {
 			st.parts[w] = p
 		}
 	}
-	sw := &s.workers[w]
 	sw.st = st
 	sc := sw.sc
-	sc.ResetBytes(c.data, st.obj.Name, c.first)
+	if read {
+		sc.SetFirstLine(c.first)
+	} else {
+		sc.ResetBytes(c.data, st.obj.Name, c.first)
+	}
 	err := p.Records(sc)
 	lines, rejected := sc.Lines(), sc.Rejected()
 	s.stats.Lines.Add(lines)
@@ -258,7 +274,7 @@ func RunBlock(cfg Config, name string, data []byte, cons Consumer) (*Stats, erro
 	st := newObjectState(&Object{Name: name, Size: int64(len(data))})
 	st.sniff = sniff(data)
 	c := &chunk{state: st, first: 1, data: data, last: true}
-	if err := callChunk(s, 0, c); err != nil {
+	if err := callChunk(context.Background(), s, 0, c); err != nil {
 		return stats, err
 	}
 	st.pending.Store(0)

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"sort"
 	"sync/atomic"
+
+	"github.com/s3logs/s3logs/parse"
 )
 
 // aggSpec is one aggregate call of a query.
@@ -15,10 +17,15 @@ type aggSpec struct {
 	arg      *cexpr  // the first argument, evaluated per row
 	arg2     *cexpr  // max_by and min_by: the ordering argument
 	p        float64 // approx_percentile
-	kind     Kind    // result type
-	prec     uint8
-	scale    uint8
-	text     string
+	// counted: count(x) of a string column read as is from its log field
+	// (field), which a scan of the logs counts where the field is not
+	// NULL without reading the value (run.feed).
+	counted bool
+	field   parse.Field
+	kind    Kind // result type
+	prec    uint8
+	scale   uint8
+	text    string
 }
 
 // aggState accumulates one aggregate for one group. States of the same

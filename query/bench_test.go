@@ -1,9 +1,11 @@
 package query
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/s3logs/s3logs/gen"
+	"github.com/s3logs/s3logs/parse"
 )
 
 // discard is a RowWriter that drops rows.
@@ -69,4 +71,59 @@ func BenchmarkNoPushdownWhoDeleted(b *testing.B) {
 // pair of the two sides is tested, and few join.
 func BenchmarkJoinResidual(b *testing.B) {
 	benchQuery(b, "SELECT count(*) FROM (SELECT key, objectsize FROM logs WHERE httpstatus = 404) a JOIN (SELECT key, objectsize FROM logs WHERE httpstatus = 403) b ON a.objectsize < b.objectsize")
+}
+
+// BenchmarkPeerQueries are the side-by-side run's (bench/run.sh) other
+// scans: its group-by, count(*) reading no value of the record, and
+// bytes-by-IP over one day, a time window on the parsed timestamp and an
+// integer aggregate.
+func BenchmarkPeerQueries(b *testing.B) {
+	for _, q := range []struct{ name, sql string }{
+		{"GroupByCountStar", "SELECT requester, sigv, count(*) FROM logs GROUP BY requester, sigv"},
+		{"BytesByIPDay", "SELECT remoteip, sum(bytessent) FROM logs WHERE requestdatetime >= TIMESTAMP '2024-03-02 00:00:00' AND requestdatetime < TIMESTAMP '2024-03-03 00:00:00' GROUP BY remoteip"},
+	} {
+		b.Run(q.name, func(b *testing.B) { benchQuery(b, q.sql) })
+	}
+}
+
+// BenchmarkExpr evaluates one expression per record over parsed records,
+// no scan around it: the per-row cost of the evaluators themselves.
+func BenchmarkExpr(b *testing.B) {
+	data := gen.Block(2, 256<<10)
+	var recs []parse.Record
+	for line := range bytes.Lines(data) {
+		var r parse.Record
+		if r.Parse(line) == nil {
+			recs = append(recs, r)
+		}
+	}
+	for _, c := range []struct{ name, expr string }{
+		{"substr", "substr(key, 2, 5)"},
+		{"strpos", "strpos(useragent, 'aws')"},
+		{"trim", "trim(requester)"},
+		{"round", "round(totaltime / 7.0, 1)"},
+		{"cast_timestamp", "CAST(concat('2024-03-0', substr(remoteip, 1, 1), ' 10:11:12') AS timestamp)"},
+		{"date", "date(concat('2024-03-0', substr(remoteip, 1, 1)))"},
+		{"cast_timestamp_bad", "CAST(remoteip AS timestamp)"},
+		{"compare", "httpstatus >= 400"},
+		{"int_arith", "bytessent + objectsize"},
+		{"float_arith", "totaltime * 1.5e0"},
+	} {
+		p, err := Compile("SELECT "+c.expr+" FROM logs", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fn := p.proj[0].fn
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var rc rowCtx
+			for b.Loop() {
+				for i := range recs {
+					rc.rec = &recs[i]
+					fn(&rc)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/row")
+		})
+	}
 }

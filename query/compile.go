@@ -18,6 +18,9 @@ type rowCtx struct {
 	keys   []Value
 	aggs   []Value
 	row    []Value
+	// args is a stack of the arguments of the function calls being
+	// evaluated (scalarEval): scratch that lives as long as the context.
+	args []Value
 }
 
 type evalFn func(*rowCtx) Value
@@ -531,27 +534,47 @@ func (c *compiler) comparands(t token, el, er Expr) (*cexpr, *cexpr, error) {
 	return unify(t, el, l, er, r)
 }
 
-func cmpOp(op string, a, b Value) Value {
+// cmpMask is a comparison operator as the outcomes of compare it holds
+// true, decided once when the query is compiled rather than per row.
+type cmpMask uint8
+
+const (
+	cmpLT cmpMask = 1 << iota
+	cmpEQ
+	cmpGT
+)
+
+// cmpMaskOf returns the mask of comparison operator op.
+func cmpMaskOf(op string) cmpMask {
+	switch op {
+	case "=":
+		return cmpEQ
+	case "<>":
+		return cmpLT | cmpGT
+	case "<":
+		return cmpLT
+	case "<=":
+		return cmpLT | cmpEQ
+	case ">":
+		return cmpGT
+	case ">=":
+		return cmpGT | cmpEQ
+	}
+	panic("query: no comparison operator " + op)
+}
+
+// cmpOp compares a and b as m says: NULL if either is.
+func cmpOp(m cmpMask, a, b Value) Value {
 	if a.Kind == KindNull || b.Kind == KindNull {
 		return Value{}
 	}
-	c := compare(a, b)
-	var r bool
-	switch op {
-	case "=":
-		r = c == 0
-	case "<>":
-		r = c != 0
-	case "<":
-		r = c < 0
-	case "<=":
-		r = c <= 0
-	case ">":
-		r = c > 0
-	case ">=":
-		r = c >= 0
+	c, bit := compare(a, b), cmpEQ
+	if c < 0 {
+		bit = cmpLT
+	} else if c > 0 {
+		bit = cmpGT
 	}
-	return BoolValue(r)
+	return BoolValue(m&bit != 0)
 }
 
 func and3(a, b Value) Value {
@@ -622,8 +645,8 @@ func (c *compiler) binary(e *binExpr) (*cexpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		lf, rf, op := l.fn, r.fn, e.op
-		return typed(KindBool, func(x *rowCtx) Value { return cmpOp(op, lf(x), rf(x)) }), nil
+		lf, rf, m := l.fn, r.fn, cmpMaskOf(e.op)
+		return typed(KindBool, func(x *rowCtx) Value { return cmpOp(m, lf(x), rf(x)) }), nil
 	}
 	l, err := c.compile(e.l)
 	if err != nil {
@@ -705,9 +728,11 @@ func arithmetic(e *binExpr, l, r *cexpr) (*cexpr, error) {
 		ce.prec, ce.scale = max(l.prec, r.prec), max(l.scale, r.scale)
 		return ce, nil
 	case a == KindInt && b == KindInt:
-		return typed(KindInt, func(x *rowCtx) Value { return intArith(op, lf(x), rf(x)) }), nil
+		o := op[0] // a byte, not the string, to switch on per row
+		return typed(KindInt, func(x *rowCtx) Value { return intArith(o, lf(x), rf(x)) }), nil
 	case (a == KindFloat || b == KindFloat) && isNumeric(a) && isNumeric(b):
-		return typed(KindFloat, func(x *rowCtx) Value { return floatArith(op, lf(x), rf(x)) }), nil
+		o := op[0]
+		return typed(KindFloat, func(x *rowCtx) Value { return floatArith(o, lf(x), rf(x)) }), nil
 	case isNumeric(a) && isNumeric(b):
 		p1, s1 := decType(a, l.prec, l.scale)
 		p2, s2 := decType(b, r.prec, r.scale)
@@ -808,24 +833,24 @@ func addMonths(unix, n int64) int64 {
 // intArith evaluates an integer operator. Division truncates, as in
 // Trino; division or modulo by zero gives NULL rather than failing the
 // whole scan.
-func intArith(op string, a, b Value) Value {
+func intArith(op byte, a, b Value) Value {
 	if a.Kind == KindNull || b.Kind == KindNull {
 		return Value{}
 	}
 	x, y := a.I, b.I
 	switch op {
-	case "+":
+	case '+':
 		return IntValue(x + y)
-	case "-":
+	case '-':
 		return IntValue(x - y)
-	case "*":
+	case '*':
 		return IntValue(x * y)
-	case "/":
+	case '/':
 		if y == 0 {
 			return Value{}
 		}
 		return IntValue(x / y)
-	case "%":
+	case '%':
 		if y == 0 {
 			return Value{}
 		}
@@ -834,24 +859,24 @@ func intArith(op string, a, b Value) Value {
 	return Value{}
 }
 
-func floatArith(op string, a, b Value) Value {
+func floatArith(op byte, a, b Value) Value {
 	if a.Kind == KindNull || b.Kind == KindNull {
 		return Value{}
 	}
 	x, y := a.float(), b.float()
 	switch op {
-	case "+":
+	case '+':
 		return FloatValue(x + y)
-	case "-":
+	case '-':
 		return FloatValue(x - y)
-	case "*":
+	case '*':
 		return FloatValue(x * y)
-	case "/":
+	case '/':
 		if y == 0 {
 			return Value{}
 		}
 		return FloatValue(x / y)
-	case "%":
+	case '%':
 		if y == 0 {
 			return Value{}
 		}
@@ -1072,7 +1097,7 @@ func (c *compiler) between(e *betweenExpr) (*cexpr, error) {
 	xf, lf, hf, neg := x1.fn, lo.fn, hi.fn, e.not
 	return typed(KindBool, func(r *rowCtx) Value {
 		v := xf(r)
-		res := and3(cmpOp(">=", v, lf(r)), cmpOp("<=", v, hf(r)))
+		res := and3(cmpOp(cmpGT|cmpEQ, v, lf(r)), cmpOp(cmpLT|cmpEQ, v, hf(r)))
 		if neg {
 			return not3(res)
 		}
@@ -1176,7 +1201,7 @@ func (c *compiler) caseExpr(e *caseExpr) (*cexpr, error) {
 				return nil, err
 			}
 			of, wf := o.fn, w.fn
-			whens = append(whens, func(r *rowCtx) Value { return cmpOp("=", of(r), wf(r)) })
+			whens = append(whens, func(r *rowCtx) Value { return cmpOp(cmpEQ, of(r), wf(r)) })
 		} else {
 			w, err := c.compile(e.whens[i])
 			if err != nil {
@@ -1318,7 +1343,7 @@ func (c *compiler) cast(e *castExpr) (*cexpr, error) {
 			case KindTime, KindDate:
 			case KindString:
 				var ok bool
-				if v, ok = parseTimestampLiteral(string(v.S)); !ok {
+				if v, ok = timestampText(v.S); !ok {
 					return Value{}
 				}
 			default:

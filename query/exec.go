@@ -58,10 +58,42 @@ var ErrTooManyGroups = errors.New("too many groups")
 // errLimit ends a streaming scan once LIMIT rows have been written.
 var errLimit = errors.New("limit reached")
 
-// group is one GROUP BY group's key values and aggregate states.
+// group is one GROUP BY group's key values and aggregate states. A
+// count(*) has no state: its count is the group's rows.
 type group struct {
 	keys   []Value
-	states []aggState
+	states []aggState // nil for count(*)
+	rows   int64      // records fed to the group
+}
+
+// newGroup returns an empty group for p's aggregates; b (nil for none) is
+// charged for each value a DISTINCT aggregate holds.
+func (p *Plan) newGroup(keys []Value, b *budget) *group {
+	g := &group{keys: keys, states: make([]aggState, len(p.aggs))}
+	for i, a := range p.aggs {
+		if !a.star {
+			g.states[i] = a.newState(b)
+		}
+	}
+	return g
+}
+
+// result returns the result of g's aggregate i.
+func (g *group) result(a *aggSpec, i int) Value {
+	if a.star {
+		return IntValue(g.rows)
+	}
+	return g.states[i].result()
+}
+
+// merge adds o's rows and aggregate states to g's.
+func (g *group) merge(o *group) {
+	g.rows += o.rows
+	for i, s := range g.states {
+		if s != nil {
+			s.merge(o.states[i])
+		}
+	}
 }
 
 // scanState is what a scan accumulates: groups (aggregation), rows (ORDER
@@ -121,6 +153,7 @@ type run struct {
 	enc     rowEncoder   // set when out encodes rows on the workers
 	slots   atomic.Int64 // rows reserved under LIMIT by encoding workers
 	budget  *budget
+	stars   bool // every aggregate is count(*) (Plan.starsOnly)
 	workers []*worker
 	spill   spillFile
 	heldEnc []byte // under mu: a held row encoded for out
@@ -132,7 +165,7 @@ type run struct {
 var _ pipeline.Consumer = (*run)(nil)
 
 func (p *Plan) newRun(w RowWriter, o RunOptions, workers int) *run {
-	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups)}
+	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups), stars: p.agg && p.starsOnly()}
 	r.enc, _ = w.(rowEncoder)
 	r.workers = make([]*worker, workers)
 	for i := range r.workers {
@@ -503,40 +536,84 @@ func (r *run) row(pt *part) error {
 // it if it is new.
 func (r *run) groupOf(pt *part) *group {
 	p, w, st := r.p, pt.w, pt.st
-	w.key = w.key[:0]
-	for i, g := range p.groups {
-		v := g.fn(&w.rc)
-		w.kv[i] = v
-		w.key = appendKey(w.key, v)
+	var key []byte
+	if p.fieldKeys != nil {
+		key = appendFieldKeys(w.key[:0], w.rc.rec, p.fieldKeys)
+	} else {
+		key = w.appendKeys(p)
 	}
-	g := st.groups.get(w.key)
+	w.key = key
+	g := st.groups.get(key)
 	if g == nil {
-		g = &group{keys: make([]Value, len(w.kv)), states: make([]aggState, len(p.aggs))}
+		keys := make([]Value, len(w.kv))
 		for i, v := range w.kv {
-			g.keys[i] = v.Clone()
+			if p.keyFields[i].direct {
+				v = p.groups[i].fn(&w.rc)
+			}
+			keys[i] = v.Clone()
 		}
-		for i, a := range p.aggs {
-			g.states[i] = a.newState(r.budget)
-		}
-		st.groups.put(w.key, g)
+		g = p.newGroup(keys, r.budget)
+		st.groups.put(key, g)
 		r.budget.take(1)
 	}
 	return g
 }
 
+// appendFieldKeys appends the keys of string columns read as is from
+// the fields fs of rec, as appendKey encodes their values: the whole
+// group key when every GROUP BY key is such a column, in a loop with no
+// call but append's.
+func appendFieldKeys(dst []byte, rec *parse.Record, fs []parse.Field) []byte {
+	for _, f := range fs {
+		// appendStringKey and Record.Value inline: a call per key costs
+		// more than the bytes it appends.
+		if b, ok := rec.Value(f); ok {
+			dst = appendStringKey(dst, b)
+		} else {
+			dst = append(dst, 0) // NULL
+		}
+	}
+	return dst
+}
+
+// appendKeys returns the group key of the current record in w.key, each
+// key read from its field where it can be (keyField.direct) and through
+// its value, kept in w.kv, where not.
+func (w *worker) appendKeys(p *Plan) []byte {
+	key := w.key[:0]
+	for i, k := range p.keyFields {
+		if k.direct {
+			key = appendFieldKeys(key, w.rc.rec, []parse.Field{k.field})
+			continue
+		}
+		v := p.groups[i].fn(&w.rc)
+		w.kv[i] = v
+		key = appendKey(key, v)
+	}
+	return key
+}
+
 // feed adds the current record to group g's aggregates.
 func (r *run) feed(pt *part, g *group) error {
-	w := pt.w
-	for i, a := range r.p.aggs {
-		if a.star {
-			g.states[i].add(Value{})
-			continue
+	g.rows++
+	if !r.stars { // count(*) only: the row count is all
+		w := pt.w
+		for i, a := range r.p.aggs {
+			if a.star {
+				continue
+			}
+			if a.counted {
+				if !w.rc.rec.IsNull(a.field) {
+					g.states[i].(*countAgg).n++
+				}
+				continue
+			}
+			if a.arg2 != nil {
+				a.feed2(g.states[i], &w.rc)
+				continue
+			}
+			g.states[i].add(a.arg.fn(&w.rc))
 		}
-		if a.arg2 != nil {
-			a.feed2(g.states[i], &w.rc)
-			continue
-		}
-		g.states[i].add(a.arg.fn(&w.rc))
 	}
 	if r.budget.over() {
 		return r.tooMany()
@@ -634,19 +711,15 @@ func (r *run) finish() error {
 		}
 		if len(p.groups) == 0 && merged.len() == 0 {
 			// A global aggregate over no rows still has one row.
-			g := &group{states: make([]aggState, len(p.aggs))}
-			for i, a := range p.aggs {
-				g.states[i] = a.newState(nil)
-			}
-			merged.put(nil, g)
+			merged.put(nil, p.newGroup(nil, nil))
 		}
 		rc := &rowCtx{aggs: make([]Value, len(p.aggs))}
 		seen := map[string]bool{}
 		var key []byte
 		merged.each(func(_ []byte, g *group) {
 			rc.keys = g.keys
-			for i, s := range g.states {
-				rc.aggs[i] = s.result()
+			for i, a := range p.aggs {
+				rc.aggs[i] = g.result(a, i)
 			}
 			if p.having != nil && !p.having.fn(rc).truth() {
 				return

@@ -459,14 +459,22 @@ func scalarEval(f *function, args []*cexpr) evalFn {
 	}
 	impl := f.fn
 	return func(r *rowCtx) Value {
-		vals := make([]Value, len(fns))
-		for i, fn := range fns {
-			vals[i] = fn(r)
-			if vals[i].Kind == KindNull && !nulls {
+		// The arguments go on the row's stack of them (rowCtx.args), not
+		// in a slice of their own per row: an argument that is itself
+		// such a call pushes its own above them and pops them before it
+		// returns.
+		base := len(r.args)
+		for _, fn := range fns {
+			v := fn(r)
+			if v.Kind == KindNull && !nulls {
+				r.args = r.args[:base]
 				return Value{}
 			}
+			r.args = append(r.args, v)
 		}
-		return impl(vals)
+		v := impl(r.args[base:])
+		r.args = r.args[:base]
+		return v
 	}
 }
 

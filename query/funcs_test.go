@@ -3,6 +3,9 @@ package query
 import (
 	"context"
 	"errors"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -428,5 +431,132 @@ func TestNullInNullOut(t *testing.T) {
 	}
 	if checked < 80 {
 		t.Errorf("checked %d NULL arguments, want every function's", checked)
+	}
+}
+
+// TestNestedCallArguments checks calls whose arguments are calls of the
+// same kind (scalarEval's stack of arguments), one returning early on a
+// NULL inside another: each row's nested answer must be what its parts,
+// evaluated apart, make.
+func TestNestedCallArguments(t *testing.T) {
+	_, data := fixture(t, 5, 2, 300)
+	c, _ := runQuery(t, "SELECT substr(key, 1, 2), coalesce(replace(key, requester, 'x'), 'anon'), substr(key, 3, 2), "+
+		"concat(substr(key, 1, 2), coalesce(replace(key, requester, 'x'), 'anon'), substr(key, 3, 2)), "+
+		"strpos(concat(substr(key, 1, 2), coalesce(replace(key, requester, 'x'), 'anon')), substr(key, 1, 2)) FROM logs", data, 2, Options{})
+	anon := 0
+	for _, row := range c.rows {
+		if row[0] == "NULL" {
+			continue
+		}
+		if row[1] == "anon" {
+			anon++
+		}
+		if want := row[0] + row[1] + row[2]; row[3] != want {
+			t.Fatalf("row %q: nested concat %q, want %q", row, row[3], want)
+		}
+		if want := strings.Index(row[0]+row[1], row[0]) + 1; row[4] != strconv.Itoa(want) {
+			t.Fatalf("row %q: nested strpos %s, want %d", row, row[4], want)
+		}
+	}
+	if anon == 0 || anon == len(c.rows) {
+		t.Fatalf("%d of %d rows have a NULL requester; the test needs some and not all", anon, len(c.rows))
+	}
+}
+
+// FuzzTimestampText checks the row path's reading of timestamp text (the
+// fixed shapes without time.Parse, the quick rejection of text no layout
+// takes) against the layouts alone: same answers, same failures.
+func FuzzTimestampText(f *testing.F) {
+	for _, s := range []string{
+		"2024-03-02", "2024-03-02 10:11:12", "2024-03-02T10:11:12", " 2024-03-02 10:11:12 ", "2024-02-29", "2023-02-29",
+		"2024-04-31", "2024-13-01", "2024-00-10", "2024-03-00", "2024-03-02 24:00:00", "2024-03-02 23:60:00", "2024-03-02 23:59:60",
+		"2024-03-02 1:02:03", "2024-03-02 10:11:12.5", "2024-03-02T10:11:12Z", "2024-03-02 10:11", "2024-03", "2024", "0000-01-01",
+		"9999-12-31 23:59:59", "-", "", "1.2.3.4", "2024-3-2", "２０２４-03-02", "2024-03-02\t", "2024-03-02 10:11:12 UTC",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gok := timestampText([]byte(s))
+		want, wok := parseTimestampLiteral(s)
+		if gok != wok || got.Kind != want.Kind || got.I != want.I {
+			t.Errorf("timestampText(%q) = %v, %v; the layouts give %v, %v", s, got, gok, want, wok)
+		}
+		gu, gok := isoText([]byte(s))
+		wu, wok := parseISO8601(s)
+		if gok != wok || gu != wu {
+			t.Errorf("isoText(%q) = %d, %v; the layouts give %d, %v", s, gu, gok, wu, wok)
+		}
+	})
+}
+
+// TestTimestampTextAllocs checks that the common shapes of timestamp text
+// are read without allocating.
+func TestTimestampTextAllocs(t *testing.T) {
+	f := func(read func([]byte), s string) {
+		t.Helper()
+		b := []byte(s)
+		if n := testing.AllocsPerRun(100, func() { read(b) }); n != 0 {
+			t.Errorf("%q: %v allocations", s, n)
+		}
+	}
+	ts := func(b []byte) { timestampText(b) }
+	iso := func(b []byte) { isoText(b) }
+	f(ts, "2024-03-02")
+	f(ts, "2024-03-02 10:11:12")
+	f(ts, "2024-03-02T10:11:12")
+	f(ts, "-")
+	f(ts, "1.2.3.4")
+	f(iso, "2024-03-02")
+	f(iso, "2024-03-02T10:11:12")
+	f(iso, "-")
+	f(iso, "1.2.3.4")
+}
+
+// TestOperatorsPerRow checks every comparison and arithmetic operator as
+// evaluated per row (no pushdown) against Go's own on the same values,
+// NULLs included.
+func TestOperatorsPerRow(t *testing.T) {
+	_, data := fixture(t, 11, 2, 300)
+	c, _ := runQuery(t, "SELECT httpstatus, bytessent, "+
+		"httpstatus = 404, httpstatus <> 404, httpstatus < 404, httpstatus <= 404, httpstatus > 404, httpstatus >= 404, "+
+		"bytessent + httpstatus, bytessent - httpstatus, bytessent * httpstatus, bytessent / httpstatus, bytessent % httpstatus, "+
+		"bytessent + 2e0, bytessent - 2e0, bytessent * 2e0, bytessent / 2e0, bytessent % 2e0, "+
+		"CASE httpstatus WHEN 404 THEN 'nf' ELSE 'other' END, httpstatus BETWEEN 400 AND 404 FROM logs", data, 2, Options{NoPushdown: true})
+	nulls := 0
+	for _, row := range c.rows {
+		if row[0] == "NULL" {
+			continue // a trap line without a status; the other rows have both kinds of bytessent
+		}
+		st, err := strconv.ParseInt(row[0], 10, 64)
+		if err != nil {
+			t.Fatalf("row %q: httpstatus: %v", row, err)
+		}
+		b := func(v bool) string { return strconv.FormatBool(v) }
+		want := []string{b(st == 404), b(st != 404), b(st < 404), b(st <= 404), b(st > 404), b(st >= 404)}
+		if row[1] == "NULL" {
+			nulls++
+			want = append(want, "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL")
+		} else {
+			n, err := strconv.ParseInt(row[1], 10, 64)
+			if err != nil {
+				t.Fatalf("row %q: bytessent: %v", row, err)
+			}
+			f := float64(n)
+			ff := func(x float64) string { return FloatValue(x).String() }
+			want = append(want, strconv.FormatInt(n+st, 10), strconv.FormatInt(n-st, 10), strconv.FormatInt(n*st, 10),
+				strconv.FormatInt(n/st, 10), strconv.FormatInt(n%st, 10),
+				ff(f+2), ff(f-2), ff(f*2), ff(f/2), ff(math.Mod(f, 2)))
+		}
+		nf := "other"
+		if st == 404 {
+			nf = "nf"
+		}
+		want = append(want, nf, b(st >= 400 && st <= 404))
+		if got := row[2:]; !slices.Equal(got, want) {
+			t.Fatalf("httpstatus %s, bytessent %s: got %q, want %q", row[0], row[1], got, want)
+		}
+	}
+	if nulls == 0 || nulls == len(c.rows) {
+		t.Fatalf("%d of %d rows have a NULL bytessent; the test needs some and not all", nulls, len(c.rows))
 	}
 }

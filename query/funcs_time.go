@@ -241,10 +241,9 @@ func bindDate(_ *compiler, e *callExpr, args []*cexpr) (*cexpr, error) {
 			if v.Kind == KindNull {
 				return v
 			}
-			if t, err := time.Parse("2006-01-02", strings.TrimSpace(string(v.S))); err == nil {
-				return DateValue(t.Unix())
-			}
-			if t, ok := parseTimestampLiteral(string(v.S)); ok {
+			// yyyy-MM-dd, which date() reads first, is also the only
+			// text of it parseTimestampLiteral's layouts take.
+			if t, ok := timestampText(v.S); ok {
 				return DateValue(t.I)
 			}
 			return Value{}
@@ -373,7 +372,7 @@ func bindFromISO(date bool) func(*compiler, *callExpr, []*cexpr) (*cexpr, error)
 			if v.Kind == KindNull {
 				return v
 			}
-			u, ok := parseISO8601(string(v.S))
+			u, ok := isoText(v.S)
 			if !ok {
 				return Value{}
 			}
@@ -383,6 +382,84 @@ func bindFromISO(date bool) func(*compiler, *callExpr, []*cexpr) (*cexpr, error)
 			return TimeValue(u)
 		}), nil
 	}
+}
+
+// isoText is parseISO8601 of a row's text: the common shapes read by
+// fixedDateTime, text that cannot be a date at all rejected at once, and
+// only the rest tried against the layouts.
+func isoText(b []byte) (int64, bool) {
+	b = bytes.TrimSpace(b)
+	if u, ok := fixedDateTime(b, 'T'); ok {
+		return u, true
+	}
+	if len(b) < 4 || !digits(b[:4]) {
+		return 0, false // every layout starts with a four-digit year
+	}
+	return parseISO8601(string(b))
+}
+
+// timestampText is parseTimestampLiteral of a row's text (CAST to
+// timestamp or date, date()): as isoText.
+func timestampText(b []byte) (Value, bool) {
+	b = bytes.TrimSpace(b)
+	if u, ok := fixedDateTime(b, ' '); ok {
+		return TimeValue(u), true
+	}
+	if u, ok := fixedDateTime(b, 'T'); ok {
+		return TimeValue(u), true
+	}
+	if len(b) < 10 || !digits(b[:4]) || b[4] != '-' || !digits(b[5:7]) || b[7] != '-' || !digits(b[8:10]) {
+		return Value{}, false // every layout starts with yyyy-MM-dd
+	}
+	return parseTimestampLiteral(string(b))
+}
+
+// fixedDateTime reads yyyy-MM-dd and yyyy-MM-dd<sep>HH:mm:ss, UTC, as
+// time.Parse reads them with the layouts that take them; ok is false for
+// any other text, and for a field out of its range (the layouts then
+// decide). It does not allocate.
+func fixedDateTime(b []byte, sep byte) (int64, bool) {
+	if len(b) != 10 && (len(b) != 19 || b[10] != sep || b[13] != ':' || b[16] != ':') {
+		return 0, false
+	}
+	if b[4] != '-' || b[7] != '-' || !digits(b[:4]) || !digits(b[5:7]) || !digits(b[8:10]) {
+		return 0, false
+	}
+	y, mo, d := num(b[:4]), num(b[5:7]), num(b[8:10])
+	var h, mi, sec int
+	if len(b) == 19 {
+		if !digits(b[11:13]) || !digits(b[14:16]) || !digits(b[17:19]) {
+			return 0, false
+		}
+		h, mi, sec = num(b[11:13]), num(b[14:16]), num(b[17:19])
+	}
+	if mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return 0, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	if t.Day() != d {
+		return 0, false // past the month's last day: time.Date moved it on
+	}
+	return t.Unix(), true
+}
+
+// digits reports whether b is all ASCII digits.
+func digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// num returns the value of the ASCII digits b.
+func num(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 // parseISO8601 reads an ISO 8601 date with optional time and zone.

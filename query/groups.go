@@ -3,7 +3,18 @@ package query
 import (
 	"bytes"
 	"hash/maphash"
+
+	"github.com/s3logs/s3logs/parse"
 )
+
+// keyField is how a scan reads one GROUP BY key for its group's key
+// bytes: a string column read as is (direct) is appended straight from
+// its log field's bytes, as appendStringKey encodes the value the column
+// would read; any other key through its value (appendKey).
+type keyField struct {
+	direct bool
+	field  parse.Field
+}
 
 // groupTable holds a scan's GROUP BY groups, keyed by the bytes of the
 // grouped values (appendKey): a flat open-addressing table of slots that
@@ -125,9 +136,7 @@ func (t *groupTable) mergeInto(dst *groupTable) (both int) {
 			dst.put(key, g)
 			return
 		}
-		for i := range m.states {
-			m.states[i].merge(g.states[i])
-		}
+		m.merge(g)
 		both++
 	})
 	return both

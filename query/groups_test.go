@@ -1,8 +1,13 @@
 package query
 
 import (
+	"bytes"
+	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -113,5 +118,108 @@ func BenchmarkGroupMap(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestGroupKeysFromFields checks the scan's group keys read straight from
+// a string column's field bytes (keyField.direct) against the general
+// path through each key's value, and count(*)'s plain row count against
+// sum(1), over generated logs with NULL keys, several workers and objects.
+func TestGroupKeysFromFields(t *testing.T) {
+	_, data := fixture(t, 18, 4, 600)
+	queries := []string{
+		"SELECT requester, sigv, count(*), sum(1), count(sigv) FROM logs GROUP BY requester, sigv",
+		"SELECT sigv, httpstatus, count(*), sum(1), max(key) FROM logs GROUP BY sigv, httpstatus",
+		"SELECT remoteip, count(*), sum(1), sum(bytessent) FROM logs WHERE sigv IS NULL OR httpstatus >= 400 GROUP BY remoteip",
+		"SELECT lower(requester), versionid, count(*), sum(1) FROM logs GROUP BY lower(requester), versionid",
+	}
+	for _, sql := range queries {
+		p, err := Compile(sql, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(p.keyFields, func(k keyField) bool { return k.direct }) {
+			t.Fatalf("%s: no key is read from its field", sql)
+		}
+		fast := runPlan(t, p, data)
+		p.fieldKeys = nil
+		for i := range p.keyFields {
+			p.keyFields[i].direct = false
+		}
+		general := runPlan(t, p, data)
+		if len(fast.rows) < 3 {
+			t.Fatalf("%s: %d groups; the test needs several", sql, len(fast.rows))
+		}
+		nulls := 0
+		for i, row := range fast.rows {
+			if strings.Join(row, "|") != strings.Join(general.rows[i], "|") {
+				t.Fatalf("%s: row %d is %q from the field bytes, %q through the values", sql, i, row, general.rows[i])
+			}
+			if slices.Contains(row[:len(p.groups)], "NULL") {
+				nulls++
+			}
+			if k := len(p.groups); row[k] != row[k+1] {
+				t.Fatalf("%s: row %q: count(*) %s, sum(1) %s", sql, row, row[k], row[k+1])
+			}
+		}
+		if len(fast.rows) != len(general.rows) || nulls == 0 {
+			t.Fatalf("%s: %d groups from the field bytes, %d through the values, %d with a NULL key (want some)", sql, len(fast.rows), len(general.rows), nulls)
+		}
+	}
+}
+
+// runPlan runs p over data (read as stdin) with two workers.
+func runPlan(t *testing.T, p *Plan, data []byte) *capture {
+	t.Helper()
+	c := &capture{}
+	if _, err := p.Run(context.Background(), pipelineConfig(data, 2), []string{"-"}, c, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestStringKeyEncoding checks appendStringKey's one-byte length against
+// the uvarint it stands for, at the lengths around its bound.
+func TestStringKeyEncoding(t *testing.T) {
+	for _, n := range []int{0, 1, 126, 127, 128, 129, 300, 16383, 16384} {
+		b := bytes.Repeat([]byte{'x'}, n)
+		want := append(binary.AppendUvarint([]byte{byte(KindString)}, uint64(n)), b...)
+		if got := appendStringKey(nil, b); !bytes.Equal(got, want) {
+			t.Errorf("length %d: key % x..., want % x...", n, got[:min(4, len(got))], want[:min(4, len(want))])
+		}
+	}
+}
+
+// TestCountedField checks count(x) of a string column, counted where its
+// field is not NULL without reading the value (aggSpec.counted), against
+// a sum that reads it, in groups where some values are NULL.
+func TestCountedField(t *testing.T) {
+	_, data := fixture(t, 19, 4, 600)
+	sql := "SELECT requester, count(*), count(sigv), sum(CASE WHEN sigv IS NULL THEN 0 ELSE 1 END), " +
+		"count(useragent), sum(CASE WHEN useragent IS NULL THEN 0 ELSE 1 END) FROM logs GROUP BY requester"
+	p, err := Compile(sql, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := 0
+	for _, a := range p.aggs {
+		if a.counted {
+			counted++
+		}
+	}
+	if counted != 2 {
+		t.Fatalf("%d of the aggregates are counted from their fields, want 2", counted)
+	}
+	withNull := 0
+	for _, row := range runPlan(t, p, data).rows {
+		if row[2] != row[3] || row[4] != row[5] {
+			t.Fatalf("group %q: count(sigv) %s, its sum %s; count(useragent) %s, its sum %s", row[0], row[2], row[3], row[4], row[5])
+		}
+		if row[2] != row[1] {
+			withNull++
+		}
+	}
+	if withNull == 0 {
+		t.Fatal("no group has a NULL sigv; the test needs some")
 	}
 }

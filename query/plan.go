@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/s3logs/s3logs/lake"
+	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/pipeline"
 	"github.com/s3logs/s3logs/schema"
 )
@@ -70,6 +71,12 @@ type Plan struct {
 	// string log field read as is (nil otherwise): the keys converted
 	// output can give a small-integer group id for (lake.Scan.Group).
 	groupCols []int
+	// keyFields says how the scan reads each GROUP BY key for the group's
+	// key bytes (run.groupOf).
+	keyFields []keyField
+	// fieldKeys are the keys' fields when every key is read from its
+	// field (nil otherwise).
+	fieldKeys []parse.Field
 	// rawTime: an expression reads the request time's text as logged.
 	rawTime bool
 
@@ -282,6 +289,8 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 		if in.input == nil {
 			p.groupCols = plainStringColumns(p.groups)
 		}
+		p.keyFields = keyFieldsOf(p.groups, in.input == nil)
+		p.fieldKeys = directFields(p.keyFields)
 		// After aggregation a GROUP BY expression is read from its key.
 		keys := make([]*cexpr, len(p.groups))
 		for i, g := range p.groups {
@@ -359,6 +368,11 @@ func (pl *planner) compileSelect(sel *selectStmt, orderBy []OrderItem, offset, l
 		p.order = append(p.order, k)
 	}
 	p.aggs = c.aggs
+	if in.input == nil {
+		for _, a := range p.aggs {
+			a.counted, a.field = countedField(a)
+		}
+	}
 	if p.agg && p.distinctOut && len(p.proj) > len(p.cols) {
 		return nil, errAt(orderBy[0].Expr.pos(), "with SELECT DISTINCT, ORDER BY expressions must appear in the select list")
 	}
@@ -427,6 +441,46 @@ func plainStringColumns(es []*cexpr) []int {
 		cols = append(cols, e.col)
 	}
 	return cols
+}
+
+// keyFieldsOf returns how a scan reads each of the GROUP BY keys es:
+// where the scan reads the logs (logs), a string column read as is from
+// its field is appended from the record's bytes.
+func keyFieldsOf(es []*cexpr, logs bool) []keyField {
+	ks := make([]keyField, len(es))
+	for i, e := range es {
+		if !logs || e.col < 0 || !e.isCol {
+			continue
+		}
+		ks[i].field, ks[i].direct = schema.Columns[e.col].StringField()
+	}
+	return ks
+}
+
+// countedField reports whether a is count(x) of a string column read as
+// is from its log field, and the field.
+func countedField(a *aggSpec) (bool, parse.Field) {
+	if a.fn.name != "count" || a.star || a.distinct || a.arg == nil || !a.arg.isCol || a.arg.col < 0 {
+		return false, 0
+	}
+	f, ok := schema.Columns[a.arg.col].StringField()
+	return ok, f
+}
+
+// directFields returns the fields of ks when every key is read from its
+// field, else nil.
+func directFields(ks []keyField) []parse.Field {
+	fs := make([]parse.Field, len(ks))
+	for i, k := range ks {
+		if !k.direct {
+			return nil
+		}
+		fs[i] = k.field
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs
 }
 
 // fieldCol returns the log field behind a compiled column reference, if it

@@ -228,6 +228,19 @@ func isNumeric(k Kind) bool { return k == KindInt || k == KindFloat || k == Kind
 // isTemporal reports whether k is a point in time (date or timestamp).
 func isTemporal(k Kind) bool { return k == KindTime || k == KindDate }
 
+// appendStringKey appends appendKey's encoding of the varchar b: the
+// length as a uvarint (self-delimiting, and one byte for most values),
+// then the bytes. The scan's group keys call it on a log field's bytes
+// directly (run.groupOf).
+func appendStringKey(dst, b []byte) []byte {
+	if len(b) < 0x80 {
+		dst = append(dst, byte(KindString), byte(len(b))) // the uvarint's one byte
+	} else {
+		dst = binary.AppendUvarint(append(dst, byte(KindString)), uint64(len(b)))
+	}
+	return append(dst, b...)
+}
+
 // appendKey appends a self-delimiting encoding of v for hash keys: equal
 // values (as GROUP BY and DISTINCT see them) encode equally.
 func appendKey(dst []byte, v Value) []byte {
@@ -235,10 +248,7 @@ func appendKey(dst []byte, v Value) []byte {
 	case KindNull:
 		return append(dst, 0)
 	case KindString:
-		// The length as a uvarint: self-delimiting, and one byte for
-		// most values.
-		dst = binary.AppendUvarint(append(dst, byte(KindString)), uint64(len(v.S)))
-		return append(dst, v.S...)
+		return appendStringKey(dst, v.S)
 	case KindDecimal:
 		// Equal decimals of different scales (1.5, 1.50) encode equally;
 		// integral ones as the integer.

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -71,5 +72,42 @@ func TestBatchAppendAllocs(t *testing.T) {
 	allocs := testing.AllocsPerRun(2, fill)
 	if allocs > 0 {
 		t.Errorf("%.0f allocations per %d appended records, want 0", allocs, rows/2)
+	}
+}
+
+// BenchmarkParquetWrite measures what a convert worker does for each row
+// group, on one goroutine: appending parsed records to the Parquet row
+// buffer and writing the row groups (encoding, dictionaries, zstd) to a
+// file writer, in row groups of about 64 MiB as convert cuts them. It is
+// deterministic, for bench/instructions.sh.
+func BenchmarkParquetWrite(b *testing.B) {
+	block := gen.Block(1, 32<<20)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(block)))
+	bt := NewRowBuffer(Parquet)
+	defer bt.Release()
+	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("logs/2024-03-01-00-00-00-0123456789ABCDEF")}
+	for b.Loop() {
+		fw, err := NewFileWriter(io.Discard, FileOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc.ResetBytes(block, "bench", 1)
+		for sc.Scan() {
+			o.Line = sc.LineNumber()
+			bt.Append(sc.Record(), o)
+			if bt.Bytes() >= 64<<20 {
+				if err := fw.Write(bt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if err := fw.Write(bt); err != nil {
+			b.Fatal(err)
+		}
+		if err := fw.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -17,10 +17,14 @@
 // Parquet files are zstd-compressed by default (level 1), with statistics
 // (except for requestid and hostid), dictionary encoding for httpstatus
 // and every string column but the random IDs (requestid, hostid,
-// versionid), and DELTA_BINARY_PACKED for requestdatetime and log_line.
-// The string dictionaries are built while rows are buffered (one per
-// column and row group) and handed to arrow-go as they are; a column
-// chunk whose dictionary outgrows 8 MiB is written plain.
+// versionid), and DELTA_BINARY_PACKED for requestdatetime and log_line;
+// the pages of requestid and hostid are zstd frames of Huffman-coded
+// literals only (no search for matches in random IDs). The string
+// dictionaries are built while rows are buffered (one per column and row
+// group) and handed to arrow-go as they are; a column chunk whose
+// dictionary outgrows 8 MiB is written plain. FileWriter.WriteConcurrent
+// encodes a row group's columns on several goroutines, for the last row
+// groups of a conversion.
 //
 // ResultWriter writes typed rows (query results) to one file.
 //

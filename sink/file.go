@@ -96,6 +96,17 @@ func (fw *FileWriter) Write(b RowBuffer) error {
 	return fmt.Errorf("sink: unknown row buffer %T", b)
 }
 
+// WriteConcurrent is Write with a Parquet row group's columns encoded on n
+// goroutines at once (an Arrow record batch is written as by Write): for
+// row groups written while cores would otherwise idle, such as the last
+// ones of a conversion. The file holds the same values either way.
+func (fw *FileWriter) WriteConcurrent(b RowBuffer, n int) error {
+	if pb, ok := b.(*pqBatch); ok && fw.pw != nil {
+		return fw.pw.WriteConcurrent(pb, n)
+	}
+	return fw.Write(b)
+}
+
 // Close writes the file's footer.
 func (fw *FileWriter) Close() error {
 	if fw.pw != nil {

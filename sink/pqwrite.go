@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"sort"
+	"sync/atomic"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -28,6 +32,9 @@ import (
 // for a nullable column, one definition level per row (1 value, 0 NULL).
 type pqCol struct {
 	col      *schema.Column
+	kind     pqKind
+	field    parse.Field
+	get      schema.Getter
 	required bool
 	data     []byte  // string values, concatenated
 	ends     []int32 // end of each string value in data
@@ -38,7 +45,28 @@ type pqCol struct {
 	// holds one index per row (0 for NULL) instead of data and ends.
 	dict *strDict
 	idx  []int32
+	// For a part of the request line (pqPart): parent is the column of
+	// the whole Request-URI, and of[i] says what this column's value is
+	// for the parent's dictionary value i: index+1 in dict, -1 for NULL,
+	// 0 not yet known. The parts are a function of the request line's
+	// bytes, so each distinct request line is split and looked up once.
+	parent int
+	of     []int32
 }
+
+// pqKind says how Append reads a column: a switch on it, rather than a
+// call of the column's Getter, for the commonest sources.
+type pqKind uint8
+
+const (
+	pqGeneric pqKind = iota // through the Getter
+	pqString                // a log field, plain string
+	pqDict                  // a log field, dictionary string
+	pqPart                  // a part of the request line, through the parent's dictionary
+	pqInt                   // a log field, Int32 or Int64
+	pqTime                  // the request time
+	pqLine                  // log_line
+)
 
 // pqBatch buffers records column by column in plain Go slices for the
 // direct Parquet writer: no Arrow arrays, no per-value allocation, and its
@@ -57,9 +85,28 @@ func newPQBatch() *pqBatch {
 	cols := OutputColumns()
 	for i := range cols {
 		c := &cols[i]
-		col := pqCol{col: c, required: !c.Nullable()}
+		col := pqCol{col: c, field: c.Field, get: c.Getter(), required: !c.Nullable(), parent: -1}
 		if c.Type == schema.String && c.Dictionary {
 			col.dict = newStrDict()
+		}
+		col.kind = pqGeneric
+		switch {
+		case c.Source == schema.FromField && c.Type == schema.String && col.dict != nil:
+			col.kind = pqDict
+		case c.Source == schema.FromField && c.Type == schema.String:
+			col.kind = pqString
+		case c.Source == schema.FromField && (c.Type == schema.Int32 || c.Type == schema.Int64):
+			col.kind = pqInt
+		case c.Source == schema.FromField && c.Type == schema.Timestamp:
+			col.kind = pqTime
+		case c.Source == schema.FromLine:
+			col.kind = pqLine
+		case col.dict != nil && (c.Source == schema.FromMethod || c.Source == schema.FromTarget || c.Source == schema.FromProto):
+			for j := range b.cols {
+				if p := &b.cols[j]; p.kind == pqDict && p.field == c.Field {
+					col.kind, col.parent = pqPart, j
+				}
+			}
 		}
 		b.cols = append(b.cols, col)
 	}
@@ -74,7 +121,7 @@ func (b *pqBatch) Release()     { b.cols = nil }
 func (b *pqBatch) reset() {
 	for i := range b.cols {
 		c := &b.cols[i]
-		c.data, c.ends, c.i32, c.i64, c.defs, c.idx = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.defs[:0], c.idx[:0]
+		c.data, c.ends, c.i32, c.i64, c.defs, c.idx, c.of = c.data[:0], c.ends[:0], c.i32[:0], c.i64[:0], c.defs[:0], c.idx[:0], c.of[:0]
 		if c.dict != nil {
 			c.dict.reset()
 		}
@@ -86,7 +133,30 @@ func (b *pqBatch) reset() {
 func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
 	for i := range b.cols {
 		c := &b.cols[i]
-		v, n, ok := c.col.Value(r, o)
+		var v []byte
+		var n int64
+		ok := true
+		switch c.kind {
+		case pqDict:
+			if v, ok = r.Value(c.field); ok {
+				c.present()
+				c.idx = append(c.idx, c.dict.index(v))
+				continue
+			}
+		case pqString:
+			v, ok = r.Value(c.field)
+		case pqInt:
+			n, ok = r.Int(c.field)
+		case pqTime:
+			n = r.Unix()
+		case pqLine:
+			n = o.Line
+		case pqPart:
+			b.appendPart(c, r, o)
+			continue
+		default:
+			v, n, ok = c.get(r, o)
+		}
 		if !ok {
 			c.defs = append(c.defs, 0)
 			if c.dict != nil {
@@ -94,9 +164,7 @@ func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
 			}
 			continue
 		}
-		if !c.required {
-			c.defs = append(c.defs, 1)
-		}
+		c.present()
 		switch c.col.Type {
 		case schema.Int32:
 			c.i32 = append(c.i32, int32(n))
@@ -124,6 +192,50 @@ func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
 	b.bytes += int64(len(r.Line()) + len(o.Object) + 8*len(b.cols))
 }
 
+// present records a value (not NULL) in c's definition levels.
+func (c *pqCol) present() {
+	if !c.required {
+		c.defs = append(c.defs, 1)
+	}
+}
+
+// appendPart appends the value of request-line part c: the one its
+// parent's dictionary value gave before, else the one read from r.
+func (b *pqBatch) appendPart(c *pqCol, r *parse.Record, o *schema.Origin) {
+	p := &b.cols[c.parent]
+	if !p.required && p.defs[len(p.defs)-1] == 0 {
+		// No request line: no part of it either.
+		c.defs = append(c.defs, 0)
+		c.idx = append(c.idx, 0)
+		return
+	}
+	pi := int(p.idx[len(p.idx)-1])
+	if pi >= len(c.of) {
+		c.of = append(c.of, make([]int32, pi+1-len(c.of))...)
+	}
+	switch x := c.of[pi]; {
+	case x > 0:
+		c.present()
+		c.idx = append(c.idx, x-1)
+		return
+	case x < 0:
+		c.defs = append(c.defs, 0)
+		c.idx = append(c.idx, 0)
+		return
+	}
+	v, _, ok := c.get(r, o)
+	if !ok {
+		c.of[pi] = -1
+		c.defs = append(c.defs, 0)
+		c.idx = append(c.idx, 0)
+		return
+	}
+	idx := c.dict.index(v)
+	c.of[pi] = idx + 1
+	c.present()
+	c.idx = append(c.idx, idx)
+}
+
 // maxPQColumnBytes bounds the string bytes of one column in a pqBatch
 // (offsets are int32); the converter flushes a batch before any column
 // can reach it.
@@ -132,14 +244,24 @@ const maxPQColumnBytes = 1 << 30
 // pqWriter writes pqBatches to one Parquet file with arrow-go's low-level
 // column writers, one row group per batch.
 type pqWriter struct {
-	bw    *bufio.Writer
-	fw    *file.Writer
-	ctx   context.Context     // pqarrow's write context, for dictionary columns
-	vals  []parquet.ByteArray // scratch for one slice of a string column
-	valid []byte              // scratch validity bitmap
-	clean strDict             // scratch for a dictionary with invalid UTF-8 replaced
+	bw       *bufio.Writer
+	fw       *file.Writer
+	arrProps pqarrow.ArrowWriterProperties
+	// cols[i] is the scratch of the i-th goroutine writing columns: [0]
+	// for Write, the first n for WriteConcurrent(b, n).
+	cols []*pqColWriter
 	// dictLimit is the dictionary size above which a column chunk is
 	// written plain.
+	dictLimit int
+}
+
+// pqColWriter writes the column chunks of pqBatch columns, one at a time,
+// with its own scratch buffers.
+type pqColWriter struct {
+	ctx       context.Context     // pqarrow's write context, for dictionary columns
+	vals      []parquet.ByteArray // scratch for one slice of a string column
+	valid     []byte              // scratch validity bitmap
+	clean     strDict             // scratch for a dictionary with invalid UTF-8 replaced
 	dictLimit int
 }
 
@@ -176,56 +298,117 @@ func newPQWriter(w io.Writer, o tableOptions) (*pqWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pqWriter{bw: bw, fw: fw, ctx: pqarrow.NewArrowWriteContext(context.Background(), &arrProps),
-		vals: make([]parquet.ByteArray, 0, pqWriteBatch), dictLimit: o.dictLimit}, nil
+	pw := &pqWriter{bw: bw, fw: fw, arrProps: arrProps, dictLimit: o.dictLimit}
+	pw.colWriters(1)
+	return pw, nil
+}
+
+// colWriters returns n column writers' scratch.
+func (pw *pqWriter) colWriters(n int) []*pqColWriter {
+	for len(pw.cols) < n {
+		pw.cols = append(pw.cols, &pqColWriter{ctx: pqarrow.NewArrowWriteContext(context.Background(), &pw.arrProps),
+			vals: make([]parquet.ByteArray, 0, pqWriteBatch), dictLimit: pw.dictLimit})
+	}
+	return pw.cols[:n]
 }
 
 // Write writes b's rows as one row group and empties b.
-func (pw *pqWriter) Write(b *pqBatch) (err error) {
+func (pw *pqWriter) Write(b *pqBatch) error { return pw.WriteConcurrent(b, 1) }
+
+// WriteConcurrent is Write with the row group's columns encoded on n
+// goroutines at once, the largest first, into buffers that become the
+// row group in column order: for a row group written while a core would
+// otherwise idle (the last ones of a run).
+func (pw *pqWriter) WriteConcurrent(b *pqBatch, n int) (err error) {
 	defer b.reset()
 	if b.rows == 0 {
 		return nil
 	}
-	rg, err := pw.fw.AppendRowGroupChecked()
+	if n <= 1 {
+		rg, err := pw.fw.AppendRowGroupChecked()
+		if err != nil {
+			return err
+		}
+		for i := range b.cols {
+			cw, err := rg.NextColumn()
+			if err != nil {
+				return err
+			}
+			if err := pw.cols[0].write(cw, &b.cols[i]); err != nil {
+				return err
+			}
+		}
+		return rg.Close()
+	}
+	rg, err := pw.fw.AppendBufferedRowGroupChecked()
 	if err != nil {
 		return err
 	}
-	for i := range b.cols {
-		c := &b.cols[i]
-		cw, err := rg.NextColumn()
-		if err != nil {
+	cws := make([]file.ColumnChunkWriter, len(b.cols))
+	order := make([]int, len(b.cols))
+	for i := range cws {
+		if cws[i], err = rg.Column(i); err != nil {
 			return err
 		}
-		var defs []int16
-		if !c.required {
-			defs = c.defs
-		}
-		switch w := cw.(type) {
-		case *file.Int32ColumnChunkWriter:
-			_, err = w.WriteBatch(c.i32, defs, nil)
-		case *file.Int64ColumnChunkWriter:
-			_, err = w.WriteBatch(c.i64, defs, nil)
-		case *file.ByteArrayColumnChunkWriter:
-			switch {
-			case c.dict == nil:
-				err = pw.writeStrings(w, c, defs)
-			case len(c.dict.data) <= pw.dictLimit:
-				err = pw.writeDict(w, c, defs)
-			default:
-				err = pw.writeDictPlain(w, c, defs)
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool { return b.cols[order[x]].weight() > b.cols[order[y]].weight() })
+	var next atomic.Int32
+	var g errgroup.Group
+	for _, s := range pw.colWriters(n) {
+		g.Go(func() error {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) {
+					return nil
+				}
+				i := order[k]
+				if err := s.write(cws[i], &b.cols[i]); err != nil {
+					return err
+				}
 			}
-		default:
-			err = fmt.Errorf("unexpected column writer %T", cw)
-		}
-		if err != nil {
-			return err
-		}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return rg.Close()
 }
 
+// weight estimates the work of writing c: the bytes its encoders and
+// compressor see.
+func (c *pqCol) weight() int {
+	return len(c.data) + 4*len(c.ends) + 4*len(c.i32) + 8*len(c.i64) + 2*len(c.idx) + len(c.defs)/4
+}
+
+// write writes column c to its column chunk writer cw.
+func (s *pqColWriter) write(cw file.ColumnChunkWriter, c *pqCol) (err error) {
+	var defs []int16
+	if !c.required {
+		defs = c.defs
+	}
+	switch w := cw.(type) {
+	case *file.Int32ColumnChunkWriter:
+		_, err = w.WriteBatch(c.i32, defs, nil)
+	case *file.Int64ColumnChunkWriter:
+		_, err = w.WriteBatch(c.i64, defs, nil)
+	case *file.ByteArrayColumnChunkWriter:
+		switch {
+		case c.dict == nil:
+			err = s.writeStrings(w, c, defs)
+		case len(c.dict.data) <= s.dictLimit:
+			err = s.writeDict(w, c, defs)
+		default:
+			err = s.writeDictPlain(w, c, defs)
+		}
+	default:
+		err = fmt.Errorf("unexpected column writer %T", cw)
+	}
+	return err
+}
+
 // dictionary returns c's dictionary with invalid UTF-8 replaced.
-func (pw *pqWriter) dictionary(c *pqCol) *strDict {
+func (pw *pqColWriter) dictionary(c *pqCol) *strDict {
 	d := c.dict
 	if !d.invalid {
 		return d
@@ -243,7 +426,7 @@ func (pw *pqWriter) dictionary(c *pqCol) *strDict {
 // page as is, and the indices its data pages, so arrow-go hashes nothing.
 // (Values that are equal once invalid UTF-8 is replaced make arrow-go fall
 // back to hashing the values, which is correct and rare.)
-func (pw *pqWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+func (pw *pqColWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	d := pw.dictionary(c)
 	n := len(c.idx)
 	var valid *memory.Buffer
@@ -309,7 +492,7 @@ type dictPutter interface {
 
 // writeDictPlain writes a dictionary column whose dictionary outgrew
 // dictPageLimit as plain values.
-func (pw *pqWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+func (pw *pqColWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	w.FallbackToPlain()
 	d := pw.dictionary(c)
 	for row := 0; row < len(c.idx); {
@@ -333,7 +516,7 @@ func (pw *pqWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol,
 }
 
 // writeStrings writes a string column in slices of pqWriteBatch values.
-func (pw *pqWriter) writeStrings(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+func (pw *pqColWriter) writeStrings(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	start, vi := int32(0), 0
 	for row := 0; row < len(defs); {
 		end := min(row+pqWriteBatch, len(defs))

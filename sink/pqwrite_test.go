@@ -21,31 +21,64 @@ import (
 // writeFile writes the records of block to one Parquet file with row
 // groups of rowGroupRows rows (0: one row group) and returns the file.
 func writeFile(t testing.TB, block []byte, rowGroupRows int) []byte {
+	return writeFileWith(t, block, rowGroupRows, FileOptions{}, 1)
+}
+
+// writeFileWith is writeFile with options o and each row group's columns
+// encoded on n goroutines (FileWriter.WriteConcurrent).
+func writeFileWith(t testing.TB, block []byte, rowGroupRows int, o FileOptions, n int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	fw, err := NewFileWriter(&buf, FileOptions{})
+	fw, err := NewFileWriter(&buf, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := NewRowBuffer(Parquet)
 	sc := parse.NewBlockScanner(block)
-	o := &schema.Origin{Object: []byte("obj")}
+	origin := &schema.Origin{Object: []byte("obj")}
 	for sc.Scan() {
-		o.Line = sc.LineNumber()
-		b.Append(sc.Record(), o)
+		origin.Line = sc.LineNumber()
+		b.Append(sc.Record(), origin)
 		if b.Rows() == rowGroupRows {
-			if err := fw.Write(b); err != nil {
+			if err := fw.WriteConcurrent(b, n); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := fw.Write(b); err != nil {
+	if err := fw.WriteConcurrent(b, n); err != nil {
 		t.Fatal(err)
 	}
 	if err := fw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestWriteConcurrent checks that a file whose row groups were written
+// with their columns encoded concurrently holds the same rows, as
+// parquet-go reads them, as one written serially, dictionary columns that
+// fall back to plain included (run it with -race).
+func TestWriteConcurrent(t *testing.T) {
+	block := gen.Block(5, 256<<10)
+	for _, limit := range []int{0, 300} {
+		var files [2][]byte
+		for k, n := range []int{1, 3} {
+			files[k] = writeFileWith(t, block, 150, FileOptions{DictionaryLimit: limit}, n)
+		}
+		cols1, rows1 := filetest.ReadParquet(t, files[0])
+		cols2, rows2 := filetest.ReadParquet(t, files[1])
+		if fmt.Sprint(cols1) != fmt.Sprint(cols2) {
+			t.Fatalf("dictionary limit %d: columns %v, serially %v", limit, cols2, cols1)
+		}
+		if len(rows1) < 300 || len(rows1) != len(rows2) {
+			t.Fatalf("dictionary limit %d: %d rows, serially %d", limit, len(rows2), len(rows1))
+		}
+		for i := range rows1 {
+			if fmt.Sprint(rows1[i]) != fmt.Sprint(rows2[i]) {
+				t.Fatalf("dictionary limit %d: row %d: %v, serially %v", limit, i, rows2[i], rows1[i])
+			}
+		}
+	}
 }
 
 // TestParquetArrowSchema checks that an Arrow reader of a converted file
@@ -132,6 +165,108 @@ func TestPQBatchAppendAllocs(t *testing.T) {
 	if allocs := testing.AllocsPerRun(3, fill); allocs > 0 {
 		t.Errorf("%.0f allocations per block, want 0", allocs)
 	}
+}
+
+// TestPQBatchColumns checks every buffered value against the column's
+// Getter (schema's one definition of each value), for generated lines with
+// traps and for hand-made request lines, over several row groups: the
+// request-line parts, which Append takes from its own cache for a request
+// line seen before, included.
+func TestPQBatchColumns(t *testing.T) {
+	lines := []string{
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ1 REST.GET.OBJECT k "GET /bkt/k HTTP/1.1" 200 - 1 1 1 1 "-" "ua" - host1 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ2 REST.GET.OBJECT k "-" 200 - 1 1 1 1 "-" "ua" - host2 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ3 REST.GET.OBJECT k "GET /bkt/k" 200 - 1 1 1 1 "-" "ua" - host3 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ4 REST.GET.OBJECT k "GET" 200 - 1 1 1 1 "-" "ua" - host4 SigV4 - AuthHeader h TLSv1.2 - -`,
+		`owner bkt [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - REQ5 REST.GET.OBJECT k "GET /bkt/a b HTTP/1.1" 200 - 1 1 1 1 "-" "ua" - host5 SigV4 - AuthHeader h TLSv1.2 - -`,
+	}
+	var block []byte
+	for range 3 {
+		for _, l := range lines {
+			block = append(append(block, l...), '\n')
+		}
+		block = append(block, gen.Block(4, 128<<10)...)
+	}
+	b := newPQBatch()
+	sc := parse.NewBlockScanner(nil)
+	o := &schema.Origin{Object: []byte("obj")}
+	type value struct {
+		s    string
+		n    int64
+		null bool
+	}
+	var want [][]value // by column, then row
+	check := func() {
+		t.Helper()
+		for i := range b.cols {
+			c := &b.cols[i]
+			vi := 0
+			for row, w := range want[i] {
+				null := !c.required && c.defs[row] == 0
+				var got value
+				switch {
+				case null:
+					got.null = true
+				case c.dict != nil:
+					got.s = string(c.dict.value(c.idx[row]))
+				case c.col.Type == schema.Int32:
+					got.n = int64(c.i32[vi])
+				case c.col.Type == schema.Int64 || c.col.Type == schema.Timestamp:
+					got.n = c.i64[vi]
+				default:
+					start := int32(0)
+					if vi > 0 {
+						start = c.ends[vi-1]
+					}
+					got.s = string(c.data[start:c.ends[vi]])
+				}
+				if !null {
+					vi++
+				}
+				if got != w {
+					t.Fatalf("%s row %d: %+v, want %+v", c.col.Name, row, got, w)
+				}
+			}
+		}
+		b.reset()
+		want = make([][]value, len(b.cols))
+	}
+	want = make([][]value, len(b.cols))
+	sc.ResetBytes(block, "obj", 1)
+	parts := 0
+	for sc.Scan() {
+		r := sc.Record()
+		o.Line = sc.LineNumber()
+		for i := range b.cols {
+			c := b.cols[i].col
+			v, n, ok := c.Value(r, o)
+			w := value{null: !ok}
+			if ok {
+				switch c.Type {
+				case schema.String:
+					w.s = string(appendValidUTF8(nil, v))
+				case schema.Timestamp:
+					w.n = n * 1e6
+				default:
+					w.n = n
+				}
+			}
+			want[i] = append(want[i], w)
+		}
+		b.Append(r, o)
+		if b.rows%97 == 0 {
+			check()
+		}
+	}
+	for i := range b.cols {
+		if b.cols[i].kind == pqPart {
+			parts++
+		}
+	}
+	if parts != 3 {
+		t.Errorf("%d request-line parts read through the cache, want 3", parts)
+	}
+	check()
 }
 
 // TestStrDict checks the dictionary against a Go map: equal values get

@@ -35,12 +35,15 @@ func TestDuckDBReadsConvert(t *testing.T) {
 	}
 	var rows, anon, bytesSent, status404 int64
 	var minT, maxT time.Time
-	var hostIDs []string
+	var hostIDs, requestIDs []string
 	for _, o := range objs {
 		for _, r := range o.Records {
 			rows++
 			if r.HostID != "" {
 				hostIDs = append(hostIDs, r.HostID)
+			}
+			if r.RequestID != "" {
+				requestIDs = append(requestIDs, r.RequestID)
 			}
 			if r.Requester == "" {
 				anon++
@@ -114,24 +117,29 @@ func TestDuckDBReadsConvert(t *testing.T) {
 		t.Errorf("DuckDB reads rows=%d anonymous=%d bytessent=%d 404s=%d time=[%v, %v]; generator says %d %d %d %d [%v, %v]",
 			n, nAnon, sum, n404, lo, hi, rows, anon, bytesSent, status404, minT, maxT)
 	}
-	// Host Ids, whose pages are Huffman-coded literals only (sink's
-	// zstdLiterals), read back as generated.
-	hrows, err := db.QueryContext(ctx, "SELECT hostid"+from+" WHERE hostid IS NOT NULL ORDER BY hostid")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gotIDs []string
-	for hrows.Next() {
-		var h string
-		if err := hrows.Scan(&h); err != nil {
+	// Host Ids and Request IDs, whose pages are Huffman-coded literals only
+	// (sink's zstdLiterals), read back as generated.
+	for _, ids := range []struct {
+		col  string
+		want []string
+	}{{"hostid", hostIDs}, {"requestid", requestIDs}} {
+		rows, err := db.QueryContext(ctx, "SELECT "+ids.col+from+" WHERE "+ids.col+" IS NOT NULL ORDER BY "+ids.col)
+		if err != nil {
 			t.Fatal(err)
 		}
-		gotIDs = append(gotIDs, h)
-	}
-	hrows.Close()
-	sort.Strings(hostIDs)
-	if !slices.Equal(gotIDs, hostIDs) {
-		t.Errorf("DuckDB reads %d host ids, the generator wrote %d (or they differ)", len(gotIDs), len(hostIDs))
+		var got []string
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, h)
+		}
+		rows.Close()
+		sort.Strings(ids.want)
+		if len(ids.want) == 0 || !slices.Equal(got, ids.want) {
+			t.Errorf("DuckDB reads %d values of %s, the generator wrote %d (or they differ)", len(got), ids.col, len(ids.want))
+		}
 	}
 	// The DDL `s3logs schema --ddl duckdb` prints runs as written and reads
 	// every row.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,6 +37,15 @@ func TestConvertSkipFailed(t *testing.T) {
 				t.Errorf("%s: %d rows", k, n)
 			}
 		}
+		if !damaged {
+			// The rows are the good object's lines, each once: lines 1…N
+			// of the object named good.
+			for i := 1; i <= len(goodRecs); i++ {
+				if k := fmt.Sprintf("%s:%d", good, i); got[k] != 1 {
+					t.Fatalf("%s: %d rows, want 1 (of %d rows: %v…)", k, got[k], len(got), firstKeys(got, 3))
+				}
+			}
+		}
 	}
 
 	out := t.TempDir()
@@ -51,4 +63,10 @@ func TestConvertSkipFailed(t *testing.T) {
 		}
 		check(out, len(goodRecs), false)
 	}
+}
+
+// firstKeys returns up to n of m's keys, sorted, for a failure message.
+func firstKeys(m map[string]int, n int) []string {
+	keys := slices.Sorted(maps.Keys(m))
+	return keys[:min(n, len(keys))]
 }
