@@ -39,7 +39,9 @@ type batchCol struct {
 	at   []int32
 	num  []int64
 	// dict: vals is the dictionary of the unit's column chunk and at
-	// holds dictionary indices, the same for every batch of the unit.
+	// holds dictionary indices, the same for every batch of the unit; a
+	// row NULL by its definition level holds len(vals) (where it was
+	// decoded: not a row skipped by a sparse read).
 	dict bool
 }
 

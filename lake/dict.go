@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -29,21 +31,21 @@ var errNotDictionary = errors.New("data page not dictionary encoded")
 // reader (decompressed); the dictionary's values refer into its page,
 // which stays valid for the chunk.
 type dictChunk struct {
-	pr     file.PageReader
-	maxDef int16
-	dict   []parquet.ByteArray
-	dnull  []bool // the dictionary value is "-": NULL
-	defs   rleDecoder
-	idx    rleDecoder
-	left   int // levels left in the current page
-	lv, iv []int32
+	levelPages
+	dict  []parquet.ByteArray
+	dnull []bool // the dictionary value is "-": NULL
+	idx   rleDecoder
+	iv    []int32
+	bm    []uint64 // a segment's levels, as bits (pickSparse)
 }
 
-func newDictChunk(pr file.PageReader, maxDef int16) (*dictChunk, error) {
+// newDictChunk reads the column chunk of pr; its dictionary's values are
+// kept in b's buffers (reused from unit to unit by one worker).
+func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk, error) {
 	if maxDef > 1 {
 		return nil, fmt.Errorf("definition levels up to %d: not a flat column", maxDef)
 	}
-	d := &dictChunk{pr: pr, maxDef: maxDef}
+	d := &dictChunk{levelPages: levelPages{pr: pr, maxDef: maxDef}}
 	if !pr.Next() {
 		if err := pr.Err(); err != nil {
 			return nil, err
@@ -58,22 +60,28 @@ func newDictChunk(pr file.PageReader, maxDef int16) (*dictChunk, error) {
 		return nil, fmt.Errorf("dictionary page encoding %d", e)
 	}
 	var err error
-	if d.dict, err = dictValues(dp); err != nil {
+	if d.dict, err = dictValues(dp, b.dict[:0]); err != nil {
 		return nil, err
 	}
-	d.dnull = make([]bool, len(d.dict))
+	b.dict = d.dict
+	b.dnull = grown(b.dnull, len(d.dict))
+	d.dnull = b.dnull
 	for i, v := range d.dict {
 		d.dnull[i] = isDash(v)
 	}
 	return d, nil
 }
 
-// dictValues returns the values of a dictionary page of byte arrays
-// (PLAIN: each a 4-byte length and its bytes); they refer into the page.
-func dictValues(dp *file.DictionaryPage) ([]parquet.ByteArray, error) {
+// dictValues appends to vals the values of a dictionary page of byte
+// arrays (PLAIN: each a 4-byte length and its bytes); they refer into the
+// page.
+func dictValues(dp *file.DictionaryPage, vals []parquet.ByteArray) ([]parquet.ByteArray, error) {
 	data := dp.Data()
 	n := int(dp.NumValues())
-	vals := make([]parquet.ByteArray, 0, n)
+	if n < 0 || n > len(data)/4 {
+		return nil, errors.New("corrupt dictionary page")
+	}
+	vals = slices.Grow(vals[:0], n)
 	for range n {
 		if len(data) < 4 {
 			return nil, errors.New("corrupt dictionary page")
@@ -93,93 +101,28 @@ func isDash(v []byte) bool { return len(v) == 1 && v[0] == '-' }
 
 // page moves to the next data page.
 func (d *dictChunk) page() error {
-	for {
-		if !d.pr.Next() {
-			if err := d.pr.Err(); err != nil {
-				return err
-			}
-			return errShortChunk
-		}
-		var data []byte
-		var defLen int
-		switch p := d.pr.Page().(type) {
-		case *file.DataPageV1:
-			if int(p.Encoding()) != encRLEDict && int(p.Encoding()) != encPlainDict {
-				return errNotDictionary
-			}
-			data = p.Data()
-			d.left = int(p.NumValues())
-			if d.maxDef > 0 {
-				if p.DefinitionLevelEncoding() != parquet.Encodings.RLE {
-					return fmt.Errorf("definition levels encoded %v", p.DefinitionLevelEncoding())
-				}
-				if len(data) < 4 {
-					return errRLE
-				}
-				defLen = int(binary.LittleEndian.Uint32(data))
-				data = data[4:]
-			}
-		case *file.DataPageV2:
-			if int(p.Encoding()) != encRLEDict && int(p.Encoding()) != encPlainDict {
-				return errNotDictionary
-			}
-			if p.RepetitionLevelByteLen() != 0 {
-				return errors.New("repetition levels in a flat column")
-			}
-			data = p.Data()
-			d.left = int(p.NumValues())
-			defLen = int(p.DefinitionLevelByteLen())
-		case *file.DictionaryPage:
-			return errors.New("a second dictionary page")
-		default:
-			continue // index pages and the like
-		}
-		if defLen < 0 || defLen > len(data) {
-			return errRLE
-		}
-		if d.maxDef > 0 {
-			d.defs.reset(data[:defLen], 1)
-		}
-		data = data[defLen:]
-		if len(data) == 0 {
-			d.idx.reset(nil, 0) // a page of NULLs
-		} else {
-			if data[0] > 32 {
-				return errRLE
-			}
-			d.idx.reset(data[1:], int(data[0]))
-		}
+	data, err := d.nextPage(func(enc int) bool { return enc == encRLEDict || enc == encPlainDict }, errNotDictionary)
+	if err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		d.idx.reset(nil, 0) // a page of NULLs
 		return nil
 	}
+	if data[0] > 32 {
+		return errRLE
+	}
+	d.idx.reset(data[1:], int(data[0]))
+	return nil
 }
 
-// take reads the levels of k rows of the current page (k <= left) into
-// d.lv and returns how many are not NULL.
-func (d *dictChunk) take(k int) (int, error) {
-	if d.maxDef == 0 {
-		return k, nil
-	}
-	d.lv = grown(d.lv, k)
-	if d.defs.read(d.lv) != k {
-		return 0, errRLE
-	}
-	nn := 0
-	for _, l := range d.lv {
-		if l == 1 {
-			nn++
-		}
-	}
-	return nn, nil
-}
-
-// read fills c with the dictionary indices of the next n rows. With sel
-// (nil for every row), only the rows sel marks are decoded: the others
-// are skipped in the encoded runs and their values in c are left as they
-// were (no reader looks at a row not selected).
-func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
+// read fills c with the dictionary indices of the next n rows. With rows
+// (nil for every row), only those rows of the batch, in order, are
+// decoded: the others are skipped in the encoded runs and their values in
+// c are left as they were (no reader looks at a row not picked).
+func (d *dictChunk) read(n int, c *batchCol, rows []int32) error {
 	c.grow(n)
 	c.kind, c.vals, c.dict = kStr, d.dict, true
-	sparse := sel != nil
 	got := 0
 	for got < n {
 		if d.left == 0 {
@@ -188,35 +131,40 @@ func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
 			}
 		}
 		k := min(n-got, d.left)
-		at, null := c.at[got:got+k], c.null[got:got+k]
-		if !sparse {
-			if err := d.decode(at, null); err != nil {
+		if rows == nil {
+			if err := d.decode(c.at[got:got+k], c.null[got:got+k]); err != nil {
+				return err
+			}
+		} else if !d.dense {
+			var err error
+			if rows, err = d.pickSparse(c, got, k, rows); err != nil {
 				return err
 			}
 		} else {
-			// Runs of rows not selected are skipped, runs of selected
-			// ones decoded.
-			s := sel[got : got+k]
-			for i := 0; i < k; {
-				j := i
-				for j < k && !s[j] {
-					j++
-				}
-				if j > i {
-					if err := d.skipRows(j - i); err != nil {
-						return err
-					}
-				}
-				e := j
-				for e < k && s[e] {
+			// Runs of rows not picked are skipped, runs of picked ones
+			// decoded.
+			pos, end := got, got+k
+			for len(rows) > 0 && int(rows[0]) < end {
+				j := int(rows[0])
+				e := 1
+				for e < len(rows) && int(rows[e]) == j+e && j+e < end {
 					e++
 				}
-				if e > j {
-					if err := d.decode(at[j:e], null[j:e]); err != nil {
+				rows = rows[e:]
+				if j > pos {
+					if err := d.skipRows(j - pos); err != nil {
 						return err
 					}
 				}
-				i = e
+				if err := d.decode(c.at[j:j+e], c.null[j:j+e]); err != nil {
+					return err
+				}
+				pos = j + e
+			}
+			if end > pos {
+				if err := d.skipRows(end - pos); err != nil {
+					return err
+				}
 			}
 		}
 		got += k
@@ -225,23 +173,81 @@ func (d *dictChunk) read(n int, c *batchCol, sel []bool) error {
 	return nil
 }
 
+// pickSparse reads rows [got, got+k) of the batch, from the current page
+// (which has NULLs), at the picked rows among rows, and returns the rest
+// of rows. The segment's levels are decoded whole into a bitmap (the
+// bit-packed runs of width 1 are one already) and counted by words,
+// rather than skipped run by run between picks.
+func (d *dictChunk) pickSparse(c *batchCol, got, k int, rows []int32) ([]int32, error) {
+	d.bm = grown(d.bm, (k+63)/64)
+	bm := d.bm
+	clear(bm)
+	if d.defs.bits(bm, k) != k {
+		return nil, errRLE
+	}
+	at, null := c.at, c.null[:len(c.at)]
+	pos := 0 // of the segment
+	for len(rows) > 0 && int(rows[0]) < got+k {
+		r := int(rows[0]) - got
+		rows = rows[1:]
+		if ones := rangeOnes(bm, pos, r); ones > 0 && d.idx.skip(ones) != ones {
+			return nil, errRLE
+		}
+		pos = r + 1
+		if bm[r/64]>>(r%64)&1 == 0 {
+			at[got+r], null[got+r] = int32(len(d.dict)), true
+			continue
+		}
+		x, ok := d.idx.one()
+		if !ok || uint32(x) >= uint32(len(d.dict)) {
+			return nil, errRLE
+		}
+		at[got+r], null[got+r] = x, d.dnull[x]
+	}
+	if ones := rangeOnes(bm, pos, k); ones > 0 && d.idx.skip(ones) != ones {
+		return nil, errRLE
+	}
+	return rows, nil
+}
+
+// rangeOnes counts the bits of bm set in [from, to).
+func rangeOnes(bm []uint64, from, to int) int {
+	n := 0
+	for from < to {
+		w, b := from/64, uint(from%64)
+		m := min(to-from, 64-int(b))
+		word := bm[w] >> b
+		if m < 64 {
+			word &= 1<<uint(m) - 1
+		}
+		n += bits.OnesCount64(word)
+		from += m
+	}
+	return n
+}
+
 // decode reads the indices and NULLs of the next len(at) rows of the
 // current page.
 func (d *dictChunk) decode(at []int32, null []bool) error {
 	k := len(at)
+	null = null[:k]
+	if k == 1 {
+		return d.decodeOne(at, null)
+	}
 	nn, err := d.take(k)
 	if err != nil {
 		return err
 	}
-	if d.maxDef == 0 {
+	if d.dense {
 		if d.idx.read(at) != k {
 			return errRLE
 		}
+		dnull := d.dnull
 		for i, x := range at {
-			if uint32(x) >= uint32(len(d.dict)) {
+			if uint32(x) >= uint32(len(dnull)) {
 				return errRLE
 			}
-			null[i] = d.dnull[x]
+			null[i] = dnull[x]
 		}
 		return nil
 	}
@@ -252,7 +258,7 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 	j := 0
 	for i, l := range d.lv {
 		if l != 1 {
-			null[i] = true
+			at[i], null[i] = int32(len(d.dict)), true // (see batchCol.at)
 			continue
 		}
 		x := d.iv[j]
@@ -265,15 +271,31 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 	return nil
 }
 
-// skipRows drops the next k rows of the current page.
-func (d *dictChunk) skipRows(k int) error {
-	nn := k
-	if d.maxDef > 0 {
-		got, ones := d.defs.skipOnes(k)
-		if got != k {
+// decodeOne is decode of one row.
+func (d *dictChunk) decodeOne(at []int32, null []bool) error {
+	if !d.dense {
+		l, ok := d.defs.one()
+		if !ok {
 			return errRLE
 		}
-		nn = ones
+		if l != 1 {
+			at[0], null[0] = int32(len(d.dict)), true
+			return nil
+		}
+	}
+	x, ok := d.idx.one()
+	if !ok || uint32(x) >= uint32(len(d.dict)) {
+		return errRLE
+	}
+	at[0], null[0] = x, d.dnull[x]
+	return nil
+}
+
+// skipRows drops the next k rows of the current page.
+func (d *dictChunk) skipRows(k int) error {
+	nn, err := d.skipLevels(k)
+	if err != nil {
+		return err
 	}
 	if d.idx.skip(nn) != nn {
 		return errRLE
@@ -281,19 +303,4 @@ func (d *dictChunk) skipRows(k int) error {
 	return nil
 }
 
-func (d *dictChunk) skip(n int64) error {
-	for n > 0 {
-		if d.left == 0 {
-			if err := d.page(); err != nil {
-				return err
-			}
-		}
-		k := int(min(n, int64(d.left)))
-		if err := d.skipRows(k); err != nil {
-			return err
-		}
-		n -= int64(k)
-		d.left -= k
-	}
-	return nil
-}
+func (d *dictChunk) skip(n int64) error { return d.levelPages.skip(n, d.page, d.skipRows) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 
 	"github.com/s3logs/s3logs/convert"
 	"github.com/s3logs/s3logs/gen"
@@ -34,17 +35,6 @@ type dictRow struct {
 // arrow-go's column reader, in batches with some skipped, and compares
 // each row's NULL and value.
 func TestDictChunk(t *testing.T) {
-	dir := t.TempDir()
-	logs := genLogs(t, dir, gen.Config{Seed: 21, Objects: 6, LinesPerObject: 400})
-	lake := filepath.Join(dir, "lake")
-	convertTo(t, logs, lake, convert.Options{PartitionBy: convert.None})
-	var paths []string
-	filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".parquet") && !strings.Contains(p, ".s3logs") {
-			paths = append(paths, p)
-		}
-		return err
-	})
 	rng := rand.New(rand.NewPCG(4, 5))
 	var rows []dictRow
 	for i := range 20000 {
@@ -62,18 +52,57 @@ func TestDictChunk(t *testing.T) {
 		}
 		rows = append(rows, r)
 	}
+	paths := chunkFiles(t, 21, rows)
+	chunks, foreign := eachChunk(t, paths, func(cc *metadata.ColumnChunkMetaData) bool {
+		return cc.Type() == parquet.Types.ByteArray && dictionaryOnly(cc)
+	}, func(what string, rgr *file.RowGroupReader, c int, maxDef int16) {
+		compareChunk(t, what, rgr, c, maxDef, rng)
+	})
+	if chunks < 20 || foreign < 6 {
+		t.Errorf("only %d dictionary chunks compared, %d of parquet-go's", chunks, foreign)
+	}
+}
+
+// chunkFiles returns Parquet files for a test of the lake's decoders of
+// column chunks: those convert writes of generated logs (seed), and rows
+// written by parquet-go with V1 and with V2 data pages, small pages and
+// row groups.
+func chunkFiles[T any](t *testing.T, seed int64, rows []T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	logs := genLogs(t, dir, gen.Config{Seed: seed, Objects: 6, LinesPerObject: 400})
+	lake := filepath.Join(dir, "lake")
+	convertTo(t, logs, lake, convert.Options{PartitionBy: convert.None})
+	var paths []string
+	filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".parquet") && !strings.Contains(p, ".s3logs") {
+			paths = append(paths, p)
+		}
+		return err
+	})
 	for _, v := range []int{1, 2} {
 		p := filepath.Join(dir, fmt.Sprintf("pq-v%d.parquet", v))
-		f, _ := os.Create(p)
-		w := pq.NewGenericWriter[dictRow](f, pq.DataPageVersion(v), pq.PageBufferSize(8<<10), pq.MaxRowsPerRowGroup(7000))
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := pq.NewGenericWriter[T](f, pq.DataPageVersion(v), pq.PageBufferSize(8<<10), pq.MaxRowsPerRowGroup(7000))
 		if _, err := w.Write(rows); err != nil {
 			t.Fatal(err)
 		}
-		w.Close()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		f.Close()
 		paths = append(paths, p)
 	}
-	chunks, foreign := 0, 0
+	return paths
+}
+
+// eachChunk calls check on every column chunk of the files that want
+// says, and returns how many, and how many of parquet-go's files.
+func eachChunk(t *testing.T, paths []string, want func(*metadata.ColumnChunkMetaData) bool, check func(what string, rgr *file.RowGroupReader, c int, maxDef int16)) (chunks, foreign int) {
+	t.Helper()
 	for _, p := range paths {
 		pr, err := file.OpenParquetFile(p, false)
 		if err != nil {
@@ -84,21 +113,20 @@ func TestDictChunk(t *testing.T) {
 			rgr := pr.RowGroup(rg)
 			for c := range md.Schema.NumColumns() {
 				cc, _ := rgr.MetaData().ColumnChunk(c)
-				if cc.Type() != parquet.Types.ByteArray || !dictionaryOnly(cc) {
+				if !want(cc) {
 					continue
 				}
 				chunks++
 				if strings.HasPrefix(filepath.Base(p), "pq-") {
 					foreign++
 				}
-				compareChunk(t, fmt.Sprintf("%s rg %d %s", filepath.Base(p), rg, md.Schema.Column(c).Name()), rgr, c, md.Schema.Column(c).MaxDefinitionLevel(), rng)
+				col := md.Schema.Column(c)
+				check(fmt.Sprintf("%s rg %d %s", filepath.Base(p), rg, col.Name()), rgr, c, col.MaxDefinitionLevel())
 			}
 		}
 		pr.Close()
 	}
-	if chunks < 20 || foreign < 6 {
-		t.Errorf("only %d dictionary chunks compared, %d of parquet-go's", chunks, foreign)
-	}
+	return chunks, foreign
 }
 
 func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, maxDef int16, rng *rand.Rand) {
@@ -107,7 +135,7 @@ func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, ma
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc, err := newDictChunk(pgr, maxDef)
+	dc, err := newDictChunk(pgr, maxDef, &slotBuffers{})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -139,38 +167,60 @@ func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, ma
 		t.Fatalf("%s: %d values for %d", what, j, vr)
 	}
 	var col batchCol
-	for at := int64(0); at < n; {
-		k := int(min(int64(1+rng.IntN(3000)), n-at))
-		if rng.IntN(3) == 0 {
-			if err := dc.skip(int64(k)); err != nil {
-				t.Fatalf("%s: skip at %d: %v", what, at, err)
-			}
-			at += int64(k)
-			continue
-		}
-		// Every row, or a selection of them: sparse (skipped in the
-		// encoded runs) or dense.
-		var sel []bool
-		if rng.IntN(2) == 0 {
-			sel = make([]bool, k)
-			p := []int{1, 3, 20, 60}[rng.IntN(4)]
-			for i := range sel {
-				sel[i] = rng.IntN(100) < p
-			}
-		}
-		if err := dc.read(k, &col, sel); err != nil {
+	walkChunk(t, what, n, rng, dc.skip, func(at int64, k int, rows []int32) {
+		if err := dc.read(k, &col, rows); err != nil {
 			t.Fatalf("%s: read at %d: %v", what, at, err)
 		}
-		for i := range k {
-			if sel != nil && !sel[i] {
-				continue
-			}
+		check := func(i int) {
 			w := want[at+int64(i)]
 			wnull := w == nil || len(w) == 1 && w[0] == '-'
 			if col.null[i] != wnull || !wnull && !bytes.Equal(col.str(i), w) {
 				t.Fatalf("%s: row %d: null %v %q, want null %v %q", what, at+int64(i), col.null[i], col.str(i), wnull, w)
 			}
 		}
+		eachRow(k, rows, check)
+	})
+}
+
+// walkChunk reads a column chunk of n rows in batches of random sizes:
+// skipping a third of them, and reading the others whole or, half of
+// the time, at a random selection of their rows (1 to 60 %), whose
+// values read checks.
+func walkChunk(t *testing.T, what string, n int64, rng *rand.Rand, skip func(int64) error, read func(at int64, k int, rows []int32)) {
+	t.Helper()
+	for at := int64(0); at < n; {
+		k := int(min(int64(1+rng.IntN(3000)), n-at))
+		if rng.IntN(3) == 0 {
+			if err := skip(int64(k)); err != nil {
+				t.Fatalf("%s: skip at %d: %v", what, at, err)
+			}
+			at += int64(k)
+			continue
+		}
+		var rows []int32
+		if rng.IntN(2) == 0 {
+			sel := make([]bool, k)
+			p := []int{1, 3, 5, 20, 60}[rng.IntN(5)]
+			for i := range sel {
+				sel[i] = rng.IntN(100) < p
+			}
+			rows = picks(sel, make([]int32, k))
+		}
+		read(at, k, rows)
 		at += int64(k)
+	}
+}
+
+// eachRow calls check on each of rows, or on each of k rows when rows is
+// nil.
+func eachRow(k int, rows []int32, check func(i int)) {
+	if rows != nil {
+		for _, i := range rows {
+			check(int(i))
+		}
+		return
+	}
+	for i := range k {
+		check(i)
 	}
 }

@@ -28,9 +28,13 @@
 // prefix), row groups by their dictionary pages (equality, IN and LIKE on
 // a column chunk wholly dictionary encoded: if no value in the dictionary
 // matches, no row can), then rows: the filter columns of a batch of rows
-// are read first and the other columns only of the batches where some row
-// passes. Filters are conservative: the consumer still checks its whole
-// WHERE on each record handed to it.
+// are read first (a filter on a dictionary column is checked once per
+// dictionary value, then per row by its index) and the other columns only
+// of the batches where some row passes, and only at the rows that pass
+// when they are few (late materialization: dictionary indices are skipped
+// in their encoded runs, delta-encoded integers converted only there).
+// Filters are conservative: the consumer still checks its whole WHERE on
+// each record handed to it.
 //
 // Files and row groups are read in parallel, each row group by one worker.
 // S3 objects are read with ranged GETs — the footer first, then the column

@@ -76,33 +76,68 @@ type dictPass struct {
 	pass []bool
 }
 
-// for_ returns the verdicts of p on the values of dictionary vals.
+// for_ returns the verdicts of p on the values of dictionary vals, and
+// one more, false, for the index a NULL row holds (batchCol.at): a "-"
+// value is NULL and fails too.
 func (m *dictPass) for_(p *prepared, vals []parquet.ByteArray) []bool {
-	if len(m.vals) != len(vals) || len(vals) > 0 && &m.vals[0] != &vals[0] {
+	if m.vals == nil || len(m.pass) != len(vals)+1 || len(vals) > 0 && &m.vals[0] != &vals[0] {
 		m.vals = vals
-		m.pass = grown(m.pass, len(vals))
+		m.pass = grown(m.pass, len(vals)+1)
 		for i, v := range vals {
-			m.pass[i] = p.passText(v)
+			m.pass[i] = !isDash(v) && p.passText(v)
 		}
+		m.pass[len(vals)] = false
 	}
 	return m.pass
 }
 
 // apply clears sel[i] for each of the first n rows of c that cannot pass,
-// and reports whether any row is still selected. For a dictionary column
-// the filter is checked once per dictionary value (memo).
-func (p *prepared) apply(c *batchCol, sel []bool, n int, memo *dictPass) bool {
+// and reports whether any row is still selected; first says sel is not
+// set yet (every row is selected), and apply sets it. For a dictionary
+// column the filter is checked once per dictionary value (memo).
+func (p *prepared) apply(c *batchCol, sel []bool, n int, first bool, memo *dictPass) bool {
 	f := p.f
 	any := false
 	if c.dict && p.kind == kStr && f.Op != OpNull && f.Op != OpNotNull {
+		// A row's verdict is its index's: NULL rows hold the last.
 		pass := memo.for_(p, c.vals)
-		for i := range n {
+		at := c.at[:n]
+		sel = sel[:len(at)]
+		if first {
+			hits := 0
+			if len(pass) <= 256 {
+				// Indices are below len(pass) (dictChunk checks them):
+				// a table of 256 needs no bounds check.
+				var tab [256]bool
+				copy(tab[:], pass)
+				for i, x := range at {
+					ok := tab[uint8(x)]
+					sel[i] = ok
+					hits += int(b2u(ok))
+				}
+				return hits > 0
+			}
+			for i, x := range at {
+				ok := pass[x]
+				sel[i] = ok
+				hits += int(b2u(ok))
+			}
+			return hits > 0
+		}
+		for i, x := range at {
 			if sel[i] {
-				sel[i] = !c.null[i] && pass[c.at[i]]
-				any = any || sel[i]
+				ok := pass[x]
+				sel[i] = ok
+				any = any || ok
 			}
 		}
 		return any
+	}
+	if first {
+		sel = sel[:n]
+		for i := range sel {
+			sel[i] = true
+		}
 	}
 	switch f.Op {
 	case OpNull, OpNotNull:
@@ -130,6 +165,15 @@ func (p *prepared) apply(c *batchCol, sel []bool, n int, memo *dictPass) bool {
 		}
 	}
 	return any
+}
+
+// b2u is 1 for true, 0 for false (a move, not a branch).
+func b2u(b bool) uint8 {
+	var u uint8
+	if b {
+		u = 1
+	}
+	return u
 }
 
 // passText reports whether a text value can pass.

@@ -21,19 +21,23 @@ const batchRows = 4096
 type columnSource interface {
 	rows() int64
 	// read fills c with the values of slot s for rows [at, at+n). sel,
-	// when not nil, marks the rows that will be looked at (a few): the
-	// values of the others may be left undecoded.
-	read(s int, at int64, n int, c *batchCol, sel []bool) error
+	// when not nil, marks the rows that will be looked at (a few), which
+	// rows lists in order: the values of the others may be left
+	// undecoded.
+	read(s int, at int64, n int, c *batchCol, sel []bool, rows []int32) error
 	release()
 }
 
-// parquetSource reads one row group with arrow-go's column chunk readers,
-// page by page into the worker's reused buffers: no value is copied or
-// allocated, except strings of a chunk not wholly dictionary encoded,
-// which are copied into an arena (a page's values are valid only until
-// the next). A column chunk is opened (and read from the file) only when
-// a batch of it is first wanted, so the chunks of columns that no row of
-// the row group needs are never read.
+// parquetSource reads one row group page by page into the worker's
+// reused buffers: string chunks wholly dictionary encoded (dictChunk) and
+// DELTA_BINARY_PACKED integer chunks (deltaChunk) with the lake's own
+// decoders, the others with arrow-go's column chunk readers. No value is
+// copied or allocated, except strings of a chunk not wholly dictionary
+// encoded, which are copied into an arena (a page's values are valid only
+// until the next). A column chunk is opened (and read from the file) only
+// when a batch of it is first wanted, so the chunks of columns that no
+// row of the row group needs are never read; its pages are decompressed
+// into buffers of the page pool (pageAllocator), handed back by release.
 type parquetSource struct {
 	rgr   *file.RowGroupReader
 	l     *layout
@@ -45,7 +49,8 @@ type parquetSource struct {
 type pqSlot struct {
 	col    fileCol
 	cr     file.ColumnChunkReader // or:
-	dc     *dictChunk
+	dc     *dictChunk             // or:
+	delta  *deltaChunk
 	pos    int64
 	maxDef int16
 	stable bool // a dictionary holds every value: they outlive their page
@@ -61,6 +66,9 @@ type slotBuffers struct {
 	i96   []parquet.Int96
 	defs  []int16
 	arena arena
+	// dict and dnull hold a dictChunk's dictionary.
+	dict  []parquet.ByteArray
+	dnull []bool
 }
 
 // newParquetSource reads row group rg of r for layout l with the buffers
@@ -84,12 +92,21 @@ func (ps *parquetSource) open(sl *pqSlot) error {
 	}
 	ps.bytes += md.TotalCompressedSize()
 	sl.stable = dictionaryOnly(md)
+	if sl.col.kind != kStr && !sl.col.days && md.Type() == parquet.Types.Int64 && !md.HasDictionaryPage() &&
+		onlyEncoded(md, func(e parquet.Encoding) bool { return e == parquet.Encodings.DeltaBinaryPacked }) {
+		pr, err := ps.rgr.GetColumnPageReader(sl.col.index)
+		if err != nil {
+			return err
+		}
+		sl.delta, err = newDeltaChunk(pr, sl.col.maxDef)
+		return err
+	}
 	if sl.stable && sl.col.kind == kStr && !sl.col.text && md.Type() == parquet.Types.ByteArray {
 		pr, err := ps.rgr.GetColumnPageReader(sl.col.index)
 		if err != nil {
 			return err
 		}
-		if sl.dc, err = newDictChunk(pr, sl.col.maxDef); err != nil {
+		if sl.dc, err = newDictChunk(pr, sl.col.maxDef, sl.buf); err != nil {
 			return err
 		}
 		sl.cr = nil
@@ -106,16 +123,21 @@ func (ps *parquetSource) open(sl *pqSlot) error {
 // dictionaryOnly reports whether every data page of a column chunk is
 // dictionary encoded.
 func dictionaryOnly(md *metadata.ColumnChunkMetaData) bool {
-	if !md.HasDictionaryPage() {
-		return false
-	}
+	return md.HasDictionaryPage() && onlyEncoded(md, func(e parquet.Encoding) bool {
+		return e == parquet.Encodings.RLEDict || e == parquet.Encodings.PlainDict
+	})
+}
+
+// onlyEncoded reports whether the column chunk's metadata says how its
+// data pages are encoded, each as ok says.
+func onlyEncoded(md *metadata.ColumnChunkMetaData, ok func(parquet.Encoding) bool) bool {
 	es := md.EncodingStats()
 	if len(es) == 0 {
 		return false
 	}
 	for _, e := range es {
 		// Page types: 0 data, 1 index, 2 dictionary, 3 data v2.
-		if pt := int(e.PageType); (pt == 0 || pt == 3) && e.Encoding != parquet.Encodings.RLEDict && e.Encoding != parquet.Encodings.PlainDict {
+		if pt := int(e.PageType); (pt == 0 || pt == 3) && !ok(e.Encoding) {
 			return false
 		}
 	}
@@ -124,19 +146,29 @@ func dictionaryOnly(md *metadata.ColumnChunkMetaData) bool {
 
 func (ps *parquetSource) rows() int64 { return ps.n }
 
+// release closes the unit's column chunk readers, which hands their
+// page buffers back to the pool (pageAllocator): no value of the unit is
+// read after.
 func (ps *parquetSource) release() {
 	for i := range ps.slots {
-		if sl := &ps.slots[i]; sl.cr != nil {
+		sl := &ps.slots[i]
+		if sl.cr != nil {
 			sl.cr.Close()
+		}
+		if sl.dc != nil {
+			sl.dc.pr.Close()
+		}
+		if sl.delta != nil {
+			sl.delta.pr.Close()
 		}
 	}
 }
 
-func (sl *pqSlot) opened() bool { return sl.cr != nil || sl.dc != nil }
+func (sl *pqSlot) opened() bool { return sl.cr != nil || sl.dc != nil || sl.delta != nil }
 
 var errShortChunk = errors.New("column chunk ends before its row group")
 
-func (ps *parquetSource) read(s int, at int64, n int, c *batchCol, sel []bool) error {
+func (ps *parquetSource) read(s int, at int64, n int, c *batchCol, sel []bool, rows []int32) error {
 	sl := &ps.slots[s]
 	if !sl.opened() {
 		if err := ps.open(sl); err != nil {
@@ -148,7 +180,7 @@ func (ps *parquetSource) read(s int, at int64, n int, c *batchCol, sel []bool) e
 			return fmt.Errorf("column %s: %w", sl.col.name, err)
 		}
 	}
-	if err := sl.read(n, c, sel); err != nil {
+	if err := sl.read(n, c, sel, rows); err != nil {
 		return fmt.Errorf("column %s: %w", sl.col.name, err)
 	}
 	return nil
@@ -158,6 +190,10 @@ func (sl *pqSlot) skip(n int64) error {
 	if sl.dc != nil {
 		sl.pos += n
 		return sl.dc.skip(n)
+	}
+	if sl.delta != nil {
+		sl.pos += n
+		return sl.delta.skip(n)
 	}
 	var err error
 	switch r := sl.cr.(type) {
@@ -183,10 +219,19 @@ func grown[T any](b []T, n int) []T {
 	return b[:n]
 }
 
-func (sl *pqSlot) read(n int, c *batchCol, sel []bool) error {
+func (sl *pqSlot) read(n int, c *batchCol, sel []bool, rows []int32) error {
 	if sl.dc != nil {
 		sl.pos += int64(n)
-		return sl.dc.read(n, c, sel)
+		return sl.dc.read(n, c, rows)
+	}
+	if sl.delta != nil {
+		sl.pos += int64(n)
+		c.kind = sl.col.kind
+		unit := int64(1)
+		if sl.col.kind == kTime {
+			unit = sl.col.unit
+		}
+		return sl.delta.read(n, c, rows, unit)
 	}
 	b := sl.buf
 	b.defs = grown(b.defs, n)
@@ -286,10 +331,8 @@ func (sl *pqSlot) read(n int, c *batchCol, sel []bool) error {
 		switch {
 		case sel != nil && defs == nil:
 			// Only the selected rows' values are converted.
-			for i, s := range sel[:n] {
-				if s {
-					c.num[i] = seconds(b.i64[i], unit)
-				}
+			for _, i := range rows {
+				c.num[i] = seconds(b.i64[i], unit)
 			}
 		case sel != nil:
 			for i := range n {
@@ -359,7 +402,7 @@ func (as *arrowSource) rows() int64 { return as.rb.NumRows() }
 
 func (as *arrowSource) release() { as.rb.Release() }
 
-func (as *arrowSource) read(s int, at int64, n int, c *batchCol, _ []bool) error {
+func (as *arrowSource) read(s int, at int64, n int, c *batchCol, _ []bool, _ []int32) error {
 	fc := as.cols[s]
 	arr := as.rb.Column(fc.index)
 	c.grow(n)

@@ -17,13 +17,18 @@ type Records struct {
 	part []byte // the file's dt value
 	cols []batchCol
 	sel  []bool
-	at   int64 // first row of the current batch
-	n, i int   // rows in the batch, next row to look at
-	cur  int   // the current record's row in the batch
-	asm  *parse.Assembler
-	obj  []byte
-	line int64
-	err  error
+	// picked lists the rows of the batch that passed the filters, in
+	// order, when some filter was checked (all is false); else every
+	// row of the batch passed.
+	picked []int32
+	all    bool
+	at     int64 // first row of the current batch
+	n, i   int   // rows in the batch, next row (all) or pick to look at
+	cur    int   // the current record's row in the batch
+	asm    *parse.Assembler
+	obj    []byte
+	line   int64
+	err    error
 	// lastUnix and lastText cache the time text of the last record.
 	lastUnix int64
 	lastText []byte
@@ -39,7 +44,7 @@ type Records struct {
 }
 
 func newRecords() *Records {
-	return &Records{asm: parse.NewAssembler(), sel: make([]bool, batchRows), lastUnix: -1 << 63}
+	return &Records{asm: parse.NewAssembler(), sel: make([]bool, batchRows), picked: make([]int32, batchRows), lastUnix: -1 << 63}
 }
 
 // reset makes rs read src as layout l, with partition value part.
@@ -52,9 +57,14 @@ func (rs *Records) reset(src columnSource, l *layout, part []byte) {
 	for len(rs.memo) < len(l.filters) {
 		rs.memo = append(rs.memo, dictPass{})
 	}
+	for k := range rs.memo {
+		// A unit's dictionaries may be held where the last unit's were.
+		rs.memo[k].vals = nil
+	}
 	rs.whole = grown(rs.whole, len(l.filters))
 	clear(rs.whole)
 	rs.at, rs.n, rs.i, rs.err = 0, 0, 0, nil
+	rs.picked, rs.all = rs.picked[:0], true
 	rs.obj, rs.line = nil, 0
 }
 
@@ -73,13 +83,16 @@ func (rs *Records) Scan() bool {
 // assembling it: GroupID reads it, Record does not until Assemble.
 func (rs *Records) Next() bool {
 	for {
-		for rs.i < rs.n {
-			i := rs.i
-			rs.i++
-			if rs.sel[i] {
-				rs.cur = i
+		if rs.all {
+			if rs.i < rs.n {
+				rs.cur = rs.i
+				rs.i++
 				return true
 			}
+		} else if rs.i < len(rs.picked) {
+			rs.cur = int(rs.picked[rs.i])
+			rs.i++
+			return true
 		}
 		if rs.err != nil || !rs.next() {
 			return false
@@ -168,20 +181,21 @@ func (rs *Records) next() bool {
 		rs.at += int64(rs.n)
 		n := int(min(batchRows, total-rs.at))
 		rs.n, rs.i = n, 0
+		rs.picked, rs.all = rs.picked[:0], true
 		sel := rs.sel[:n]
-		for i := range sel {
-			sel[i] = true
-		}
 		any := true
 		for _, s := range l.order[:l.nfilter] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], nil); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], nil, nil); rs.err != nil {
 				rs.n = 0
 				return false
 			}
 			for k, f := range l.filters {
-				if f.slot == s && !rs.whole[k] && !f.apply(&rs.cols[s], sel, n, &rs.memo[k]) {
-					any = false
-					break
+				if f.slot == s && !rs.whole[k] {
+					any = f.apply(&rs.cols[s], sel, n, rs.all, &rs.memo[k])
+					rs.all = false
+					if !any {
+						break
+					}
 				}
 			}
 			if !any {
@@ -194,19 +208,15 @@ func (rs *Records) next() bool {
 		// The other columns decode only the selected rows when they are
 		// few.
 		var few []bool
-		if l.nfilter > 0 {
-			picked := 0
-			for _, s := range sel {
-				if s {
-					picked++
-				}
-			}
-			if picked*sparseFraction < n {
-				few = sel
+		var rows []int32
+		if !rs.all {
+			rs.picked = picks(sel, rs.picked[:n])
+			if len(rs.picked)*sparseFraction < n {
+				few, rows = sel, rs.picked
 			}
 		}
 		for _, s := range l.order[l.nfilter:] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], few); rs.err != nil {
+			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], few, rows); rs.err != nil {
 				rs.n = 0
 				return false
 			}
@@ -214,6 +224,20 @@ func (rs *Records) next() bool {
 		return true
 	}
 	return false
+}
+
+// picks writes the indices of the rows sel marks into p (of len(sel))
+// and returns them.
+func picks(sel []bool, p []int32) []int32 {
+	k := 0
+	p = p[:len(sel)]
+	for i, s := range sel {
+		p[k] = int32(i)
+		if s {
+			k++
+		}
+	}
+	return p[:k]
 }
 
 // sparseFraction: the columns of a batch in which fewer than one row in

@@ -71,6 +71,15 @@ func (d *rleDecoder) next() bool {
 	return d.left > 0 || d.next()
 }
 
+// allOnes reports whether the next n values are all 1 in one run (the
+// definition levels of a page without NULLs), without consuming them.
+func (d *rleDecoder) allOnes(n int) bool {
+	if d.left == 0 && !d.next() {
+		return n == 0
+	}
+	return d.rle && d.value == 1 && d.left >= n
+}
+
 // read decodes len(out) values into out and returns how many it decoded:
 // fewer only at the end of the input.
 func (d *rleDecoder) read(out []int32) int {
@@ -92,6 +101,107 @@ func (d *rleDecoder) read(out []int32) int {
 		d.left -= k
 	}
 	return got
+}
+
+// bits decodes n values of width 1 (definition levels of a flat column)
+// into the bitmap bm, bit i of word i/64 for value i (bm holds at least
+// n bits and is zero), and returns how many it decoded. A value of an RLE
+// run other than 1 is 0.
+func (d *rleDecoder) bits(bm []uint64, n int) int {
+	got := 0
+	for got < n {
+		if d.left == 0 && !d.next() {
+			return got
+		}
+		k := min(d.left, n-got)
+		switch {
+		case d.rle:
+			if d.value == 1 {
+				setBits(bm, got, k)
+			}
+		case d.width == 1:
+			copyBits(bm, got, d.packed, d.pos, k)
+			d.pos += uint(k)
+		case d.width == 0:
+		default:
+			return got // not a bitmap's width
+		}
+		got += k
+		d.left -= k
+	}
+	return got
+}
+
+// setBits sets bits [from, from+k) of bm.
+func setBits(bm []uint64, from, k int) {
+	for k > 0 {
+		w, b := from/64, uint(from%64)
+		m := min(k, 64-int(b))
+		mask := ^uint64(0)
+		if m < 64 {
+			mask = (1<<uint(m) - 1) << b
+		}
+		bm[w] |= mask
+		from += m
+		k -= m
+	}
+}
+
+// copyBits ORs k bits of p from bit pos (least significant first) into
+// bm from bit at; the bits must lie within p.
+func copyBits(bm []uint64, at int, p []byte, pos uint, k int) {
+	for k > 0 {
+		word, m := bitsAt(p, pos, uint(min(k, 64-at%64)))
+		bm[at/64] |= word << uint(at%64)
+		at += int(m)
+		pos += m
+		k -= int(m)
+	}
+}
+
+// bitsAt returns bits of p from bit from on, least significant first: as
+// many as one load from from's byte holds, up to k (at least min(k, 57)),
+// and how many.
+func bitsAt(p []byte, from, k uint) (uint64, uint) {
+	at, shift := from/8, from%8
+	var word uint64
+	if int(at)+8 <= len(p) {
+		word = binary.LittleEndian.Uint64(p[at:])
+	} else {
+		var tail [8]byte
+		copy(tail[:], p[at:])
+		word = binary.LittleEndian.Uint64(tail[:])
+	}
+	word >>= shift
+	m := min(k, 64-shift)
+	if m < 64 {
+		word &= 1<<m - 1
+	}
+	return word, m
+}
+
+// one decodes the next value; false at the end of the input. (read's
+// setup costs more than a value: sparse reads take one at a time.)
+func (d *rleDecoder) one() (int32, bool) {
+	if d.left == 0 && !d.next() {
+		return 0, false
+	}
+	d.left--
+	if d.rle {
+		return d.value, true
+	}
+	p, w := d.packed, d.width
+	at, shift := int(d.pos/8), d.pos%8
+	var word uint64
+	if at+8 <= len(p) {
+		word = binary.LittleEndian.Uint64(p[at:])
+	} else {
+		for b := 0; b < int(shift+w+7)/8 && at+b < len(p); b++ {
+			word |= uint64(p[at+b]) << (8 * b)
+		}
+	}
+	d.pos += w
+	return int32(word >> shift & (1<<w - 1)), true
 }
 
 // skip drops n values and returns how many it dropped.
@@ -157,21 +267,7 @@ func (d *rleDecoder) skipOnes(n int) (got, ones int) {
 func popBits(p []byte, from, k uint) int {
 	c := 0
 	for k > 0 {
-		// Up to 57 bits at a time from the word at from's byte.
-		at, shift := from/8, from%8
-		var word uint64
-		if int(at)+8 <= len(p) {
-			word = binary.LittleEndian.Uint64(p[at:])
-		} else {
-			var tail [8]byte
-			copy(tail[:], p[at:])
-			word = binary.LittleEndian.Uint64(tail[:])
-		}
-		word >>= shift
-		m := min(k, 64-shift)
-		if m < 64 {
-			word &= 1<<m - 1
-		}
+		word, m := bitsAt(p, from, k)
 		c += bits.OnesCount64(word)
 		from += m
 		k -= m
@@ -194,9 +290,14 @@ func (d *rleDecoder) unpack(out []int32) {
 			}
 			word := binary.LittleEndian.Uint64(p[at:])
 			o := out[:8:8]
-			for j := range o {
-				o[j] = int32(word >> (uint(j) * w) & mask)
-			}
+			o[0] = int32(word & mask)
+			o[1] = int32(word >> w & mask)
+			o[2] = int32(word >> (2 * w) & mask)
+			o[3] = int32(word >> (3 * w) & mask)
+			o[4] = int32(word >> (4 * w) & mask)
+			o[5] = int32(word >> (5 * w) & mask)
+			o[6] = int32(word >> (6 * w) & mask)
+			o[7] = int32(word >> (7 * w) & mask)
 			out = out[8:]
 			d.pos += 8 * w
 		}

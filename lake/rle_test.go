@@ -66,6 +66,7 @@ func FuzzRLE(f *testing.F) {
 	f.Add([]byte{0x04, 0x01, 0x03, 0x12, 0x34, 0x56}, uint8(8), uint8(2))       // RLE then packed
 	f.Add([]byte{0x02, 0x03, 0xff, 0xff, 0xff, 0xff}, uint8(20), uint8(1))
 	f.Add([]byte{0x06}, uint8(0), uint8(3))
+	f.Add([]byte{0x05, 0xa5, 0x0f, 0x20, 0x01, 0x03, 0xff, 0x00, 0x10, 0x00}, uint8(1), uint8(4)) // levels: packed, RLE 1s, packed, RLE 0s
 	f.Fuzz(func(t *testing.T, data []byte, width, step uint8) {
 		const max = 1 << 14
 		w := int(width % 33)
@@ -94,6 +95,37 @@ func FuzzRLE(f *testing.F) {
 				}
 				for range n {
 					got = append(got, -1)
+				}
+				if n < k {
+					break
+				}
+				continue
+			}
+			if i%7 == 6 && w == 1 {
+				// As a bitmap: a value other than 1 is 0.
+				bm := make([]uint64, (k+63)/64)
+				n := d.bits(bm, k)
+				for j := range n {
+					v := int32(bm[j/64] >> (j % 64) & 1)
+					if at := len(got); v == 0 && at < len(want) && want[at] != 1 {
+						v = -1
+					}
+					got = append(got, v)
+				}
+				if n < k {
+					break
+				}
+				continue
+			}
+			if i%5 == 4 {
+				// One at a time.
+				n := 0
+				for ; n < k; n++ {
+					v, ok := d.one()
+					if !ok {
+						break
+					}
+					got = append(got, v)
 				}
 				if n < k {
 					break

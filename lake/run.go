@@ -136,7 +136,14 @@ func newRun(ctx context.Context, cfg pipeline.Config, scan Scan) (*run, error) {
 	}
 	r := &run{cfg: cfg, stats: cfg.Stats, scan: scan, lo: -1 << 62, hi: 1 << 62,
 		mem: semaphore.NewWeighted(cfg.MaxBuffered), memCap: cfg.MaxBuffered, alloc: memory.DefaultAllocator}
-	r.props = parquet.NewReaderProperties(r.alloc)
+	// Page buffers are recycled (pageAllocator); Arrow IPC record
+	// batches, whose lifetimes arrow-go's reader manages, are not.
+	r.props = parquet.NewReaderProperties(pagePool)
+	// A column chunk is read through a small buffer, its pages straight
+	// into their (recycled) buffers, not first copied whole into a new
+	// slice of its size (arrow-go's unbuffered stream).
+	r.props.BufferedStreamEnabled = true
+	r.props.BufferSize = 4 << 10
 	r.stats.Begin(cfg.Window)
 	filters := scan.Filters
 	if w := cfg.Window; w.Bounded() {
@@ -690,16 +697,9 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 		if dictOff <= 0 || n <= 0 {
 			continue
 		}
-		vals, err := r.readDictionary(ctx, u.src, fs.f.size, dictOff, n, cc)
+		pass, err := r.dictionaryPasses(ctx, u.src, fs.f.size, dictOff, n, cc, p)
 		if err != nil {
 			return false, err
-		}
-		pass := false
-		for _, v := range vals {
-			if !isDash(v) && p.passText(v) {
-				pass = true
-				break
-			}
 		}
 		if !pass {
 			return true, nil
@@ -708,31 +708,42 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 	return false, nil
 }
 
-// readDictionary reads and decodes the dictionary page at [off, off+n).
-func (r *run) readDictionary(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData) ([]parquet.ByteArray, error) {
+// dictionaryPasses reads and decodes the dictionary page at [off, off+n)
+// and reports whether some value of it can pass p.
+func (r *run) dictionaryPasses(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData, p *prepared) (bool, error) {
 	stream, err := r.props.GetStream(readerAt(ctx, b, size), off, n)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	// The row group's page reader would fetch the whole column chunk;
 	// this reads the dictionary page's bytes alone, and arrow-go has no
 	// other API for one page of a byte range.
 	//lint:ignore SA1019 see above; pinned arrow-go version, covered by TestDictChunk and the lake tests
-	pr, err := file.NewPageReader(stream, cc.NumValues(), cc.Compression(), r.alloc, nil)
+	pr, err := file.NewPageReader(stream, cc.NumValues(), cc.Compression(), r.props.Allocator(), nil)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
+	defer pr.Close() // the values are not used after: the page goes back to the pool
 	if !pr.Next() {
 		if err := pr.Err(); err != nil {
-			return nil, err
+			return false, err
 		}
-		return nil, errors.New("no dictionary page")
+		return false, errors.New("no dictionary page")
 	}
 	dp, ok := pr.Page().(*file.DictionaryPage)
 	if !ok {
-		return nil, errors.New("no dictionary page")
+		return false, errors.New("no dictionary page")
 	}
-	return dictValues(dp)
+	vals, err := dictValues(dp, nil)
+	if err != nil {
+		return false, err
+	}
+	for _, v := range vals {
+		if !isDash(v) && p.passText(v) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // fileFailed reports a file that could not be read: a run error, or with

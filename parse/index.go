@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 )
 
@@ -14,14 +15,13 @@ import (
 // words apart from the next chunk's.
 const (
 	mSpace   = iota // ' '
-	mQuote          // '"'
+	mQuote          // '"' or '[' (fastIndexed looks for both together)
 	mNewline        // '\n'
-	mBracket        // '['
 	mKinds
 )
 
 // ixWords is how many 64-byte chunks a Scanner indexes at a time: 16 KiB of
-// input, 8 KiB of index, which stays in the L1 cache while its lines are
+// input, 6 KiB of index, which stays in the L1 cache while its lines are
 // parsed. A line is parsed with the index when it fits in one window, which
 // starts at a line; longer lines take bytes.IndexByte.
 const ixWords = 256
@@ -36,12 +36,10 @@ func indexGo(src []byte, dst []uint64) {
 			switch c {
 			case ' ':
 				m[mSpace] |= 1 << i
-			case '"':
+			case '"', '[':
 				m[mQuote] |= 1 << i
 			case '\n':
 				m[mNewline] |= 1 << i
-			case '[':
-				m[mBracket] |= 1 << i
 			}
 		}
 		copy(dst[k*mKinds:], m[:])
@@ -55,7 +53,7 @@ func (s *Scanner) reindex(p, end int) {
 	n := end - p
 	full, words := n/64, (n+63)/64
 	if s.ix == nil {
-		s.ix = make([]uint64, (ixWords+1)*mKinds)
+		s.ix = make([]uint64, ixLen)
 	}
 	indexWords(s.data[p:p+64*full], s.ix)
 	if full < words {
@@ -113,6 +111,46 @@ func (s *Scanner) indexLine(p, e int) bool {
 	return true
 }
 
+// ixLen is the length of a Scanner's index: at least (ixWords+1)*mKinds
+// words, and mKinds times a power of two, so that the fast path reads it
+// modulo ixLen (see chunk), without a bounds test.
+const ixLen = 512 * mKinds
+
+// ixWin is an index window as the fast path reads it.
+type ixWin = [ixLen]uint64
+
+// walk and step walk the bits of class k of the window a for the line at
+// window offset o, in line offsets: the walk's state is base, the line
+// offset of a chunk's first byte (negative for the chunk where the line
+// starts), and m, the bits of that chunk not yet passed. Both are passed
+// by value so that they stay in registers.
+
+// walk starts a walk at line offset i.
+func walk(a *ixWin, k, o uint, i int) (base int, m uint64) {
+	p := o + uint(i)
+	return int(p&^63) - int(o), a[chunk(p)+k] &^ (1<<(p%64) - 1)
+}
+
+// step returns the line offset of the walk's next bit and passes it. The
+// end of every line is marked (see Scanner.Scan), so a walk finds a bit
+// at or before the line's end.
+func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
+	if m == 0 {
+		for {
+			base += 64
+			if m = a[chunk(uint(base)+o)+k]; m != 0 {
+				break
+			}
+		}
+	}
+	return base + bits.TrailingZeros64(m), base, m & (m - 1)
+}
+
+// chunk returns the index in a window of the masks of the chunk that
+// holds window offset p, modulo ixLen: that index plus a class needs no
+// bounds test.
+func chunk(p uint) uint { return p / 64 % (ixLen / mKinds) * mKinds }
+
 // seek and next walk the bits of class k of an index window in order. The
 // walk's state is a chunk w and m, the bits of chunk w not yet passed;
 // both are passed and returned by value so that they stay in registers.
@@ -134,156 +172,323 @@ func next(ix []uint64, k, w uint, m uint64) (p, w2 uint, m2 uint64) {
 	return w*64 + uint(bits.TrailingZeros64(m)), w, m & (m - 1)
 }
 
-// anyBit reports whether class k has a bit in window offsets [p, end).
-func anyBit(ix []uint64, k, p, end uint) bool {
-	if p >= end {
-		return false
-	}
-	w, last := p/64, (end-1)/64
-	m := ix[w*mKinds+k] &^ (1<<(p%64) - 1)
-	for w < last {
-		if m != 0 {
-			return true
-		}
-		w++
-		m = ix[w*mKinds+k]
-	}
-	return m&(2<<((end-1)%64)-1) != 0
-}
-
 // fastIndexed is fast with the line's structural index: ix is the index
-// window and o the line's offset in it. It makes the same checks in the
-// same order as fast, reading each field's end from the index instead of
-// calling bytes.IndexByte, so it accepts exactly the lines fast accepts
-// with the same fields (FuzzIndexedScan compares them).
+// window and o the line's offset in it. It makes the same checks as fast
+// (each as soon as its field is found, not in fast's order: a line fails
+// or passes them all the same), reading each field's end from the index
+// instead of calling bytes.IndexByte, so it accepts exactly the lines fast
+// accepts with the same fields (FuzzIndexedScan compares them).
 func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	b := r.line
 	n := len(b)
-	sw, sm := seek(ix, mSpace, o) // the walk over the line's spaces
-	var p uint
-	i := 0
-	// Bucket Owner, Bucket.
-	for f := BucketOwner; f <= Bucket; f++ {
-		p, sw, sm = next(ix, mSpace, sw, sm)
-		e := int(p - o)
-		if e <= i || e >= n {
-			return false
-		}
-		r.start[f], r.end[f] = uint32(i), uint32(e)
-		i = e + 1
+	a := (*ixWin)(ix)
+	// Each field is written out: a loop over the fields costs a third
+	// more. A field's end is the walk's next space, which must not end
+	// an empty field (a doubled space) or be the line's end.
+	sb, sm := walk(a, mSpace, o, 0) // the walk over the line's spaces
+	var e, q, qb int                // a field's end, a quote, and the walk over the quotes
+	var qm uint64
+	br := false // a '[' after the time, which may start a spliced record
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= 0 || e >= n {
+		return false
 	}
+	r.start[BucketOwner], r.end[BucketOwner] = 0, uint32(e)
+	i := e + 1
+	if e, _, _ = step(a, mSpace, o, sb, sm); e <= i || e >= n {
+		return false
+	}
+	r.start[Bucket], r.end[Bucket] = uint32(i), uint32(e)
+	i = e + 1
 	// Time, fixed width: [06/Feb/2019:00:00:38 +0000]. (Written out in
 	// both fast paths: a call here costs 2% of a scan.)
 	if i+28 >= n || b[i] != '[' || b[i+27] != ']' || b[i+28] != ' ' {
 		return false
 	}
-	unix, ok := r.day.parseTime26(b[i+1 : i+27])
-	if !ok {
-		return false
+	// The date cache's common case inline: the day of the line before,
+	// and only the clock to read, "HH:MM:SS" as one word: each digit
+	// minus '0' (an xor, as '0' is 0x30) must be 0..9, its high nibble
+	// clear and no carry into it when 6 is added (a carry out of a byte
+	// happens only when that byte already fails), and each colon xor ':'
+	// must be 0 (parseTime26 makes the same checks).
+	t := b[i+1 : i+27]
+	if d := &r.day; d.ok && binary.LittleEndian.Uint64(t[0:8]) == d.date && binary.LittleEndian.Uint32(t[8:12]) == d.year &&
+		binary.LittleEndian.Uint64(t[18:26])&^0xffff == d.zone {
+		c := binary.LittleEndian.Uint64(t[12:20]) ^ 0x30303a30303a3030
+		hh, mm, ss := c&0xff*10+c>>8&0xff, c>>24&0xff*10+c>>32&0xff, c>>48&0xff*10+c>>56
+		if (c|(c+0x0606060606060606))&0xf0f0f0f0f0f0f0f0|c&0x0000ff0000ff0000 != 0 || hh > 23 || mm > 59 || ss > 59 {
+			return false
+		}
+		r.unix = d.base + int64(hh*3600+mm*60+ss)
+	} else {
+		unix, ok := d.parseTime26(t)
+		if !ok {
+			return false
+		}
+		r.unix = unix
 	}
-	r.unix = unix
 	r.start[Time], r.end[Time] = uint32(i+1), uint32(i+27)
 	i += 29
-	sw, sm = seek(ix, mSpace, o+uint(i))
-	// Remote IP .. Key.
-	for f := RemoteIP; f <= Key; f++ {
-		p, sw, sm = next(ix, mSpace, sw, sm)
-		e := int(p - o)
-		if e <= i || e >= n {
-			return false
-		}
-		r.start[f], r.end[f] = uint32(i), uint32(e)
-		i = e + 1
-	}
-	if !isOperation(b[r.start[Operation]:r.end[Operation]]) {
+	sb, sm = walk(a, mSpace, o, i)
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n {
 		return false
 	}
-	if i = r.quotedIndexed(RequestURI, i, ix, o); i < 0 || i >= n {
+	r.start[RemoteIP], r.end[RemoteIP] = uint32(i), uint32(e)
+	br = br || b[i] == '['
+	i = e + 1
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n {
 		return false
 	}
-	sw, sm = seek(ix, mSpace, o+uint(i))
-	// HTTP status .. Turn-Around Time.
-	for f := HTTPStatus; f <= TurnAroundTime; f++ {
-		p, sw, sm = next(ix, mSpace, sw, sm)
-		e := int(p - o)
-		if e <= i || e >= n {
-			return false
-		}
-		if f != ErrorCode && !isNumberOrDash(b[i:e], f == HTTPStatus) {
-			return false
-		}
-		r.start[f], r.end[f] = uint32(i), uint32(e)
-		i = e + 1
-	}
-	if i = r.quotedIndexed(Referer, i, ix, o); i < 0 || i >= n {
+	r.start[Requester], r.end[Requester] = uint32(i), uint32(e)
+	br = br || b[i] == '['
+	i = e + 1
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n {
 		return false
 	}
-	if i = r.quotedIndexed(UserAgent, i, ix, o); i < 0 {
+	r.start[RequestID], r.end[RequestID] = uint32(i), uint32(e)
+	br = br || b[i] == '['
+	i = e + 1
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !r.ops.isOperation(b, i, e) {
+		return false
+	}
+	r.start[Operation], r.end[Operation] = uint32(i), uint32(e)
+	i = e + 1
+	if e, _, _ = step(a, mSpace, o, sb, sm); e <= i || e >= n {
+		return false
+	}
+	r.start[Key], r.end[Key] = uint32(i), uint32(e)
+	br = br || b[i] == '['
+	i = e + 1
+	// RequestURI: "-", or quoted, closing at the first quote followed by a
+	// space or the line's end (fastQuoted).
+	if i >= n {
+		return false
+	}
+	if b[i] == '"' {
+		qb, qm = walk(a, mQuote, o, i+1)
+		for {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+				return false
+			}
+			if b[q] == '[' {
+				br = true
+			} else if q+1 == n || b[q+1] == ' ' {
+				break
+			}
+		}
+		r.start[RequestURI], r.end[RequestURI] = uint32(i+1), uint32(q)
+		i = q + 2
+	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
+		r.start[RequestURI], r.end[RequestURI] = uint32(i), uint32(i+1)
+		i += 2
+	} else {
+		return false
+	}
+	if i >= n {
+		return false
+	}
+	sb, sm = walk(a, mSpace, o, i)
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], true) {
+		return false
+	}
+	r.start[HTTPStatus], r.end[HTTPStatus] = uint32(i), uint32(e)
+	i = e + 1
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n {
+		return false
+	}
+	r.start[ErrorCode], r.end[ErrorCode] = uint32(i), uint32(e)
+	br = br || b[i] == '['
+	i = e + 1
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+		return false
+	}
+	r.start[BytesSent], r.end[BytesSent] = uint32(i), uint32(e)
+	i = e + 1
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+		return false
+	}
+	r.start[ObjectSize], r.end[ObjectSize] = uint32(i), uint32(e)
+	i = e + 1
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+		return false
+	}
+	r.start[TotalTime], r.end[TotalTime] = uint32(i), uint32(e)
+	i = e + 1
+	if e, _, _ = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+		return false
+	}
+	r.start[TurnAroundTime], r.end[TurnAroundTime] = uint32(i), uint32(e)
+	i = e + 1
+	// Referer: "-", or quoted, closing at the first quote followed by a
+	// space or the line's end (fastQuoted).
+	if i >= n {
+		return false
+	}
+	if b[i] == '"' {
+		qb, qm = walk(a, mQuote, o, i+1)
+		for {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+				return false
+			}
+			if b[q] == '[' {
+				br = true
+			} else if q+1 == n || b[q+1] == ' ' {
+				break
+			}
+		}
+		r.start[Referer], r.end[Referer] = uint32(i+1), uint32(q)
+		i = q + 2
+	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
+		r.start[Referer], r.end[Referer] = uint32(i), uint32(i+1)
+		i += 2
+	} else {
+		return false
+	}
+	if i >= n {
+		return false
+	}
+	// UserAgent: "-", or quoted, closing at the first quote followed by a
+	// space or the line's end (fastQuoted).
+	if i >= n {
+		return false
+	}
+	if b[i] == '"' {
+		qb, qm = walk(a, mQuote, o, i+1)
+		for {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+				return false
+			}
+			if b[q] == '[' {
+				br = true
+			} else if q+1 == n || b[q+1] == ' ' {
+				break
+			}
+		}
+		r.start[UserAgent], r.end[UserAgent] = uint32(i+1), uint32(q)
+		i = q + 2
+	} else if b[i] == '-' && (i+1 == n || b[i+1] == ' ') {
+		r.start[UserAgent], r.end[UserAgent] = uint32(i), uint32(i+1)
+		i += 2
+		qb, qm = walk(a, mQuote, o, i) // for the quotes after it (below)
+	} else {
+		return false
+	}
+	if i < n {
+		// Nothing after the User-Agent is quoted; a quote there means the
+		// User-Agent held a quote followed by a space. The walk over the
+		// quotes and brackets goes on from the User-Agent's end to the
+		// line's, which is marked.
+		for {
+			if q, qb, qm = step(a, mQuote, o, qb, qm); q >= n {
+				break
+			}
+			if b[q] == '"' {
+				return false
+			}
+			br = true
+		}
+	}
+	// A record's time after the time, "[06/Feb/2019:...", starts a
+	// second record spliced onto this one: the slow path rejects the
+	// line. Such a '[' follows a space, so it starts a field or is inside
+	// a quoted one or after the User-Agent, where the walks over the
+	// quotes see the brackets too (br); the fields that may start with
+	// one were looked at as they were found.
+	if br && findSplice(b, int(r.end[Time])+1) >= 0 {
 		return false
 	}
 	if i >= n {
 		r.n = MinFields
-		return !r.splicedIndexed(ix, o)
+		return true
 	}
-	// Nothing after the User-Agent is quoted; a quote there means the
-	// User-Agent held a quote followed by a space.
-	if anyBit(ix, mQuote, o+uint(i), o+uint(n)) {
+	// The fields after the User-Agent, each checked where its values are
+	// known (validTail) as it is found; the line may end after any of them.
+	// A line with an odd value in a late optional field fails too, so that
+	// the slow path keeps the record with a warning.
+	sb, sm = walk(a, mSpace, o, i)
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
 		return false
 	}
-	sw, sm = seek(ix, mSpace, o+uint(i))
-	f := VersionID
-	for ; int(f) < NumFields; f++ {
-		p, sw, sm = next(ix, mSpace, sw, sm)
-		e := int(p - o)
-		if e >= n {
-			r.start[f], r.end[f] = uint32(i), uint32(n)
-			i = n
-			f++
-			break
-		}
-		if e == i {
-			return false
-		}
-		r.start[f], r.end[f] = uint32(i), uint32(e)
-		i = e + 1
+	r.start[VersionID], r.end[VersionID] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(VersionID) + 1
+		return true
 	}
-	r.n = int(f)
-	if i < n && !r.extraFields(i) {
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
 		return false
 	}
-	return r.validTail() && !r.splicedIndexed(ix, o)
+	r.start[HostID], r.end[HostID] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(HostID) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isSigV(b[i:e]) {
+		return false
+	}
+	r.start[SigV], r.end[SigV] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(SigV) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+		return false
+	}
+	r.start[CipherSuite], r.end[CipherSuite] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(CipherSuite) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isAuthType(b[i:e]) {
+		return false
+	}
+	r.start[AuthType], r.end[AuthType] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(AuthType) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+		return false
+	}
+	r.start[HostHeader], r.end[HostHeader] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(HostHeader) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isTLSVersion(b[i:e]) {
+		return false
+	}
+	r.start[TLSVersion], r.end[TLSVersion] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(TLSVersion) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isARN(b[i:e]) {
+		return false
+	}
+	r.start[AccessPointARN], r.end[AccessPointARN] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(AccessPointARN) + 1
+		return true
+	}
+	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isDash(b[i:e]) && string(b[i:e]) != "Yes" {
+		return false
+	}
+	r.start[ACLRequired], r.end[ACLRequired] = uint32(i), uint32(e)
+	if i = e + 1; e >= n {
+		r.n = int(ACLRequired) + 1
+		return true
+	}
+	if e, _, _ = tailStep(a, o, sb, sm, n); e == i || !isRegion(b[i:e]) {
+		return false
+	}
+	r.start[SourceRegion], r.end[SourceRegion] = uint32(i), uint32(e)
+	r.n = NumFields
+	return e >= n || r.extraFields(e+1)
 }
 
-// quotedIndexed is fastQuoted with the index.
-func (r *Record) quotedIndexed(f Field, i int, ix []uint64, o uint) int {
-	b := r.line
-	if i >= len(b) {
-		return -1
-	}
-	if b[i] != '"' {
-		if b[i] == '-' && (i+1 == len(b) || b[i+1] == ' ') {
-			r.start[f], r.end[f] = uint32(i), uint32(i+1)
-			return i + 2
-		}
-		return -1
-	}
-	w, m := seek(ix, mQuote, o+uint(i)+1)
-	for {
-		var p uint
-		p, w, m = next(ix, mQuote, w, m)
-		q := int(p - o)
-		if q >= len(b) {
-			return -1
-		}
-		if q+1 == len(b) || b[q+1] == ' ' {
-			r.start[f], r.end[f] = uint32(i+1), uint32(q)
-			return q + 2
-		}
-	}
-}
-
-// splicedIndexed is spliced with the index.
-func (r *Record) splicedIndexed(ix []uint64, o uint) bool {
-	from := int(r.end[Time]) + 1
-	return anyBit(ix, mBracket, o+uint(from), o+uint(len(r.line))) && findSplice(r.line, from) >= 0
+// tailStep is step over the spaces of a line of length n for the fields
+// after the User-Agent, any of which may end the line: an end at or past
+// n (the marked end of the line may follow trailing blanks) is n.
+func tailStep(a *ixWin, o uint, base int, m uint64, n int) (int, int, uint64) {
+	e, base, m := step(a, mSpace, o, base, m)
+	return min(e, n), base, m
 }

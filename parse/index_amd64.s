@@ -16,10 +16,10 @@ TEXT ·indexAVX2(SB), NOSPLIT, $0-48
 	MOVL         $0x22222222, BX
 	MOVD         BX, X1
 	VPBROADCASTB X1, Y1
-	MOVL         $0x0a0a0a0a, BX
+	MOVL         $0x5b5b5b5b, BX
 	MOVD         BX, X2
 	VPBROADCASTB X2, Y2
-	MOVL         $0x5b5b5b5b, BX
+	MOVL         $0x0a0a0a0a, BX
 	MOVD         BX, X3
 	VPBROADCASTB X3, Y3
 	SHRQ         $0x06, CX
@@ -37,27 +37,24 @@ loop:
 	MOVQ      SI, (DX)
 	VPCMPEQB  Y4, Y1, Y6
 	VPCMPEQB  Y5, Y1, Y7
+	VPCMPEQB  Y4, Y2, Y8
+	VPCMPEQB  Y5, Y2, Y9
+	VPOR      Y8, Y6, Y6
+	VPOR      Y9, Y7, Y7
 	VPMOVMSKB Y6, BX
 	VPMOVMSKB Y7, SI
 	SHLQ      $0x20, SI
 	ORQ       BX, SI
 	MOVQ      SI, 8(DX)
-	VPCMPEQB  Y4, Y2, Y6
-	VPCMPEQB  Y5, Y2, Y7
-	VPMOVMSKB Y6, BX
-	VPMOVMSKB Y7, SI
-	SHLQ      $0x20, SI
-	ORQ       BX, SI
-	MOVQ      SI, 16(DX)
 	VPCMPEQB  Y4, Y3, Y4
 	VPCMPEQB  Y5, Y3, Y5
 	VPMOVMSKB Y4, BX
 	VPMOVMSKB Y5, SI
 	SHLQ      $0x20, SI
 	ORQ       BX, SI
-	MOVQ      SI, 24(DX)
+	MOVQ      SI, 16(DX)
 	ADDQ      $0x40, AX
-	ADDQ      $0x20, DX
+	ADDQ      $0x18, DX
 	DECQ      CX
 	JNZ       loop
 
@@ -77,10 +74,10 @@ TEXT ·indexAVX512(SB), NOSPLIT, $0-48
 	MOVL         $0x22222222, BX
 	MOVD         BX, X1
 	VPBROADCASTB X1, Z1
-	MOVL         $0x0a0a0a0a, BX
+	MOVL         $0x5b5b5b5b, BX
 	MOVD         BX, X2
 	VPBROADCASTB X2, Z2
-	MOVL         $0x5b5b5b5b, BX
+	MOVL         $0x0a0a0a0a, BX
 	MOVD         BX, X3
 	VPBROADCASTB X3, Z3
 	SHRQ         $0x06, CX
@@ -92,16 +89,15 @@ loop512:
 	KMOVQ    K1, BX
 	MOVQ     BX, (DX)
 	VPCMPEQB Z4, Z1, K1
+	VPCMPEQB Z4, Z2, K2
+	KORQ     K2, K1, K1
 	KMOVQ    K1, BX
 	MOVQ     BX, 8(DX)
-	VPCMPEQB Z4, Z2, K1
-	KMOVQ    K1, BX
-	MOVQ     BX, 16(DX)
 	VPCMPEQB Z4, Z3, K1
 	KMOVQ    K1, BX
-	MOVQ     BX, 24(DX)
+	MOVQ     BX, 16(DX)
 	ADDQ     $0x40, AX
-	ADDQ     $0x20, DX
+	ADDQ     $0x18, DX
 	DECQ     CX
 	JNZ      loop512
 

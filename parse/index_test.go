@@ -46,8 +46,8 @@ func TestIndexKernel(t *testing.T) {
 			full := make([]uint64, mKinds*((n+63)/64))
 			indexGo(src, full)
 			for i, c := range src {
-				for k, class := range []byte{' ', '"', '\n', '['} {
-					if bit := full[i/64*mKinds+k]>>(i%64)&1 == 1; bit != (c == class) {
+				for k, class := range []string{" ", "\"[", "\n"} {
+					if bit := full[i/64*mKinds+k]>>(i%64)&1 == 1; bit != (strings.IndexByte(class, c) >= 0) {
 						t.Fatalf("offset %d length %d: byte %d %q class %q bit %v", off, n, i, c, class, bit)
 					}
 				}
@@ -160,6 +160,16 @@ func trapLines() []string {
 		{"TLSv1.2", "TLSv1.2 - Yes us-east-1"}, {"TLSv1.2", "TLSv1.2 arn:aws:s3:us-west-1:1:accesspoint/ap Maybe eu-west-3"},
 		{"TLSv1.2", "TLSv1.2 - - notaregion"}, {"TLSv1.2", "TLSv1.2 - - - Future More"}, {"TLSv1.2", "tls1.2"},
 		{"AuthHeader", "Header"}, {"SigV4", "SigV5"},
+		// A second record's time after a space, where each field may hold
+		// one, and brackets that are not one.
+		{"192.0.2.3", "[06/Feb/2019:00:00:38 +0000]"}, {"arn:aws:iam::123456789012:user/alice", "[06/Feb/2019:00:00:38 +0000]"},
+		{"192.0.2.3 arn:aws:iam::123456789012:user/alice", "[06/Feb/2019:00:00:38 +0000]"},
+		{"arn:aws:iam::123456789012:user/alice 3E57427F3EXAMPLE", "[06/Feb/2019:00:00:38 +0000]"},
+		{"3E57427F3EXAMPLE", "[06/Feb/2019:00:00:38 +0000]"}, {" - 113", " [06/Feb/2019:00:00:38 +0000] 113"},
+		{rl, `"GET /a [06/Feb/2019:00:00:38 +0000] HTTP/1.1"`}, {ref, `"x [06/Feb/2019:00:00:38 +0000]"`},
+		{"awsexamplebucket1.s3", "[06/Feb/2019:00:00:38 +0000]awsexamplebucket1.s3"}, {"SigV4", "SigV4 [06/Feb/2019:00:00:38 +0000]"},
+		{"3E57427F3EXAMPLE", "[3E57427F3EXAMPLE"}, {" - 113", " [x] 113"}, {ref, `"[x] y"`}, {rl, `"GET /a [b HTTP/1.1"`},
+		{"awsexamplebucket1.s3", "[awsexamplebucket1.s3"}, {"192.0.2.3", "[2001:db8::1]"},
 	}
 	var out []string
 	for _, sb := range subst {
@@ -310,4 +320,57 @@ func BenchmarkIndex(b *testing.B) {
 	for b.Loop() {
 		indexWords(block, dst)
 	}
+}
+
+// TestOpCache checks the cache of operation names against isOperation
+// over names that differ from each other in a byte, at every position of
+// names of every length around the cache's bounds, seen in random order
+// after each other.
+func TestOpCache(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var c opCache
+	names := []string{"REST.GET.OBJECT", "REST.GET.BUCKET", "REST.GET.OBJECT_TAGGING", "REST.POST.MULTI_OBJECT_DELETE", "S3.TRANSITION_SIA.OBJECT", "BATCH.DELETE.OBJECT"}
+	for l := 3; l <= 40; l++ {
+		names = append(names, "A."+strings.Repeat("b", l-2))
+	}
+	var variants []string
+	for _, n := range names {
+		variants = append(variants, n)
+		for k := range len(n) {
+			for _, x := range []byte{'.', 'Z', '_', '-', ' ', 0x80} {
+				v := []byte(n)
+				v[k] = x
+				variants = append(variants, string(v))
+			}
+		}
+	}
+	for range 200000 {
+		v := variants[rng.IntN(len(variants))]
+		line := []byte("x " + v + " key")
+		if got, want := c.isOperation(line, 2, 2+len(v)), isOperation([]byte(v)); got != want {
+			t.Fatalf("%q: cached %v, isOperation %v", v, got, want)
+		}
+	}
+}
+
+// TestIndexedClock checks the indexed fast path's reading of the clock
+// of a time on the day of the line before against the portable scanner,
+// with every byte of the clock replaced in turn by bytes around the
+// digits and the colon.
+func TestIndexedClock(t *testing.T) {
+	var b bytes.Buffer
+	for _, clock := range []string{"00:00:38", "23:59:59", "09:10:11", "19:29:39"} {
+		for k := 0; k < len(clock); k++ {
+			for _, c := range []byte("/0:;9@2 \x00\xff\xf6") {
+				v := []byte(clock)
+				v[k] = c
+				b.WriteString(base + "\n")
+				b.WriteString(strings.Replace(base, "00:00:38", string(v), 1) + "\n")
+			}
+		}
+	}
+	for _, clock := range []string{"24:00:00", "23:60:00", "23:00:60", "99:99:99", "20:50:50"} {
+		b.WriteString(base + "\n" + strings.Replace(base, "00:00:38", clock, 1) + "\n")
+	}
+	compareIndexed(t, b.Bytes())
 }

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 )
 
@@ -241,6 +242,43 @@ func isOperation(b []byte) bool {
 		}
 	}
 	return dot && b[len(b)-1] != '.'
+}
+
+// opCache holds operation names isOperation accepted, for the indexed
+// fast path: a log has few distinct operations, and comparing a name with
+// a remembered one is a few word compares where isOperation is a loop
+// over its bytes. It is direct-mapped on a hash of the name's length and
+// first and last 8 bytes; a name that misses is checked by isOperation,
+// so any name, known or not, is accepted exactly when isOperation
+// accepts it.
+type opCache [64]struct {
+	n              int    // the name's length, 8..32; 0 for an empty slot
+	w0, w1, w2, wl uint64 // its bytes 0..7, 8..15, 16..23 and its last 8
+}
+
+// isOperation is isOperation(b[i:e]).
+func (c *opCache) isOperation(b []byte, i, e int) bool {
+	l := e - i
+	if l < 8 || l > 32 {
+		return isOperation(b[i:e])
+	}
+	w0, wl := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[e-8:])
+	s := &c[((w0^wl*0x9e3779b97f4a7c15)+uint64(l))*0xff51afd7ed558ccd>>58]
+	if s.n == l && s.w0 == w0 && s.wl == wl &&
+		(l <= 16 || s.w1 == binary.LittleEndian.Uint64(b[i+8:]) && (l <= 24 || s.w2 == binary.LittleEndian.Uint64(b[i+16:]))) {
+		return true
+	}
+	if !isOperation(b[i:e]) {
+		return false
+	}
+	s.n, s.w0, s.w1, s.w2, s.wl = l, w0, 0, 0, wl
+	if l > 16 {
+		s.w1 = binary.LittleEndian.Uint64(b[i+8:])
+	}
+	if l > 24 {
+		s.w2 = binary.LittleEndian.Uint64(b[i+16:])
+	}
+	return true
 }
 
 // isNumberOrDash reports whether b is "-" or a decimal number; a status must

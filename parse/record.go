@@ -31,6 +31,7 @@ type Record struct {
 	rlOff [6]uint32
 	rl    uint8
 	day   dayCache // the date of the last time parsed
+	ops   opCache  // operation names seen (the indexed fast path)
 }
 
 // The bits of Record.rl.

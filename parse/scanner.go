@@ -270,8 +270,8 @@ func (s *Scanner) Scan() bool {
 		}
 		var err error
 		if s.r == nil && s.useIndex() && (p >= s.ixBase && e <= s.ixEnd || s.indexLine(p, e)) {
-			// The window holds the line: mark its end as a space, a
-			// quote and a bracket, so that walking those bits stops there
+			// The window holds the line: mark its end as a space and a
+			// quote (or bracket), so that walking those bits stops there
 			// without a bounds test (e is the line's '\n' or past the
 			// data, which no other line reads), and parse it with its
 			// structural index (fastIndexed).
@@ -280,7 +280,6 @@ func (s *Scanner) Scan() bool {
 			m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
 			m[mSpace] |= bit
 			m[mQuote] |= bit
-			m[mBracket] |= bit
 			r := &s.rec
 			r.begin(line)
 			if !r.fastIndexed(s.ix, uint(p-s.ixBase)) {

@@ -88,13 +88,23 @@ func BenchmarkLake(b *testing.B) {
 // BenchmarkLakeDir runs them over the converted output in directory
 // $S3LOGS_BENCH_LAKE, such as the lake bench/peers --dir DIR leaves in
 // DIR/lake (1M lines); without it, it is not run.
-func BenchmarkLakeDir(b *testing.B) {
-	dir := os.Getenv("S3LOGS_BENCH_LAKE")
-	if dir == "" {
-		b.Skip("S3LOGS_BENCH_LAKE not set")
+func BenchmarkLakeDir(b *testing.B) { benchEnv(b, "S3LOGS_BENCH_LAKE") }
+
+// BenchmarkLakeDirText runs them over the log text in $S3LOGS_BENCH_TEXT
+// (a file or directory, such as the access.log bench/peers --dir DIR
+// leaves in DIR), for the lake's figures over the text it came from;
+// without it, it is not run.
+func BenchmarkLakeDirText(b *testing.B) { benchEnv(b, "S3LOGS_BENCH_TEXT") }
+
+// benchEnv runs the questions over the source named by environment
+// variable env, and skips without it.
+func benchEnv(b *testing.B, env string) {
+	src := os.Getenv(env)
+	if src == "" {
+		b.Skip(env + " not set")
 	}
 	for _, q := range lakeBenchQueries {
-		b.Run(q.name, func(b *testing.B) { benchSource(b, q.sql, dir) })
+		b.Run(q.name, func(b *testing.B) { benchSource(b, q.sql, src) })
 	}
 }
 

@@ -20,9 +20,20 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// classes are the bytes the index marks, in the order of their masks in
-// each group of four words (parse's mSpace, mQuote, mNewline, mBracket).
-var classes = []byte{' ', '"', '\n', '['}
+// classes are the bytes the index marks, one class a mask, in the order
+// of their masks in each group of three words (parse's mSpace, mQuote,
+// mNewline): a space; a quote or a '[' (the fast path looks for brackets
+// where it looks for quotes); a newline.
+var classes = [][]byte{{' '}, {'"', '['}, {'\n'}}
+
+// bytes returns the distinct bytes of the classes, in order.
+func classBytes() []byte {
+	var out []byte
+	for _, c := range classes {
+		out = append(out, c...)
+	}
+	return out
+}
 
 func main() {
 	ConstraintExpr("amd64,!purego")
@@ -33,9 +44,9 @@ func main() {
 
 // prologue starts a kernel with the signature of indexAVX2: it loads src's
 // base and its length in 64-byte chunks and dst's base, and returns one
-// vector register per class with every byte set to it (vec gives a
-// register of the kernel's width). It jumps to done when there is no
-// whole chunk.
+// vector register per byte of the classes (classBytes) with every byte
+// set to it (vec gives a register of the kernel's width). It jumps to done
+// when there is no whole chunk.
 func prologue(name string, doc []string, vec func() VecVirtual, done string) (src, n, dst Register, want []VecVirtual) {
 	TEXT(name, NOSPLIT, "func(src []byte, dst []uint64)")
 	Pragma("noescape")
@@ -43,8 +54,8 @@ func prologue(name string, doc []string, vec func() VecVirtual, done string) (sr
 	src = Load(Param("src").Base(), GP64())
 	n = Load(Param("src").Len(), GP64())
 	dst = Load(Param("dst").Base(), GP64())
-	want = make([]VecVirtual, len(classes))
-	for c, b := range classes {
+	want = make([]VecVirtual, len(classBytes()))
+	for c, b := range classBytes() {
 		r := GP32()
 		MOVL(U32(uint32(b)*0x01010101), r)
 		x := XMM()
@@ -62,20 +73,30 @@ func prologue(name string, doc []string, vec func() VecVirtual, done string) (sr
 func avx2() {
 	src, n, dst, want := prologue("indexAVX2", []string{
 		"indexAVX2 writes the structural index of src's len(src)/64 whole",
-		"64-byte chunks to dst: for chunk k, dst[4k+c] has bit i set when",
-		"byte 64k+i of src is class c (space, quote, newline, '['). Bytes after",
-		"the last whole chunk are left out. dst must hold 4*(len(src)/64)",
-		"words. It needs AVX2.",
+		"64-byte chunks to dst: for chunk k, dst[3k+c] has bit i set when",
+		"byte 64k+i of src is of class c (a space; a quote or '['; a newline).",
+		"Bytes after the last whole chunk are left out. dst must hold",
+		"3*(len(src)/64) words. It needs AVX2.",
 	}, YMM, "done")
 
 	Label("loop")
 	lo, hi := YMM(), YMM()
 	VMOVDQU(Mem{Base: src}, lo)
 	VMOVDQU(Mem{Base: src, Disp: 32}, hi)
-	for c := range classes {
+	j := 0 // the class's first byte in want
+	for c, bs := range classes {
 		eqLo, eqHi := YMM(), YMM()
-		VPCMPEQB(lo, want[c], eqLo)
-		VPCMPEQB(hi, want[c], eqHi)
+		VPCMPEQB(lo, want[j], eqLo)
+		VPCMPEQB(hi, want[j], eqHi)
+		for _, w := range want[j+1 : j+len(bs)] {
+			// A class of several bytes: the OR of their compares.
+			xLo, xHi := YMM(), YMM()
+			VPCMPEQB(lo, w, xLo)
+			VPCMPEQB(hi, w, xHi)
+			VPOR(xLo, eqLo, eqLo)
+			VPOR(xHi, eqHi, eqHi)
+		}
+		j += len(bs)
 		mLo, mHi := GP64(), GP64()
 		// A 32-bit destination zero-extends, so mLo holds bits 0..31 only.
 		VPMOVMSKB(eqLo, mLo.As32())
@@ -94,17 +115,24 @@ func avx2() {
 	RET()
 }
 
-// avx512 compares 64 bytes at a time into mask registers: one compare and
-// one KMOVQ per class and chunk, half the instructions of avx2.
+// avx512 compares 64 bytes at a time into mask registers: one compare per
+// byte, and one KMOVQ per class and chunk, half the instructions of avx2.
 func avx512() {
 	src, n, dst, want := prologue("indexAVX512", []string{"indexAVX512 is indexAVX2 for CPUs with AVX-512BW."}, ZMM, "done512")
 
 	Label("loop512")
 	v := ZMM()
 	VMOVDQU8(Mem{Base: src}, v)
-	for c := range classes {
+	j := 0 // the class's first byte in want
+	for c, bs := range classes {
 		k := K()
-		VPCMPEQB(v, want[c], k)
+		VPCMPEQB(v, want[j], k)
+		for _, w := range want[j+1 : j+len(bs)] {
+			x := K()
+			VPCMPEQB(v, w, x)
+			KORQ(x, k, k)
+		}
+		j += len(bs)
 		m := GP64()
 		KMOVQ(k, m)
 		MOVQ(m, Mem{Base: dst, Disp: 8 * c})
