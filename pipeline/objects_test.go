@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/s3logs/s3logs/internal/awsconf"
 )
@@ -21,20 +24,32 @@ func TestS3Objects(t *testing.T) {
 	endpoint := fakeS3(t, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := inFlight.Add(1)
-			defer inFlight.Add(-1)
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
 			if rg := r.Header.Get("Range"); rg != "" {
 				mu.Lock()
 				ranges = append(ranges, rg)
 				mu.Unlock()
+				// Held, so that reads beyond the bound would overlap.
+				time.Sleep(5 * time.Millisecond)
 			}
-			h.ServeHTTP(w, r)
+			// The request leaves the count before any of its response is
+			// sent: counted after the handler returned, a response the
+			// client had read whole could free its slot for the next
+			// request before the decrement, and three would show.
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			inFlight.Add(-1)
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
 		})
 	})
 	data := bytes.Repeat([]byte("0123456789"), 1000)
 	upload(t, endpoint, "s3://lake/out/", []testObject{{key: "dt=2024-03-01/a.parquet", lines: []string{string(data[:len(data)-1])}},
 		{key: "dt=2024-03-02/b.parquet", lines: []string{"b"}}, {key: "_manifest/x.json", lines: []string{"{}"}}})
+	// The uploads above run concurrently and are not the code under test.
+	most.Store(0)
 	ctx := context.Background()
 	stats := &Stats{}
 	o, err := OpenS3Objects(ctx, Config{Concurrency: 2, AWS: awsconf.Options{Endpoint: endpoint}}, "s3://lake/out/", stats)
@@ -78,8 +93,8 @@ func TestS3Objects(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	if m := most.Load(); m > 2 {
-		t.Errorf("%d requests in flight, Concurrency is 2", m)
+	if m := most.Load(); m != 2 {
+		t.Errorf("at most %d requests in flight, want Concurrency's 2", m)
 	}
 	mu.Lock()
 	if len(ranges) != 20 || ranges[0][:6] != "bytes=" {
