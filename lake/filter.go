@@ -157,9 +157,12 @@ func (p *prepared) apply(c *batchCol, sel []bool, n int, first bool, memo *dictP
 			}
 		}
 	case kInt, kTime:
+		// The text of a number for LIKE: one buffer for the batch, not
+		// the prepared filter's (the workers share it) nor one per row.
+		var text [20]byte
 		for i := range n {
 			if sel[i] {
-				sel[i] = !c.null[i] && p.passInt(c.num[i])
+				sel[i] = !c.null[i] && p.passInt(c.num[i], &text)
 				any = any || sel[i]
 			}
 		}
@@ -198,8 +201,9 @@ func (p *prepared) passText(v []byte) bool {
 	return true
 }
 
-// passInt reports whether an integer (or request time) value can pass.
-func (p *prepared) passInt(n int64) bool {
+// passInt reports whether an integer (or request time) value can pass;
+// text is scratch for its decimal text.
+func (p *prepared) passInt(n int64, text *[20]byte) bool {
 	f := p.f
 	switch f.Op {
 	case OpRange:
@@ -218,9 +222,6 @@ func (p *prepared) passInt(n int64) bool {
 		if p.kind == kTime {
 			return true
 		}
-		// A buffer of this call's own: a prepared filter is shared by
-		// the workers.
-		var text [20]byte
 		return f.Match(strconv.AppendInt(text[:0], n, 10))
 	}
 	return true
