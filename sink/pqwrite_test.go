@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -378,4 +380,33 @@ func signedLE(b []byte) int64 {
 		return int64(int32(binary.LittleEndian.Uint32(b)))
 	}
 	return int64(binary.LittleEndian.Uint64(b))
+}
+
+// TestPackValidity compares packValidity with a bit set per level, for
+// every length up to a few words and every pattern of NULLs at random.
+func TestPackValidity(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for n := range 70 {
+		for round := range 20 {
+			defs := make([]int16, n)
+			for i := range defs {
+				if round == 1 || round > 1 && rnd.IntN(3) > 0 {
+					defs[i] = 1
+				}
+			}
+			want := make([]byte, bitutil.BytesForBits(int64(n)))
+			wantNulls := 0
+			for i, x := range defs {
+				if x == 1 {
+					bitutil.SetBit(want, i)
+				} else {
+					wantNulls++
+				}
+			}
+			got := bytes.Repeat([]byte{0xa5}, len(want)) // not zeroed: every byte must be written
+			if nulls := packValidity(got, defs); nulls != wantNulls || !bytes.Equal(got, want) {
+				t.Fatalf("%v: bitmap %08b with %d NULLs, want %08b with %d", defs, got, nulls, want, wantNulls)
+			}
+		}
+	}
 }
