@@ -76,7 +76,9 @@ const (
 // group appending allocates nothing. A pqBatch is not safe for concurrent
 // use.
 type pqBatch struct {
-	cols    []pqCol
+	cols []pqCol
+	// byKind[k] lists the indexes in cols of the columns of kind k.
+	byKind  [pqLine + 1][]int
 	rows    int
 	bytes   int64
 	scratch []byte
@@ -110,6 +112,7 @@ func newPQBatch() *pqBatch {
 				}
 			}
 		}
+		b.byKind[col.kind] = append(b.byKind[col.kind], len(b.cols))
 		b.cols = append(b.cols, col)
 	}
 	return b
@@ -133,65 +136,97 @@ func (b *pqBatch) reset() {
 
 // Append adds one record, read from where o says.
 func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
-	for i := range b.cols {
+	// A loop per kind of column rather than a switch per column: the
+	// loops' bodies are small and their branches predictable. The
+	// request line's parts come after the dictionary columns, whose
+	// value for this row they read.
+	for _, i := range b.byKind[pqDict] {
 		c := &b.cols[i]
-		var v []byte
-		var n int64
-		ok := true
-		switch c.kind {
-		case pqDict:
-			if v, ok = r.Value(c.field); ok {
-				c.present()
-				c.idx = append(c.idx, c.dict.index(v))
-				continue
-			}
-		case pqString:
-			v, ok = r.Value(c.field)
-		case pqInt:
-			n, ok = r.Int(c.field)
-		case pqTime:
-			n = r.Unix()
-		case pqLine:
-			n = o.Line
-		case pqPart:
-			b.appendPart(c, r, o)
-			continue
-		default:
-			v, n, ok = c.get(r, o)
-		}
-		if !ok {
-			c.defs = append(c.defs, 0)
-			if c.dict != nil {
-				c.idx = append(c.idx, 0)
-			}
-			continue
-		}
-		c.present()
-		switch c.col.Type {
-		case schema.Int32:
-			c.i32 = append(c.i32, int32(n))
-			continue
-		case schema.Int64:
-			c.i64 = append(c.i64, n)
-			continue
-		case schema.Timestamp:
-			c.i64 = append(c.i64, n*1e6)
-			continue
-		}
-		if c.dict != nil {
+		if v, ok := r.Value(c.field); ok {
+			c.present()
 			c.idx = append(c.idx, c.dict.index(v))
-			continue
-		}
-		if utf8.Valid(v) {
-			c.data = append(c.data, v...)
 		} else {
-			b.scratch = appendValidUTF8(b.scratch[:0], v)
-			c.data = append(c.data, b.scratch...)
+			c.defs = append(c.defs, 0)
+			c.idx = append(c.idx, 0)
 		}
-		c.ends = append(c.ends, int32(len(c.data)))
+	}
+	for _, i := range b.byKind[pqPart] {
+		b.appendPart(&b.cols[i], r, o)
+	}
+	for _, i := range b.byKind[pqString] {
+		c := &b.cols[i]
+		if v, ok := r.Value(c.field); ok {
+			c.present()
+			b.appendString(c, v)
+		} else {
+			c.defs = append(c.defs, 0)
+		}
+	}
+	for _, i := range b.byKind[pqInt] {
+		c := &b.cols[i]
+		n, ok := r.Int(c.field)
+		switch {
+		case !ok:
+			c.defs = append(c.defs, 0)
+		case c.col.Type == schema.Int32:
+			c.present()
+			c.i32 = append(c.i32, int32(n))
+		default:
+			c.present()
+			c.i64 = append(c.i64, n)
+		}
+	}
+	for _, i := range b.byKind[pqTime] {
+		c := &b.cols[i]
+		c.present()
+		c.i64 = append(c.i64, r.Unix()*1e6)
+	}
+	for _, i := range b.byKind[pqLine] {
+		c := &b.cols[i]
+		c.present()
+		c.i64 = append(c.i64, o.Line)
+	}
+	for _, i := range b.byKind[pqGeneric] {
+		b.appendGeneric(&b.cols[i], r, o)
 	}
 	b.rows++
 	b.bytes += int64(len(r.Line()) + len(o.Object) + 8*len(b.cols))
+}
+
+// appendGeneric appends the value of column c, read through its Getter.
+func (b *pqBatch) appendGeneric(c *pqCol, r *parse.Record, o *schema.Origin) {
+	v, n, ok := c.get(r, o)
+	if !ok {
+		c.defs = append(c.defs, 0)
+		if c.dict != nil {
+			c.idx = append(c.idx, 0)
+		}
+		return
+	}
+	c.present()
+	switch {
+	case c.col.Type == schema.Int32:
+		c.i32 = append(c.i32, int32(n))
+	case c.col.Type == schema.Int64:
+		c.i64 = append(c.i64, n)
+	case c.col.Type == schema.Timestamp:
+		c.i64 = append(c.i64, n*1e6)
+	case c.dict != nil:
+		c.idx = append(c.idx, c.dict.index(v))
+	default:
+		b.appendString(c, v)
+	}
+}
+
+// appendString appends string value v to c, invalid UTF-8 replaced.
+func (b *pqBatch) appendString(c *pqCol, v []byte) {
+	if utf8.Valid(v) {
+		c.data = append(c.data, v...)
+	} else {
+		b.scratch = appendValidUTF8(b.scratch[:0], v)
+		c.data = append(c.data, b.scratch...)
+	}
+	c.ends = append(c.ends, int32(len(c.data)))
 }
 
 // present records a value (not NULL) in c's definition levels.
