@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/bits"
 	"sort"
 	"sync/atomic"
 	"unicode/utf8"
@@ -74,7 +76,9 @@ const (
 // group appending allocates nothing. A pqBatch is not safe for concurrent
 // use.
 type pqBatch struct {
-	cols    []pqCol
+	cols []pqCol
+	// byKind[k] lists the indexes in cols of the columns of kind k.
+	byKind  [pqLine + 1][]int
 	rows    int
 	bytes   int64
 	scratch []byte
@@ -108,6 +112,7 @@ func newPQBatch() *pqBatch {
 				}
 			}
 		}
+		b.byKind[col.kind] = append(b.byKind[col.kind], len(b.cols))
 		b.cols = append(b.cols, col)
 	}
 	return b
@@ -131,65 +136,97 @@ func (b *pqBatch) reset() {
 
 // Append adds one record, read from where o says.
 func (b *pqBatch) Append(r *parse.Record, o *schema.Origin) {
-	for i := range b.cols {
+	// A loop per kind of column rather than a switch per column: the
+	// loops' bodies are small and their branches predictable. The
+	// request line's parts come after the dictionary columns, whose
+	// value for this row they read.
+	for _, i := range b.byKind[pqDict] {
 		c := &b.cols[i]
-		var v []byte
-		var n int64
-		ok := true
-		switch c.kind {
-		case pqDict:
-			if v, ok = r.Value(c.field); ok {
-				c.present()
-				c.idx = append(c.idx, c.dict.index(v))
-				continue
-			}
-		case pqString:
-			v, ok = r.Value(c.field)
-		case pqInt:
-			n, ok = r.Int(c.field)
-		case pqTime:
-			n = r.Unix()
-		case pqLine:
-			n = o.Line
-		case pqPart:
-			b.appendPart(c, r, o)
-			continue
-		default:
-			v, n, ok = c.get(r, o)
-		}
-		if !ok {
-			c.defs = append(c.defs, 0)
-			if c.dict != nil {
-				c.idx = append(c.idx, 0)
-			}
-			continue
-		}
-		c.present()
-		switch c.col.Type {
-		case schema.Int32:
-			c.i32 = append(c.i32, int32(n))
-			continue
-		case schema.Int64:
-			c.i64 = append(c.i64, n)
-			continue
-		case schema.Timestamp:
-			c.i64 = append(c.i64, n*1e6)
-			continue
-		}
-		if c.dict != nil {
+		if v, ok := r.Value(c.field); ok {
+			c.present()
 			c.idx = append(c.idx, c.dict.index(v))
-			continue
-		}
-		if utf8.Valid(v) {
-			c.data = append(c.data, v...)
 		} else {
-			b.scratch = appendValidUTF8(b.scratch[:0], v)
-			c.data = append(c.data, b.scratch...)
+			c.defs = append(c.defs, 0)
+			c.idx = append(c.idx, 0)
 		}
-		c.ends = append(c.ends, int32(len(c.data)))
+	}
+	for _, i := range b.byKind[pqPart] {
+		b.appendPart(&b.cols[i], r, o)
+	}
+	for _, i := range b.byKind[pqString] {
+		c := &b.cols[i]
+		if v, ok := r.Value(c.field); ok {
+			c.present()
+			b.appendString(c, v)
+		} else {
+			c.defs = append(c.defs, 0)
+		}
+	}
+	for _, i := range b.byKind[pqInt] {
+		c := &b.cols[i]
+		n, ok := r.Int(c.field)
+		switch {
+		case !ok:
+			c.defs = append(c.defs, 0)
+		case c.col.Type == schema.Int32:
+			c.present()
+			c.i32 = append(c.i32, int32(n))
+		default:
+			c.present()
+			c.i64 = append(c.i64, n)
+		}
+	}
+	for _, i := range b.byKind[pqTime] {
+		c := &b.cols[i]
+		c.present()
+		c.i64 = append(c.i64, r.Unix()*1e6)
+	}
+	for _, i := range b.byKind[pqLine] {
+		c := &b.cols[i]
+		c.present()
+		c.i64 = append(c.i64, o.Line)
+	}
+	for _, i := range b.byKind[pqGeneric] {
+		b.appendGeneric(&b.cols[i], r, o)
 	}
 	b.rows++
 	b.bytes += int64(len(r.Line()) + len(o.Object) + 8*len(b.cols))
+}
+
+// appendGeneric appends the value of column c, read through its Getter.
+func (b *pqBatch) appendGeneric(c *pqCol, r *parse.Record, o *schema.Origin) {
+	v, n, ok := c.get(r, o)
+	if !ok {
+		c.defs = append(c.defs, 0)
+		if c.dict != nil {
+			c.idx = append(c.idx, 0)
+		}
+		return
+	}
+	c.present()
+	switch {
+	case c.col.Type == schema.Int32:
+		c.i32 = append(c.i32, int32(n))
+	case c.col.Type == schema.Int64:
+		c.i64 = append(c.i64, n)
+	case c.col.Type == schema.Timestamp:
+		c.i64 = append(c.i64, n*1e6)
+	case c.dict != nil:
+		c.idx = append(c.idx, c.dict.index(v))
+	default:
+		b.appendString(c, v)
+	}
+}
+
+// appendString appends string value v to c, invalid UTF-8 replaced.
+func (b *pqBatch) appendString(c *pqCol, v []byte) {
+	if utf8.Valid(v) {
+		c.data = append(c.data, v...)
+	} else {
+		b.scratch = appendValidUTF8(b.scratch[:0], v)
+		c.data = append(c.data, b.scratch...)
+	}
+	c.ends = append(c.ends, int32(len(c.data)))
 }
 
 // present records a value (not NULL) in c's definition levels.
@@ -437,15 +474,9 @@ func (pw *pqColWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, d
 			pw.valid = make([]byte, nb)
 		}
 		pw.valid = pw.valid[:nb]
-		clear(pw.valid)
-		for i, x := range defs {
-			if x == 1 {
-				bitutil.SetBit(pw.valid, i)
-			} else {
-				nulls++
-			}
+		if nulls = packValidity(pw.valid, defs); nulls > 0 {
+			valid = memory.NewBufferBytes(pw.valid)
 		}
-		valid = memory.NewBufferBytes(pw.valid)
 	}
 	values := array.NewData(arrow.BinaryTypes.String, len(d.offs)-1,
 		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(d.offs)), memory.NewBufferBytes(d.data)}, nil, 0, 0)
@@ -480,6 +511,34 @@ func (pw *pqColWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, d
 	arr := array.NewDictionaryData(data)
 	defer arr.Release()
 	return pqarrow.WriteArrowToColumn(pw.ctx, w, arr, defs, nil, !c.required)
+}
+
+// packValidity sets valid (len(defs) bits, rounded up to bytes) to the
+// validity bitmap of definition levels defs, each 0 or 1, and returns the
+// number of zeros. Eight levels become a byte at a time: a multiply
+// gathers the low bits of four int16s in a word into four adjacent bits
+// (no two partial products meet, so nothing carries), instead of a
+// branch and a bit store per row.
+func packValidity(valid []byte, defs []int16) (nulls int) {
+	const gather = 1<<45 | 1<<30 | 1<<15 | 1
+	b := arrow.Int16Traits.CastToBytes(defs)
+	set, i := 0, 0
+	for ; i+8 <= len(defs); i += 8 {
+		w0 := binary.LittleEndian.Uint64(b[2*i:])
+		w1 := binary.LittleEndian.Uint64(b[2*i+8:])
+		v := byte(w0*gather>>45&0xf | (w1*gather>>45&0xf)<<4)
+		valid[i/8] = v
+		set += bits.OnesCount8(v)
+	}
+	if i < len(defs) {
+		var v byte
+		for j, x := range defs[i:] {
+			v |= byte(x&1) << j
+		}
+		valid[i/8] = v
+		set += bits.OnesCount8(v)
+	}
+	return len(defs) - set
 }
 
 // dictPutter is the part of arrow-go's dictionary encoder (an internal
@@ -547,58 +606,147 @@ func (pw *pqWriter) Close() error {
 }
 
 // strDict is a column's dictionary for one row group: its distinct
-// values in order of first appearance, found through an open-addressing
-// hash table of value indexes. Looking a value up allocates nothing.
+// values in order of first appearance, found through open-addressing hash
+// tables of value indexes. Looking a value up allocates nothing.
+//
+// Values of at most 16 bytes (IP addresses, operations, TLS versions,
+// error codes: most lookups that miss the previous value) are kept in
+// their own table whose slots hold the value's bytes as two words: they
+// are hashed with one multiply and compared in the slot, with no call of
+// the runtime's hash or memequal and no load of the value's bytes.
 type strDict struct {
 	seed    maphash.Seed
+	seed64  uint64
 	data    []byte
 	offs    []int32 // value i is data[offs[i]:offs[i+1]]
-	table   []int32 // index+1 of a value, 0 for an empty slot
-	last    int32   // index of the value found last, -1 for none
-	invalid bool    // some value is not valid UTF-8
+	table   []int32 // longer values: index+1 of a value, 0 for an empty slot
+	long    int     // values in table
+	short   []shortSlot
+	nshort  int      // values in short
+	last    int32    // index of the value found last, -1 for none
+	lastKey shortKey // the value found last if short, else n = -1
+	invalid bool     // some value is not valid UTF-8
+}
+
+// shortKey is a value of at most 16 bytes as two words that together
+// cover its bytes, and its length: equal keys are equal values.
+type shortKey struct {
+	w0, w1 uint64
+	n      int
+}
+
+// shortSlot is a slot of the short table: idx is the value's index+1, 0
+// for an empty slot.
+type shortSlot struct {
+	key shortKey
+	idx int32
+}
+
+// maxShort is the longest value of the short table.
+const maxShort = 16
+
+func keyOf(v []byte) shortKey {
+	n := len(v)
+	switch {
+	case n >= 8:
+		return shortKey{binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[n-8:]), n}
+	case n >= 4:
+		return shortKey{uint64(binary.LittleEndian.Uint32(v)), uint64(binary.LittleEndian.Uint32(v[n-4:])), n}
+	case n > 0:
+		return shortKey{uint64(v[0]) | uint64(v[n/2])<<8 | uint64(v[n-1])<<16, 0, n}
+	}
+	return shortKey{}
+}
+
+func (d *strDict) hashShort(k shortKey) uint64 {
+	hi, lo := bits.Mul64(k.w0^d.seed64, k.w1^uint64(k.n)^0x9e3779b97f4a7c15)
+	return hi ^ lo
 }
 
 func newStrDict() *strDict {
-	return &strDict{seed: maphash.MakeSeed(), offs: []int32{0}, table: make([]int32, 64), last: -1}
+	d := &strDict{seed: maphash.MakeSeed(), offs: []int32{0}, table: make([]int32, 64), short: make([]shortSlot, 16)}
+	d.seed64 = maphash.Bytes(d.seed, nil)
+	d.last, d.lastKey.n = -1, -1
+	return d
 }
 
 func (d *strDict) value(i int32) []byte { return d.data[d.offs[i]:d.offs[i+1]] }
 
 // index returns the index of v, adding it if new.
 func (d *strDict) index(v []byte) int32 {
+	if len(v) <= maxShort {
+		return d.indexShort(v)
+	}
 	if d.last >= 0 && bytes.Equal(d.value(d.last), v) { // runs of equal values are common
 		return d.last
 	}
-	if 2*len(d.offs) > len(d.table) {
+	if 2*(d.long+1) > len(d.table) {
 		d.grow()
 	}
 	mask := uint64(len(d.table) - 1)
 	for i := maphash.Bytes(d.seed, v) & mask; ; i = (i + 1) & mask {
 		s := d.table[i]
 		if s == 0 {
-			idx := int32(len(d.offs) - 1)
-			if !d.invalid && !utf8.Valid(v) {
-				d.invalid = true
-			}
-			d.data = append(d.data, v...)
-			d.offs = append(d.offs, int32(len(d.data)))
+			idx := d.add(v)
 			d.table[i] = idx + 1
-			d.last = idx
+			d.long++
+			d.last, d.lastKey.n = idx, -1
 			return idx
 		}
 		if bytes.Equal(d.value(s-1), v) {
-			d.last = s - 1
+			d.last, d.lastKey.n = s-1, -1
 			return s - 1
 		}
 	}
 }
 
-// grow doubles the hash table.
+// indexShort is index for a value of at most maxShort bytes.
+func (d *strDict) indexShort(v []byte) int32 {
+	k := keyOf(v)
+	if k == d.lastKey {
+		return d.last
+	}
+	if 2*(d.nshort+1) > len(d.short) {
+		d.growShort()
+	}
+	mask := uint64(len(d.short) - 1)
+	for i := d.hashShort(k) & mask; ; i = (i + 1) & mask {
+		s := &d.short[i]
+		if s.idx == 0 {
+			idx := d.add(v)
+			*s = shortSlot{k, idx + 1}
+			d.nshort++
+			d.last, d.lastKey = idx, k
+			return idx
+		}
+		if s.key == k {
+			d.last, d.lastKey = s.idx-1, k
+			return s.idx - 1
+		}
+	}
+}
+
+// add appends v as a new value and returns its index.
+func (d *strDict) add(v []byte) int32 {
+	idx := int32(len(d.offs) - 1)
+	if !d.invalid && !utf8.Valid(v) {
+		d.invalid = true
+	}
+	d.data = append(d.data, v...)
+	d.offs = append(d.offs, int32(len(d.data)))
+	return idx
+}
+
+// grow doubles the table of long values.
 func (d *strDict) grow() {
 	d.table = make([]int32, 2*len(d.table))
 	mask := uint64(len(d.table) - 1)
 	for idx := range int32(len(d.offs) - 1) {
-		i := maphash.Bytes(d.seed, d.value(idx)) & mask
+		v := d.value(idx)
+		if len(v) <= maxShort {
+			continue
+		}
+		i := maphash.Bytes(d.seed, v) & mask
 		for d.table[i] != 0 {
 			i = (i + 1) & mask
 		}
@@ -606,9 +754,28 @@ func (d *strDict) grow() {
 	}
 }
 
+// growShort doubles the table of short values.
+func (d *strDict) growShort() {
+	old := d.short
+	d.short = make([]shortSlot, 2*len(old))
+	mask := uint64(len(d.short) - 1)
+	for _, s := range old {
+		if s.idx == 0 {
+			continue
+		}
+		i := d.hashShort(s.key) & mask
+		for d.short[i].idx != 0 {
+			i = (i + 1) & mask
+		}
+		d.short[i] = s
+	}
+}
+
 // reset empties d, keeping its buffers.
 func (d *strDict) reset() {
 	d.data, d.offs = d.data[:0], d.offs[:1]
 	clear(d.table)
-	d.last, d.invalid = -1, false
+	clear(d.short)
+	d.long, d.nshort = 0, 0
+	d.last, d.lastKey.n, d.invalid = -1, -1, false
 }

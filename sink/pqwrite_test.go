@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -281,17 +283,7 @@ func TestStrDict(t *testing.T) {
 			if i%3 == 0 {
 				v = []byte{} // the empty string is a value too
 			}
-			w, ok := want[string(v)]
-			if !ok {
-				w = int32(len(want))
-				want[string(v)] = w
-			}
-			if got := d.index(v); got != w {
-				t.Fatalf("round %d: index(%q) = %d, want %d", round, v, got, w)
-			}
-			if got := string(d.value(w)); got != string(v) {
-				t.Fatalf("round %d: value(%d) = %q, want %q", round, w, got, v)
-			}
+			checkDictIndex(t, d, want, v, round)
 		}
 		if len(d.offs)-1 != len(want) {
 			t.Errorf("round %d: %d values, want %d", round, len(d.offs)-1, len(want))
@@ -378,4 +370,76 @@ func signedLE(b []byte) int64 {
 		return int64(int32(binary.LittleEndian.Uint32(b)))
 	}
 	return int64(binary.LittleEndian.Uint64(b))
+}
+
+// TestPackValidity compares packValidity with a bit set per level, for
+// every length up to a few words and every pattern of NULLs at random.
+func TestPackValidity(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for n := range 70 {
+		for round := range 20 {
+			defs := make([]int16, n)
+			for i := range defs {
+				if round == 1 || round > 1 && rnd.IntN(3) > 0 {
+					defs[i] = 1
+				}
+			}
+			want := make([]byte, bitutil.BytesForBits(int64(n)))
+			wantNulls := 0
+			for i, x := range defs {
+				if x == 1 {
+					bitutil.SetBit(want, i)
+				} else {
+					wantNulls++
+				}
+			}
+			got := bytes.Repeat([]byte{0xa5}, len(want)) // not zeroed: every byte must be written
+			if nulls := packValidity(got, defs); nulls != wantNulls || !bytes.Equal(got, want) {
+				t.Fatalf("%v: bitmap %08b with %d NULLs, want %08b with %d", defs, got, nulls, want, wantNulls)
+			}
+		}
+	}
+}
+
+// checkDictIndex looks v up in d and checks that it has the index of its
+// first appearance (want, which it adds v to if new) and reads back.
+func checkDictIndex(t *testing.T, d *strDict, want map[string]int32, v []byte, round int) {
+	t.Helper()
+	w, ok := want[string(v)]
+	if !ok {
+		w = int32(len(want))
+		want[string(v)] = w
+	}
+	if got := d.index(v); got != w {
+		t.Fatalf("round %d: index(%q) = %d, want %d", round, v, got, w)
+	}
+	if got := string(d.value(w)); got != string(v) {
+		t.Fatalf("round %d: value(%d) = %q, want %q", round, w, got, v)
+	}
+}
+
+// TestStrDictLengths looks up values of every length from 0 to past the
+// short table's limit, from a two-letter alphabet so that many share
+// their first or last word, against a map: each must keep the index of
+// its first appearance, across a reset and table growth.
+func TestStrDictLengths(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	d := newStrDict()
+	for round := range 3 {
+		want := map[string]int32{}
+		for range 20000 {
+			v := make([]byte, rnd.IntN(2*maxShort+4))
+			for i := range v {
+				v[i] = "ab"[rnd.IntN(2)]
+			}
+			if rnd.IntN(4) == 0 && len(v) > 0 {
+				v[rnd.IntN(len(v))] = 0xff // not UTF-8
+			}
+			checkDictIndex(t, d, want, v, round)
+		}
+		if len(d.offs)-1 != len(want) || !d.invalid {
+			t.Errorf("round %d: %d values (invalid %v), want %d (invalid)", round, len(d.offs)-1, d.invalid, len(want))
+		}
+		d.reset()
+	}
 }
