@@ -158,12 +158,50 @@ func (rs *Records) GroupID() (id, n int, ok bool) {
 	return id, n, true
 }
 
+// HoldsInt reports whether the unit holds log field f as a column of
+// integers, which Int reads.
+func (rs *Records) HoldsInt(f parse.Field) bool { return rs.l.ints[f] >= 0 }
+
+// HoldsTime reports whether the scan reads the request time, which Unix
+// reads.
+func (rs *Records) HoldsTime() bool { return rs.l.timeSlot >= 0 }
+
+// Int returns log field f of the current record (of Next) without
+// assembling it, as the assembled record's Int(f) would: ok is false for
+// a NULL, and for a negative value too (the record holds its text, "-5",
+// which Int does not read as a count). Where the unit does not hold f as
+// integers (HoldsInt) it reads NULL.
+func (rs *Records) Int(f parse.Field) (v int64, ok bool) {
+	s := rs.l.ints[f]
+	if s < 0 {
+		return 0, false
+	}
+	c := &rs.cols[s]
+	v = c.num[rs.cur]
+	if c.null[rs.cur] || v < 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// Unix returns the request time of the current record (of Next) without
+// assembling it, as the assembled record's Unix would (0 for a NULL
+// time, and where the scan does not read it: HoldsTime).
+func (rs *Records) Unix() int64 {
+	s := rs.l.timeSlot
+	if s < 0 || rs.cols[s].null[rs.cur] {
+		return 0
+	}
+	return rs.cols[s].num[rs.cur]
+}
+
 // Checked reports whether every record of the unit that Next hands on
 // passes Scan.Filters[k] as written: an OpRange on a column the unit holds
-// as integers or times, checked on each row on the value the record is
-// assembled with (Record.Int's, Record.Unix's). A consumer whose WHERE
-// term says no more than that filter need not check the term on them.
-// Other filters stay conservative.
+// as integers or times, or an OpEqual or OpLike on one it holds as text,
+// checked on each row on the value the record is assembled with
+// (Record.Int's, Record.Unix's, Record.Value's; a "-" fails). A consumer
+// whose WHERE term says no more than that filter need not check the term
+// on them. Other filters stay conservative.
 func (rs *Records) Checked(k int) bool {
 	c := rs.l.checked
 	return k >= 0 && k < len(c) && c[k]
