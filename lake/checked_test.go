@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -321,5 +322,95 @@ func TestRecordsTyped(t *testing.T) {
 				t.Errorf("only %d negative values", c.negative)
 			}
 		})
+	}
+}
+
+// TestColumnsReadWhenAsked checks that the columns no filter reads are
+// read only when a record asks for them: a unit whose records are only
+// counted (Next) opens no such column; AssembleGroup opens the group's
+// alone; Assemble every column; and what each reads is the same.
+func TestColumnsReadWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	logs := genLogs(t, dir, gen.Config{Seed: 8, Objects: 6, LinesPerObject: 300})
+	out := filepath.Join(dir, "lake")
+	convertTo(t, logs, out, convert.Options{RowGroupRows: 500})
+	used := make([]bool, len(schema.Columns))
+	for _, n := range []string{"remoteip", "bytessent", "requestdatetime", "operation"} {
+		i, _ := schema.Lookup(n)
+		used[i] = true
+	}
+	op, _ := schema.Lookup("operation")
+	ip, _ := schema.Lookup("remoteip")
+	scan := Scan{Columns: used, Group: []int{ip}, Filters: []Filter{{Column: op, Op: OpLike, Match: func(b []byte) bool { return bytes.HasPrefix(b, []byte("REST.")) }}}}
+	opened := func(rs *Records) (n int) {
+		for _, sl := range rs.src.(*parquetSource).slots {
+			if sl.opened() {
+				n++
+			}
+		}
+		return n
+	}
+	var mu sync.Mutex
+	var errs []string
+	var present atomic.Int64
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		errs = append(errs, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	count := func(rs *Records) error {
+		for rs.Next() {
+		}
+		if n := opened(rs); n != 1 {
+			fail("Next alone: %d columns opened, want the filter's", n)
+		}
+		return nil
+	}
+	group := func(rs *Records) error {
+		for rs.Next() {
+			rs.AssembleGroup()
+			r := rs.Record()
+			if _, ok := r.Int(parse.BytesSent); ok {
+				fail("AssembleGroup set bytessent")
+			}
+		}
+		if n := opened(rs); n != 2 {
+			fail("AssembleGroup: %d columns opened, want the filter's and the key's", n)
+		}
+		return nil
+	}
+	all := func(rs *Records) error {
+		for rs.Next() {
+			rs.AssembleGroup()
+			g, gok := rs.Record().Value(parse.RemoteIP)
+			g = append([]byte(nil), g...)
+			v, ok := rs.Int(parse.BytesSent)
+			rs.Assemble()
+			r := rs.Record()
+			if w, wok := r.Int(parse.BytesSent); v != w || ok != wok {
+				fail("Records.Int %d %v, Record.Int %d %v", v, ok, w, wok)
+			}
+			if w, wok := r.Value(parse.RemoteIP); !bytes.Equal(g, w) || gok != wok {
+				fail("AssembleGroup's remoteip %q %v, Assemble's %q %v", g, gok, w, wok)
+			}
+			if gok {
+				present.Add(1)
+			}
+		}
+		if n := opened(rs); n != 4 {
+			fail("Assemble: %d columns opened, want 4", n)
+		}
+		return nil
+	}
+	for _, f := range []lakeFunc{count, group, all} {
+		if _, err := Run(context.Background(), pipeline.Config{}, []string{out}, f, scan); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range errs[:min(len(errs), 10)] {
+		t.Error(e)
+	}
+	if present.Load() < 1000 {
+		t.Errorf("only %d records with a remote IP", present.Load())
 	}
 }

@@ -3,6 +3,7 @@ package lake
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -114,6 +115,9 @@ type layout struct {
 	// none (Records.Int, Records.Unix).
 	ints     [parse.NumFields]int
 	timeSlot int
+	// groupOuts lists the outFields of the group slots
+	// (Records.AssembleGroup).
+	groupOuts []int
 }
 
 // fileColumns describes a file's top-level columns: name, physical type,
@@ -358,13 +362,16 @@ func plan(fc *fileColumns, file string, scan Scan, filters []Filter, partitioned
 	return l, nil
 }
 
-// typedSlots sets l.ints and l.timeSlot from l.outs.
+// typedSlots sets l.ints, l.timeSlot and l.groupOuts from l.outs.
 func (l *layout) typedSlots() {
 	for f := range l.ints {
 		l.ints[f] = -1
 	}
 	l.timeSlot = -1
-	for _, o := range l.outs {
+	for k, o := range l.outs {
+		if o.kind == outField && slices.Contains(l.group, o.slot) {
+			l.groupOuts = append(l.groupOuts, k)
+		}
 		switch {
 		case o.kind == outField && l.cols[o.slot].kind == kInt:
 			l.ints[o.field] = o.slot

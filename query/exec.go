@@ -346,16 +346,30 @@ func (p *part) LakeRecords(rs *lake.Records) error {
 	fast := p.r.p.agg && p.r.p.groupCols != nil
 	args := p.r.lakeArgs
 	typed := fast && len(conj) == 0 && args != nil && lakeHolds(rs, args)
+	// keysOnly: a record that starts a group need only have its keys,
+	// read as is from their fields, assembled (groupOf).
+	keysOnly := typed && p.r.p.fieldKeys != nil
 	cache := w.lakeGroups[:0]
 	defer func() { w.lakeGroups = cache[:0] }()
 records:
 	for rs.Next() {
 		if typed {
-			if id, n, ok := rs.GroupID(); ok && len(cache) == n && cache[id] != nil {
-				if err := p.feedLake(rs, cache[id], args); err != nil {
-					return err
+			if id, n, ok := rs.GroupID(); ok {
+				if len(cache) != n {
+					cache = append(cache[:0], make([]*group, n)...)
 				}
-				continue
+				g := cache[id]
+				if g == nil && keysOnly {
+					rs.AssembleGroup()
+					g = p.r.groupOf(p)
+					cache[id] = g
+				}
+				if g != nil {
+					if err := p.feedLake(rs, g, args); err != nil {
+						return err
+					}
+					continue
+				}
 			}
 		}
 		rs.Assemble()
