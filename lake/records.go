@@ -393,7 +393,8 @@ func (rs *Records) field(o *output, i int) {
 // AssembleGroup makes the current record (of Next) the one Record
 // returns with only its Scan.Group fields set, the others absent: for a
 // consumer that reads no other value of a record that starts a group
-// (GroupID), so that columns no record asks for are not read.
+// (GroupID), so that columns no record asks for are not read. Origin
+// is not updated for it.
 func (rs *Records) AssembleGroup() {
 	rs.asm.Reset()
 	for _, k := range rs.l.groupOuts {
