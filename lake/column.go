@@ -3,6 +3,7 @@ package lake
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,6 +110,14 @@ type layout struct {
 	// (Records.Checked).
 	checked []bool
 	origin  bool // some output is log_object or log_line
+	// ints gives, by log field, the slot of an outField the unit holds
+	// as integers, -1 for none; timeSlot the outTime's slot, -1 for
+	// none (Records.Int, Records.Unix).
+	ints     [parse.NumFields]int
+	timeSlot int
+	// groupOuts lists the outFields of the group slots
+	// (Records.AssembleGroup).
+	groupOuts []int
 }
 
 // fileColumns describes a file's top-level columns: name, physical type,
@@ -349,7 +358,27 @@ func plan(fc *fileColumns, file string, scan Scan, filters []Filter, partitioned
 		}
 		l.group = append(l.group, s)
 	}
+	l.typedSlots()
 	return l, nil
+}
+
+// typedSlots sets l.ints, l.timeSlot and l.groupOuts from l.outs.
+func (l *layout) typedSlots() {
+	for f := range l.ints {
+		l.ints[f] = -1
+	}
+	l.timeSlot = -1
+	for k, o := range l.outs {
+		if o.kind == outField && slices.Contains(l.group, o.slot) {
+			l.groupOuts = append(l.groupOuts, k)
+		}
+		switch {
+		case o.kind == outField && l.cols[o.slot].kind == kInt:
+			l.ints[o.field] = o.slot
+		case o.kind == outTime:
+			l.timeSlot = o.slot
+		}
+	}
 }
 
 func quoteList(names []string) string {

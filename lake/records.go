@@ -16,6 +16,14 @@ type Records struct {
 	l    *layout
 	part []byte // the file's dt value
 	cols []batchCol
+	// unread marks the columns of the batch not read yet: those no
+	// filter reads are read when a record first asks for them (col),
+	// so a column that no record of a batch asks for is not decoded,
+	// and one no record of a unit asks for not even decompressed.
+	unread []bool
+	// few and rows are the batch's sparse read (next), for them.
+	few  []bool
+	rows []int32
 	sel  []bool
 	// picked lists the rows of the batch that passed the filters, in
 	// order, when some filter was checked (all is false); else every
@@ -54,6 +62,8 @@ func (rs *Records) reset(src columnSource, l *layout, part []byte) {
 		rs.cols = make([]batchCol, len(l.cols))
 	}
 	rs.cols = rs.cols[:len(l.cols)]
+	rs.unread = grown(rs.unread, len(l.cols))
+	clear(rs.unread)
 	for len(rs.memo) < len(l.filters) {
 		rs.memo = append(rs.memo, dictPass{})
 	}
@@ -95,6 +105,7 @@ func (rs *Records) Next() bool {
 			return true
 		}
 		if rs.err != nil || !rs.next() {
+			// (A column read late that failed stops the unit too.)
 			return false
 		}
 	}
@@ -142,7 +153,7 @@ func (rs *Records) GroupID() (id, n int, ok bool) {
 	}
 	n = 1
 	for _, s := range g {
-		c := &rs.cols[s]
+		c := rs.col(s)
 		if !c.dict {
 			return 0, 0, false
 		}
@@ -158,12 +169,54 @@ func (rs *Records) GroupID() (id, n int, ok bool) {
 	return id, n, true
 }
 
+// HoldsInt reports whether the unit holds log field f as a column of
+// integers, which Int reads.
+func (rs *Records) HoldsInt(f parse.Field) bool { return rs.l.ints[f] >= 0 }
+
+// HoldsTime reports whether the scan reads the request time, which Unix
+// reads.
+func (rs *Records) HoldsTime() bool { return rs.l.timeSlot >= 0 }
+
+// Int returns log field f of the current record (of Next) without
+// assembling it, as the assembled record's Int(f) would: ok is false for
+// a NULL, and for a negative value too (the record holds its text, "-5",
+// which Int does not read as a count). Where the unit does not hold f as
+// integers (HoldsInt) it reads NULL.
+func (rs *Records) Int(f parse.Field) (v int64, ok bool) {
+	s := rs.l.ints[f]
+	if s < 0 {
+		return 0, false
+	}
+	c := rs.col(s)
+	v = c.num[rs.cur]
+	if c.null[rs.cur] || v < 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// Unix returns the request time of the current record (of Next) without
+// assembling it, as the assembled record's Unix would (0 for a NULL
+// time, and where the scan does not read it: HoldsTime).
+func (rs *Records) Unix() int64 {
+	s := rs.l.timeSlot
+	if s < 0 {
+		return 0
+	}
+	c := rs.col(s)
+	if c.null[rs.cur] {
+		return 0
+	}
+	return c.num[rs.cur]
+}
+
 // Checked reports whether every record of the unit that Next hands on
 // passes Scan.Filters[k] as written: an OpRange on a column the unit holds
-// as integers or times, checked on each row on the value the record is
-// assembled with (Record.Int's, Record.Unix's). A consumer whose WHERE
-// term says no more than that filter need not check the term on them.
-// Other filters stay conservative.
+// as integers or times, or an OpEqual or OpLike on one it holds as text,
+// checked on each row on the value the record is assembled with
+// (Record.Int's, Record.Unix's, Record.Value's; a "-" fails). A consumer
+// whose WHERE term says no more than that filter need not check the term
+// on them. Other filters stay conservative.
 func (rs *Records) Checked(k int) bool {
 	c := rs.l.checked
 	return k >= 0 && k < len(c) && c[k]
@@ -185,6 +238,9 @@ func (rs *Records) next() bool {
 		sel := rs.sel[:n]
 		any := true
 		for _, s := range l.order[:l.nfilter] {
+			if rs.unread[s] = rs.wholeSlot(s); rs.unread[s] {
+				continue // (read if a record asks for it)
+			}
 			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], nil, nil); rs.err != nil {
 				rs.n = 0
 				return false
@@ -205,25 +261,52 @@ func (rs *Records) next() bool {
 		if !any {
 			continue
 		}
-		// The other columns decode only the selected rows when they are
-		// few.
-		var few []bool
-		var rows []int32
+		// The other columns are read when a record asks for them (col),
+		// only at the selected rows when they are few.
+		rs.few, rs.rows = nil, nil
 		if !rs.all {
 			rs.picked = picks(sel, rs.picked[:n])
 			if len(rs.picked)*sparseFraction < n {
-				few, rows = sel, rs.picked
+				rs.few, rs.rows = sel, rs.picked
 			}
 		}
 		for _, s := range l.order[l.nfilter:] {
-			if rs.err = rs.src.read(s, rs.at, n, &rs.cols[s], few, rows); rs.err != nil {
-				rs.n = 0
-				return false
-			}
+			rs.unread[s] = true
 		}
 		return true
 	}
 	return false
+}
+
+// wholeSlot reports whether every filter on column s is one that every
+// row of the unit passes (whole): none need be checked on its values.
+func (rs *Records) wholeSlot(s int) bool {
+	for k, f := range rs.l.filters {
+		if f.slot == s && !rs.whole[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// col returns column s of the batch, reading it first if no record has
+// asked for it yet. A column that cannot be read is NULL in every row,
+// and the scan of the unit ends at the next Next with the error (Err):
+// the consumer drops the unit's records with its file, or fails the run.
+func (rs *Records) col(s int) *batchCol {
+	c := &rs.cols[s]
+	if rs.unread[s] {
+		rs.unread[s] = false
+		if err := rs.src.read(s, rs.at, rs.n, c, rs.few, rs.rows); err != nil {
+			rs.err = err
+			c.grow(rs.n)
+			for i := range c.null {
+				c.null[i] = true
+			}
+			rs.i, rs.picked, rs.all = rs.n, rs.picked[:0], true
+		}
+	}
+	return c
 }
 
 // picks writes the indices of the rows sel marks into p (of len(sel))
@@ -256,17 +339,9 @@ func (rs *Records) assemble(i int) {
 		o := &rs.l.outs[k]
 		switch o.kind {
 		case outField:
-			c := &rs.cols[o.slot]
-			if c.null[i] {
-				continue
-			}
-			if c.kind == kStr {
-				a.Field(o.field, c.str(i))
-			} else {
-				a.Field(o.field, digits(&rs.digits, c.num[i]))
-			}
+			rs.field(o, i)
 		case outTime:
-			c := &rs.cols[o.slot]
+			c := rs.col(o.slot)
 			if c.null[i] {
 				a.Time(0, dash)
 				continue
@@ -283,20 +358,47 @@ func (rs *Records) assemble(i int) {
 		case outReqLine:
 			var p [3][]byte
 			for j, s := range o.parts {
-				if s >= 0 && !rs.cols[s].null[i] {
-					p[j] = rs.cols[s].str(i)
+				if s >= 0 {
+					if c := rs.col(s); !c.null[i] {
+						p[j] = c.str(i)
+					}
 				}
 			}
 			a.RequestLine(p[0], p[1], p[2])
 		case outObject:
-			if c := &rs.cols[o.slot]; !c.null[i] {
+			if c := rs.col(o.slot); !c.null[i] {
 				rs.obj = c.str(i)
 			}
 		case outLine:
-			if c := &rs.cols[o.slot]; !c.null[i] {
+			if c := rs.col(o.slot); !c.null[i] {
 				rs.line = c.num[i]
 			}
 		}
+	}
+}
+
+// field assembles row i's value of outField o.
+func (rs *Records) field(o *output, i int) {
+	c := rs.col(o.slot)
+	if c.null[i] {
+		return
+	}
+	if c.kind == kStr {
+		rs.asm.Field(o.field, c.str(i))
+	} else {
+		rs.asm.Field(o.field, digits(&rs.digits, c.num[i]))
+	}
+}
+
+// AssembleGroup makes the current record (of Next) the one Record
+// returns with only its Scan.Group fields set, the others absent: for a
+// consumer that reads no other value of a record that starts a group
+// (GroupID), so that columns no record asks for are not read. Origin
+// is not updated for it.
+func (rs *Records) AssembleGroup() {
+	rs.asm.Reset()
+	for _, k := range rs.l.groupOuts {
+		rs.field(&rs.l.outs[k], rs.cur)
 	}
 }
 

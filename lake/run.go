@@ -194,12 +194,17 @@ func mergeRanges(fs []Filter, scan int) ([]Filter, [][]int) {
 
 // markChecked notes in l which of the scan's filters every record of a
 // unit read with l is known to pass (Records.Checked): those implied by
-// a range on a column read as integers or times, which Records checks
-// on every row it hands on, on the value it assembles.
+// a range on a column read as integers or times, and equality and LIKE
+// on a column read as text, which Records checks on every row it hands
+// on, on the value it assembles (prepared.apply: a dictionary's values
+// once each, other rows one by one; never skipped as whole).
 func (r *run) markChecked(l *layout) {
 	l.checked = make([]bool, len(r.scan.Filters))
 	for _, p := range l.filters {
-		if p.f.Op != OpRange || p.kind == kStr {
+		switch {
+		case p.f.Op == OpRange && p.kind != kStr:
+		case (p.f.Op == OpEqual || p.f.Op == OpLike) && p.kind == kStr:
+		default:
 			continue
 		}
 		for _, k := range r.implies[p.at] {

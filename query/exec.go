@@ -160,12 +160,16 @@ type run struct {
 	// failedRows counts, per failed object, rows written before it failed.
 	failedMu   sync.Mutex
 	failedRows map[string]int64
+	// lakeArgs, when not nil, reads the aggregates' arguments from
+	// converted output's values (Plan.lakeArgs).
+	lakeArgs []lakeArg
 }
 
 var _ pipeline.Consumer = (*run)(nil)
 
 func (p *Plan) newRun(w RowWriter, o RunOptions, workers int) *run {
 	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups), stars: p.agg && p.starsOnly()}
+	r.lakeArgs = p.lakeArgs()
 	r.enc, _ = w.(rowEncoder)
 	r.workers = make([]*worker, workers)
 	for i := range r.workers {
@@ -331,24 +335,41 @@ records:
 // encoded, the lake gives each record a small group id (the tuple of its
 // keys' dictionary indices, Records.GroupID): the group of each id is
 // looked up once per unit, and each record is added to it without
-// computing its key.
+// computing its key. When no WHERE term is left to test and the
+// aggregates read only integer and time columns (Plan.lakeArgs), such a
+// record is not assembled either: its values are read from the unit's
+// columns as they are held (feedLake).
 func (p *part) LakeRecords(rs *lake.Records) error {
 	w := p.w
 	w.rc.rec = rs.Record()
 	conj := p.lakeConjuncts(rs)
 	fast := p.r.p.agg && p.r.p.groupCols != nil
-	// countOnly: a record whose group is known needs no value read at all.
-	countOnly := fast && len(conj) == 0 && p.r.p.starsOnly()
+	args := p.r.lakeArgs
+	typed := fast && len(conj) == 0 && args != nil && lakeHolds(rs, args)
+	// keysOnly: a record that starts a group need only have its keys,
+	// read as is from their fields, assembled (groupOf).
+	keysOnly := typed && p.r.p.fieldKeys != nil
 	cache := w.lakeGroups[:0]
 	defer func() { w.lakeGroups = cache[:0] }()
 records:
 	for rs.Next() {
-		if countOnly {
-			if id, n, ok := rs.GroupID(); ok && len(cache) == n && cache[id] != nil {
-				if err := p.r.feed(p, cache[id]); err != nil {
-					return err
+		if typed {
+			if id, n, ok := rs.GroupID(); ok {
+				if len(cache) != n {
+					cache = append(cache[:0], make([]*group, n)...)
 				}
-				continue
+				g := cache[id]
+				if g == nil && keysOnly {
+					rs.AssembleGroup()
+					g = p.r.groupOf(p)
+					cache[id] = g
+				}
+				if g != nil {
+					if err := p.feedLake(rs, g, args); err != nil {
+						return err
+					}
+					continue
+				}
 			}
 		}
 		rs.Assemble()

@@ -99,6 +99,14 @@ var lakeQueries = []string{
 	"SELECT operation FROM logs WHERE httpstatus = 200 UNION SELECT errorcode FROM logs WHERE httpstatus = 404",
 	"SELECT count(*) FROM logs WHERE key = 'no/such/key/at/all'",
 	"SELECT count(*) FROM logs WHERE requestdatetime > TIMESTAMP '2030-01-01 00:00:00'",
+	// Aggregates fed from the columns' values (part.feedLake), and some
+	// that are not.
+	"SELECT requester, sigv, count(bytessent), sum(objectsize), min(totaltime), max(turnaroundtime), avg(httpstatus), min(requestdatetime), max(requestdatetime), count(*) FROM logs GROUP BY requester, sigv",
+	"SELECT operation, count(DISTINCT httpstatus), sum(bytessent), approx_percentile(totaltime, 0.5) FROM logs WHERE key LIKE 'images/%' GROUP BY operation",
+	"SELECT remoteip FROM logs WHERE operation = 'REST.GET.OBJECT' GROUP BY remoteip",
+	"SELECT errorcode, sum(bytessent) FILTER (WHERE httpstatus >= 400), max(httpstatus || ''), count(requester) FROM logs GROUP BY errorcode",
+	"SELECT requester, sum(bytessent) FROM logs WHERE requestdatetime < TIMESTAMP '2024-03-03 00:00:00' AND operation LIKE '%GET%' GROUP BY requester",
+	"SELECT count(*) FROM logs WHERE key LIKE '%.jpg' AND operation = 'REST.GET.OBJECT'",
 }
 
 // TestLakeAnswersAsText runs every query of lakeQueries over the text logs
@@ -158,4 +166,30 @@ func rowDiff(lake, text []string) string {
 		}
 	}
 	return fmt.Sprintf("lake %d rows, text %d rows; %s", len(lake), len(text), strings.Join(d, "; "))
+}
+
+// TestLakeArgs checks which plans feed their aggregates from converted
+// output's column values (Plan.lakeArgs): plain integer and time columns
+// and count(*), not expressions, string views or string columns.
+func TestLakeArgs(t *testing.T) {
+	f := func(sql string, want bool) {
+		t.Helper()
+		p, err := Compile(sql, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.lakeArgs() != nil; got != want {
+			t.Errorf("%s: lakeArgs %v, want %v", sql, got, want)
+		}
+	}
+	f("SELECT remoteip, sum(bytessent) FROM logs GROUP BY remoteip", true)
+	f("SELECT remoteip, count(*), min(requestdatetime), avg(httpstatus) FROM logs GROUP BY remoteip", true)
+	f("SELECT remoteip FROM logs GROUP BY remoteip", true)
+	f("SELECT remoteip, count(DISTINCT objectsize) FROM logs GROUP BY remoteip", true)
+	f("SELECT remoteip, sum(bytessent + 1) FROM logs GROUP BY remoteip", false)
+	f("SELECT remoteip, max(httpstatus || '') FROM logs GROUP BY remoteip", false)
+	f("SELECT remoteip, count(requester) FROM logs GROUP BY remoteip", false)
+	f("SELECT remoteip, max_by(key, bytessent) FROM logs GROUP BY remoteip", false)
+	f("SELECT remoteip, max(log_line) FROM logs GROUP BY remoteip", false)
+	f("SELECT remoteip, bytessent FROM logs", false)
 }

@@ -102,8 +102,9 @@ type conjunct struct {
 	// statistics and dictionaries (package lake), nil when none.
 	filter *lake.Filter
 	// exact: a record passes test exactly when its values pass filter
-	// (a range of integers or request times), so a unit on which the lake
-	// checked filter (lake.Records.Checked) need not run test.
+	// (a range of integers or request times, equality with or LIKE a
+	// string), so a unit on which the lake checked filter
+	// (lake.Records.Checked) need not run test.
 	exact bool
 }
 
@@ -595,7 +596,8 @@ func (p *Plan) pushdown(c *compiler, t Expr) (conjunct, []byte, bool) {
 		if !neg {
 			lf = &lake.Filter{Column: x.col, Op: lake.OpLike, Match: m.match, Prefix: m.prefix()}
 		}
-		return withFilter(mk(pre, func(r *rowCtx) bool {
+		// The filter's match is the test's (exact when not negated).
+		return withExactFilter(mk(pre, func(r *rowCtx) bool {
 			v, ok := r.rec.Value(f)
 			return ok && m.match(v) != neg
 		}))(lf)
@@ -688,7 +690,7 @@ func (p *Plan) pushCompare(x *cexpr, op string, v Value, text string) (conjunct,
 			pre = lit
 		}
 		if op == "=" {
-			return withFilter(mk(pre, func(r *rowCtx) bool {
+			return withExactFilter(mk(pre, func(r *rowCtx) bool {
 				b, ok := r.rec.Value(f)
 				return ok && bytes.Equal(b, lit)
 			}))(&lake.Filter{Column: x.col, Op: lake.OpEqual, Values: [][]byte{lit}})
