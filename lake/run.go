@@ -657,12 +657,14 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 	r.stats.Lines.Add(src.rows())
 	p := fs.parts[w]
 	if p == nil {
-		// A file of one unit is read whole. So, as far as the consumer
-		// can tell, is one whose failure fails the run (no SkipFailed):
-		// none of its records is dropped, so its parts need not be held
-		// apart until the file is done, and write into the worker's
-		// state (or out) as they go.
-		p = cons.NewPart(w, &fs.obj, fs.units == 1 || !r.cfg.SkipFailed)
+		// A file whose failure fails the run (no SkipFailed) is, as far
+		// as the consumer can tell, read whole: none of its records is
+		// dropped, so its parts need not be held apart until the file is
+		// done, and write into the worker's state (or out) as they go.
+		// With SkipFailed they are held even for a file of one unit: its
+		// pages are decoded as its records are handed on, so it can fail
+		// after some of them, and then none may stay in the answer.
+		p = cons.NewPart(w, &fs.obj, !r.cfg.SkipFailed)
 		fs.parts[w] = p
 	}
 	lp, ok := p.(Part)
