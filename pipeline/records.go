@@ -41,10 +41,11 @@ type Consumer interface {
 // it knows the chunk's first line number, which saves a pass over the
 // chunk's bytes to count its lines (the worker of the next chunk waits
 // for that count; see lineMark). sc.LineNumber is then relative to the
-// chunk (1 for its first line). The lines of rejected lines (the rejects
-// file, --strict's error) and EndChunk's first and last are still the
-// lines in the object. Without it, line numbers are exact during the
-// scan.
+// chunk (1 for its first line), except with a prefilter's string to
+// search for, where the count is the block skip's own pass and is still
+// made first. The lines of rejected lines (the rejects file, --strict's
+// error) and EndChunk's first and last are always the lines in the
+// object. Without it, line numbers are exact during the scan.
 type RelativeLines interface {
 	RelativeLines() bool
 }
@@ -116,10 +117,12 @@ var _ chunkHandler = (*stage)(nil)
 
 func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
 	s := &stage{cfg: cfg, cons: cons, stats: stats, workers: make([]stageWorker, cfg.Workers)}
-	if r, ok := cons.(RelativeLines); ok {
-		s.relative = r.RelativeLines()
-	}
 	validating := cfg.Strict || cfg.Rejects != nil
+	if r, ok := cons.(RelativeLines); ok {
+		// With a prefilter's string to search for, counting first is the
+		// block skip's own pass (BlockLines): nothing to save.
+		s.relative = r.RelativeLines() && (validating || cfg.Prefilter == nil || len(cfg.Prefilter.Contains) == 0)
+	}
 	for i := range s.workers {
 		sw := &s.workers[i]
 		sw.sc = parse.NewBlockScanner(nil)

@@ -21,6 +21,9 @@ type relRecorder struct {
 	*recorder
 	mu    sync.Mutex
 	spans map[string][][2]int64
+	// absolute: the stage gives the object's line numbers (a
+	// prefilter's string: the lines are counted first).
+	absolute bool
 	// panicAt, when set, makes a part panic at its chunk's record with
 	// that relative line number (failAt: return an error instead), in
 	// every chunk but an object's first.
@@ -66,8 +69,12 @@ func (p *relPart) Records(sc *parse.Scanner) error {
 }
 
 func (p *relPart) EndChunk(first, last int64, _ int) error {
+	off := first - 1
+	if p.c.absolute {
+		off = 0
+	}
 	for _, n := range p.pending {
-		p.lines = append(p.lines, first-1+n)
+		p.lines = append(p.lines, off+n)
 	}
 	p.pending = p.pending[:0]
 	p.c.mu.Lock()
@@ -125,7 +132,8 @@ func relativeLog(n int) []byte {
 // plus EndChunk's first), the chunks' spans, the rejects file, --strict's
 // error and the counts are those of one serial scan of the whole file,
 // whatever the block size and number of workers, mapped or read, with or
-// without a prefilter; and the same as a consumer that reads them.
+// without a prefilter (whose string keeps the lines counted first); and
+// the same as a consumer that reads them.
 func TestRelativeLines(t *testing.T) {
 	const n = 4000
 	data := relativeLog(n)
@@ -157,6 +165,7 @@ func TestRelativeLines(t *testing.T) {
 					name := fmt.Sprintf("%s, prefilter %v, block %d, %d workers", filepath.Base(src), prefilter != nil, bs, workers)
 					cfg := Config{BlockSize: bs, Workers: workers, MaxLineSize: 4096, Prefilter: prefilter}
 					c := newRelRecorder()
+					c.absolute = prefilter != nil
 					st, err := Run(context.Background(), cfg, []string{src}, c)
 					if err != nil {
 						t.Fatalf("%s: %v", name, err)
