@@ -484,27 +484,61 @@ type chunk struct {
 // A lineMark is the line number where a chunk of an object starts. The
 // reader does not count lines (that would be one more pass over every
 // byte, in the one goroutine that reads the object): the worker that takes
-// a chunk learns its number of lines, waits for the mark where the chunk
-// starts (set by the worker of the object's previous chunk) and sets the
-// mark where the next chunk starts. It counts the lines before it scans
-// when the line numbers are needed during the scan, or scans first, with
-// line numbers relative to the chunk, and takes the count from the scan
-// (see RelativeLines). Chunks are taken from the channel in the order
-// they were sent, and a worker waits for nothing but the mark of the
-// chunk it holds (a scan does not wait on other workers), so the previous
-// chunk has been taken already by a worker that gets to set its mark: no
-// chunk waits for one that no worker holds.
+// a chunk learns its number of lines and has the mark where the next
+// chunk starts set from the mark where the chunk starts (set by the
+// worker of the object's previous chunk, or left to it: after). It counts
+// the lines before it scans when the line numbers are needed during the
+// scan, and waits for the chunk's mark; or it scans first, with line
+// numbers relative to the chunk, takes the count from the scan, and waits
+// only when it has a reject to number (see RelativeLines). Chunks are
+// taken from the channel in the order they were sent, and a worker waits
+// for nothing but the mark of the chunk it holds (a scan does not wait on
+// other workers), so the previous chunk has been taken already by a
+// worker that gets to set its mark: no chunk waits for one that no worker
+// holds.
 type lineMark struct {
 	ready chan struct{} // closed once line is set
 	line  int64         // 0: an earlier chunk failed (unblock)
+	mu    sync.Mutex
+	done  bool      // line is set
+	n     int64     // after: the lines of the chunk that starts here
+	then  *lineMark // after: the mark after that chunk, set once m is
 }
 
 func newLineMark() *lineMark { return &lineMark{ready: make(chan struct{})} }
 
-// set sets m to line; only the worker that holds the chunk before m sets it.
+// set sets m to line, and the marks left to it (after) in turn; only the
+// worker that holds the chunk before m sets it.
 func (m *lineMark) set(line int64) {
-	m.line = line
-	close(m.ready)
+	for m != nil {
+		m.mu.Lock()
+		m.line, m.done = line, true
+		next, n := m.then, m.n
+		m.then = nil
+		m.mu.Unlock()
+		close(m.ready)
+		if line != 0 {
+			line += n // 0 stays 0: the object failed
+		}
+		m = next
+	}
+}
+
+// after sets next to m's line plus n, now if m is set, else when it is:
+// the chunk that starts at m has n line ends and next starts after it.
+func (m *lineMark) after(n int64, next *lineMark) {
+	m.mu.Lock()
+	if !m.done {
+		m.n, m.then = n, next
+		m.mu.Unlock()
+		return
+	}
+	line := m.line
+	m.mu.Unlock()
+	if line != 0 {
+		line += n
+	}
+	next.set(line)
 }
 
 // wait waits for the mark where c starts and sets c.first (left 0 when an
@@ -541,6 +575,14 @@ func (c *chunk) resolve(ctx context.Context, n int64) error {
 	return nil
 }
 
+// later is resolve without the wait: given n, the number of line ends of
+// c's data, the mark where the next chunk starts is set once the mark
+// where c starts is. c.first stays unknown (0).
+func (c *chunk) later(n int64) {
+	c.at.after(n, c.next)
+	c.at, c.next = nil, nil
+}
+
 // unblock sets the next chunk's mark if resolve did not (a fault while
 // counting or scanning, a cancelled run, an object that failed): the
 // object failed, so the line numbers past c are not used for anything a
@@ -556,7 +598,7 @@ func (c *chunk) unblock() {
 // chunkHandler is what runChunks drives: the record stage, or a test.
 type chunkHandler interface {
 	// chunk processes c on worker w. It resolves c's line numbers
-	// (c.resolve), before or after it scans c.
+	// (c.resolve or c.later), before or after it scans c.
 	chunk(ctx context.Context, w int, c *chunk) error
 	// objectEnd is called once per object, after its last chunk was
 	// processed (worker w), or after it failed (w -1, on a fetcher's

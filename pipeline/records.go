@@ -43,9 +43,12 @@ type Consumer interface {
 // for that count; see lineMark). sc.LineNumber is then relative to the
 // chunk (1 for its first line), except with a prefilter's string to
 // search for, where the count is the block skip's own pass and is still
-// made first. The lines of rejected lines (the rejects file, --strict's
-// error) and EndChunk's first and last are always the lines in the
-// object. Without it, line numbers are exact during the scan.
+// made first. EndChunk's first and last are then numbered the same way
+// (1 and the chunk's number of lines, when relative). The lines of
+// rejected lines (the rejects file, --strict's error) are always those in
+// the object: a worker waits for a chunk's first line number only when it
+// has a rejected line to write. Without RelativeLines, line numbers are
+// exact during the scan.
 type RelativeLines interface {
 	RelativeLines() bool
 }
@@ -60,7 +63,8 @@ type Part interface {
 	// A record is valid until the next Scan.
 	Records(sc *parse.Scanner) error
 	// EndChunk is called after the records of each chunk, with its first
-	// and last line (blank and rejected lines included) and its size.
+	// and last line (blank and rejected lines included; numbered as
+	// LineNumber is) and its size.
 	EndChunk(first, last int64, size int) error
 }
 
@@ -315,20 +319,26 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 		if stopped {
 			n = int64(bytes.Count(c.data, []byte{'\n'}))
 		}
-		if err := c.resolve(ctx, n); err != nil && sw.waitErr == nil {
-			sw.waitErr = err
+		switch {
+		case sw.off < 0 && len(sw.held) == 0 && sw.waitErr == nil:
+			// Nothing to number: the next chunk's mark is set once
+			// this one's is, and the worker goes on.
+			c.later(n)
+		default:
+			if err := c.resolve(ctx, n); err != nil && sw.waitErr == nil {
+				sw.waitErr = err
+			}
+			if sw.waitErr != nil {
+				return sw.waitErr
+			}
+			if sw.off < 0 {
+				s.known(sw)
+			}
+			if c.first == 0 {
+				sw.strict = nil
+				return nil // an earlier chunk failed
+			}
 		}
-		if sw.waitErr != nil {
-			return sw.waitErr
-		}
-		if sw.off < 0 {
-			s.known(sw)
-		}
-		if c.first == 0 {
-			sw.strict = nil
-			return nil // an earlier chunk failed
-		}
-		last += sw.off
 	}
 	if sw.strict != nil {
 		e := sw.strict
@@ -341,7 +351,11 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	return p.EndChunk(c.first, last, len(c.data))
+	first := c.first
+	if relative {
+		first = 1 // numbered in the chunk (RelativeLines)
+	}
+	return p.EndChunk(first, last, len(c.data))
 }
 
 // objectEnd commits or drops the parts of an object that is done.

@@ -14,13 +14,15 @@ import (
 	"github.com/s3logs/s3logs/parse"
 )
 
-// relRecorder is a recorder whose parts read line numbers relative to the
-// chunk (RelativeLines): EndChunk turns them into the object's with the
-// chunk's first line, and keeps the chunks' spans of lines.
+// relRecorder is a recorder whose parts may read line numbers relative to
+// the chunk (RelativeLines). It keeps the chunks' spans of lines
+// (EndChunk) and counts the records outside their chunk's span.
 type relRecorder struct {
 	*recorder
 	mu    sync.Mutex
 	spans map[string][][2]int64
+	// outside counts records numbered outside their chunk's span.
+	outside int
 	// absolute: the stage gives the object's line numbers (a
 	// prefilter's string: the lines are counted first).
 	absolute bool
@@ -69,15 +71,14 @@ func (p *relPart) Records(sc *parse.Scanner) error {
 }
 
 func (p *relPart) EndChunk(first, last int64, _ int) error {
-	off := first - 1
-	if p.c.absolute {
-		off = 0
-	}
-	for _, n := range p.pending {
-		p.lines = append(p.lines, off+n)
-	}
-	p.pending = p.pending[:0]
 	p.c.mu.Lock()
+	for _, n := range p.pending {
+		if n < first || n > last {
+			p.c.outside++
+		}
+	}
+	p.lines = append(p.lines, p.pending...)
+	p.pending = p.pending[:0]
 	p.c.spans[p.obj] = append(p.c.spans[p.obj], [2]int64{first, last})
 	p.c.mu.Unlock()
 	return nil
@@ -128,9 +129,9 @@ func relativeLog(n int) []byte {
 }
 
 // TestRelativeLines: a consumer that reads no line numbers has its chunks
-// scanned before their lines are counted, yet the records' lines (relative
-// plus EndChunk's first), the chunks' spans, the rejects file, --strict's
-// error and the counts are those of one serial scan of the whole file,
+// scanned before their lines are counted, yet the records, the chunks'
+// spans, the rejects file, --strict's error and the counts are those of
+// one serial scan of the whole file,
 // whatever the block size and number of workers, mapped or read, with or
 // without a prefilter (whose string keeps the lines counted first); and
 // the same as a consumer that reads them.
@@ -170,8 +171,10 @@ func TestRelativeLines(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s: %v", name, err)
 					}
-					if got := slices.Sorted(slices.Values(c.committed[src])); !slices.Equal(got, want) {
-						t.Errorf("%s: %d records, want %d (first difference near %v)", name, len(got), len(want), firstDiff(got, want))
+					// Numbered in the object when counted first, else in
+					// their chunks.
+					if got := slices.Sorted(slices.Values(c.committed[src])); c.absolute && !slices.Equal(got, want) || len(got) != len(want) || c.outside > 0 {
+						t.Errorf("%s: %d records, want %d, %d outside their chunk (first difference near %v)", name, len(got), len(want), c.outside, firstDiff(got, want))
 					}
 					for _, f := range []struct {
 						name      string
@@ -186,7 +189,7 @@ func TestRelativeLines(t *testing.T) {
 							t.Errorf("%s: %s %d, want %d", name, f.name, f.got, f.want)
 						}
 					}
-					checkSpans(t, name, c.spans[src], data)
+					checkSpans(t, name, c.spans[src], data, c.absolute)
 					if prefilter != nil {
 						continue // off with rejects and strict
 					}
@@ -250,14 +253,34 @@ func firstDiff[T comparable](a, b []T) any {
 	return nil
 }
 
-// checkSpans checks the chunks' spans of lines (EndChunk): disjoint, and
-// covering every line of data but those over the line limit (rejected
-// by the reader, not in a chunk of lines).
-func checkSpans(t *testing.T, name string, spans [][2]int64, data []byte) {
+// checkSpans checks the chunks' spans of lines (EndChunk). In the object
+// (absolute): disjoint, and covering every line of data but those over
+// the line limit (rejected by the reader, not in a chunk of lines).
+// Relative: each from 1, as many lines in all.
+func checkSpans(t *testing.T, name string, spans [][2]int64, data []byte, absolute bool) {
 	t.Helper()
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	if !absolute {
+		var n, long int64
+		for _, s := range spans {
+			if s[0] != 1 || s[1] < 1 {
+				t.Fatalf("%s: span %v", name, s)
+			}
+			n += s[1]
+		}
+		for _, l := range lines {
+			if len(l) > 4096 {
+				long++
+			}
+		}
+		// A line over the limit is in a chunk when the block holds it.
+		if n < int64(len(lines))-long || n > int64(len(lines)) {
+			t.Fatalf("%s: spans of %d lines, want %d, or up to %d more", name, n, int64(len(lines))-long, long)
+		}
+		return
+	}
 	slices.SortFunc(spans, func(a, b [2]int64) int { return int(a[0] - b[0]) })
 	next := int64(1)
-	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
 	for _, s := range spans {
 		for ; next < s[0]; next++ {
 			if len(lines[next-1]) <= 4096 {
