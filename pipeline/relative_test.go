@@ -389,3 +389,38 @@ func TestRelativeFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestRelativeSparseRejects: rejects in a few chunks only, the chunks
+// between them resolved without waiting (lineMark.after), are written
+// with their lines in the object.
+func TestRelativeSparseRejects(t *testing.T) {
+	dir := t.TempDir()
+	bad := []int{3, 1200, 1201, 2500, 5999}
+	extra := map[int]string{}
+	var want []string
+	src := filepath.Join(dir, "sparse.log")
+	for _, i := range bad {
+		extra[i] = "garbage"
+		want = append(want, fmt.Sprintf("%s:%d:", src, i))
+	}
+	writeLog(t, dir, "sparse.log", 6000, extra)
+	for _, bs := range []int{1 << 10, 16 << 10} {
+		for _, workers := range []int{1, 2, 7} {
+			var rej bytes.Buffer
+			cfg := Config{BlockSize: bs, Workers: workers, Rejects: &rej}
+			if _, err := Run(context.Background(), cfg, []string{src}, newRelRecorder()); err != nil {
+				t.Fatal(err)
+			}
+			heads := rejectHeads(t, rej.String())
+			var got []string
+			for _, h := range heads {
+				got = append(got, h[:len(src)+1+strings.Index(h[len(src)+1:], ":")+1])
+			}
+			if !slices.Equal(sortedStrings(got), sortedStrings(want)) {
+				t.Errorf("block %d, %d workers: rejects at %v, want %v", bs, workers, got, want)
+			}
+		}
+	}
+}
+
+func sortedStrings(s []string) []string { return slices.Sorted(slices.Values(s)) }
