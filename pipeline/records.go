@@ -91,10 +91,10 @@ type stageWorker struct {
 	strict *parse.ParseError
 	// While a chunk is scanned with relative line numbers (stage.relative),
 	// c is the chunk and off is what turns its line numbers into the
-	// object's, -1 until known. The rejects seen before are held, their
-	// lines in held (the reasons in lines), and written in order once it
-	// is known, or when they take more than maxHeld bytes (after waiting
-	// for it: ctx, an error in waitErr).
+	// object's, -1 until known. The rejects seen before are held (held,
+	// their lines' text in lines, line i ending at ends[i]) and written in
+	// order once it is known, or when they would take more than maxHeld
+	// bytes (after waiting for it, with ctx: an error in waitErr).
 	c       *chunk
 	ctx     context.Context
 	off     int64
@@ -151,10 +151,7 @@ func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
 // reject applies the policy to one malformed line: the rejects file, the
 // object's first reason, and --strict, whose error it returns.
 func (s *stage) reject(st *objectState, pe *parse.ParseError, line []byte) *parse.ParseError {
-	if st.cause.Load() == nil {
-		reason := pe.Field.String() + ": " + pe.Reason
-		st.cause.CompareAndSwap(nil, &reason)
-	}
+	noteCause(st, pe)
 	if w := s.cfg.Rejects; w != nil {
 		s.writeReject(w, pe, line)
 	}
@@ -163,6 +160,14 @@ func (s *stage) reject(st *objectState, pe *parse.ParseError, line []byte) *pars
 		return &cp
 	}
 	return nil
+}
+
+// noteCause keeps pe's reason as the object's first, if it has none.
+func noteCause(st *objectState, pe *parse.ParseError) {
+	if st.cause.Load() == nil {
+		reason := pe.Field.String() + ": " + pe.Reason
+		st.cause.CompareAndSwap(nil, &reason)
+	}
 }
 
 // writeReject writes one malformed line to the rejects file. The line may
@@ -199,10 +204,7 @@ func (s *stage) tooLong(st *objectState, line int64, data []byte) error {
 // them (known): pe is then to be written as usual (false).
 func (s *stage) hold(sw *stageWorker, pe *parse.ParseError, line []byte) bool {
 	if len(sw.lines)+len(line)+64*len(sw.held) <= maxHeld {
-		if sw.st.cause.Load() == nil {
-			reason := pe.Field.String() + ": " + pe.Reason
-			sw.st.cause.CompareAndSwap(nil, &reason)
-		}
+		noteCause(sw.st, pe)
 		sw.held = append(sw.held, *pe)
 		sw.lines = append(sw.lines, line...)
 		sw.ends = append(sw.ends, len(sw.lines))
