@@ -96,10 +96,13 @@ func TestMappedSameAsRead(t *testing.T) {
 // truncates that file to to bytes, then goes on reading it.
 type truncater struct {
 	*recorder
-	victim string
-	to     int64
-	once   sync.Once
+	victim   string
+	to       int64
+	once     sync.Once
+	relative bool // scanned before the lines are known (RelativeLines)
 }
+
+func (c *truncater) RelativeLines() bool { return c.relative }
 
 func (c *truncater) NewPart(w int, o *Object, whole bool) Part {
 	p := c.recorder.NewPart(w, o, whole)
@@ -147,12 +150,12 @@ func TestMappedTruncated(t *testing.T) {
 	dir := t.TempDir()
 	other := writeLog(t, dir, "other.log", 2000, nil)
 	for _, c := range []struct {
-		skip bool
-		to   int64
-	}{{false, 7 << 20}, {true, 7 << 20}, {false, 0}, {true, 0}} {
+		skip, relative bool
+		to             int64
+	}{{false, false, 7 << 20}, {true, false, 7 << 20}, {false, false, 0}, {true, false, 0}, {false, true, 7 << 20}, {true, true, 7 << 20}, {true, true, 0}} {
 		skip := c.skip
 		victim := writeLog(t, dir, "victim.log", 40000, nil) // ~14 MB
-		c := &truncater{recorder: newRecorder(), victim: victim, to: c.to}
+		c := &truncater{recorder: newRecorder(), victim: victim, to: c.to, relative: c.relative}
 		cfg := Config{BlockSize: 64 << 10, Workers: 2, Concurrency: 1, SkipFailed: skip}
 		st, err := Run(context.Background(), cfg, []string{victim, other}, c)
 		if !skip {

@@ -465,7 +465,8 @@ type chunk struct {
 	state *objectState
 	// first is the line number of data's first line, 1-based, known once
 	// the worker has resolved the chunk (see lineMark): at is where it
-	// starts, next where the object's next chunk starts.
+	// starts, next where the object's next chunk starts. first stays 0
+	// when an earlier chunk of the object failed.
 	first    int64
 	at, next *lineMark
 	data     []byte // valid until the chunk is put back in the pool
@@ -483,35 +484,69 @@ type chunk struct {
 // A lineMark is the line number where a chunk of an object starts. The
 // reader does not count lines (that would be one more pass over every
 // byte, in the one goroutine that reads the object): the worker that takes
-// a chunk counts its lines, waits for the mark where the chunk starts (set
-// by the worker of the object's previous chunk) and sets the mark where
-// the next chunk starts. Chunks are taken from the channel in the order
-// they were sent, so the previous chunk has been taken already by a
-// worker that does not wait on anything else first: no chunk waits for
-// one that no worker holds.
+// a chunk learns its number of lines and has the mark where the next
+// chunk starts set from the mark where the chunk starts (set by the
+// worker of the object's previous chunk, or left to it: after). It counts
+// the lines before it scans when the line numbers are needed during the
+// scan, and waits for the chunk's mark; or it scans first, with line
+// numbers relative to the chunk, takes the count from the scan, and waits
+// only when it has a reject to number (see RelativeLines). Chunks are
+// taken from the channel in the order they were sent, and a worker waits
+// for nothing but the mark of the chunk it holds (a scan does not wait on
+// other workers), so the previous chunk has been taken already by a
+// worker that gets to set its mark: no chunk waits for one that no worker
+// holds.
 type lineMark struct {
 	ready chan struct{} // closed once line is set
-	line  int64
+	line  int64         // 0: an earlier chunk failed (unblock)
+	mu    sync.Mutex
+	done  bool      // line is set
+	n     int64     // after: the lines of the chunk that starts here
+	then  *lineMark // after: the mark after that chunk, set once m is
 }
 
 func newLineMark() *lineMark { return &lineMark{ready: make(chan struct{})} }
 
-// set sets m to line; only the worker that holds the chunk before m sets it.
+// set sets m to line, and the marks left to it (after) in turn; only the
+// worker that holds the chunk before m sets it.
 func (m *lineMark) set(line int64) {
-	m.line = line
-	close(m.ready)
+	for m != nil {
+		m.mu.Lock()
+		m.line, m.done = line, true
+		next, n := m.then, m.n
+		m.then = nil
+		m.mu.Unlock()
+		close(m.ready)
+		if line != 0 {
+			line += n // 0 stays 0: the object failed
+		}
+		m = next
+	}
 }
 
-// resolve sets c.first and the mark where the object's next chunk starts.
-// It has h count c's lines (on worker w) before it waits, so that the
-// workers count at once. It touches c.data: callChunk calls it.
-func (c *chunk) resolve(ctx context.Context, h chunkHandler, w int) error {
-	if c.at == nil {
-		return nil // first set by the caller (RunBlock)
+// after sets next to m's line plus n, now if m is set, else when it is:
+// the chunk that starts at m has n line ends and next starts after it.
+func (m *lineMark) after(n int64, next *lineMark) {
+	m.mu.Lock()
+	if !m.done {
+		m.n, m.then = n, next
+		m.mu.Unlock()
+		return
 	}
-	n := int64(1)
-	if !c.long {
-		n = h.lines(w, c)
+	line := m.line
+	m.mu.Unlock()
+	if line != 0 {
+		line += n
+	}
+	next.set(line)
+}
+
+// wait waits for the mark where c starts and sets c.first (left 0 when an
+// earlier chunk of the object failed). The mark of c's next chunk is left
+// to finish.
+func (c *chunk) wait(ctx context.Context) error {
+	if c.at == nil {
+		return nil // first set by the caller (RunBlock), or waited for
 	}
 	select {
 	case <-c.at.ready:
@@ -519,29 +554,52 @@ func (c *chunk) resolve(ctx context.Context, h chunkHandler, w int) error {
 		return ctx.Err()
 	}
 	c.first = c.at.line
-	c.next.set(c.first + n)
-	c.at, c.next = nil, nil
+	c.at = nil
 	return nil
 }
 
+// resolve sets c.first (wait) and, given n, the number of line ends ('\n')
+// of c's data, the mark where the object's next chunk starts.
+func (c *chunk) resolve(ctx context.Context, n int64) error {
+	if err := c.wait(ctx); err != nil {
+		return err
+	}
+	if c.next != nil {
+		next := c.first + n
+		if c.first == 0 {
+			next = 0 // still failed
+		}
+		c.next.set(next)
+		c.next = nil
+	}
+	return nil
+}
+
+// later is resolve without the wait: given n, the number of line ends of
+// c's data, the mark where the next chunk starts is set once the mark
+// where c starts is. c.first stays unknown (0).
+func (c *chunk) later(n int64) {
+	c.at.after(n, c.next)
+	c.at, c.next = nil, nil
+}
+
 // unblock sets the next chunk's mark if resolve did not (a fault while
-// counting, or a cancelled run): the object failed, so the line numbers
-// past c are not used for anything a user sees, but the next chunk's
-// worker must not wait forever.
+// counting or scanning, a cancelled run, an object that failed): the
+// object failed, so the line numbers past c are not used for anything a
+// user sees, but the next chunk's worker must not wait forever. The mark
+// is set to 0, which tells the chunks after it that the object failed.
 func (c *chunk) unblock() {
 	if c.next != nil {
-		c.next.set(c.first)
+		c.next.set(0)
 		c.at, c.next = nil, nil
 	}
 }
 
 // chunkHandler is what runChunks drives: the record stage, or a test.
 type chunkHandler interface {
-	// lines returns the number of line ends ('\n') of c's data, on
-	// worker w, before c.first is known; chunk(w, c) follows.
-	lines(w int, c *chunk) int64
-	// chunk processes c on worker w.
-	chunk(w int, c *chunk) error
+	// chunk processes c on worker w. It resolves c's line numbers
+	// (c.resolve or c.later), before or after it scans c.
+	chunk(ctx context.Context, w int, c *chunk) error
 	// objectEnd is called once per object, after its last chunk was
 	// processed (worker w), or after it failed (w -1, on a fetcher's
 	// goroutine).
@@ -667,15 +725,16 @@ func runChunks(ctx context.Context, cfg *Config, sources []string, stats *Stats,
 			for c := range chunks {
 				st := c.state
 				err := callChunk(ctx, h, w, c)
-				c.unblock()
-				pool.put(c)
 				if errors.Is(err, ErrFileChanged) && cfg.SkipFailed {
-					// Skipped like an object that failed to be read.
+					// Skipped like an object that failed to be read:
+					// marked failed before the next chunk is unblocked.
 					if st.failed.CompareAndSwap(false, true) {
 						stats.addFailed(st.obj.Name, err)
 					}
 					err = nil
 				}
+				c.unblock()
+				pool.put(c)
 				if err != nil {
 					return err
 				}
@@ -717,13 +776,13 @@ func callChunk(ctx context.Context, h chunkHandler, w int, c *chunk) (err error)
 			err = fmt.Errorf("%w: %v, in %s %s (please report this)", ErrInternal, r, c.state.obj.Name, where)
 		}
 	}()
-	if err := c.resolve(ctx, h, w); err != nil {
-		return err
-	}
 	if c.long {
+		if err := c.resolve(ctx, 1); err != nil {
+			return err
+		}
 		return h.tooLong(c.state, c.first, c.data)
 	}
-	return h.chunk(w, c)
+	return h.chunk(ctx, w, c)
 }
 
 // ErrInternal marks an error that is a bug of s3logs, not of its input: a

@@ -21,7 +21,10 @@ type rawHandler struct {
 	done func(o *Object)
 }
 
-func (h *rawHandler) chunk(w int, c *chunk) error {
+func (h *rawHandler) chunk(ctx context.Context, w int, c *chunk) error {
+	if err := c.resolve(ctx, int64(bytes.Count(c.data, []byte{'\n'}))); err != nil {
+		return err
+	}
 	if len(c.data) == 0 {
 		return nil
 	}
@@ -34,8 +37,6 @@ func (h *rawHandler) objectEnd(_ int, st *objectState) error {
 	}
 	return nil
 }
-
-func (h *rawHandler) lines(_ int, c *chunk) int64 { return int64(bytes.Count(c.data, []byte{'\n'})) }
 
 func (h *rawHandler) tooLong(*objectState, int64, []byte) error { return nil }
 

@@ -35,16 +35,36 @@ type Consumer interface {
 	Drop(p Part)
 }
 
+// RelativeLines is an optional interface of a Consumer. A consumer whose
+// RelativeLines returns true does not read the line numbers of the
+// records in Part.Records: the record stage may then scan a chunk before
+// it knows the chunk's first line number, which saves a pass over the
+// chunk's bytes to count its lines (the worker of the next chunk waits
+// for that count; see lineMark). sc.LineNumber is then relative to the
+// chunk (1 for its first line), except with a prefilter's string to
+// search for, where the count is the block skip's own pass and is still
+// made first. EndChunk's first and last are then numbered the same way
+// (1 and the chunk's number of lines, when relative). The lines of
+// rejected lines (the rejects file, --strict's error) are always those in
+// the object: a worker waits for a chunk's first line number only when it
+// has a rejected line to write. Without RelativeLines, line numbers are
+// exact during the scan.
+type RelativeLines interface {
+	RelativeLines() bool
+}
+
 // Part collects the records of one log object read by one worker.
 type Part interface {
 	// Records reads the records of one chunk from sc, calling Scan, then
-	// Record and LineNumber (the 1-based line in the object) for each,
+	// Record and LineNumber (the 1-based line in the object, or in the
+	// chunk: see RelativeLines) for each,
 	// until Scan returns false or the part fails. sc applies the stage's
 	// prefilter and reject policy; the part must call no other method.
 	// A record is valid until the next Scan.
 	Records(sc *parse.Scanner) error
 	// EndChunk is called after the records of each chunk, with its first
-	// and last line (blank and rejected lines included) and its size.
+	// and last line (blank and rejected lines included; numbered as
+	// LineNumber is) and its size.
 	EndChunk(first, last int64, size int) error
 }
 
@@ -56,6 +76,10 @@ type stage struct {
 	stats   *Stats
 	workers []stageWorker
 
+	// relative: the consumer reads no line numbers during a scan
+	// (RelativeLines): a chunk is scanned before its lines are resolved.
+	relative bool
+
 	mu     sync.Mutex // serialises writes to cfg.Rejects
 	rejErr error
 }
@@ -65,14 +89,44 @@ type stageWorker struct {
 	sc     *parse.Scanner
 	st     *objectState // object being scanned
 	strict *parse.ParseError
-	read   *chunk // the chunk sc has read ahead (lines), if any
+	// While a chunk is scanned with relative line numbers (stage.relative),
+	// c is the chunk and off is what turns its line numbers into the
+	// object's, -1 until known. The rejects seen before are held (held,
+	// their lines' text in lines, line i ending at ends[i]) and written in
+	// order once it is known, or when they would take more than maxHeld
+	// bytes (after waiting for it, with ctx: an error in waitErr).
+	c       *chunk
+	ctx     context.Context
+	off     int64
+	held    []parse.ParseError
+	lines   []byte
+	ends    []int
+	waitErr error
+	stopped bool // the scan was stopped (stop): it did not reach the end
 }
+
+// stop stops the scan at a reject (strict) or an error.
+func (sw *stageWorker) stop() {
+	sw.stopped = true
+	sw.sc.Stop()
+}
+
+// maxHeld bounds the bytes of rejected lines a worker holds while a
+// chunk's first line number is unknown: a chunk of lines that are all
+// rejected (not log text) is scanned in turn after its previous chunk,
+// as with counted lines, instead of being held whole.
+const maxHeld = 256 << 10
 
 var _ chunkHandler = (*stage)(nil)
 
 func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
 	s := &stage{cfg: cfg, cons: cons, stats: stats, workers: make([]stageWorker, cfg.Workers)}
 	validating := cfg.Strict || cfg.Rejects != nil
+	if r, ok := cons.(RelativeLines); ok {
+		// With a prefilter's string to search for, counting first is the
+		// block skip's own pass (BlockLines): nothing to save.
+		s.relative = r.RelativeLines() && (validating || cfg.Prefilter == nil || len(cfg.Prefilter.Contains) == 0)
+	}
 	for i := range s.workers {
 		sw := &s.workers[i]
 		sw.sc = parse.NewBlockScanner(nil)
@@ -81,9 +135,13 @@ func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
 			sw.sc.SetPrefilter(cfg.Prefilter)
 		}
 		sw.sc.OnReject(func(pe *parse.ParseError, line []byte) {
+			if sw.off < 0 && s.hold(sw, pe, line) {
+				return
+			}
+			pe.Line += sw.off
 			if err := s.reject(sw.st, pe, line); err != nil && sw.strict == nil {
 				sw.strict = err
-				sw.sc.Stop()
+				sw.stop()
 			}
 		})
 	}
@@ -93,10 +151,7 @@ func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
 // reject applies the policy to one malformed line: the rejects file, the
 // object's first reason, and --strict, whose error it returns.
 func (s *stage) reject(st *objectState, pe *parse.ParseError, line []byte) *parse.ParseError {
-	if st.cause.Load() == nil {
-		reason := pe.Field.String() + ": " + pe.Reason
-		st.cause.CompareAndSwap(nil, &reason)
-	}
+	noteCause(st, pe)
 	if w := s.cfg.Rejects; w != nil {
 		s.writeReject(w, pe, line)
 	}
@@ -105,6 +160,14 @@ func (s *stage) reject(st *objectState, pe *parse.ParseError, line []byte) *pars
 		return &cp
 	}
 	return nil
+}
+
+// noteCause keeps pe's reason as the object's first, if it has none.
+func noteCause(st *objectState, pe *parse.ParseError) {
+	if st.cause.Load() == nil {
+		reason := pe.Field.String() + ": " + pe.Reason
+		st.cause.CompareAndSwap(nil, &reason)
+	}
 }
 
 // writeReject writes one malformed line to the rejects file. The line may
@@ -134,23 +197,92 @@ func (s *stage) tooLong(st *objectState, line int64, data []byte) error {
 	return nil
 }
 
-// lines counts c's lines with worker w's scanner, which reads the chunk
-// ahead for its prefilter on the way (parse.Scanner.BlockLines).
-func (s *stage) lines(w int, c *chunk) int64 {
-	sw := &s.workers[w]
-	sw.sc.ResetBytes(c.data, c.state.obj.Name, 1)
-	sw.read = c
-	return sw.sc.BlockLines()
+// hold holds a reject of a chunk whose first line is not known yet
+// (stage.relative), with its line numbered in the chunk, and reports
+// whether it is done with it. When the held rejects would take more than
+// maxHeld bytes it waits for the chunk's first line instead and writes
+// them (known): pe is then to be written as usual (false).
+func (s *stage) hold(sw *stageWorker, pe *parse.ParseError, line []byte) bool {
+	if len(sw.lines)+len(line)+64*len(sw.held) <= maxHeld {
+		noteCause(sw.st, pe)
+		sw.held = append(sw.held, *pe)
+		sw.lines = append(sw.lines, line...)
+		sw.ends = append(sw.ends, len(sw.lines))
+		if s.cfg.Strict {
+			sw.stop() // known makes it the run's error
+		}
+		return true
+	}
+	if err := sw.c.wait(sw.ctx); err != nil {
+		sw.waitErr = err
+		sw.stop()
+		return true
+	}
+	if !s.known(sw) {
+		sw.stop()
+		return true
+	}
+	return sw.strict != nil
 }
 
-// chunk scans one chunk into its object's part.
-func (s *stage) chunk(w int, c *chunk) error {
+// known sets sw.off once the first line of the chunk scanned is known
+// (c.wait), and writes the rejects held until then. It returns false,
+// dropping them, when an earlier chunk failed, and so did the object:
+// its line numbers are not known.
+func (s *stage) known(sw *stageWorker) bool {
+	c := sw.c
+	sw.off = c.first - 1
+	if c.first == 0 {
+		sw.off = 0
+		sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+		return false
+	}
+	from := 0
+	for i := range sw.held {
+		pe := &sw.held[i]
+		pe.Line += sw.off
+		if s.cfg.Rejects != nil {
+			s.writeReject(s.cfg.Rejects, pe, sw.lines[from:sw.ends[i]])
+		}
+		from = sw.ends[i]
+		if s.cfg.Strict && sw.strict == nil {
+			cp := *pe
+			sw.strict = &cp
+			sw.stop()
+		}
+	}
+	sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+	return true
+}
+
+// chunk scans one chunk into its object's part. Its line numbers are
+// resolved first, counting its lines (parse.Scanner.BlockLines, which
+// reads the chunk ahead for the prefilter on the way), unless the
+// consumer reads none during the scan (stage.relative): the chunk is then
+// scanned first, and the scan gives the count.
+func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 	sw := &s.workers[w]
-	read := sw.read == c
-	sw.read = nil
 	st := c.state
 	if st.failed.Load() || len(c.data) == 0 && c.index > 0 {
 		return nil // an object already failed, or an empty last chunk
+	}
+	sc := sw.sc
+	relative := s.relative && c.at != nil
+	if relative {
+		sc.ResetBytes(c.data, st.obj.Name, 1)
+		sw.c, sw.ctx, sw.off, sw.waitErr = c, ctx, -1, nil
+		defer func() { sw.c, sw.ctx, sw.off = nil, nil, 0 }()
+	} else if c.at != nil {
+		sc.ResetBytes(c.data, st.obj.Name, 1)
+		if err := c.resolve(ctx, sc.BlockLines()); err != nil {
+			return err
+		}
+		if c.first == 0 {
+			return nil // an earlier chunk failed
+		}
+		sc.SetFirstLine(c.first)
+	} else {
+		sc.ResetBytes(c.data, st.obj.Name, c.first)
 	}
 	var p Part
 	if c.index == 0 && c.last {
@@ -168,13 +300,7 @@ func (s *stage) chunk(w int, c *chunk) error {
 			st.parts[w] = p
 		}
 	}
-	sw.st = st
-	sc := sw.sc
-	if read {
-		sc.SetFirstLine(c.first)
-	} else {
-		sc.ResetBytes(c.data, st.obj.Name, c.first)
-	}
+	sw.st, sw.stopped = st, false
 	err := p.Records(sc)
 	lines, rejected := sc.Lines(), sc.Rejected()
 	s.stats.Lines.Add(lines)
@@ -183,6 +309,39 @@ func (s *stage) chunk(w int, c *chunk) error {
 	s.stats.Warnings.Add(sc.Warned())
 	st.lines.Add(lines)
 	st.rejected.Add(rejected)
+	stopped := err != nil || sw.stopped || s.err() != nil
+	if !stopped {
+		for sc.Scan() { // the part stopped early: count the rest
+		}
+	}
+	last := sc.LineNumber()
+	if relative {
+		// The scan counted the chunk's lines, unless it stopped.
+		n := last
+		if stopped {
+			n = int64(bytes.Count(c.data, []byte{'\n'}))
+		}
+		switch {
+		case sw.off < 0 && len(sw.held) == 0 && sw.waitErr == nil:
+			// Nothing to number: the next chunk's mark is set once
+			// this one's is, and the worker goes on.
+			c.later(n)
+		default:
+			if err := c.resolve(ctx, n); err != nil && sw.waitErr == nil {
+				sw.waitErr = err
+			}
+			if sw.waitErr != nil {
+				return sw.waitErr
+			}
+			if sw.off < 0 {
+				s.known(sw)
+			}
+			if c.first == 0 {
+				sw.strict = nil
+				return nil // an earlier chunk failed
+			}
+		}
+	}
 	if sw.strict != nil {
 		e := sw.strict
 		sw.strict = nil
@@ -194,9 +353,11 @@ func (s *stage) chunk(w int, c *chunk) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	for sc.Scan() { // the part stopped early: count the rest
+	first := c.first
+	if relative {
+		first = 1 // numbered in the chunk (RelativeLines)
 	}
-	return p.EndChunk(c.first, sc.LineNumber(), len(c.data))
+	return p.EndChunk(first, last, len(c.data))
 }
 
 // objectEnd commits or drops the parts of an object that is done.

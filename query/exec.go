@@ -167,6 +167,14 @@ type run struct {
 
 var _ pipeline.Consumer = (*run)(nil)
 
+// RelativeLines reports that the query reads no line numbers (log_line),
+// so that the pipeline may scan a chunk before it knows them
+// (pipeline.RelativeLines).
+func (r *run) RelativeLines() bool {
+	i, _ := schema.Lookup("log_line")
+	return !r.p.used[i]
+}
+
 func (p *Plan) newRun(w RowWriter, o RunOptions, workers int) *run {
 	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups), stars: p.agg && p.starsOnly()}
 	r.lakeArgs = p.lakeArgs()

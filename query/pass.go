@@ -116,6 +116,17 @@ type scans struct {
 
 var _ pipeline.Consumer = (*scans)(nil)
 
+// RelativeLines reports that no scan reads line numbers
+// (pipeline.RelativeLines).
+func (s *scans) RelativeLines() bool {
+	for _, r := range s.runs {
+		if !r.RelativeLines() {
+			return false
+		}
+	}
+	return true
+}
+
 // scanParts are one worker's parts of one object, one per scan.
 type scanParts struct {
 	s     *scans

@@ -212,6 +212,9 @@ func (s *scan) Commit(w int, pp pipeline.Part) error {
 
 func (s *scan) Drop(pipeline.Part) {}
 
+// RelativeLines: the report reads no line numbers (pipeline.RelativeLines).
+func (s *scan) RelativeLines() bool { return true }
+
 func (p *part) Records(sc *parse.Scanner) error { return p.add(sc) }
 
 // LakeRecords aggregates the records of a unit of converted output, as
