@@ -319,7 +319,9 @@ func (p *part) Records(sc *parse.Scanner) error {
 	w := p.w
 	w.rc.rec = sc.Record()
 	w.rc.origin.Object = p.name
-	conj := p.r.p.conjuncts
+	r := p.r
+	conj := r.p.conjuncts
+	agg := r.p.agg
 records:
 	for sc.Scan() {
 		w.rc.origin.Line = sc.LineNumber()
@@ -328,8 +330,21 @@ records:
 				continue records
 			}
 		}
-		if err := p.r.row(p); err != nil {
-			return err
+		if !agg {
+			if err := r.row(p); err != nil {
+				return err
+			}
+			continue
+		}
+		// run.row's first case and feed, here: two calls less per record
+		// (feed has two calls of its own, so it does not inline).
+		g := r.groupOf(p)
+		g.rows++
+		if !r.stars {
+			r.feedStates(p, g)
+		}
+		if r.budget.over() {
+			return r.tooMany()
 		}
 	}
 	return nil
@@ -622,32 +637,38 @@ func (w *worker) appendKeys(p *Plan) []byte {
 	return key
 }
 
-// feed adds the current record to group g's aggregates.
+// feed adds the current record to group g's aggregates: for count(*)
+// alone the row count is all.
 func (r *run) feed(pt *part, g *group) error {
 	g.rows++
-	if !r.stars { // count(*) only: the row count is all
-		w := pt.w
-		for i, a := range r.p.aggs {
-			if a.star {
-				continue
-			}
-			if a.counted {
-				if !w.rc.rec.IsNull(a.field) {
-					g.states[i].(*countAgg).n++
-				}
-				continue
-			}
-			if a.arg2 != nil {
-				a.feed2(g.states[i], &w.rc)
-				continue
-			}
-			g.states[i].add(a.arg.fn(&w.rc))
-		}
+	if !r.stars {
+		r.feedStates(pt, g)
 	}
 	if r.budget.over() {
 		return r.tooMany()
 	}
 	return nil
+}
+
+// feedStates adds the current record to the aggregate states of g.
+func (r *run) feedStates(pt *part, g *group) {
+	w := pt.w
+	for i, a := range r.p.aggs {
+		if a.star {
+			continue
+		}
+		if a.counted {
+			if !w.rc.rec.IsNull(a.field) {
+				g.states[i].(*countAgg).n++
+			}
+			continue
+		}
+		if a.arg2 != nil {
+			a.feed2(g.states[i], &w.rc)
+			continue
+		}
+		g.states[i].add(a.arg.fn(&w.rc))
+	}
 }
 
 // writeRowLocked writes one row under LIMIT; r.mu is held.

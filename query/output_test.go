@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 func writeAll(t *testing.T, format string, cols []ResultColumn, rows [][]Value) string {
@@ -142,5 +144,82 @@ func TestEncodedStreaming(t *testing.T) {
 				t.Errorf("%s %s: %d rows (%d distinct), want %d", format, tc.sql, len(lines), len(seen), tc.want)
 			}
 		}
+	}
+}
+
+// csvNeedsQuotesRef is csvNeedsQuotes a byte at a time, as it was.
+func csvNeedsQuotesRef(s []byte) bool {
+	if len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ') {
+		return true
+	}
+	return bytes.ContainsAny(s, ",\"\n\r")
+}
+
+// TestCSVNeedsQuotes checks the word-at-a-time test against the bytewise
+// one over fields of every length up to 40 with each special byte (and
+// bytes next to them in value) at each place.
+func TestCSVNeedsQuotes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 40; n++ {
+		for _, c := range []byte{',', '"', '\n', '\r', ' ', '+', '#', '!', '\t', '\f', 0x0b, 0x0e, 0xac, 0xa2, 0x8a, 0} {
+			for at := range n {
+				for range 4 {
+					s := make([]byte, n)
+					for i := range s {
+						s[i] = byte('a' + rng.IntN(26))
+						if rng.IntN(8) == 0 {
+							s[i] = byte(rng.IntN(256))
+						}
+					}
+					s[at] = c
+					if got, want := csvNeedsQuotes(s), csvNeedsQuotesRef(s); got != want {
+						t.Fatalf("%q: %v, want %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzCSVNeedsQuotes compares the word-at-a-time test with the bytewise
+// one.
+func FuzzCSVNeedsQuotes(f *testing.F) {
+	f.Add([]byte("arn:aws:iam::123456789012:user/alice"))
+	f.Add([]byte("a,b"))
+	f.Add([]byte("0123456\r89"))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		if got, want := csvNeedsQuotes(s), csvNeedsQuotesRef(s); got != want {
+			t.Fatalf("%q: %v, want %v", s, got, want)
+		}
+	})
+}
+
+// TestAppendRFC3339 checks the arithmetic timestamp text against package
+// time's RFC 3339 at the edges of its range, around leap days and
+// centuries, and at random instants inside and outside the range.
+func TestAppendRFC3339(t *testing.T) {
+	f := func(unix int64) {
+		t.Helper()
+		want := time.Unix(unix, 0).UTC().Format(time.RFC3339)
+		if got := string(appendRFC3339([]byte("x"), unix)); got != "x"+want {
+			t.Fatalf("%d: %q, want %q", unix, got, "x"+want)
+		}
+	}
+	for _, u := range []int64{0, 1, 59, 60, 3599, 3600, 86399, 86400, -1, -86400, 253402300799, 253402300800, 1 << 40, -1 << 40} {
+		f(u)
+	}
+	for _, day := range []string{"1972-02-28", "1972-02-29", "1972-03-01", "2000-02-29", "2000-03-01", "2100-02-28", "2100-03-01", "2400-02-29", "1999-12-31", "2024-03-02", "9999-12-31"} {
+		d, err := time.Parse("2006-01-02", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []int64{-1, 0, 1, 43200, 86399, 86400} {
+			f(d.Unix() + s)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		f(rng.Int64N(253402300800 + 1e9))
+		f(rng.Int64N(2e12) - 1e12)
 	}
 }
