@@ -248,3 +248,97 @@ func TestMappedMemoryBound(t *testing.T) {
 		t.Errorf("resident file-backed memory grew by %d MiB while reading a %d MiB file with 2 MiB of blocks", grew>>20, size>>20)
 	}
 }
+
+// secondTruncater is a Consumer that reads no line numbers and truncates
+// the file named victim to to bytes when the scan of its second chunk
+// starts.
+type secondTruncater struct {
+	*recorder
+	victim string
+	to     int64
+	mu     sync.Mutex
+	calls  int
+}
+
+func (c *secondTruncater) RelativeLines() bool { return true }
+
+func (c *secondTruncater) NewPart(w int, o *Object, whole bool) Part {
+	p := c.recorder.NewPart(w, o, whole)
+	if o.Name == c.victim {
+		return &secondTruncPart{Part: p, c: c}
+	}
+	return p
+}
+
+type secondTruncPart struct {
+	Part
+	c *secondTruncater
+}
+
+func (p *secondTruncPart) Records(sc *parse.Scanner) error {
+	p.c.mu.Lock()
+	if p.c.calls++; p.c.calls == 2 {
+		if err := os.Truncate(p.c.victim, p.c.to); err != nil {
+			panic(err)
+		}
+	}
+	p.c.mu.Unlock()
+	return p.Part.Records(sc)
+}
+
+func (c *secondTruncater) Commit(w int, p Part) error {
+	if tp, ok := p.(*secondTruncPart); ok {
+		p = tp.Part
+	}
+	return c.recorder.Commit(w, p)
+}
+
+func (c *secondTruncater) Drop(p Part) {
+	if tp, ok := p.(*secondTruncPart); ok {
+		p = tp.Part
+	}
+	c.recorder.Drop(p)
+}
+
+// TestMappedTruncatedHeldRejects: a mapped file that shrinks while a
+// chunk scanned before its lines are known (RelativeLines) is read, after
+// that chunk held some rejects (numbered in the chunk), is a failed object
+// with SkipFailed; its held rejects are not left with the worker, to be
+// written with the next chunk's (another object's) line numbers. Every
+// line the rejects file names is a rejected line of the original file.
+func TestMappedTruncatedHeldRejects(t *testing.T) {
+	dir := t.TempDir()
+	other := writeLog(t, dir, "other.log", 3000, nil)
+	const bs = 64 << 10
+	// Good lines to 4 KiB before the first block's end, then 13 KB of
+	// malformed lines across it, then good lines.
+	good := (bs - 4<<10) / (len(goodLine) + 1)
+	extra := map[int]string{}
+	for i := good + 1; i <= good+1000; i++ {
+		extra[i] = fmt.Sprintf("garbage %d", i)
+	}
+	for range 5 {
+		victim := writeLog(t, dir, "victim.log", 4000, extra)
+		c := &secondTruncater{recorder: newRecorder(), victim: victim, to: bs + 16<<10}
+		var rej bytes.Buffer
+		cfg := Config{BlockSize: bs, Workers: 1, Concurrency: 1, SkipFailed: true, Rejects: &rej}
+		st, err := Run(context.Background(), cfg, []string{victim, other}, c)
+		if err != nil {
+			t.Fatalf("SkipFailed: %v", err)
+		}
+		if f := st.FailedObjects(); len(f) != 1 || f[0].Name != victim {
+			t.Fatalf("failed objects %+v; want %s", f, victim)
+		}
+		ls := strings.Split(strings.TrimSuffix(rej.String(), "\n"), "\n")
+		for i := 0; i+1 < len(ls); i += 2 {
+			var line int
+			head := strings.TrimPrefix(ls[i], victim+":")
+			if _, err := fmt.Sscanf(head, "%d:", &line); err != nil {
+				t.Fatalf("rejects file: %q", ls[i])
+			}
+			if want := fmt.Sprintf("garbage %d", line); ls[i+1] != want {
+				t.Errorf("rejects file names line %d for %q", line, ls[i+1])
+			}
+		}
+	}
+}

@@ -271,7 +271,13 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 	if relative {
 		sc.ResetBytes(c.data, st.obj.Name, 1)
 		sw.c, sw.ctx, sw.off, sw.waitErr = c, ctx, -1, nil
-		defer func() { sw.c, sw.ctx, sw.off = nil, nil, 0 }()
+		defer func() {
+			sw.c, sw.ctx, sw.off = nil, nil, 0
+			// Rejects still held (the chunk's scan faulted: a mapped
+			// file that shrank, under SkipFailed) are not numbered with
+			// the worker's next chunk.
+			sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+		}()
 	} else if c.at != nil {
 		sc.ResetBytes(c.data, st.obj.Name, 1)
 		if err := c.resolve(ctx, sc.BlockLines()); err != nil {
