@@ -342,3 +342,28 @@ func TestMappedTruncatedHeldRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestMappedTruncatedStrict: under --strict, a malformed line in a chunk
+// scanned first (RelativeLines) ends the run with its parse error, naming
+// the line, even when the file shrinks under the rest of that chunk: the
+// stopped scan does not read past the reject to count lines the run will
+// not use (that read faulted, and the error was kept by the worker for
+// its next chunk, another object's, or lost).
+func TestMappedTruncatedStrict(t *testing.T) {
+	dir := t.TempDir()
+	other := writeLog(t, dir, "other.log", 3000, nil)
+	const bs = 64 << 10
+	// The first malformed line early in the second block, which is cut
+	// short by the truncation 16 KiB into it.
+	at := (bs+4<<10)/(len(goodLine)+1) + 1
+	for range 5 {
+		victim := writeLog(t, dir, "victim.log", 4000, map[int]string{at: "garbage"})
+		c := &secondTruncater{recorder: newRecorder(), victim: victim, to: bs + 16<<10}
+		cfg := Config{BlockSize: bs, Workers: 1, Concurrency: 1, SkipFailed: true, Strict: true}
+		_, err := Run(context.Background(), cfg, []string{victim, other}, c)
+		var pe *parse.ParseError
+		if !errors.As(err, &pe) || pe.Object != victim || pe.Line != int64(at) {
+			t.Fatalf("strict: %v; want the parse error of %s line %d", err, victim, at)
+		}
+	}
+}

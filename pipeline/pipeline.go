@@ -559,15 +559,16 @@ func (c *chunk) wait(ctx context.Context) error {
 }
 
 // resolve sets c.first (wait) and, given n, the number of line ends ('\n')
-// of c's data, the mark where the object's next chunk starts.
+// of c's data, the mark where the object's next chunk starts; n < 0 sets
+// it to 0, as if the object had failed (the run ends with c's error).
 func (c *chunk) resolve(ctx context.Context, n int64) error {
 	if err := c.wait(ctx); err != nil {
 		return err
 	}
 	if c.next != nil {
 		next := c.first + n
-		if c.first == 0 {
-			next = 0 // still failed
+		if c.first == 0 || n < 0 {
+			next = 0 // still failed, or its lines not counted
 		}
 		c.next.set(next)
 		c.next = nil
@@ -779,6 +780,9 @@ func callChunk(ctx context.Context, h chunkHandler, w int, c *chunk) (err error)
 	if c.long {
 		if err := c.resolve(ctx, 1); err != nil {
 			return err
+		}
+		if c.first == 0 {
+			return nil // an earlier chunk failed: its lines are not known
 		}
 		return h.tooLong(c.state, c.first, c.data)
 	}

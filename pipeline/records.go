@@ -322,10 +322,19 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 	}
 	last := sc.LineNumber()
 	if relative {
-		// The scan counted the chunk's lines, unless it stopped.
+		// The scan counted the chunk's lines, unless it stopped. A scan
+		// stopped at --strict's reject ends the run with its error: the
+		// lines past it are not read to count them (a mapped file that
+		// shrank would fault there, and the error be lost), and the
+		// object's next chunks are told it failed (n < 0), so that
+		// they write no rejects numbered wrongly before the run ends.
 		n := last
 		if stopped {
-			n = int64(bytes.Count(c.data, []byte{'\n'}))
+			if s.cfg.Strict && (sw.strict != nil || len(sw.held) > 0) {
+				n = -1
+			} else {
+				n = int64(bytes.Count(c.data, []byte{'\n'}))
+			}
 		}
 		switch {
 		case sw.off < 0 && len(sw.held) == 0 && sw.waitErr == nil:
