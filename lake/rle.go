@@ -165,8 +165,10 @@ func copyBits(bm []uint64, at int, p []byte, pos uint, k int) {
 func bitsAt(p []byte, from, k uint) (uint64, uint) {
 	at, shift := from/8, from%8
 	var word uint64
-	if int(at)+8 <= len(p) {
-		word = binary.LittleEndian.Uint64(p[at:])
+	if int(at)+8 <= cap(p) {
+		// Bytes past len(p) but within its array (the rest of the
+		// page) are masked off below.
+		word = binary.LittleEndian.Uint64(p[at : at+8])
 	} else {
 		var tail [8]byte
 		copy(tail[:], p[at:])
@@ -193,8 +195,8 @@ func (d *rleDecoder) one() (int32, bool) {
 	p, w := d.packed, d.width
 	at, shift := int(d.pos/8), d.pos%8
 	var word uint64
-	if at+8 <= len(p) {
-		word = binary.LittleEndian.Uint64(p[at:])
+	if at+8 <= cap(p) {
+		word = binary.LittleEndian.Uint64(p[at : at+8]) // (as in bitsAt)
 	} else {
 		for b := 0; b < int(shift+w+7)/8 && at+b < len(p); b++ {
 			word |= uint64(p[at+b]) << (8 * b)
