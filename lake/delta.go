@@ -152,12 +152,34 @@ func (d *deltaDecoder) mini() bool {
 			buf[i] = last
 		}
 	case w <= 56:
-		// From a copy padded with eight bytes, each value is one load.
-		d.pad = append(append(d.pad[:0], p...), 0, 0, 0, 0, 0, 0, 0, 0)
-		pad := d.pad
+		// Each value is one load, from the page where eight bytes follow
+		// the miniblock's (their bits are masked off), else from a copy
+		// padded with eight.
+		var pad []byte
+		if len(d.data) >= 8 {
+			pad = p[:have+8]
+		} else {
+			d.pad = append(append(d.pad[:0], p...), 0, 0, 0, 0, 0, 0, 0, 0)
+			pad = d.pad
+		}
 		mask := uint64(1)<<w - 1
 		pos := uint(0)
-		for i := range buf {
+		i := 0
+		if w <= 28 {
+			// Two values from each load: the second ends by bit
+			// 7 + 2*28 of it.
+			for i = 1; i < len(buf); i += 2 {
+				at := pos / 8
+				word := binary.LittleEndian.Uint64(pad[at:at+8:at+8]) >> (pos % 8)
+				last += md + int64(word&mask)
+				buf[i-1] = last
+				last += md + int64(word>>w&mask)
+				buf[i] = last
+				pos += 2 * w
+			}
+			i--
+		}
+		for ; i < len(buf); i++ {
 			at := pos / 8
 			word := binary.LittleEndian.Uint64(pad[at : at+8 : at+8])
 			last += md + int64(word>>(pos%8)&mask)

@@ -244,10 +244,11 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 		}
 		dnull := d.dnull
 		for i, x := range at {
-			if uint32(x) >= uint32(len(dnull)) {
+			j := int(x)
+			if j < 0 || j >= len(dnull) {
 				return errRLE
 			}
-			null[i] = dnull[x]
+			null[i] = dnull[j]
 		}
 		return nil
 	}

@@ -165,8 +165,10 @@ func copyBits(bm []uint64, at int, p []byte, pos uint, k int) {
 func bitsAt(p []byte, from, k uint) (uint64, uint) {
 	at, shift := from/8, from%8
 	var word uint64
-	if int(at)+8 <= len(p) {
-		word = binary.LittleEndian.Uint64(p[at:])
+	if int(at)+8 <= cap(p) {
+		// Bytes past len(p) but within its array (the rest of the
+		// page) are masked off below.
+		word = binary.LittleEndian.Uint64(p[at : at+8])
 	} else {
 		var tail [8]byte
 		copy(tail[:], p[at:])
@@ -193,8 +195,8 @@ func (d *rleDecoder) one() (int32, bool) {
 	p, w := d.packed, d.width
 	at, shift := int(d.pos/8), d.pos%8
 	var word uint64
-	if at+8 <= len(p) {
-		word = binary.LittleEndian.Uint64(p[at:])
+	if at+8 <= cap(p) {
+		word = binary.LittleEndian.Uint64(p[at : at+8]) // (as in bitsAt)
 	} else {
 		for b := 0; b < int(shift+w+7)/8 && at+b < len(p); b++ {
 			word |= uint64(p[at+b]) << (8 * b)
@@ -285,10 +287,10 @@ func (d *rleDecoder) unpack(out []int32) {
 	if w > 0 && w <= 8 && d.pos%(8*w) == 0 {
 		for len(out) >= 8 {
 			at := int(d.pos / 8)
-			if at+8 > len(p) {
+			if at+8 > cap(p) {
 				break
 			}
-			word := binary.LittleEndian.Uint64(p[at:])
+			word := binary.LittleEndian.Uint64(p[at : at+8]) // (as in bitsAt)
 			o := out[:8:8]
 			o[0] = int32(word & mask)
 			o[1] = int32(word >> w & mask)
@@ -305,8 +307,9 @@ func (d *rleDecoder) unpack(out []int32) {
 	if len(out) == 0 {
 		return
 	}
-	// The run's last bytes, zero-padded, for values within eight bytes of
-	// its end (all of a short run's): one load each, as from p.
+	// One load a value, from p's array (bytes past the run's are masked
+	// off); within eight bytes of the array's end from a zero-padded copy
+	// of the run's last bytes.
 	var tail [16]byte
 	tailAt := -1
 	for i := range out {
@@ -314,8 +317,8 @@ func (d *rleDecoder) unpack(out []int32) {
 		shift := d.pos % 8
 		// Eight bytes from byteAt hold the value (width <= 32, shift < 8).
 		var word uint64
-		if byteAt+8 <= len(p) {
-			word = binary.LittleEndian.Uint64(p[byteAt:])
+		if byteAt+8 <= cap(p) {
+			word = binary.LittleEndian.Uint64(p[byteAt : byteAt+8])
 		} else if byteAt < len(p) {
 			if tailAt < 0 {
 				tailAt = max(len(p)-8, 0)
