@@ -92,18 +92,27 @@ type stageWorker struct {
 	// While a chunk is scanned with relative line numbers (stage.relative),
 	// c is the chunk and off is what turns its line numbers into the
 	// object's, -1 until known. The rejects seen before are held (held,
-	// their lines' text in lines, line i ending at ends[i]) and written in
-	// order once it is known, or when they would take more than maxHeld
-	// bytes (after waiting for it, with ctx: an error in waitErr).
+	// their lines' text in lines) and written in order once it is known,
+	// or when they would take more than maxHeld bytes (after waiting for
+	// it, with ctx: an error in waitErr).
 	c       *chunk
 	ctx     context.Context
 	off     int64
-	held    []parse.ParseError
+	held    []heldReject
 	lines   []byte
-	ends    []int
 	waitErr error
 	stopped bool // the scan was stopped (stop): it did not reach the end
 }
+
+// A heldReject is a reject held while its chunk's first line is not
+// known: its line's text ends at end in stageWorker.lines.
+type heldReject struct {
+	pe  parse.ParseError
+	end int
+}
+
+// dropHeld forgets the rejects held.
+func (sw *stageWorker) dropHeld() { sw.held, sw.lines = sw.held[:0], sw.lines[:0] }
 
 // stop stops the scan at a reject (strict) or an error.
 func (sw *stageWorker) stop() {
@@ -205,9 +214,8 @@ func (s *stage) tooLong(st *objectState, line int64, data []byte) error {
 func (s *stage) hold(sw *stageWorker, pe *parse.ParseError, line []byte) bool {
 	if len(sw.lines)+len(line)+64*len(sw.held) <= maxHeld {
 		noteCause(sw.st, pe)
-		sw.held = append(sw.held, *pe)
 		sw.lines = append(sw.lines, line...)
-		sw.ends = append(sw.ends, len(sw.lines))
+		sw.held = append(sw.held, heldReject{*pe, len(sw.lines)})
 		if s.cfg.Strict {
 			sw.stop() // known makes it the run's error
 		}
@@ -234,24 +242,25 @@ func (s *stage) known(sw *stageWorker) bool {
 	sw.off = c.first - 1
 	if c.first == 0 {
 		sw.off = 0
-		sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+		sw.dropHeld()
 		return false
 	}
 	from := 0
 	for i := range sw.held {
-		pe := &sw.held[i]
+		h := &sw.held[i]
+		pe := &h.pe
 		pe.Line += sw.off
 		if s.cfg.Rejects != nil {
-			s.writeReject(s.cfg.Rejects, pe, sw.lines[from:sw.ends[i]])
+			s.writeReject(s.cfg.Rejects, pe, sw.lines[from:h.end])
 		}
-		from = sw.ends[i]
+		from = h.end
 		if s.cfg.Strict && sw.strict == nil {
 			cp := *pe
 			sw.strict = &cp
 			sw.stop()
 		}
 	}
-	sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+	sw.dropHeld()
 	return true
 }
 
@@ -276,7 +285,7 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 			// Rejects still held (the chunk's scan faulted: a mapped
 			// file that shrank, under SkipFailed) are not numbered with
 			// the worker's next chunk.
-			sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+			sw.dropHeld()
 		}()
 	} else if c.at != nil {
 		sc.ResetBytes(c.data, st.obj.Name, 1)
