@@ -89,12 +89,13 @@ type stageWorker struct {
 	sc     *parse.Scanner
 	st     *objectState // object being scanned
 	strict *parse.ParseError
-	// While a chunk is scanned with relative line numbers (stage.relative),
-	// c is the chunk and off is what turns its line numbers into the
-	// object's, -1 until known. The rejects seen before are held (held,
-	// their lines' text in lines) and written in order once it is known,
-	// or when they would take more than maxHeld bytes (after waiting for
-	// it, with ctx: an error in waitErr).
+	// While a chunk is scanned with relative line numbers (stage.relative)
+	// and its first line is not known, c is the chunk; off is then what
+	// turns its line numbers into the object's once known (known clears
+	// c), 0 otherwise. The rejects seen before are held (held, their
+	// lines' text in lines) and written in order once it is known, or
+	// when they would take more than maxHeld bytes (after waiting for it,
+	// with ctx: an error in waitErr).
 	c       *chunk
 	ctx     context.Context
 	off     int64
@@ -144,7 +145,7 @@ func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
 			sw.sc.SetPrefilter(cfg.Prefilter)
 		}
 		sw.sc.OnReject(func(pe *parse.ParseError, line []byte) {
-			if sw.off < 0 && s.hold(sw, pe, line) {
+			if sw.c != nil && s.hold(sw, pe, line) {
 				return
 			}
 			pe.Line += sw.off
@@ -239,6 +240,7 @@ func (s *stage) hold(sw *stageWorker, pe *parse.ParseError, line []byte) bool {
 // its line numbers are not known.
 func (s *stage) known(sw *stageWorker) bool {
 	c := sw.c
+	sw.c = nil
 	sw.off = c.first - 1
 	if c.first == 0 {
 		sw.off = 0
@@ -279,7 +281,7 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 	relative := s.relative && c.at != nil
 	if relative {
 		sc.ResetBytes(c.data, st.obj.Name, 1)
-		sw.c, sw.ctx, sw.off, sw.waitErr = c, ctx, -1, nil
+		sw.c, sw.ctx, sw.off, sw.waitErr = c, ctx, 0, nil
 		defer func() {
 			sw.c, sw.ctx, sw.off = nil, nil, 0
 			// Rejects still held (the chunk's scan faulted: a mapped
@@ -346,7 +348,7 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 			}
 		}
 		switch {
-		case sw.off < 0 && len(sw.held) == 0 && sw.waitErr == nil:
+		case sw.c != nil && len(sw.held) == 0 && sw.waitErr == nil:
 			// Nothing to number: the next chunk's mark is set once
 			// this one's is, and the worker goes on.
 			c.later(n)
@@ -357,7 +359,7 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 			if sw.waitErr != nil {
 				return sw.waitErr
 			}
-			if sw.off < 0 {
+			if sw.c != nil {
 				s.known(sw)
 			}
 			if c.first == 0 {
