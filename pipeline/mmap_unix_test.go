@@ -93,13 +93,16 @@ func TestMappedSameAsRead(t *testing.T) {
 }
 
 // truncater is a Consumer whose first chunk of the object named victim
-// truncates that file to to bytes, then goes on reading it.
+// (its chunk scanned at-th, when at > 1) truncates that file to to bytes,
+// then goes on reading it.
 type truncater struct {
 	*recorder
 	victim   string
 	to       int64
-	once     sync.Once
+	at       int
 	relative bool // scanned before the lines are known (RelativeLines)
+	mu       sync.Mutex
+	calls    int // the victim's chunks whose scan started
 }
 
 func (c *truncater) RelativeLines() bool { return c.relative }
@@ -118,11 +121,13 @@ type truncPart struct {
 }
 
 func (p *truncPart) Records(sc *parse.Scanner) error {
-	p.c.once.Do(func() {
+	p.c.mu.Lock()
+	if p.c.calls++; p.c.calls == max(p.c.at, 1) {
 		if err := os.Truncate(p.c.victim, p.c.to); err != nil {
 			panic(err)
 		}
-	})
+	}
+	p.c.mu.Unlock()
 	return p.Part.Records(sc)
 }
 
@@ -249,57 +254,6 @@ func TestMappedMemoryBound(t *testing.T) {
 	}
 }
 
-// secondTruncater is a Consumer that reads no line numbers and truncates
-// the file named victim to to bytes when the scan of its second chunk
-// starts.
-type secondTruncater struct {
-	*recorder
-	victim string
-	to     int64
-	mu     sync.Mutex
-	calls  int
-}
-
-func (c *secondTruncater) RelativeLines() bool { return true }
-
-func (c *secondTruncater) NewPart(w int, o *Object, whole bool) Part {
-	p := c.recorder.NewPart(w, o, whole)
-	if o.Name == c.victim {
-		return &secondTruncPart{Part: p, c: c}
-	}
-	return p
-}
-
-type secondTruncPart struct {
-	Part
-	c *secondTruncater
-}
-
-func (p *secondTruncPart) Records(sc *parse.Scanner) error {
-	p.c.mu.Lock()
-	if p.c.calls++; p.c.calls == 2 {
-		if err := os.Truncate(p.c.victim, p.c.to); err != nil {
-			panic(err)
-		}
-	}
-	p.c.mu.Unlock()
-	return p.Part.Records(sc)
-}
-
-func (c *secondTruncater) Commit(w int, p Part) error {
-	if tp, ok := p.(*secondTruncPart); ok {
-		p = tp.Part
-	}
-	return c.recorder.Commit(w, p)
-}
-
-func (c *secondTruncater) Drop(p Part) {
-	if tp, ok := p.(*secondTruncPart); ok {
-		p = tp.Part
-	}
-	c.recorder.Drop(p)
-}
-
 // TestMappedTruncatedHeldRejects: a mapped file that shrinks while a
 // chunk scanned before its lines are known (RelativeLines) is read, after
 // that chunk held some rejects (numbered in the chunk), is a failed object
@@ -319,7 +273,7 @@ func TestMappedTruncatedHeldRejects(t *testing.T) {
 	}
 	for range 5 {
 		victim := writeLog(t, dir, "victim.log", 4000, extra)
-		c := &secondTruncater{recorder: newRecorder(), victim: victim, to: bs + 16<<10}
+		c := &truncater{recorder: newRecorder(), victim: victim, to: bs + 16<<10, at: 2, relative: true}
 		var rej bytes.Buffer
 		cfg := Config{BlockSize: bs, Workers: 1, Concurrency: 1, SkipFailed: true, Rejects: &rej}
 		st, err := Run(context.Background(), cfg, []string{victim, other}, c)
@@ -358,7 +312,7 @@ func TestMappedTruncatedStrict(t *testing.T) {
 	at := (bs+4<<10)/(len(goodLine)+1) + 1
 	for range 5 {
 		victim := writeLog(t, dir, "victim.log", 4000, map[int]string{at: "garbage"})
-		c := &secondTruncater{recorder: newRecorder(), victim: victim, to: bs + 16<<10}
+		c := &truncater{recorder: newRecorder(), victim: victim, to: bs + 16<<10, at: 2, relative: true}
 		cfg := Config{BlockSize: bs, Workers: 1, Concurrency: 1, SkipFailed: true, Strict: true}
 		_, err := Run(context.Background(), cfg, []string{victim, other}, c)
 		var pe *parse.ParseError

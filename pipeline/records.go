@@ -89,21 +89,31 @@ type stageWorker struct {
 	sc     *parse.Scanner
 	st     *objectState // object being scanned
 	strict *parse.ParseError
-	// While a chunk is scanned with relative line numbers (stage.relative),
-	// c is the chunk and off is what turns its line numbers into the
-	// object's, -1 until known. The rejects seen before are held (held,
-	// their lines' text in lines, line i ending at ends[i]) and written in
-	// order once it is known, or when they would take more than maxHeld
-	// bytes (after waiting for it, with ctx: an error in waitErr).
+	// While a chunk is scanned with relative line numbers (stage.relative)
+	// and its first line is not known, c is the chunk; off is then what
+	// turns its line numbers into the object's once known (known clears
+	// c), 0 otherwise. The rejects seen before are held (held, their
+	// lines' text in lines) and written in order once it is known, or
+	// when they would take more than maxHeld bytes (after waiting for it,
+	// with ctx: an error in waitErr).
 	c       *chunk
 	ctx     context.Context
 	off     int64
-	held    []parse.ParseError
+	held    []heldReject
 	lines   []byte
-	ends    []int
 	waitErr error
 	stopped bool // the scan was stopped (stop): it did not reach the end
 }
+
+// A heldReject is a reject held while its chunk's first line is not
+// known: its line's text ends at end in stageWorker.lines.
+type heldReject struct {
+	pe  parse.ParseError
+	end int
+}
+
+// dropHeld forgets the rejects held.
+func (sw *stageWorker) dropHeld() { sw.held, sw.lines = sw.held[:0], sw.lines[:0] }
 
 // stop stops the scan at a reject (strict) or an error.
 func (sw *stageWorker) stop() {
@@ -135,7 +145,7 @@ func newStage(cfg *Config, cons Consumer, stats *Stats) *stage {
 			sw.sc.SetPrefilter(cfg.Prefilter)
 		}
 		sw.sc.OnReject(func(pe *parse.ParseError, line []byte) {
-			if sw.off < 0 && s.hold(sw, pe, line) {
+			if sw.c != nil && s.hold(sw, pe, line) {
 				return
 			}
 			pe.Line += sw.off
@@ -205,9 +215,8 @@ func (s *stage) tooLong(st *objectState, line int64, data []byte) error {
 func (s *stage) hold(sw *stageWorker, pe *parse.ParseError, line []byte) bool {
 	if len(sw.lines)+len(line)+64*len(sw.held) <= maxHeld {
 		noteCause(sw.st, pe)
-		sw.held = append(sw.held, *pe)
 		sw.lines = append(sw.lines, line...)
-		sw.ends = append(sw.ends, len(sw.lines))
+		sw.held = append(sw.held, heldReject{*pe, len(sw.lines)})
 		if s.cfg.Strict {
 			sw.stop() // known makes it the run's error
 		}
@@ -231,27 +240,29 @@ func (s *stage) hold(sw *stageWorker, pe *parse.ParseError, line []byte) bool {
 // its line numbers are not known.
 func (s *stage) known(sw *stageWorker) bool {
 	c := sw.c
+	sw.c = nil
 	sw.off = c.first - 1
 	if c.first == 0 {
 		sw.off = 0
-		sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+		sw.dropHeld()
 		return false
 	}
 	from := 0
 	for i := range sw.held {
-		pe := &sw.held[i]
+		h := &sw.held[i]
+		pe := &h.pe
 		pe.Line += sw.off
 		if s.cfg.Rejects != nil {
-			s.writeReject(s.cfg.Rejects, pe, sw.lines[from:sw.ends[i]])
+			s.writeReject(s.cfg.Rejects, pe, sw.lines[from:h.end])
 		}
-		from = sw.ends[i]
+		from = h.end
 		if s.cfg.Strict && sw.strict == nil {
 			cp := *pe
 			sw.strict = &cp
 			sw.stop()
 		}
 	}
-	sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+	sw.dropHeld()
 	return true
 }
 
@@ -270,13 +281,13 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 	relative := s.relative && c.at != nil
 	if relative {
 		sc.ResetBytes(c.data, st.obj.Name, 1)
-		sw.c, sw.ctx, sw.off, sw.waitErr = c, ctx, -1, nil
+		sw.c, sw.ctx, sw.off, sw.waitErr = c, ctx, 0, nil
 		defer func() {
 			sw.c, sw.ctx, sw.off = nil, nil, 0
 			// Rejects still held (the chunk's scan faulted: a mapped
 			// file that shrank, under SkipFailed) are not numbered with
 			// the worker's next chunk.
-			sw.held, sw.lines, sw.ends = sw.held[:0], sw.lines[:0], sw.ends[:0]
+			sw.dropHeld()
 		}()
 	} else if c.at != nil {
 		sc.ResetBytes(c.data, st.obj.Name, 1)
@@ -337,7 +348,7 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 			}
 		}
 		switch {
-		case sw.off < 0 && len(sw.held) == 0 && sw.waitErr == nil:
+		case sw.c != nil && len(sw.held) == 0 && sw.waitErr == nil:
 			// Nothing to number: the next chunk's mark is set once
 			// this one's is, and the worker goes on.
 			c.later(n)
@@ -348,7 +359,7 @@ func (s *stage) chunk(ctx context.Context, w int, c *chunk) error {
 			if sw.waitErr != nil {
 				return sw.waitErr
 			}
-			if sw.off < 0 {
+			if sw.c != nil {
 				s.known(sw)
 			}
 			if c.first == 0 {
