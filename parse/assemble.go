@@ -133,7 +133,7 @@ func AppendTime(dst []byte, unix int64) []byte {
 	if secs < 0 {
 		days, secs = days-1, secs+86400
 	}
-	y, m, d := civilFromDays(days)
+	y, m, d := CivilFromDays(days)
 	d2 := func(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
 	dst = d2(dst, d)
 	dst = append(dst, '/')
@@ -155,8 +155,10 @@ func AppendTime(dst []byte, unix int64) []byte {
 
 var monthNames = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
-// civilFromDays is daysFromCivil's inverse (Howard Hinnant's algorithm).
-func civilFromDays(z int64) (y, m, d int) {
+// CivilFromDays returns the proleptic Gregorian date of the day z days
+// after 1970-01-01 (negative before it): daysFromCivil's inverse, Howard
+// Hinnant's algorithm, for callers that format dates without package time.
+func CivilFromDays(z int64) (y, m, d int) {
 	z += 719468
 	era := z / 146097
 	if z < 0 {

@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/s3logs/s3logs/parse"
 	"math"
 	"strconv"
 	"strings"
@@ -405,23 +406,8 @@ func appendRFC3339(dst []byte, unix int64) []byte {
 	if unix < 0 || unix > 253402300799 { // 9999-12-31T23:59:59Z
 		return time.Unix(unix, 0).UTC().AppendFormat(dst, time.RFC3339)
 	}
-	days, sec := unix/86400, unix%86400
-	// Howard Hinnant's civil_from_days, for days >= 0.
-	z := days + 719468
-	era := z / 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
+	y, m, d := parse.CivilFromDays(unix / 86400)
+	sec := unix % 86400
 	h, mi, se := sec/3600, sec%3600/60, sec%60
 	return append(dst,
 		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
