@@ -250,27 +250,23 @@ func (b *pqBatch) appendPart(c *pqCol, r *parse.Record, o *schema.Origin) {
 	if pi >= len(c.of) {
 		c.of = append(c.of, make([]int32, pi+1-len(c.of))...)
 	}
-	switch x := c.of[pi]; {
-	case x > 0:
-		c.present()
-		c.idx = append(c.idx, x-1)
-		return
-	case x < 0:
-		c.defs = append(c.defs, 0)
-		c.idx = append(c.idx, 0)
-		return
+	x := c.of[pi]
+	if x <= 0 {
+		if x == 0 { // not yet known: read it and remember it
+			x = -1
+			if v, _, ok := c.get(r, o); ok {
+				x = c.dict.index(v) + 1
+			}
+			c.of[pi] = x
+		}
+		if x < 0 {
+			c.defs = append(c.defs, 0)
+			c.idx = append(c.idx, 0)
+			return
+		}
 	}
-	v, _, ok := c.get(r, o)
-	if !ok {
-		c.of[pi] = -1
-		c.defs = append(c.defs, 0)
-		c.idx = append(c.idx, 0)
-		return
-	}
-	idx := c.dict.index(v)
-	c.of[pi] = idx + 1
 	c.present()
-	c.idx = append(c.idx, idx)
+	c.idx = append(c.idx, x-1)
 }
 
 // maxPQColumnBytes bounds the string bytes of one column in a pqBatch
