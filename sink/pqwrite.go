@@ -616,9 +616,8 @@ type strDict struct {
 	data    []byte
 	offs    []int32 // value i is data[offs[i]:offs[i+1]]
 	table   []int32 // longer values: index+1 of a value, 0 for an empty slot
-	long    int     // values in table
 	short   []shortSlot
-	nshort  int      // values in short
+	nshort  int      // values in short (the rest are in table)
 	last    int32    // index of the value found last, -1 for none
 	lastKey shortKey // the value found last if short, else n = -1
 	invalid bool     // some value is not valid UTF-8
@@ -676,7 +675,7 @@ func (d *strDict) index(v []byte) int32 {
 	if d.last >= 0 && bytes.Equal(d.value(d.last), v) { // runs of equal values are common
 		return d.last
 	}
-	if 2*(d.long+1) > len(d.table) {
+	if 2*(len(d.offs)-d.nshort) > len(d.table) { // the long values and v
 		d.grow()
 	}
 	mask := uint64(len(d.table) - 1)
@@ -685,7 +684,6 @@ func (d *strDict) index(v []byte) int32 {
 		if s == 0 {
 			idx := d.add(v)
 			d.table[i] = idx + 1
-			d.long++
 			d.last, d.lastKey.n = idx, -1
 			return idx
 		}
@@ -772,6 +770,6 @@ func (d *strDict) reset() {
 	d.data, d.offs = d.data[:0], d.offs[:1]
 	clear(d.table)
 	clear(d.short)
-	d.long, d.nshort = 0, 0
+	d.nshort = 0
 	d.last, d.lastKey.n, d.invalid = -1, -1, false
 }
