@@ -250,27 +250,23 @@ func (b *pqBatch) appendPart(c *pqCol, r *parse.Record, o *schema.Origin) {
 	if pi >= len(c.of) {
 		c.of = append(c.of, make([]int32, pi+1-len(c.of))...)
 	}
-	switch x := c.of[pi]; {
-	case x > 0:
-		c.present()
-		c.idx = append(c.idx, x-1)
-		return
-	case x < 0:
-		c.defs = append(c.defs, 0)
-		c.idx = append(c.idx, 0)
-		return
+	x := c.of[pi]
+	if x <= 0 {
+		if x == 0 { // not yet known: read it and remember it
+			x = -1
+			if v, _, ok := c.get(r, o); ok {
+				x = c.dict.index(v) + 1
+			}
+			c.of[pi] = x
+		}
+		if x < 0 {
+			c.defs = append(c.defs, 0)
+			c.idx = append(c.idx, 0)
+			return
+		}
 	}
-	v, _, ok := c.get(r, o)
-	if !ok {
-		c.of[pi] = -1
-		c.defs = append(c.defs, 0)
-		c.idx = append(c.idx, 0)
-		return
-	}
-	idx := c.dict.index(v)
-	c.of[pi] = idx + 1
 	c.present()
-	c.idx = append(c.idx, idx)
+	c.idx = append(c.idx, x-1)
 }
 
 // maxPQColumnBytes bounds the string bytes of one column in a pqBatch
@@ -620,9 +616,8 @@ type strDict struct {
 	data    []byte
 	offs    []int32 // value i is data[offs[i]:offs[i+1]]
 	table   []int32 // longer values: index+1 of a value, 0 for an empty slot
-	long    int     // values in table
 	short   []shortSlot
-	nshort  int      // values in short
+	nshort  int      // values in short (the rest are in table)
 	last    int32    // index of the value found last, -1 for none
 	lastKey shortKey // the value found last if short, else n = -1
 	invalid bool     // some value is not valid UTF-8
@@ -680,7 +675,7 @@ func (d *strDict) index(v []byte) int32 {
 	if d.last >= 0 && bytes.Equal(d.value(d.last), v) { // runs of equal values are common
 		return d.last
 	}
-	if 2*(d.long+1) > len(d.table) {
+	if 2*(len(d.offs)-d.nshort) > len(d.table) { // the long values and v
 		d.grow()
 	}
 	mask := uint64(len(d.table) - 1)
@@ -689,7 +684,6 @@ func (d *strDict) index(v []byte) int32 {
 		if s == 0 {
 			idx := d.add(v)
 			d.table[i] = idx + 1
-			d.long++
 			d.last, d.lastKey.n = idx, -1
 			return idx
 		}
@@ -776,6 +770,6 @@ func (d *strDict) reset() {
 	d.data, d.offs = d.data[:0], d.offs[:1]
 	clear(d.table)
 	clear(d.short)
-	d.long, d.nshort = 0, 0
+	d.nshort = 0
 	d.last, d.lastKey.n, d.invalid = -1, -1, false
 }
