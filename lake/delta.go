@@ -288,16 +288,6 @@ func (d *deltaChunk) read(n int, c *batchCol, rows []int32, unit int64) error {
 	return nil
 }
 
-func (d *deltaChunk) skip(n int64) error { return d.levelPages.skip(n, d.page, d.skipRows) }
-
-// skipRows drops the next k rows of the current page.
-func (d *deltaChunk) skipRows(k int) error {
-	nn, err := d.skipLevels(k)
-	if err != nil {
-		return err
-	}
-	if d.dec.skip(nn) != nn {
-		return errDelta
-	}
-	return nil
+func (d *deltaChunk) skip(n int64) error {
+	return d.levelPages.skip(n, d.page, d.dec.skip, errDelta)
 }

@@ -142,7 +142,7 @@ func (d *dictChunk) read(n int, c *batchCol, rows []int32) error {
 			}
 		} else {
 			// Runs of rows not picked are skipped, runs of picked ones
-			// decoded.
+			// decoded (a dense page's values are its rows).
 			pos, end := got, got+k
 			for len(rows) > 0 && int(rows[0]) < end {
 				j := int(rows[0])
@@ -151,20 +151,16 @@ func (d *dictChunk) read(n int, c *batchCol, rows []int32) error {
 					e++
 				}
 				rows = rows[e:]
-				if j > pos {
-					if err := d.skipRows(j - pos); err != nil {
-						return err
-					}
+				if j > pos && d.idx.skip(j-pos) != j-pos {
+					return errRLE
 				}
 				if err := d.decode(c.at[j:j+e], c.null[j:j+e]); err != nil {
 					return err
 				}
 				pos = j + e
 			}
-			if end > pos {
-				if err := d.skipRows(end - pos); err != nil {
-					return err
-				}
+			if end > pos && d.idx.skip(end-pos) != end-pos {
+				return errRLE
 			}
 		}
 		got += k
@@ -292,16 +288,4 @@ func (d *dictChunk) decodeOne(at []int32, null []bool) error {
 	return nil
 }
 
-// skipRows drops the next k rows of the current page.
-func (d *dictChunk) skipRows(k int) error {
-	nn, err := d.skipLevels(k)
-	if err != nil {
-		return err
-	}
-	if d.idx.skip(nn) != nn {
-		return errRLE
-	}
-	return nil
-}
-
-func (d *dictChunk) skip(n int64) error { return d.levelPages.skip(n, d.page, d.skipRows) }
+func (d *dictChunk) skip(n int64) error { return d.levelPages.skip(n, d.page, d.idx.skip, errRLE) }

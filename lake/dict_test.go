@@ -3,7 +3,6 @@ package lake
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -73,13 +72,7 @@ func chunkFiles[T any](t *testing.T, seed int64, rows []T) []string {
 	logs := genLogs(t, dir, gen.Config{Seed: seed, Objects: 6, LinesPerObject: 400})
 	lake := filepath.Join(dir, "lake")
 	convertTo(t, logs, lake, convert.Options{PartitionBy: convert.None})
-	var paths []string
-	filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".parquet") && !strings.Contains(p, ".s3logs") {
-			paths = append(paths, p)
-		}
-		return err
-	})
+	paths := lakeFiles(lake)
 	for _, v := range []int{1, 2} {
 		p := filepath.Join(dir, fmt.Sprintf("pq-v%d.parquet", v))
 		f, err := os.Create(p)

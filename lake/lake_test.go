@@ -3,6 +3,7 @@ package lake
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -157,6 +158,19 @@ func convertTo(t testing.TB, logs, out string, opts convert.Options) {
 	if _, err := convert.Convert(context.Background(), dest, opts, pipeline.Config{}, []string{logs}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lakeFiles lists the data files (.parquet, not the manifest's) of the
+// lake at dir, in walk order.
+func lakeFiles(dir string) []string {
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".parquet") && !strings.Contains(p, ".s3logs") {
+			files = append(files, p)
+		}
+		return err
+	})
+	return files
 }
 
 // sameRows fails unless got holds exactly want's records.

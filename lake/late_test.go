@@ -51,6 +51,8 @@ func TestFiltersReadAsText(t *testing.T) {
 	if rare == "" {
 		t.Fatal("no rare requester")
 	}
+	out := filepath.Join(dir, "lake")
+	convertTo(t, logs, out, convert.Options{RowGroupRows: 1500})
 	contains := func(s string) func([]byte) bool {
 		return func(v []byte) bool { return bytes.Contains(v, []byte(s)) }
 	}
@@ -89,10 +91,6 @@ func TestFiltersReadAsText(t *testing.T) {
 			t.Fatalf("%s: %d of %d records pass, want %d to %d", tc.name, len(want), len(text.rows), tc.min, tc.max)
 		}
 		for _, workers := range []int{1, 2} {
-			out := filepath.Join(dir, "lake")
-			if workers == 1 && tc.name == "few of each batch" {
-				convertTo(t, logs, out, convert.Options{RowGroupRows: 1500})
-			}
 			lake := newCollector()
 			scan := Scan{TimeText: true, Filters: tc.filters}
 			if _, err := Run(context.Background(), pipeline.Config{Workers: workers}, []string{out}, lake, scan); err != nil {

@@ -116,8 +116,10 @@ func (lp *levelPages) skipLevels(k int) (int, error) {
 }
 
 // skip drops the next n rows of the chunk: page moves to the next data
-// page, rows drops rows of the current one.
-func (lp *levelPages) skip(n int64, page func() error, rows func(k int) error) error {
+// page; of the rows of a page, the levels are dropped here and the values
+// of those not NULL by values, which returns how many it dropped (fewer
+// is the error bad).
+func (lp *levelPages) skip(n int64, page func() error, values func(k int) int, bad error) error {
 	for n > 0 {
 		if lp.left == 0 {
 			if err := page(); err != nil {
@@ -125,8 +127,12 @@ func (lp *levelPages) skip(n int64, page func() error, rows func(k int) error) e
 			}
 		}
 		k := int(min(n, int64(lp.left)))
-		if err := rows(k); err != nil {
+		nn, err := lp.skipLevels(k)
+		if err != nil {
 			return err
+		}
+		if values(nn) != nn {
+			return bad
 		}
 		n -= int64(k)
 		lp.left -= k

@@ -21,8 +21,8 @@ type Records struct {
 	// so a column that no record of a batch asks for is not decoded,
 	// and one no record of a unit asks for not even decompressed.
 	unread []bool
-	// few and rows are the batch's sparse read (next), for them.
-	few  []bool
+	// rows, when not nil, lists the rows of the batch the columns read
+	// late are read at (next's sparse read): those sel marks.
 	rows []int32
 	sel  []bool
 	// picked lists the rows of the batch that passed the filters, in
@@ -263,11 +263,11 @@ func (rs *Records) next() bool {
 		}
 		// The other columns are read when a record asks for them (col),
 		// only at the selected rows when they are few.
-		rs.few, rs.rows = nil, nil
+		rs.rows = nil
 		if !rs.all {
 			rs.picked = picks(sel, rs.picked[:n])
 			if len(rs.picked)*sparseFraction < n {
-				rs.few, rs.rows = sel, rs.picked
+				rs.rows = rs.picked
 			}
 		}
 		for _, s := range l.order[l.nfilter:] {
@@ -297,7 +297,11 @@ func (rs *Records) col(s int) *batchCol {
 	c := &rs.cols[s]
 	if rs.unread[s] {
 		rs.unread[s] = false
-		if err := rs.src.read(s, rs.at, rs.n, c, rs.few, rs.rows); err != nil {
+		var few []bool
+		if rs.rows != nil {
+			few = rs.sel[:rs.n]
+		}
+		if err := rs.src.read(s, rs.at, rs.n, c, few, rs.rows); err != nil {
 			rs.err = err
 			c.grow(rs.n)
 			for i := range c.null {

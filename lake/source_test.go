@@ -98,13 +98,7 @@ func TestManifestOnly(t *testing.T) {
 	if got, _, err := count(pipeline.Config{}); err != nil || got != want || want < 1000 {
 		t.Fatalf("%d rows, %v; want the text's %d", got, err, want)
 	}
-	var files []string
-	filepath.WalkDir(lake, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".parquet") && !strings.Contains(p, ".s3logs") {
-			files = append(files, p)
-		}
-		return err
-	})
+	files := lakeFiles(lake)
 	if len(files) < 2 {
 		t.Fatalf("%d files", len(files))
 	}
