@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,9 +171,7 @@ func (s *state) apply(e *Entry, n int64, size int64) {
 	}
 	if e.ID != "" {
 		s.unpublished[e.ID] = e
-		for _, r := range e.Ranges {
-			s.ranges[r.Object] = addSpan(s.ranges[r.Object], span{r.First, r.Last})
-		}
+		addRanges(s.ranges, e.Ranges)
 		for _, f := range e.Files {
 			s.added = append(s.added, seqFile{n, File{Name: f.Name, Rows: f.Rows, Bytes: f.Bytes}})
 		}
@@ -259,15 +259,44 @@ var allLines = []span{{1, 1<<63 - 1}}
 
 // addSpan inserts r into sorted, merged spans, merging overlapping and
 // adjacent ones.
-func addSpan(rs []span, r span) []span {
-	i := sort.Search(len(rs), func(i int) bool { return rs[i].last+1 >= r.first })
-	j := i
-	for j < len(rs) && rs[j].first <= r.last+1 {
-		r.first, r.last = min(r.first, rs[j].first), max(r.last, rs[j].last)
-		j++
+func addSpan(rs []span, r span) []span { return addSpans(rs, []span{r}) }
+
+// addSpans merges add (sorted by first) into rs (sorted and merged), in
+// one pass into a new slice: rs is never written, for readers may hold it
+// (state.done hands the state's spans out). Adding a log entry's spans
+// one at a time copied rs for each: quadratic in an object's spans.
+func addSpans(rs, add []span) []span {
+	out := make([]span, 0, len(rs)+len(add))
+	for len(rs) > 0 || len(add) > 0 {
+		var r span
+		if len(add) == 0 || len(rs) > 0 && rs[0].first <= add[0].first {
+			r, rs = rs[0], rs[1:]
+		} else {
+			r, add = add[0], add[1:]
+		}
+		// first ≥ 1, so first-1 cannot overflow (last+1 can: allLines).
+		if n := len(out); n > 0 && r.first-1 <= out[n-1].last {
+			out[n-1].last = max(out[n-1].last, r.last)
+		} else {
+			out = append(out, r)
+		}
 	}
-	out := append(rs[:i:i], r)
-	return append(out, rs[j:]...)
+	return out
+}
+
+// addRanges adds line ranges to ranges by object, each object's at once.
+func addRanges(ranges map[string][]span, lrs []LineRange) {
+	var add []span
+	for i := 0; i < len(lrs); {
+		j := i
+		for add = add[:0]; j < len(lrs) && lrs[j].Object == lrs[i].Object; j++ {
+			add = append(add, span{lrs[j].First, lrs[j].Last})
+		}
+		// Written sorted by object and first; an entry that is not is still read right.
+		slices.SortFunc(add, func(a, b span) int { return cmp.Compare(a.first, b.first) })
+		ranges[lrs[i].Object] = addSpans(ranges[lrs[i].Object], add)
+		i = j
+	}
 }
 
 // subSpans returns rs without the lines of sub (both sorted and merged).
@@ -450,9 +479,7 @@ func decodeState(data []byte) (*state, error) {
 	for _, d := range c.Complete {
 		s.complete[d.Object] = d
 	}
-	for _, r := range c.Ranges {
-		s.ranges[r.Object] = addSpan(s.ranges[r.Object], span{r.First, r.Last})
-	}
+	addRanges(s.ranges, c.Ranges)
 	for _, e := range c.Unpublished {
 		s.unpublished[e.ID] = e
 	}

@@ -140,7 +140,11 @@ func (s spread) String() string {
 func (h *harness) timeLake(ctx context.Context, reps int, out io.Writer) error {
 	ours := make([]spread, len(lakeQuestions))
 	theirs := make([]spread, len(lakeQuestions))
-	var text, lake spread
+	// The selective question is timed as users run it (the binary, when
+	// given, as the main table times s3logs) and in this process (with
+	// the harness's row-collecting consumer, which costs both sides ~25 ms);
+	// the target is judged on the first.
+	var text, lake, textIn, lakeIn spread
 	for r := range reps {
 		for i, q := range lakeQuestions {
 			var e1, e2 error
@@ -158,12 +162,15 @@ func (h *harness) timeLake(ctx context.Context, reps int, out io.Writer) error {
 			ours[i] = append(ours[i], t1)
 			theirs[i] = append(theirs[i], t2)
 		}
-		_, t1, e1 := h.s3logsOn(ctx, selective.s3logs, h.logFile)
-		_, t2, e2 := h.s3logsOn(ctx, selective.s3logs, h.lakeDir)
-		if err := errors.Join(e1, e2); err != nil {
+		t1, e1 := h.timeQuery(ctx, selective.s3logs, h.logFile)
+		t2, e2 := h.timeQuery(ctx, selective.s3logs, h.lakeDir)
+		_, t3, e3 := h.s3logsOn(ctx, selective.s3logs, h.logFile)
+		_, t4, e4 := h.s3logsOn(ctx, selective.s3logs, h.lakeDir)
+		if err := errors.Join(e1, e2, e3, e4); err != nil {
 			return err
 		}
 		text, lake = append(text, t1), append(lake, t2)
+		textIn, lakeIn = append(textIn, t3), append(lakeIn, t4)
 	}
 	var files int
 	var bytes int64
@@ -185,10 +192,17 @@ func (h *harness) timeLake(ctx context.Context, reps int, out io.Writer) error {
 		ratio := b.Seconds() / a.Seconds()
 		fmt.Fprintf(out, "| %s | %s | %s | %.2f | ≥ %.2f | %s |\n", q.name, ours[i], theirs[i], ratio, q.target, yesNo(ratio >= q.target))
 	}
-	a, b := median(text), median(lake)
-	ratio := b.Seconds() / a.Seconds()
-	fmt.Fprintf(out, "\n| %s, s3logs | over the text (%.0f MB) | over its lake | lake time / text time | target | met |\n|---|---:|---:|---:|---:|---|\n", selective.name, float64(h.bytes)/1e6)
-	fmt.Fprintf(out, "| %d lines | %s | %s | %.3f | ≤ %.2f | %s |\n", h.lines, text, lake, ratio, lakeTarget, yesNo(ratio <= lakeTarget))
+	fmt.Fprintf(out, "\n| %s, s3logs, %d lines | over the text (%.0f MB) | over its lake | lake time / text time | target | met |\n|---|---:|---:|---:|---:|---|\n", selective.name, h.lines, float64(h.bytes)/1e6)
+	how := "in this process"
+	if h.bin != "" {
+		how = "the binary, CSV to a pipe"
+	}
+	ratio := median(lake).Seconds() / median(text).Seconds()
+	fmt.Fprintf(out, "| %s | %s | %s | %.3f | ≤ %.2f | %s |\n", how, text, lake, ratio, lakeTarget, yesNo(ratio <= lakeTarget))
+	if h.bin != "" {
+		ratio := median(lakeIn).Seconds() / median(textIn).Seconds()
+		fmt.Fprintf(out, "| in this process, rows collected as text | %s | %s | %.3f | (not the target's measure) | |\n", textIn, lakeIn, ratio)
+	}
 	return nil
 }
 

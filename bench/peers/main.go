@@ -385,14 +385,15 @@ func (h *harness) duckConvert(ctx context.Context, withLine bool) (convertResult
 	return convertResult{rows: n, bytes: fi.Size(), took: took}, nil
 }
 
-// timeQuery times one s3logs query: the binary when set, else in-process.
-func (h *harness) timeQuery(ctx context.Context, sqlText string) (time.Duration, error) {
+// timeQuery times one s3logs query over src: the binary when set (its CSV
+// discarded), else in-process.
+func (h *harness) timeQuery(ctx context.Context, sqlText, src string) (time.Duration, error) {
 	if h.bin == "" {
-		_, t, err := h.s3logsQuery(ctx, sqlText)
+		_, t, err := h.s3logsOn(ctx, sqlText, src)
 		return t, err
 	}
 	t0 := time.Now()
-	cmd := exec.CommandContext(ctx, h.bin, "query", "--format", "csv", sqlText, h.logFile)
+	cmd := exec.CommandContext(ctx, h.bin, "query", "--format", "csv", sqlText, src)
 	cmd.Stdout = io.Discard
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -513,11 +514,11 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 			var e1, e2 error
 			var t1, t2 time.Duration
 			if r%2 == 0 {
-				t1, e1 = h.timeQuery(ctx, q.s3logs)
+				t1, e1 = h.timeQuery(ctx, q.s3logs, h.logFile)
 				_, t2, e2 = h.duckQuery(ctx, q.duckdb)
 			} else {
 				_, t2, e2 = h.duckQuery(ctx, q.duckdb)
-				t1, e1 = h.timeQuery(ctx, q.s3logs)
+				t1, e1 = h.timeQuery(ctx, q.s3logs, h.logFile)
 			}
 			if err := errors.Join(e1, e2); err != nil {
 				return err
@@ -539,7 +540,7 @@ func (h *harness) timeAll(ctx context.Context, reps int, out io.Writer) error {
 		}
 		if ok {
 			goacc = append(goacc, t)
-			t1, err := h.timeQuery(ctx, questions[0].s3logs)
+			t1, err := h.timeQuery(ctx, questions[0].s3logs, h.logFile)
 			if err != nil {
 				return err
 			}
