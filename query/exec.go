@@ -160,6 +160,9 @@ type run struct {
 	// hold: rows of an object read in several chunks wait until it is
 	// whole (holdRows).
 	hold bool
+	// origin: the plan reads a record's log object, line or partition
+	// (readsOrigin), which converted output's records then set.
+	origin bool
 	// failedRows counts, per failed object, rows written before it failed.
 	failedMu   sync.Mutex
 	failedRows map[string]int64
@@ -183,6 +186,7 @@ func (r *run) RelativeLines() bool {
 func (p *Plan) newRun(w RowWriter, o RunOptions, workers int, skipFailed bool) *run {
 	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups), stars: p.agg && p.starsOnly()}
 	r.hold = holdRows(o, skipFailed)
+	r.origin = p.readsOrigin()
 	r.lakeArgs = p.lakeArgs()
 	r.enc, _ = w.(rowEncoder)
 	r.workers = make([]*worker, workers)
@@ -316,6 +320,22 @@ func (r *run) NewPart(w int, o *pipeline.Object, whole bool) pipeline.Part {
 	return p
 }
 
+// readsOrigin reports whether the plan reads a column of a record's
+// origin (schema.Origin: log_object, log_line, dt); its other columns
+// are the record's, and the per-record Origin of converted output's
+// records is then skipped.
+func (p *Plan) readsOrigin() bool {
+	for i, c := range schema.Columns {
+		switch c.Source {
+		case schema.FromObject, schema.FromLine, schema.FromPartition:
+			if p.used[i] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // streams reports whether the query writes rows as it finds them.
 func (r *run) streams() bool { return !r.p.agg && len(r.p.order) == 0 }
 
@@ -388,6 +408,7 @@ func (p *part) LakeRecords(rs *lake.Records) error {
 	// keysOnly: a record that starts a group need only have its keys,
 	// read as is from their fields, assembled (groupOf).
 	keysOnly := typed && p.r.p.fieldKeys != nil
+	origin := p.r.origin
 	cache := w.lakeGroups[:0]
 	defer func() { w.lakeGroups = cache[:0] }()
 records:
@@ -412,7 +433,9 @@ records:
 			}
 		}
 		rs.Assemble()
-		rs.Origin(&w.rc.origin)
+		if origin {
+			rs.Origin(&w.rc.origin)
+		}
 		for i := range conj {
 			if !conj[i].test(&w.rc) {
 				continue records
