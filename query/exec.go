@@ -116,7 +116,8 @@ type worker struct {
 	state  scanState
 	enc    []byte // rows encoded for a rowEncoder, not yet written
 	spill  []byte // held rows read back from the spill file
-	direct part   // the part of whole objects, reused
+	day    dayText
+	direct part // the part of whole objects, reused
 	// lakeGroups maps the group ids of a unit of converted output to
 	// their groups (part.LakeRecords).
 	lakeGroups []*group
@@ -604,7 +605,7 @@ func (r *run) emit(w *worker, row []Value) error {
 		last = n == limit
 	}
 	if r.enc != nil {
-		w.enc = r.enc.appendRow(w.enc, row)
+		w.enc = r.enc.appendRow(w.enc, row, &w.day)
 		if len(w.enc) >= 64<<10 || last {
 			if err := r.flush(w); err != nil {
 				return err

@@ -29,9 +29,10 @@ func NewWriter(format string, w io.Writer) (RowWriter, error) {
 
 // rowEncoder is implemented by writers whose rows can be encoded on the
 // workers' goroutines: appendRow must be safe for concurrent use after
-// Begin; writeEncoded writes encoded rows and is called under Run's lock.
+// Begin (each goroutine with its own dayText); writeEncoded writes
+// encoded rows and is called under Run's lock.
 type rowEncoder interface {
-	appendRow(dst []byte, row []Value) []byte
+	appendRow(dst []byte, row []Value, dt *dayText) []byte
 	writeEncoded(b []byte) error
 }
 
@@ -44,6 +45,7 @@ var (
 type csvWriter struct {
 	w   *bufio.Writer
 	buf []byte
+	day dayText // WriteRow's
 }
 
 func (c *csvWriter) Begin(cols []ResultColumn) error {
@@ -60,12 +62,12 @@ func (c *csvWriter) Begin(cols []ResultColumn) error {
 }
 
 func (c *csvWriter) WriteRow(row []Value) error {
-	c.buf = c.appendRow(c.buf[:0], row)
+	c.buf = c.appendRow(c.buf[:0], row, &c.day)
 	_, err := c.w.Write(c.buf)
 	return err
 }
 
-func (c *csvWriter) appendRow(b []byte, row []Value) []byte {
+func (c *csvWriter) appendRow(b []byte, row []Value, dt *dayText) []byte {
 	for i := range row {
 		if i > 0 {
 			b = append(b, ',')
@@ -77,7 +79,7 @@ func (c *csvWriter) appendRow(b []byte, row []Value) []byte {
 			b = appendCSVField(b, v.S)
 		case KindNull:
 		case KindTime:
-			b = appendRFC3339(b, v.I)
+			b = dt.appendRFC3339(b, v.I)
 		default:
 			b = v.AppendText(b)
 		}
@@ -189,6 +191,7 @@ type jsonWriter struct {
 	w    *bufio.Writer
 	keys [][]byte
 	buf  []byte
+	day  dayText // WriteRow's
 }
 
 func (j *jsonWriter) Begin(cols []ResultColumn) error {
@@ -200,7 +203,7 @@ func (j *jsonWriter) Begin(cols []ResultColumn) error {
 }
 
 func (j *jsonWriter) WriteRow(row []Value) error {
-	j.buf = j.appendRow(j.buf[:0], row)
+	j.buf = j.appendRow(j.buf[:0], row, &j.day)
 	_, err := j.w.Write(j.buf)
 	return err
 }
@@ -210,7 +213,7 @@ func (j *jsonWriter) writeEncoded(b []byte) error {
 	return err
 }
 
-func (j *jsonWriter) appendRow(b []byte, row []Value) []byte {
+func (j *jsonWriter) appendRow(b []byte, row []Value, dt *dayText) []byte {
 	b = append(b, '{')
 	for i := range row {
 		if i > 0 {
@@ -231,6 +234,10 @@ func (j *jsonWriter) appendRow(b []byte, row []Value) []byte {
 			}
 		case KindString:
 			b = appendJSONString(b, v.S)
+		case KindTime:
+			b = append(b, '"')
+			b = dt.appendRFC3339(b, v.I)
+			b = append(b, '"')
 		default:
 			// Timestamps, dates and intervals: their text is digits and
 			// -:. TZ and space, nothing to escape, written in place.

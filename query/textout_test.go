@@ -98,6 +98,33 @@ func FuzzAppendRFC3339(f *testing.F) {
 	})
 }
 
+// TestDayText writes timestamps with one dayText as a worker does, in
+// runs within a day, across midnight, back and forth, and out of the
+// arithmetic's range, against package time.
+func TestDayText(t *testing.T) {
+	var dt dayText
+	rng := rand.New(rand.NewPCG(9, 10))
+	unix := int64(1709251200 - 3)
+	for range 200000 {
+		switch k := rng.IntN(100); {
+		case k < 80:
+			unix += rng.Int64N(40) // on, often past midnight
+		case k < 90:
+			unix -= rng.Int64N(3 * 86400)
+		case k < 95:
+			unix = rng.Int64N(253402300800)
+		case k < 97:
+			unix = 253402300799 - rng.Int64N(86400*2)
+		default:
+			unix = rng.Int64N(1e6) - 5e5 // around the epoch, and before it
+		}
+		want := time.Unix(unix, 0).UTC().AppendFormat([]byte("x"), time.RFC3339)
+		if got := dt.appendRFC3339([]byte("x"), unix); !bytes.Equal(got, want) {
+			t.Fatalf("%d: %q, want %q", unix, got, want)
+		}
+	}
+}
+
 // jsonStringRef is appendJSONString a byte at a time, as it was.
 func jsonStringRef(dst, s []byte) []byte {
 	dst = append(dst, '"')
@@ -238,6 +265,8 @@ func fuzzRow(i int64, f float64, s []byte) []Value {
 		{Kind: KindString, S: s},
 		TimeValue(i),
 		TimeValue(i % 253402300800),
+		TimeValue(i%253402300800 + 1), // the day remembered, or the next
+		TimeValue(i%253402300800 - 86400),
 		IntervalValue(i),
 		DateValue(i % (1 << 40)),
 		DecimalValue(i, int(uint64(i)%19)),
@@ -256,7 +285,8 @@ func FuzzRowText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, i int64, fl float64, s []byte) {
 		row := fuzzRow(i, fl, s)
 		c := &csvWriter{}
-		if got, want := c.appendRow([]byte("x"), row), csvRowRef([]byte("x"), row); !bytes.Equal(got, want) {
+		var dt dayText
+		if got, want := c.appendRow([]byte("x"), row, &dt), csvRowRef([]byte("x"), row); !bytes.Equal(got, want) {
 			t.Fatalf("CSV row %q, want %q", got, want)
 		}
 		j := &jsonWriter{}
@@ -265,7 +295,7 @@ func FuzzRowText(f *testing.F) {
 			cols[k].Name = string(rune('a' + k))
 		}
 		j.Begin(cols)
-		got, want := j.appendRow([]byte("x"), row), jsonRowRef(j.keys, []byte("x"), row)
+		got, want := j.appendRow([]byte("x"), row, &dt), jsonRowRef(j.keys, []byte("x"), row)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("JSON row %q, want %q", got, want)
 		}
