@@ -572,8 +572,13 @@ func (r *run) row(pt *part) error {
 		}
 		return nil
 	}
+	// The result through a local: assigned straight to vals[i], the
+	// compiler copies the 48-byte Value through one stack temporary more
+	// (~0.4 M instructions over the lake's selective query).
+	vals := w.vals[:len(p.proj)]
 	for i, e := range p.proj {
-		w.vals[i] = e.fn(&w.rc)
+		v := e.fn(&w.rc)
+		vals[i] = v
 	}
 	if !pt.direct {
 		// Held until the object is whole; no object needs more than
