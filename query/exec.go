@@ -182,8 +182,8 @@ func (r *run) RelativeLines() bool {
 	return !r.p.used[i]
 }
 
-// newRun returns a run of p writing to w with workers workers. Its rows
-// are held as the pipeline's configuration skipFailed asks (holdRows).
+// newRun returns a run of p writing to w with workers workers;
+// skipFailed is the pipeline's Config.SkipFailed (holdRows).
 func (p *Plan) newRun(w RowWriter, o RunOptions, workers int, skipFailed bool) *run {
 	r := &run{p: p, opts: o, out: w, budget: newBudget(o.MaxGroups), stars: p.agg && p.starsOnly()}
 	r.hold = holdRows(o, skipFailed)
@@ -586,12 +586,12 @@ func (r *run) row(pt *part) error {
 		if p.limit >= 0 && st.held.rows >= p.limit {
 			return nil
 		}
-		return st.held.add(w.vals, &r.spill)
+		return st.held.add(vals, &r.spill)
 	}
 	if pt != &w.direct {
 		pt.written++
 	}
-	return r.emit(w, w.vals)
+	return r.emit(w, vals)
 }
 
 // emit writes a row of a streaming query found by worker w. Under LIMIT
