@@ -242,7 +242,7 @@ func BenchmarkGroupOf(b *testing.B) {
 		}
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
-			r := p.newRun(&discard{}, RunOptions{}, 1)
+			r := p.newRun(&discard{}, RunOptions{}, 1, false)
 			pt := &r.workers[0].direct
 			b.ResetTimer()
 			for range b.N {

@@ -42,8 +42,9 @@ func (h *heldRows) add(row []Value, sp *spillFile) error {
 }
 
 // replay calls fn with each held row, in order; the row is valid only
-// during the call. It stops at fn's first error.
-func (h *heldRows) replay(sp *spillFile, fn func([]Value) error) error {
+// during the call. Spilled rows are read back into *buf (the caller's,
+// grown as needed). It stops at fn's first error.
+func (h *heldRows) replay(sp *spillFile, buf *[]byte, fn func([]Value) error) error {
 	var row []Value
 	each := func(data []byte) error {
 		for len(data) > 0 {
@@ -58,7 +59,7 @@ func (h *heldRows) replay(sp *spillFile, fn func([]Value) error) error {
 		return nil
 	}
 	for _, sg := range h.segs {
-		data, err := sp.read(sg)
+		data, err := sp.read(sg, buf)
 		if err != nil {
 			return err
 		}
@@ -82,7 +83,6 @@ type spillFile struct {
 	mu   sync.Mutex
 	f    *os.File
 	size int64
-	rbuf []byte
 }
 
 func (s *spillFile) write(b []byte) (segment, error) {
@@ -103,14 +103,17 @@ func (s *spillFile) write(b []byte) (segment, error) {
 	return seg, nil
 }
 
-// read returns a segment's bytes, valid until the next read. Reads are
-// serialised by the caller (under the run's output lock).
-func (s *spillFile) read(sg segment) ([]byte, error) {
-	if int64(cap(s.rbuf)) < sg.n {
-		s.rbuf = make([]byte, sg.n)
+// read returns a segment's bytes, read into *buf (grown as needed) and
+// valid until its next use.
+func (s *spillFile) read(sg segment, buf *[]byte) ([]byte, error) {
+	s.mu.Lock()
+	f := s.f
+	s.mu.Unlock()
+	if int64(cap(*buf)) < sg.n {
+		*buf = make([]byte, sg.n)
 	}
-	b := s.rbuf[:sg.n]
-	if _, err := s.f.ReadAt(b, sg.off); err != nil {
+	b := (*buf)[:sg.n]
+	if _, err := f.ReadAt(b, sg.off); err != nil {
 		return nil, fmt.Errorf("reading held rows back: %w", err)
 	}
 	return b, nil

@@ -40,7 +40,8 @@ func TestHeldRowsKeepValues(t *testing.T) {
 		t.Fatalf("%d rows spilled %d times, want at least 2", n, len(h.segs))
 	}
 	i := 0
-	err := h.replay(&sp, func(got []Value) error {
+	var buf []byte
+	err := h.replay(&sp, &buf, func(got []Value) error {
 		want := row(i)
 		if len(got) != len(want) {
 			t.Fatalf("row %d: %d values, want %d", i, len(got), len(want))

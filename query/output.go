@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -27,9 +29,10 @@ func NewWriter(format string, w io.Writer) (RowWriter, error) {
 
 // rowEncoder is implemented by writers whose rows can be encoded on the
 // workers' goroutines: appendRow must be safe for concurrent use after
-// Begin; writeEncoded writes encoded rows and is called under Run's lock.
+// Begin (each goroutine with its own dayText); writeEncoded writes
+// encoded rows and is called under Run's lock.
 type rowEncoder interface {
-	appendRow(dst []byte, row []Value) []byte
+	appendRow(dst []byte, row []Value, dt *dayText) []byte
 	writeEncoded(b []byte) error
 }
 
@@ -42,6 +45,7 @@ var (
 type csvWriter struct {
 	w   *bufio.Writer
 	buf []byte
+	day dayText // WriteRow's
 }
 
 func (c *csvWriter) Begin(cols []ResultColumn) error {
@@ -58,19 +62,25 @@ func (c *csvWriter) Begin(cols []ResultColumn) error {
 }
 
 func (c *csvWriter) WriteRow(row []Value) error {
-	c.buf = c.appendRow(c.buf[:0], row)
+	c.buf = c.appendRow(c.buf[:0], row, &c.day)
 	_, err := c.w.Write(c.buf)
 	return err
 }
 
-func (c *csvWriter) appendRow(b []byte, row []Value) []byte {
-	for i, v := range row {
+func (c *csvWriter) appendRow(b []byte, row []Value, dt *dayText) []byte {
+	for i := range row {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if v.Kind == KindString {
+		// By pointer, and the common kinds first: a Value is 48 bytes,
+		// and AppendText's switch is a call more.
+		switch v := &row[i]; v.Kind {
+		case KindString:
 			b = appendCSVField(b, v.S)
-		} else {
+		case KindNull:
+		case KindTime:
+			b = dt.appendRFC3339(b, v.I)
+		default:
 			b = v.AppendText(b)
 		}
 	}
@@ -84,10 +94,72 @@ func (c *csvWriter) writeEncoded(b []byte) error {
 
 func (c *csvWriter) End() error { return c.w.Flush() }
 
+// appendCSVField appends s as a CSV field: quoted (its quotes doubled)
+// when it holds a comma, quote, CR or LF, or starts or ends with a space,
+// as is otherwise.
+//
+// The bytes are tested a word of eight at a time, four words a step, and
+// copied as they are tested (the test has loaded them): no second pass
+// and no memmove call. The four bytes all lie below '-', as do few bytes
+// of the paths, ARNs and addresses of a log (a space, %, !, #, &, +,
+// parentheses): a word with none below '-' (three operations, csvBelow)
+// needs no exact test, and a word with one gets it (csvSpecial). A field
+// of eight bytes and more ends with its last eight bytes, tested and
+// copied again where they overlap.
 func appendCSVField(dst, s []byte) []byte {
-	if !csvNeedsQuotes(s) {
+	n := len(s)
+	if n < 8 {
+		for _, b := range s {
+			if b == ',' || b == '"' || b == '\n' || b == '\r' {
+				return appendCSVQuoted(dst, s)
+			}
+		}
+		if n > 0 && (s[0] == ' ' || s[n-1] == ' ') {
+			return appendCSVQuoted(dst, s)
+		}
 		return append(dst, s...)
 	}
+	if s[0] == ' ' || s[n-1] == ' ' {
+		return appendCSVQuoted(dst, s)
+	}
+	at := len(dst)
+	if cap(dst)-at < n {
+		dst = slices.Grow(dst, n)
+	}
+	out := dst[at : at+n]
+	i := 0
+	for ; i <= n-32; i += 32 {
+		b, o := s[i:i+32], out[i:i+32]
+		w0 := binary.LittleEndian.Uint64(b[0:8])
+		w1 := binary.LittleEndian.Uint64(b[8:16])
+		w2 := binary.LittleEndian.Uint64(b[16:24])
+		w3 := binary.LittleEndian.Uint64(b[24:32])
+		if csvBelow(w0)|csvBelow(w1)|csvBelow(w2)|csvBelow(w3) != 0 &&
+			csvSpecial(w0)|csvSpecial(w1)|csvSpecial(w2)|csvSpecial(w3) != 0 {
+			return appendCSVQuoted(dst[:at], s)
+		}
+		binary.LittleEndian.PutUint64(o[0:8], w0)
+		binary.LittleEndian.PutUint64(o[8:16], w1)
+		binary.LittleEndian.PutUint64(o[16:24], w2)
+		binary.LittleEndian.PutUint64(o[24:32], w3)
+	}
+	for ; i <= n-8; i += 8 {
+		w := binary.LittleEndian.Uint64(s[i : i+8])
+		if csvBelow(w) != 0 && csvSpecial(w) != 0 {
+			return appendCSVQuoted(dst[:at], s)
+		}
+		binary.LittleEndian.PutUint64(out[i:i+8], w)
+	}
+	w := binary.LittleEndian.Uint64(s[n-8:])
+	if csvBelow(w) != 0 && csvSpecial(w) != 0 {
+		return appendCSVQuoted(dst[:at], s)
+	}
+	binary.LittleEndian.PutUint64(out[n-8:], w)
+	return dst[:at+n]
+}
+
+// appendCSVQuoted appends s quoted, its quotes doubled.
+func appendCSVQuoted(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	for _, b := range s {
 		if b == '"' {
@@ -98,32 +170,18 @@ func appendCSVField(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// csvNeedsQuotes reports whether a CSV field of s must be quoted: it
-// holds a comma, quote, CR or LF, or starts or ends with a space. The
-// bytes are tested eight at a time (a word with a zero byte where one of
-// the four was), which for the paths and ARNs of a log is most of
-// writing them.
-func csvNeedsQuotes(s []byte) bool {
-	if len(s) == 0 {
-		return false
-	}
-	if s[0] == ' ' || s[len(s)-1] == ' ' {
-		return true
-	}
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for ; len(s) >= 8; s = s[8:] {
-		w := binary.LittleEndian.Uint64(s)
-		a, b, c, d := w^(','*ones), w^('"'*ones), w^('\n'*ones), w^('\r'*ones)
-		if ((a-ones)&^a|(b-ones)&^b|(c-ones)&^c|(d-ones)&^d)&highs != 0 {
-			return true
-		}
-	}
-	for _, b := range s {
-		if b == ',' || b == '"' || b == '\n' || b == '\r' {
-			return true
-		}
-	}
-	return false
+// swarOnes and swarHighs are a word's bytes all 0x01 and all 0x80.
+const swarOnes, swarHighs = 0x0101010101010101, 0x8080808080808080
+
+// csvBelow is non-zero if a byte of w is below '-' (0x2d): the bytes'
+// high bits where one is, exact for the lowest (a borrow can mark bytes
+// above it, never one when no byte is below).
+func csvBelow(w uint64) uint64 { return (w - '-'*swarOnes) &^ w & swarHighs }
+
+// csvSpecial is non-zero if a byte of w is a comma, quote, LF or CR.
+func csvSpecial(w uint64) uint64 {
+	a, b, c, d := w^(','*swarOnes), w^('"'*swarOnes), w^('\n'*swarOnes), w^('\r'*swarOnes)
+	return ((a-swarOnes)&^a | (b-swarOnes)&^b | (c-swarOnes)&^c | (d-swarOnes)&^d) & swarHighs
 }
 
 // jsonWriter writes one JSON object per row; NULL is null, numbers are
@@ -133,6 +191,7 @@ type jsonWriter struct {
 	w    *bufio.Writer
 	keys [][]byte
 	buf  []byte
+	day  dayText // WriteRow's
 }
 
 func (j *jsonWriter) Begin(cols []ResultColumn) error {
@@ -144,7 +203,7 @@ func (j *jsonWriter) Begin(cols []ResultColumn) error {
 }
 
 func (j *jsonWriter) WriteRow(row []Value) error {
-	j.buf = j.appendRow(j.buf[:0], row)
+	j.buf = j.appendRow(j.buf[:0], row, &j.day)
 	_, err := j.w.Write(j.buf)
 	return err
 }
@@ -154,15 +213,15 @@ func (j *jsonWriter) writeEncoded(b []byte) error {
 	return err
 }
 
-func (j *jsonWriter) appendRow(b []byte, row []Value) []byte {
+func (j *jsonWriter) appendRow(b []byte, row []Value, dt *dayText) []byte {
 	b = append(b, '{')
-	for i, v := range row {
+	for i := range row {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, j.keys[i]...)
 		b = append(b, ':')
-		switch v.Kind {
+		switch v := &row[i]; v.Kind {
 		case KindNull:
 			b = append(b, "null"...)
 		case KindInt, KindBool, KindDecimal:
@@ -175,8 +234,16 @@ func (j *jsonWriter) appendRow(b []byte, row []Value) []byte {
 			}
 		case KindString:
 			b = appendJSONString(b, v.S)
+		case KindTime:
+			b = append(b, '"')
+			b = dt.appendRFC3339(b, v.I)
+			b = append(b, '"')
 		default:
-			b = appendJSONString(b, v.AppendText(nil))
+			// Timestamps, dates and intervals: their text is digits and
+			// -:. TZ and space, nothing to escape, written in place.
+			b = append(b, '"')
+			b = v.AppendText(b)
+			b = append(b, '"')
 		}
 	}
 	return append(b, '}', '\n')
@@ -186,37 +253,66 @@ func (j *jsonWriter) End() error { return j.w.Flush() }
 
 const hexDigits = "0123456789abcdef"
 
+// appendJSONString appends s as a JSON string. The run of bytes that
+// need no escape before each one that does is found a word at a time
+// (jsonPlain) and appended at once.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+	for {
+		n := jsonPlain(s)
+		dst = append(dst, s[:n]...)
+		if s = s[n:]; len(s) == 0 {
+			break
+		}
+		if c := s[0]; c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
 				dst = append(dst, '\\', c)
-			case c == '\n':
+			case '\n':
 				dst = append(dst, '\\', 'n')
-			case c == '\r':
+			case '\r':
 				dst = append(dst, '\\', 'r')
-			case c == '\t':
+			case '\t':
 				dst = append(dst, '\\', 't')
-			case c < 0x20 || c == 0x7f:
+			default: // the other control bytes and DEL
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			default:
-				dst = append(dst, c)
 			}
-			i++
+			s = s[1:]
 			continue
 		}
-		r, n := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && n == 1 {
+		r, k := utf8.DecodeRune(s)
+		if r == utf8.RuneError && k == 1 {
 			dst = append(dst, `\ufffd`...)
 		} else {
-			dst = append(dst, s[i:i+n]...)
+			dst = append(dst, s[:k]...)
 		}
-		i += n
+		s = s[k:]
 	}
 	return append(dst, '"')
+}
+
+// jsonPlain returns the length of the longest prefix of s of ASCII bytes
+// a JSON string holds as they are: no quote, backslash, control byte or
+// DEL. (Bytes from 0x80 on end it too: they are checked as UTF-8.)
+func jsonPlain(s []byte) int {
+	i := 0
+	for ; i <= len(s)-8; i += 8 {
+		w := binary.LittleEndian.Uint64(s[i : i+8])
+		q, bs, del := w^('"'*swarOnes), w^('\\'*swarOnes), w^(0x7f*swarOnes)
+		// Each term marks its lowest byte exactly (a borrow marks only
+		// bytes above a marked one), so the lowest mark is the first
+		// byte to escape.
+		m := ((w-' '*swarOnes)&^w | (q-swarOnes)&^q | (bs-swarOnes)&^bs | (del-swarOnes)&^del | w) & swarHighs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c == '"' || c == '\\' || c >= 0x7f {
+			return i
+		}
+	}
+	return i
 }
 
 // tableRows is how many rows a table writer holds to size its columns;

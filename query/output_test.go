@@ -147,53 +147,6 @@ func TestEncodedStreaming(t *testing.T) {
 	}
 }
 
-// csvNeedsQuotesRef is csvNeedsQuotes a byte at a time, as it was.
-func csvNeedsQuotesRef(s []byte) bool {
-	if len(s) > 0 && (s[0] == ' ' || s[len(s)-1] == ' ') {
-		return true
-	}
-	return bytes.ContainsAny(s, ",\"\n\r")
-}
-
-// TestCSVNeedsQuotes checks the word-at-a-time test against the bytewise
-// one over fields of every length up to 40 with each special byte (and
-// bytes next to them in value) at each place.
-func TestCSVNeedsQuotes(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for n := 0; n <= 40; n++ {
-		for _, c := range []byte{',', '"', '\n', '\r', ' ', '+', '#', '!', '\t', '\f', 0x0b, 0x0e, 0xac, 0xa2, 0x8a, 0} {
-			for at := range n {
-				for range 4 {
-					s := make([]byte, n)
-					for i := range s {
-						s[i] = byte('a' + rng.IntN(26))
-						if rng.IntN(8) == 0 {
-							s[i] = byte(rng.IntN(256))
-						}
-					}
-					s[at] = c
-					if got, want := csvNeedsQuotes(s), csvNeedsQuotesRef(s); got != want {
-						t.Fatalf("%q: %v, want %v", s, got, want)
-					}
-				}
-			}
-		}
-	}
-}
-
-// FuzzCSVNeedsQuotes compares the word-at-a-time test with the bytewise
-// one.
-func FuzzCSVNeedsQuotes(f *testing.F) {
-	f.Add([]byte("arn:aws:iam::123456789012:user/alice"))
-	f.Add([]byte("a,b"))
-	f.Add([]byte("0123456\r89"))
-	f.Fuzz(func(t *testing.T, s []byte) {
-		if got, want := csvNeedsQuotes(s), csvNeedsQuotesRef(s); got != want {
-			t.Fatalf("%q: %v, want %v", s, got, want)
-		}
-	})
-}
-
 // TestAppendRFC3339 checks the arithmetic timestamp text against package
 // time's RFC 3339 at the edges of its range, around leap days and
 // centuries, and at random instants inside and outside the range.

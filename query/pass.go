@@ -38,7 +38,7 @@ func runPass(ctx context.Context, cfg pipeline.Config, sources []string, ps []*P
 		if err := ws[i].Begin(p.cols); err != nil {
 			return cfg.Stats, err
 		}
-		s.runs[i] = p.newRun(ws[i], o, cfg.Workers)
+		s.runs[i] = p.newRun(ws[i], o, cfg.Workers, cfg.SkipFailed)
 		defer s.runs[i].spill.close()
 		if p.limit == 0 {
 			s.stopped[i].Store(true)

@@ -28,7 +28,7 @@ func TestRelativeLines(t *testing.T) {
 			t.Fatal(err)
 		}
 		if p.root == nil {
-			if got := p.newRun(&capture{}, RunOptions{}, 1).RelativeLines(); got != c.relative {
+			if got := p.newRun(&capture{}, RunOptions{}, 1, false).RelativeLines(); got != c.relative {
 				t.Errorf("%s: RelativeLines %v, want %v", c.sql, got, c.relative)
 			}
 		}

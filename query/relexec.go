@@ -240,7 +240,7 @@ func (p *Plan) runRows(in [][]Value, out RowWriter, maxGroups int64) error {
 	if p.limit == 0 {
 		return out.End()
 	}
-	r := p.newRun(out, RunOptions{MaxGroups: maxGroups}, 1)
+	r := p.newRun(out, RunOptions{MaxGroups: maxGroups}, 1, false)
 	defer r.spill.close()
 	pt := &r.workers[0].direct
 	for _, row := range in {

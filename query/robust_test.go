@@ -27,7 +27,7 @@ func runBlock(p *Plan, data []byte, out RowWriter) error {
 	if p.limit == 0 {
 		return out.End()
 	}
-	r := p.newRun(out, RunOptions{}, 1)
+	r := p.newRun(out, RunOptions{}, 1, false)
 	defer r.spill.close()
 	_, err := pipeline.RunBlock(pipeline.Config{Prefilter: p.prefilter()}, "block", data, r)
 	if err != nil && !errors.Is(err, errLimit) {

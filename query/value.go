@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"github.com/s3logs/s3logs/parse"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -399,19 +400,63 @@ func typedLiteral(kind string, s token) (Value, error) {
 }
 
 // appendRFC3339 appends the instant unix seconds after the epoch as
-// time.RFC3339 formats it in UTC, by arithmetic for the years 1970 to
-// 9999 (each output row with a timestamp took ~400 instructions through
-// package time) and through package time for others.
+// time.RFC3339 formats it in UTC (dayText.appendRFC3339, with no day
+// remembered).
 func appendRFC3339(dst []byte, unix int64) []byte {
-	if unix < 0 || unix > 253402300799 { // 9999-12-31T23:59:59Z
+	var c dayText
+	return c.appendRFC3339(dst, unix)
+}
+
+// dayText remembers the date of the last timestamp its appendRFC3339
+// wrote: the rows a worker writes in a row mostly share their day (a
+// unit of converted output is one day's; log text is in time order). The
+// zero value remembers none. A dayText is used by one goroutine at a
+// time.
+type dayText struct {
+	day  uint64 // day number + 1 of date; 0 for none
+	date [10]byte
+}
+
+// appendRFC3339 appends the instant unix seconds after the epoch as
+// time.RFC3339 formats it in UTC: by arithmetic for the years 1970 to
+// 9999 (each output row with a timestamp took ~400 instructions through
+// package time), through package time for others. The date, where it is
+// not the day remembered, takes ~100 instructions of the ~200 (the
+// civil date and its digits); the arithmetic is unsigned (a signed
+// division by a constant costs its sign's fix-ups) and the digits come
+// two at a time from digitPairs, written in place.
+func (c *dayText) appendRFC3339(dst []byte, unix int64) []byte {
+	if uint64(unix) > 253402300799 { // before 1970 or after 9999-12-31T23:59:59Z
 		return time.Unix(unix, 0).UTC().AppendFormat(dst, time.RFC3339)
 	}
-	y, m, d := parse.CivilFromDays(unix / 86400)
-	sec := unix % 86400
-	h, mi, se := sec/3600, sec%3600/60, sec%60
-	return append(dst,
-		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
-		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':',
-		byte('0'+se/10), byte('0'+se%10), 'Z')
+	days := uint64(unix) / 86400
+	sec := uint64(unix) - days*86400
+	if c.day != days+1 {
+		y, m, d := parse.CivilFromDays(int64(days))
+		b := &c.date
+		hi, lo := uint(y)/100*2, uint(y)%100*2
+		b[0], b[1], b[2], b[3], b[4] = digitPairs[hi], digitPairs[hi+1], digitPairs[lo], digitPairs[lo+1], '-'
+		b[5], b[6], b[7] = digitPairs[2*m], digitPairs[2*m+1], '-'
+		b[8], b[9] = digitPairs[2*d], digitPairs[2*d+1]
+		c.day = days + 1
+	}
+	h := sec / 3600
+	sec -= h * 3600
+	mi := sec / 60
+	sec -= mi * 60
+	n := len(dst)
+	if cap(dst)-n < 20 {
+		dst = slices.Grow(dst, 20)
+	}
+	dst = dst[:n+20]
+	b := dst[n : n+20]
+	copy(b[:10], c.date[:])
+	b[10] = 'T'
+	b[11], b[12], b[13] = digitPairs[2*h], digitPairs[2*h+1], ':'
+	b[14], b[15], b[16] = digitPairs[2*mi], digitPairs[2*mi+1], ':'
+	b[17], b[18], b[19] = digitPairs[2*sec], digitPairs[2*sec+1], 'Z'
+	return dst
 }
+
+// digitPairs holds the two decimal digits of each number below 100.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
