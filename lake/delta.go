@@ -3,8 +3,6 @@ package lake
 import (
 	"encoding/binary"
 	"errors"
-
-	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // encDeltaBinaryPacked is Parquet's DELTA_BINARY_PACKED encoding, as the
@@ -216,7 +214,7 @@ type deltaChunk struct {
 	vals []int64
 }
 
-func newDeltaChunk(pr file.PageReader, maxDef int16) (*deltaChunk, error) {
+func newDeltaChunk(pr *chunkPages, maxDef int16) (*deltaChunk, error) {
 	if maxDef > 1 {
 		return nil, errors.New("not a flat column")
 	}

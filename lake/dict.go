@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // Parquet encodings, as the page headers number them.
@@ -27,9 +26,9 @@ var errNotDictionary = errors.New("data page not dictionary encoded")
 // dictionary encoded, decoding definition levels and indices itself: a
 // batch then holds each row's index into the chunk's dictionary, so
 // filters are checked once per dictionary value and group keys are small
-// integers, and no value is copied. Pages come from arrow-go's page
-// reader (decompressed); the dictionary's values refer into its page,
-// which stays valid for the chunk.
+// integers, and no value is copied. Pages come from chunkPages
+// (decompressed); the dictionary's values refer into its page, which
+// stays valid for the chunk.
 type dictChunk struct {
 	levelPages
 	dict  []parquet.ByteArray
@@ -41,25 +40,24 @@ type dictChunk struct {
 
 // newDictChunk reads the column chunk of pr; its dictionary's values are
 // kept in b's buffers (reused from unit to unit by one worker).
-func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk, error) {
+func newDictChunk(pr *chunkPages, maxDef int16, b *slotBuffers) (*dictChunk, error) {
 	if maxDef > 1 {
 		return nil, fmt.Errorf("definition levels up to %d: not a flat column", maxDef)
 	}
 	d := &dictChunk{levelPages: levelPages{pr: pr, maxDef: maxDef}}
-	if !pr.Next() {
-		if err := pr.Err(); err != nil {
-			return nil, err
-		}
+	dp, err := pr.next()
+	if err != nil {
+		return nil, err
+	}
+	if dp == nil {
 		return nil, errors.New("no pages")
 	}
-	dp, ok := pr.Page().(*file.DictionaryPage)
-	if !ok {
+	if dp.typ != pageDictionary {
 		return nil, errors.New("no dictionary page first")
 	}
-	if e := int(dp.Encoding()); e != encPlain && e != encPlainDict {
+	if e := int(dp.encoding); e != encPlain && e != encPlainDict {
 		return nil, fmt.Errorf("dictionary page encoding %d", e)
 	}
-	var err error
 	if d.dict, err = dictValues(dp, b.dict[:0]); err != nil {
 		return nil, err
 	}
@@ -75,9 +73,9 @@ func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk,
 // dictValues appends to vals the values of a dictionary page of byte
 // arrays (PLAIN: each a 4-byte length and its bytes); they refer into the
 // page.
-func dictValues(dp *file.DictionaryPage, vals []parquet.ByteArray) ([]parquet.ByteArray, error) {
-	data := dp.Data()
-	n := int(dp.NumValues())
+func dictValues(dp *page, vals []parquet.ByteArray) ([]parquet.ByteArray, error) {
+	data := dp.data
+	n := int(dp.numValues)
 	if n < 0 || n > len(data)/4 {
 		return nil, errors.New("corrupt dictionary page")
 	}

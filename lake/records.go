@@ -46,6 +46,8 @@ type Records struct {
 	// memo, by filter, their verdicts on a dictionary's values.
 	bufs []*slotBuffers
 	memo []dictPass
+	// dictPages reads the dictionary pages of pruneByDictionary.
+	dictPages chunkPages
 	// whole marks, by filter, those every row of the unit passes (by its
 	// statistics): not checked row by row.
 	whole []bool
