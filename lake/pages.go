@@ -150,7 +150,8 @@ type page struct {
 // buffers it keeps too, so that once its buffers have grown to a
 // worker's largest chunk it allocates nothing. A data page's bytes are
 // valid until the next page or reset, a dictionary page's until reset;
-// the bytes of an uncompressed page are the chunk's own. Each buffer of
+// the bytes of an uncompressed page are the chunk's own. The buffers are
+// the page pool's (pageAllocator), handed back by free. Each buffer of
 // decompressed bytes has pageSlack bytes (zero) past the page's end, so
 // that a decoder loading a word at a time may read past it. Checksums
 // are those of the codecs (zstd's frame checksums); Parquet's page CRCs
@@ -223,12 +224,23 @@ func (cp *chunkPages) resetRange(ctx context.Context, b blob, off, n, values int
 		}
 		cp.codec = c
 	}
-	cp.raw = grown(cp.raw, int(n))
+	cp.raw = pagePool.regrow(cp.raw, int(n))
 	if err := b.readAt(ctx, cp.raw, off); err != nil {
 		return err
 	}
 	cp.rest, cp.base, cp.left = cp.raw, off, values
 	return nil
+}
+
+// free hands the reader's buffers back to the page pool: no page it read
+// is looked at after.
+func (cp *chunkPages) free() {
+	for _, b := range [][]byte{cp.raw, cp.dict, cp.data} {
+		if b != nil {
+			pagePool.Free(b)
+		}
+	}
+	*cp = chunkPages{}
 }
 
 // next moves to the next dictionary or data page (others are skipped)
@@ -300,12 +312,8 @@ func (cp *chunkPages) decompress(buf *[]byte, src []byte, size, plain int) ([]by
 	if plain > size {
 		return nil, errPageHeader
 	}
-	b := *buf
-	if cap(b) < size+pageSlack {
-		b = make([]byte, size+pageSlack)
-		*buf = b
-	}
-	b = b[:size+pageSlack]
+	b := pagePool.regrow(*buf, size+pageSlack)
+	*buf = b
 	copy(b, src[:plain])
 	out, err := compress.Decode(cp.codec, b[plain:size], src[plain:])
 	if err != nil {

@@ -53,6 +53,15 @@ type Records struct {
 	whole []bool
 }
 
+// free hands the page buffers of rs back to the page pool, once its
+// last unit is read.
+func (rs *Records) free() {
+	for _, b := range rs.bufs {
+		b.pages.free()
+	}
+	rs.dictPages.free()
+}
+
 func newRecords() *Records {
 	return &Records{asm: parse.NewAssembler(), sel: make([]bool, batchRows), picked: make([]int32, batchRows), lastUnix: -1 << 63}
 }

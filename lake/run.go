@@ -556,6 +556,7 @@ func (r *run) prefetch(ctx context.Context, u *unit) error {
 // work reads units on worker w.
 func (r *run) work(ctx context.Context, w int, cons pipeline.Consumer, units <-chan *unit) error {
 	rs := newRecords()
+	defer rs.free()
 	for {
 		var u *unit
 		select {
