@@ -32,7 +32,7 @@ type pageHeader struct {
 	numRows      int32
 	defLen       int32
 	repLen       int32
-	compressedV2 bool // V2: the values are compressed (the default)
+	compressedV2 bool // V2: the values are compressed (the default); else false
 	// has is which required fields were read (hasType...).
 	has uint16
 }
@@ -85,73 +85,76 @@ var errPageHeader = errors.New("corrupt page header")
 // not know, and known ones of an unexpected wire type, are skipped, as
 // Thrift's generated readers skip them.
 func readPageHeader(b []byte, h *pageHeader) (int, error) {
-	*h = pageHeader{compressedV2: true}
+	*h = pageHeader{}
 	t := thriftReader{b: b}
-	// Fields of the page type's header.
-	data := func(id int16, typ byte) bool { // DataPageHeader
+	// The headers of each page type, read apart: only the one of the
+	// page's type counts (a header may hold others).
+	data, dict, v2 := pageHeader{}, pageHeader{}, pageHeader{compressedV2: true}
+	dataFields := func(id int16, typ byte) bool { // DataPageHeader
 		switch {
 		case id == 1 && typ == tI32:
-			h.numValues, h.has = t.i32(), h.has|hasNumValues
+			data.numValues, data.has = t.i32(), data.has|hasNumValues
 		case id == 2 && typ == tI32:
-			h.encoding, h.has = t.i32(), h.has|hasEncoding
+			data.encoding, data.has = t.i32(), data.has|hasEncoding
 		case id == 3 && typ == tI32:
-			h.defEncoding, h.has = t.i32(), h.has|hasDefEncoding
+			data.defEncoding, data.has = t.i32(), data.has|hasDefEncoding
 		case id == 4 && typ == tI32:
-			h.repEncoding, h.has = t.i32(), h.has|hasRepEncoding
+			data.repEncoding, data.has = t.i32(), data.has|hasRepEncoding
 		default:
 			return false // statistics
 		}
 		return true
 	}
-	dict := func(id int16, typ byte) bool { // DictionaryPageHeader
+	dictFields := func(id int16, typ byte) bool { // DictionaryPageHeader
 		switch {
 		case id == 1 && typ == tI32:
-			h.numValues, h.has = t.i32(), h.has|hasNumValues
+			dict.numValues, dict.has = t.i32(), dict.has|hasNumValues
 		case id == 2 && typ == tI32:
-			h.encoding, h.has = t.i32(), h.has|hasEncoding
+			dict.encoding, dict.has = t.i32(), dict.has|hasEncoding
 		default:
 			return false // is_sorted
 		}
 		return true
 	}
-	v2 := func(id int16, typ byte) bool { // DataPageHeaderV2
+	v2Fields := func(id int16, typ byte) bool { // DataPageHeaderV2
 		switch {
 		case id == 1 && typ == tI32:
-			h.numValues, h.has = t.i32(), h.has|hasNumValues
+			v2.numValues, v2.has = t.i32(), v2.has|hasNumValues
 		case id == 2 && typ == tI32:
-			h.numNulls, h.has = t.i32(), h.has|hasNumNulls
+			v2.numNulls, v2.has = t.i32(), v2.has|hasNumNulls
 		case id == 3 && typ == tI32:
-			h.numRows, h.has = t.i32(), h.has|hasNumRows
+			v2.numRows, v2.has = t.i32(), v2.has|hasNumRows
 		case id == 4 && typ == tI32:
-			h.encoding, h.has = t.i32(), h.has|hasEncoding
+			v2.encoding, v2.has = t.i32(), v2.has|hasEncoding
 		case id == 5 && typ == tI32:
-			h.defLen, h.has = t.i32(), h.has|hasDefLen
+			v2.defLen, v2.has = t.i32(), v2.has|hasDefLen
 		case id == 6 && typ == tI32:
-			h.repLen, h.has = t.i32(), h.has|hasRepLen
+			v2.repLen, v2.has = t.i32(), v2.has|hasRepLen
 		case id == 7 && (typ == tTrue || typ == tFalse):
-			h.compressedV2 = typ == tTrue
+			v2.compressedV2 = typ == tTrue
 		default:
 			return false // statistics
 		}
 		return true
 	}
+	var has uint16
 	t.fields(func(id int16, typ byte) bool {
 		switch {
 		case id == 1 && typ == tI32:
-			h.typ, h.has = t.i32(), h.has|hasType
+			h.typ, has = t.i32(), has|hasType
 		case id == 2 && typ == tI32:
-			h.uncompressed, h.has = t.i32(), h.has|hasUncompressed
+			h.uncompressed, has = t.i32(), has|hasUncompressed
 		case id == 3 && typ == tI32:
-			h.compressed, h.has = t.i32(), h.has|hasCompressed
+			h.compressed, has = t.i32(), has|hasCompressed
 		case id == 5 && typ == tStruct:
-			h.has |= hasDataHeader
-			t.fields(data)
+			data.has |= hasDataHeader
+			t.fields(dataFields)
 		case id == 7 && typ == tStruct:
-			h.has |= hasDictHeader
-			t.fields(dict)
+			dict.has |= hasDictHeader
+			t.fields(dictFields)
 		case id == 8 && typ == tStruct:
-			h.has |= hasV2Header
-			t.fields(v2)
+			v2.has |= hasV2Header
+			t.fields(v2Fields)
 		default:
 			return false // crc, the index page's header, fields not known here
 		}
@@ -160,6 +163,16 @@ func readPageHeader(b []byte, h *pageHeader) (int, error) {
 	if t.err != nil {
 		return 0, t.err
 	}
+	typ, uncompressed, compressed := h.typ, h.uncompressed, h.compressed
+	switch typ {
+	case pageData:
+		*h = data
+	case pageDictionary:
+		*h = dict
+	case pageDataV2:
+		*h = v2
+	}
+	h.typ, h.uncompressed, h.compressed, h.has = typ, uncompressed, compressed, h.has|has
 	if err := h.check(); err != nil {
 		return 0, err
 	}
@@ -261,10 +274,7 @@ func (t *thriftReader) fields(f func(id int16, typ byte) bool) {
 		c := t.byte()
 		typ := c & 0x0f
 		if t.err != nil || typ == tStop {
-			if c != 0 {
-				t.fail("bad stop field")
-			}
-			return
+			return // (Thrift's readers take any byte of type 0 as the stop)
 		}
 		if d := c >> 4; d != 0 {
 			id += int16(d)

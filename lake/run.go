@@ -708,7 +708,7 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit, cp 
 		}
 		pass, err := dictionaryPasses(ctx, cp, u.src, dictOff, n, cc, p)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("column %s: %w", c.name, err)
 		}
 		if !pass {
 			return true, nil
