@@ -56,7 +56,7 @@ func TestDeltaChunk(t *testing.T) {
 
 func compareDelta(t *testing.T, what string, rgr *file.RowGroupReader, c int, maxDef int16, pages *chunkPages, rng *rand.Rand) {
 	t.Helper()
-	dc, err := newDeltaChunk(pages, maxDef)
+	dc, err := newDeltaChunk(pages, maxDef, &deltaChunk{})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}

@@ -38,13 +38,15 @@ type dictChunk struct {
 	bm    []uint64 // a segment's levels, as bits (pickSparse)
 }
 
-// newDictChunk reads the column chunk of pr; its dictionary's values are
-// kept in b's buffers (reused from unit to unit by one worker).
+// newDictChunk reads the column chunk of pr; it and its dictionary's
+// values are kept in b's buffers (reused from unit to unit by one
+// worker).
 func newDictChunk(pr *chunkPages, maxDef int16, b *slotBuffers) (*dictChunk, error) {
 	if maxDef > 1 {
 		return nil, fmt.Errorf("definition levels up to %d: not a flat column", maxDef)
 	}
-	d := &dictChunk{levelPages: levelPages{pr: pr, maxDef: maxDef}}
+	d := &b.dc
+	*d = dictChunk{levelPages: levelPages{pr: pr, maxDef: maxDef, lv: d.lv}, iv: d.iv, bm: d.bm}
 	dp, err := pr.next()
 	if err != nil {
 		return nil, err

@@ -73,8 +73,11 @@ type slotBuffers struct {
 	// dict and dnull hold a dictChunk's dictionary.
 	dict  []parquet.ByteArray
 	dnull []bool
-	// pages reads a dictChunk's or deltaChunk's pages.
+	// pages reads a dictChunk's or deltaChunk's pages; dc and delta are
+	// the chunk's decoder.
 	pages chunkPages
+	dc    dictChunk
+	delta deltaChunk
 }
 
 // newParquetSource reads row group rg of r, the file b, for layout l with
@@ -107,7 +110,7 @@ func (ps *parquetSource) open(sl *pqSlot) error {
 			return err
 		}
 		if delta {
-			sl.delta, err = newDeltaChunk(pr, sl.col.maxDef)
+			sl.delta, err = newDeltaChunk(pr, sl.col.maxDef, &sl.buf.delta)
 		} else {
 			sl.dc, err = newDictChunk(pr, sl.col.maxDef, sl.buf)
 		}
