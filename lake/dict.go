@@ -33,9 +33,11 @@ type dictChunk struct {
 	levelPages
 	dict  []parquet.ByteArray
 	dnull []bool // the dictionary value is "-": NULL
-	idx   rleDecoder
-	iv    []int32
-	bm    []uint64 // a segment's levels, as bits (pickSparse)
+	// dashes: some value is "-" (else no row of a dense page is NULL).
+	dashes bool
+	idx    rleDecoder
+	iv     []int32
+	bm     []uint64 // a segment's levels, as bits (pickSparse)
 }
 
 // newDictChunk reads the column chunk of pr; it and its dictionary's
@@ -68,6 +70,7 @@ func newDictChunk(pr *chunkPages, maxDef int16, b *slotBuffers) (*dictChunk, err
 	d.dnull = b.dnull
 	for i, v := range d.dict {
 		d.dnull[i] = isDash(v)
+		d.dashes = d.dashes || d.dnull[i]
 	}
 	return d, nil
 }
@@ -237,6 +240,18 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 	if d.dense {
 		if d.idx.read(at) != k {
 			return errRLE
+		}
+		if !d.dashes {
+			// No value is NULL: the indices need only be in range.
+			var top uint32
+			for _, x := range at {
+				top = max(top, uint32(x))
+			}
+			if top >= uint32(len(d.dnull)) {
+				return errRLE
+			}
+			clear(null)
+			return nil
 		}
 		dnull := d.dnull
 		for i, x := range at {
