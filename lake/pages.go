@@ -178,6 +178,9 @@ const pageSlack = 64
 // that a corrupt header cannot ask for gigabytes.
 const maxPageSize = 256 << 20
 
+// maxChunkSize bounds the column chunk chunkPages reads in one piece.
+const maxChunkSize = 1 << 30
+
 // maxDictHeaderSize is the padding arrow-go adds to a column chunk of old
 // parquet-mr files, whose total size left out the dictionary page's
 // header (PARQUET-816).
@@ -216,6 +219,10 @@ func (cp *chunkPages) reset(ctx context.Context, b blob, fmd *metadata.FileMetaD
 // resetRange reads the pages at [off, off+n) of b, of values values (the
 // data pages' total), compressed by comp.
 func (cp *chunkPages) resetRange(ctx context.Context, b blob, off, n, values int64, comp compress.Compression) error {
+	if n < 0 || n > maxChunkSize {
+		// (Corrupt metadata, or a chunk too large to read at once.)
+		return fmt.Errorf("a column chunk of %d bytes", n)
+	}
 	cp.codec = nil
 	if comp != compress.Codecs.Uncompressed {
 		c, err := compress.GetCodec(comp)

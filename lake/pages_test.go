@@ -187,7 +187,8 @@ func TestChunkPagesAsArrow(t *testing.T) {
 // metadata: their data pages hold the chunk's values, a dictionary page
 // comes first where the metadata says there is one, the pages' types
 // and encodings are those of its encoding stats, and a range the
-// metadata gives wrong is an error.
+// metadata gives wrong (cut short, outside the file, too large to read)
+// is an error.
 func TestChunkPagesMetadata(t *testing.T) {
 	var cp chunkPages
 	eachFileChunk(t, pageFiles(t), func(what string, b blob, md *metadata.FileMetaData, rgr *file.RowGroupReader, c int) {
@@ -243,6 +244,9 @@ func TestChunkPagesMetadata(t *testing.T) {
 			if err := drain(&cp); err == nil {
 				t.Errorf("%s: the chunk's bytes [%d, +%d) of [%d, +%d) read without an error", what, r[0], r[1], off, n)
 			}
+		}
+		if err := cp.resetRange(context.Background(), b, off, 1<<40, cc.NumValues(), cc.Compression()); err == nil {
+			t.Errorf("%s: a chunk of 1 TiB read", what)
 		}
 		md.SetSourceFileSize(off + n/2)
 		if _, _, err := chunkRange(md, cc); err == nil {

@@ -703,8 +703,8 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit, cp 
 		}
 		dictOff := cc.DictionaryPageOffset()
 		n := cc.DataPageOffset() - dictOff
-		if dictOff <= 0 || n <= 0 {
-			continue
+		if dictOff <= 0 || n <= 0 || dictOff > fs.f.size-n {
+			continue // (a range outside the file fails when the chunk is read)
 		}
 		pass, err := dictionaryPasses(ctx, cp, u.src, dictOff, n, cc, p)
 		if err != nil {
