@@ -74,7 +74,10 @@ func readFooter(ctx context.Context, b blob, f *dataFile) (fileFormat, *metadata
 		return 0, nil, fmt.Errorf("%s: not a Parquet or Arrow file (%d bytes)", f.name, f.size)
 	}
 	n := min(f.size, footerRead)
-	tail := make([]byte, n)
+	// The tail goes back to the page pool: arrow-go's metadata decoder
+	// copies what it keeps of it (strings, binary statistics).
+	tail := pagePool.take(int(n))
+	defer pagePool.Free(tail)
 	if err := b.readAt(ctx, tail, f.size-n); err != nil {
 		return 0, nil, fmt.Errorf("%s: reading the footer: %w", f.name, err)
 	}

@@ -3,8 +3,6 @@ package lake
 import (
 	"encoding/binary"
 	"errors"
-
-	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // encDeltaBinaryPacked is Parquet's DELTA_BINARY_PACKED encoding, as the
@@ -216,11 +214,15 @@ type deltaChunk struct {
 	vals []int64
 }
 
-func newDeltaChunk(pr file.PageReader, maxDef int16) (*deltaChunk, error) {
+// newDeltaChunk reads the column chunk of pr with d, whose buffers it
+// keeps (reused from unit to unit by one worker).
+func newDeltaChunk(pr *chunkPages, maxDef int16, d *deltaChunk) (*deltaChunk, error) {
 	if maxDef > 1 {
 		return nil, errors.New("not a flat column")
 	}
-	return &deltaChunk{levelPages: levelPages{pr: pr, maxDef: maxDef}}, nil
+	*d = deltaChunk{levelPages: levelPages{pr: pr, maxDef: maxDef, lv: d.lv}, vals: d.vals,
+		dec: deltaDecoder{buf: d.dec.buf, pad: d.dec.pad}}
+	return d, nil
 }
 
 var errNotDelta = errors.New("data page not DELTA_BINARY_PACKED")

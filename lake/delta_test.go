@@ -46,21 +46,17 @@ func TestDeltaChunk(t *testing.T) {
 	chunks, foreign := eachChunk(t, paths, func(cc *metadata.ColumnChunkMetaData) bool {
 		return cc.Type() == parquet.Types.Int64 && !cc.HasDictionaryPage() &&
 			onlyEncoded(cc, func(e parquet.Encoding) bool { return e == parquet.Encodings.DeltaBinaryPacked })
-	}, func(what string, rgr *file.RowGroupReader, c int, maxDef int16) {
-		compareDelta(t, what, rgr, c, maxDef, rng)
+	}, func(what string, rgr *file.RowGroupReader, c int, maxDef int16, pages *chunkPages) {
+		compareDelta(t, what, rgr, c, maxDef, pages, rng)
 	})
 	if chunks < 10 || foreign < 8 {
 		t.Errorf("only %d delta chunks compared, %d of parquet-go's", chunks, foreign)
 	}
 }
 
-func compareDelta(t *testing.T, what string, rgr *file.RowGroupReader, c int, maxDef int16, rng *rand.Rand) {
+func compareDelta(t *testing.T, what string, rgr *file.RowGroupReader, c int, maxDef int16, pages *chunkPages, rng *rand.Rand) {
 	t.Helper()
-	pgr, err := rgr.GetColumnPageReader(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := newDeltaChunk(pgr, maxDef)
+	dc, err := newDeltaChunk(pages, maxDef, &deltaChunk{})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}

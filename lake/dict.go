@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // Parquet encodings, as the page headers number them.
@@ -27,39 +26,42 @@ var errNotDictionary = errors.New("data page not dictionary encoded")
 // dictionary encoded, decoding definition levels and indices itself: a
 // batch then holds each row's index into the chunk's dictionary, so
 // filters are checked once per dictionary value and group keys are small
-// integers, and no value is copied. Pages come from arrow-go's page
-// reader (decompressed); the dictionary's values refer into its page,
-// which stays valid for the chunk.
+// integers, and no value is copied. Pages come from chunkPages
+// (decompressed); the dictionary's values refer into its page, which
+// stays valid for the chunk.
 type dictChunk struct {
 	levelPages
 	dict  []parquet.ByteArray
 	dnull []bool // the dictionary value is "-": NULL
-	idx   rleDecoder
-	iv    []int32
-	bm    []uint64 // a segment's levels, as bits (pickSparse)
+	// dashes: some value is "-" (else no row of a dense page is NULL).
+	dashes bool
+	idx    rleDecoder
+	iv     []int32
+	bm     []uint64 // a segment's levels, as bits (pickSparse)
 }
 
-// newDictChunk reads the column chunk of pr; its dictionary's values are
-// kept in b's buffers (reused from unit to unit by one worker).
-func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk, error) {
+// newDictChunk reads the column chunk of pr; it and its dictionary's
+// values are kept in b's buffers (reused from unit to unit by one
+// worker).
+func newDictChunk(pr *chunkPages, maxDef int16, b *slotBuffers) (*dictChunk, error) {
 	if maxDef > 1 {
 		return nil, fmt.Errorf("definition levels up to %d: not a flat column", maxDef)
 	}
-	d := &dictChunk{levelPages: levelPages{pr: pr, maxDef: maxDef}}
-	if !pr.Next() {
-		if err := pr.Err(); err != nil {
-			return nil, err
-		}
+	d := &b.dc
+	*d = dictChunk{levelPages: levelPages{pr: pr, maxDef: maxDef, lv: d.lv}, iv: d.iv, bm: d.bm}
+	dp, err := pr.next()
+	if err != nil {
+		return nil, err
+	}
+	if dp == nil {
 		return nil, errors.New("no pages")
 	}
-	dp, ok := pr.Page().(*file.DictionaryPage)
-	if !ok {
+	if dp.typ != pageDictionary {
 		return nil, errors.New("no dictionary page first")
 	}
-	if e := int(dp.Encoding()); e != encPlain && e != encPlainDict {
+	if e := int(dp.encoding); e != encPlain && e != encPlainDict {
 		return nil, fmt.Errorf("dictionary page encoding %d", e)
 	}
-	var err error
 	if d.dict, err = dictValues(dp, b.dict[:0]); err != nil {
 		return nil, err
 	}
@@ -68,6 +70,7 @@ func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk,
 	d.dnull = b.dnull
 	for i, v := range d.dict {
 		d.dnull[i] = isDash(v)
+		d.dashes = d.dashes || d.dnull[i]
 	}
 	return d, nil
 }
@@ -75,9 +78,9 @@ func newDictChunk(pr file.PageReader, maxDef int16, b *slotBuffers) (*dictChunk,
 // dictValues appends to vals the values of a dictionary page of byte
 // arrays (PLAIN: each a 4-byte length and its bytes); they refer into the
 // page.
-func dictValues(dp *file.DictionaryPage, vals []parquet.ByteArray) ([]parquet.ByteArray, error) {
-	data := dp.Data()
-	n := int(dp.NumValues())
+func dictValues(dp *page, vals []parquet.ByteArray) ([]parquet.ByteArray, error) {
+	data := dp.data
+	n := int(dp.numValues)
 	if n < 0 || n > len(data)/4 {
 		return nil, errors.New("corrupt dictionary page")
 	}
@@ -237,6 +240,18 @@ func (d *dictChunk) decode(at []int32, null []bool) error {
 	if d.dense {
 		if d.idx.read(at) != k {
 			return errRLE
+		}
+		if !d.dashes {
+			// No value is NULL: the indices need only be in range.
+			var top uint32
+			for _, x := range at {
+				top = max(top, uint32(x))
+			}
+			if top >= uint32(len(d.dnull)) {
+				return errRLE
+			}
+			clear(null)
+			return nil
 		}
 		dnull := d.dnull
 		for i, x := range at {

@@ -2,6 +2,7 @@ package lake
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -54,8 +55,8 @@ func TestDictChunk(t *testing.T) {
 	paths := chunkFiles(t, 21, rows)
 	chunks, foreign := eachChunk(t, paths, func(cc *metadata.ColumnChunkMetaData) bool {
 		return cc.Type() == parquet.Types.ByteArray && dictionaryOnly(cc)
-	}, func(what string, rgr *file.RowGroupReader, c int, maxDef int16) {
-		compareChunk(t, what, rgr, c, maxDef, rng)
+	}, func(what string, rgr *file.RowGroupReader, c int, maxDef int16, pages *chunkPages) {
+		compareChunk(t, what, rgr, c, maxDef, pages, rng)
 	})
 	if chunks < 20 || foreign < 6 {
 		t.Errorf("only %d dictionary chunks compared, %d of parquet-go's", chunks, foreign)
@@ -93,11 +94,17 @@ func chunkFiles[T any](t *testing.T, seed int64, rows []T) []string {
 }
 
 // eachChunk calls check on every column chunk of the files that want
-// says, and returns how many, and how many of parquet-go's files.
-func eachChunk(t *testing.T, paths []string, want func(*metadata.ColumnChunkMetaData) bool, check func(what string, rgr *file.RowGroupReader, c int, maxDef int16)) (chunks, foreign int) {
+// says, with the chunk's pages read by the lake's reader, and returns how
+// many, and how many of parquet-go's files.
+func eachChunk(t *testing.T, paths []string, want func(*metadata.ColumnChunkMetaData) bool, check func(what string, rgr *file.RowGroupReader, c int, maxDef int16, pages *chunkPages)) (chunks, foreign int) {
 	t.Helper()
+	var pages chunkPages
 	for _, p := range paths {
 		pr, err := file.OpenParquetFile(p, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,21 +121,22 @@ func eachChunk(t *testing.T, paths []string, want func(*metadata.ColumnChunkMeta
 					foreign++
 				}
 				col := md.Schema.Column(c)
-				check(fmt.Sprintf("%s rg %d %s", filepath.Base(p), rg, col.Name()), rgr, c, col.MaxDefinitionLevel())
+				what := fmt.Sprintf("%s rg %d %s", filepath.Base(p), rg, col.Name())
+				if err := pages.reset(context.Background(), localBlob{f}, md, cc); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				check(what, rgr, c, col.MaxDefinitionLevel(), &pages)
 			}
 		}
+		f.Close()
 		pr.Close()
 	}
 	return chunks, foreign
 }
 
-func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, maxDef int16, rng *rand.Rand) {
+func compareChunk(t *testing.T, what string, rgr *file.RowGroupReader, c int, maxDef int16, pages *chunkPages, rng *rand.Rand) {
 	t.Helper()
-	pgr, err := rgr.GetColumnPageReader(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := newDictChunk(pgr, maxDef, &slotBuffers{})
+	dc, err := newDictChunk(pages, maxDef, &slotBuffers{})
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}

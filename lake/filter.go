@@ -95,7 +95,7 @@ func (m *dictPass) for_(p *prepared, vals []parquet.ByteArray) []bool {
 // and reports whether any row is still selected; first says sel is not
 // set yet (every row is selected), and apply sets it. For a dictionary
 // column the filter is checked once per dictionary value (memo).
-func (p *prepared) apply(c *batchCol, sel []bool, n int, first bool, memo *dictPass) bool {
+func (p *prepared) apply(c *batchCol, sel []bool, n int, first bool, memo *dictPass, picked *[]int32) bool {
 	f := p.f
 	any := false
 	if c.dict && p.kind == kStr && f.Op != OpNull && f.Op != OpNotNull {
@@ -107,14 +107,18 @@ func (p *prepared) apply(c *batchCol, sel []bool, n int, first bool, memo *dictP
 			hits := 0
 			if len(pass) <= 256 {
 				// Indices are below len(pass) (dictChunk checks them):
-				// a table of 256 needs no bounds check.
+				// a table of 256 needs no bounds check. The passing rows
+				// are listed as they are found (picks, in the same loop).
 				var tab [256]bool
 				copy(tab[:], pass)
+				pk := (*picked)[:len(at)]
 				for i, x := range at {
 					ok := tab[uint8(x)]
 					sel[i] = ok
+					pk[hits] = int32(i)
 					hits += int(b2u(ok))
 				}
+				*picked = pk[:hits]
 				return hits > 0
 			}
 			for i, x := range at {

@@ -63,6 +63,31 @@ func (a *pageAllocator) Allocate(size int) []byte {
 	return make([]byte, size, 1<<(c+minPoolShift))
 }
 
+// take is Allocate without the clearing, for a caller that overwrites
+// the buffer's bytes before it reads any.
+func (a *pageAllocator) take(size int) []byte {
+	c, ok := class(size)
+	if !ok {
+		return make([]byte, size)
+	}
+	if p, _ := a.pools[c].Get().(*[]byte); p != nil {
+		return (*p)[:size]
+	}
+	return make([]byte, size, 1<<(c+minPoolShift))
+}
+
+// regrow returns b with length n: b itself if it has room, else a buffer
+// of the pool (its bytes not cleared), b handed back.
+func (a *pageAllocator) regrow(b []byte, n int) []byte {
+	if n <= cap(b) {
+		return b[:n]
+	}
+	if b != nil {
+		a.Free(b)
+	}
+	return a.take(n)
+}
+
 func (a *pageAllocator) Reallocate(size int, b []byte) []byte {
 	if size <= cap(b) {
 		n := len(b)

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -39,6 +40,9 @@ type columnSource interface {
 // row of the row group needs are never read; its pages are decompressed
 // into buffers of the page pool (pageAllocator), handed back by release.
 type parquetSource struct {
+	ctx   context.Context
+	b     blob
+	fmd   *metadata.FileMetaData
 	rgr   *file.RowGroupReader
 	l     *layout
 	n     int64
@@ -69,16 +73,21 @@ type slotBuffers struct {
 	// dict and dnull hold a dictChunk's dictionary.
 	dict  []parquet.ByteArray
 	dnull []bool
+	// pages reads a dictChunk's or deltaChunk's pages; dc and delta are
+	// the chunk's decoder.
+	pages chunkPages
+	dc    dictChunk
+	delta deltaChunk
 }
 
-// newParquetSource reads row group rg of r for layout l with the buffers
-// bufs (one per slot, grown as needed).
-func newParquetSource(r *file.Reader, rg int, l *layout, bufs *[]*slotBuffers) *parquetSource {
+// newParquetSource reads row group rg of r, the file b, for layout l with
+// the buffers bufs (one per slot, grown as needed).
+func newParquetSource(ctx context.Context, b blob, r *file.Reader, rg int, l *layout, bufs *[]*slotBuffers) *parquetSource {
 	for len(*bufs) < len(l.cols) {
 		*bufs = append(*bufs, &slotBuffers{})
 	}
 	rgr := r.RowGroup(rg)
-	ps := &parquetSource{rgr: rgr, l: l, n: rgr.NumRows(), slots: make([]pqSlot, len(l.cols))}
+	ps := &parquetSource{ctx: ctx, b: b, fmd: r.MetaData(), rgr: rgr, l: l, n: rgr.NumRows(), slots: make([]pqSlot, len(l.cols))}
 	for s, c := range l.cols {
 		ps.slots[s] = pqSlot{col: c, buf: (*bufs)[s]}
 	}
@@ -92,25 +101,20 @@ func (ps *parquetSource) open(sl *pqSlot) error {
 	}
 	ps.bytes += md.TotalCompressedSize()
 	sl.stable = dictionaryOnly(md)
-	if sl.col.kind != kStr && !sl.col.days && md.Type() == parquet.Types.Int64 && !md.HasDictionaryPage() &&
-		onlyEncoded(md, func(e parquet.Encoding) bool { return e == parquet.Encodings.DeltaBinaryPacked }) {
-		pr, err := ps.rgr.GetColumnPageReader(sl.col.index)
-		if err != nil {
+	delta := sl.col.kind != kStr && !sl.col.days && md.Type() == parquet.Types.Int64 && !md.HasDictionaryPage() &&
+		onlyEncoded(md, func(e parquet.Encoding) bool { return e == parquet.Encodings.DeltaBinaryPacked })
+	dict := sl.stable && sl.col.kind == kStr && !sl.col.text && md.Type() == parquet.Types.ByteArray
+	if delta || dict {
+		pr := &sl.buf.pages
+		if err := pr.reset(ps.ctx, ps.b, ps.fmd, md); err != nil {
 			return err
 		}
-		sl.delta, err = newDeltaChunk(pr, sl.col.maxDef)
+		if delta {
+			sl.delta, err = newDeltaChunk(pr, sl.col.maxDef, &sl.buf.delta)
+		} else {
+			sl.dc, err = newDictChunk(pr, sl.col.maxDef, sl.buf)
+		}
 		return err
-	}
-	if sl.stable && sl.col.kind == kStr && !sl.col.text && md.Type() == parquet.Types.ByteArray {
-		pr, err := ps.rgr.GetColumnPageReader(sl.col.index)
-		if err != nil {
-			return err
-		}
-		if sl.dc, err = newDictChunk(pr, sl.col.maxDef, sl.buf); err != nil {
-			return err
-		}
-		sl.cr = nil
-		return nil
 	}
 	cr, err := ps.rgr.Column(sl.col.index)
 	if err != nil {
@@ -146,20 +150,14 @@ func onlyEncoded(md *metadata.ColumnChunkMetaData, ok func(parquet.Encoding) boo
 
 func (ps *parquetSource) rows() int64 { return ps.n }
 
-// release closes the unit's column chunk readers, which hands their
-// page buffers back to the pool (pageAllocator): no value of the unit is
-// read after.
+// release closes the unit's arrow-go column chunk readers, which hands
+// their page buffers back to the pool (pageAllocator): no value of the
+// unit is read after. (The pages of dictChunks and deltaChunks are in
+// the worker's slotBuffers, reused by its next unit.)
 func (ps *parquetSource) release() {
 	for i := range ps.slots {
-		sl := &ps.slots[i]
-		if sl.cr != nil {
+		if sl := &ps.slots[i]; sl.cr != nil {
 			sl.cr.Close()
-		}
-		if sl.dc != nil {
-			sl.dc.pr.Close()
-		}
-		if sl.delta != nil {
-			sl.delta.pr.Close()
 		}
 	}
 }

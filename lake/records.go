@@ -46,9 +46,20 @@ type Records struct {
 	// memo, by filter, their verdicts on a dictionary's values.
 	bufs []*slotBuffers
 	memo []dictPass
+	// dictPages reads the dictionary pages of pruneByDictionary.
+	dictPages chunkPages
 	// whole marks, by filter, those every row of the unit passes (by its
 	// statistics): not checked row by row.
 	whole []bool
+}
+
+// free hands the page buffers of rs back to the page pool, once its
+// last unit is read.
+func (rs *Records) free() {
+	for _, b := range rs.bufs {
+		b.pages.free()
+	}
+	rs.dictPages.free()
 }
 
 func newRecords() *Records {
@@ -237,6 +248,9 @@ func (rs *Records) next() bool {
 		rs.picked, rs.all = rs.picked[:0], true
 		sel := rs.sel[:n]
 		any := true
+		// listed: the last filter applied listed the passing rows in
+		// picked (apply does for a first dictionary filter).
+		listed := false
 		for _, s := range l.order[:l.nfilter] {
 			if rs.unread[s] = rs.wholeSlot(s); rs.unread[s] {
 				continue // (read if a record asks for it)
@@ -247,8 +261,10 @@ func (rs *Records) next() bool {
 			}
 			for k, f := range l.filters {
 				if f.slot == s && !rs.whole[k] {
-					any = f.apply(&rs.cols[s], sel, n, rs.all, &rs.memo[k])
+					rs.picked = rs.picked[:0]
+					any = f.apply(&rs.cols[s], sel, n, rs.all, &rs.memo[k], &rs.picked)
 					rs.all = false
+					listed = len(rs.picked) > 0
 					if !any {
 						break
 					}
@@ -265,7 +281,9 @@ func (rs *Records) next() bool {
 		// only at the selected rows when they are few.
 		rs.rows = nil
 		if !rs.all {
-			rs.picked = picks(sel, rs.picked[:n])
+			if !listed {
+				rs.picked = picks(sel, rs.picked[:n])
+			}
 			if len(rs.picked)*sparseFraction < n {
 				rs.rows = rs.picked
 			}

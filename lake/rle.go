@@ -34,11 +34,18 @@ func (d *rleDecoder) reset(data []byte, width int) {
 // next starts the next run; false at the end of the input or on a run
 // that does not fit.
 func (d *rleDecoder) next() bool {
-	h, n := binary.Uvarint(d.data)
-	if n <= 0 {
-		return false
+	var h uint64
+	if len(d.data) > 0 && d.data[0] < 0x80 {
+		// A header of one byte (runs of up to 63 values, or up to 63
+		// groups): most of them.
+		h, d.data = uint64(d.data[0]), d.data[1:]
+	} else {
+		var n int
+		if h, n = binary.Uvarint(d.data); n <= 0 {
+			return false
+		}
+		d.data = d.data[n:]
 	}
-	d.data = d.data[n:]
 	if h&1 == 0 {
 		d.rle, d.left = true, int(h>>1)
 		nb := int(d.width+7) / 8
@@ -46,8 +53,12 @@ func (d *rleDecoder) next() bool {
 			return false
 		}
 		var v uint32
-		for i := range nb {
-			v |= uint32(d.data[i]) << (8 * i)
+		if nb == 1 {
+			v = uint32(d.data[0])
+		} else {
+			for i := range nb {
+				v |= uint32(d.data[i]) << (8 * i)
+			}
 		}
 		d.value, d.data = int32(v), d.data[nb:]
 		return d.left > 0 || d.next()

@@ -556,6 +556,7 @@ func (r *run) prefetch(ctx context.Context, u *unit) error {
 // work reads units on worker w.
 func (r *run) work(ctx context.Context, w int, cons pipeline.Consumer, units <-chan *unit) error {
 	rs := newRecords()
+	defer rs.free()
 	for {
 		var u *unit
 		select {
@@ -642,12 +643,12 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 				return readErr(err)
 			}
 		}
-		if pruned, err := r.pruneByDictionary(ctx, fs, u); err != nil {
+		if pruned, err := r.pruneByDictionary(ctx, fs, u, &rs.dictPages); err != nil {
 			return readErr(err)
 		} else if pruned {
 			return nil
 		}
-		ps := newParquetSource(pr, u.index, fs.layout, &rs.bufs)
+		ps := newParquetSource(ctx, u.src, pr, u.index, fs.layout, &rs.bufs)
 		if fs.pr != nil {
 			defer func() { r.stats.Bytes.Add(ps.bytes) }() // (prefetching counted S3's)
 		}
@@ -687,7 +688,8 @@ func (r *run) readRecords(ctx context.Context, w int, cons pipeline.Consumer, u 
 // pruneByDictionary reports whether the dictionary page of a filter
 // column rules out every row of unit u: for equality, IN and LIKE on a
 // column chunk wholly dictionary encoded, no dictionary value passes.
-func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bool, error) {
+// The pages are read with cp.
+func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit, cp *chunkPages) (bool, error) {
 	l := fs.layout
 	rg := fs.md.RowGroup(u.index)
 	for _, p := range l.filters {
@@ -701,12 +703,12 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 		}
 		dictOff := cc.DictionaryPageOffset()
 		n := cc.DataPageOffset() - dictOff
-		if dictOff <= 0 || n <= 0 {
-			continue
+		if dictOff <= 0 || n <= 0 || dictOff > fs.f.size-n {
+			continue // (a range outside the file fails when the chunk is read)
 		}
-		pass, err := r.dictionaryPasses(ctx, u.src, fs.f.size, dictOff, n, cc, p)
+		pass, err := dictionaryPasses(ctx, cp, u.src, dictOff, n, cc, p)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("column %s: %w", c.name, err)
 		}
 		if !pass {
 			return true, nil
@@ -716,29 +718,17 @@ func (r *run) pruneByDictionary(ctx context.Context, fs *fileState, u *unit) (bo
 }
 
 // dictionaryPasses reads and decodes the dictionary page at [off, off+n)
-// and reports whether some value of it can pass p.
-func (r *run) dictionaryPasses(ctx context.Context, b blob, size, off, n int64, cc *metadata.ColumnChunkMetaData, p *prepared) (bool, error) {
-	stream, err := r.props.GetStream(readerAt(ctx, b, size), off, n)
+// of b with cp (the page alone, not its column chunk) and reports
+// whether some value of it can pass p.
+func dictionaryPasses(ctx context.Context, cp *chunkPages, b blob, off, n int64, cc *metadata.ColumnChunkMetaData, p *prepared) (bool, error) {
+	if err := cp.resetRange(ctx, b, off, n, 1, cc.Compression()); err != nil {
+		return false, err
+	}
+	dp, err := cp.next()
 	if err != nil {
 		return false, err
 	}
-	// The row group's page reader would fetch the whole column chunk;
-	// this reads the dictionary page's bytes alone, and arrow-go has no
-	// other API for one page of a byte range.
-	//lint:ignore SA1019 see above; pinned arrow-go version, covered by TestDictChunk and the lake tests
-	pr, err := file.NewPageReader(stream, cc.NumValues(), cc.Compression(), r.props.Allocator(), nil)
-	if err != nil {
-		return false, err
-	}
-	defer pr.Close() // the values are not used after: the page goes back to the pool
-	if !pr.Next() {
-		if err := pr.Err(); err != nil {
-			return false, err
-		}
-		return false, errors.New("no dictionary page")
-	}
-	dp, ok := pr.Page().(*file.DictionaryPage)
-	if !ok {
+	if dp == nil || dp.typ != pageDictionary {
 		return false, errors.New("no dictionary page")
 	}
 	vals, err := dictValues(dp, nil)
