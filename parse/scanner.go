@@ -270,18 +270,20 @@ func (s *Scanner) Scan() bool {
 		}
 		var err error
 		if s.r == nil && s.useIndex() && (p >= s.ixBase && e <= s.ixEnd || s.indexLine(p, e)) {
-			// The window holds the line: mark its end as a space and a
-			// quote (or bracket), so that walking those bits stops there
-			// without a bounds test (e is the line's '\n' or past the
-			// data, which no other line reads), and parse it with its
+			// The window holds the line: mark its end, without its
+			// trailing blanks (Record.line), as a space and a quote (or
+			// bracket), so that walking those bits stops there without a
+			// bounds test and no field the walk finds ends past it (the
+			// bytes from there to e, the line's '\n' or past the data,
+			// are blanks that no other line reads), and parse it with its
 			// structural index (fastIndexed).
-			end := uint(e - s.ixBase)
+			r := &s.rec
+			r.begin(line)
+			end := uint(p + len(r.line) - s.ixBase)
 			bit := uint64(1) << (end % 64)
 			m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
 			m[mSpace] |= bit
 			m[mQuote] |= bit
-			r := &s.rec
-			r.begin(line)
 			if !r.fastIndexed(s.ix, uint(p-s.ixBase)) {
 				err = r.slow()
 			}
