@@ -292,7 +292,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	sb, sm = walk(a, mSpace, o, i)
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], true) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(e-i == 3 && i+8 <= n && digits(b[i:i+8:i+8]) == 3 || isNumberOrDash(b[i:e], true)) {
 		return false
 	}
 	r.start[HTTPStatus], r.end[HTTPStatus] = uint32(i), uint32(e)
@@ -303,22 +303,22 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	r.start[ErrorCode], r.end[ErrorCode] = uint32(i), uint32(e)
 	br = br || b[i] == '['
 	i = e + 1
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[BytesSent], r.end[BytesSent] = uint32(i), uint32(e)
 	i = e + 1
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[ObjectSize], r.end[ObjectSize] = uint32(i), uint32(e)
 	i = e + 1
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[TotalTime], r.end[TotalTime] = uint32(i), uint32(e)
 	i = e + 1
-	if e, _, _ = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, _, _ = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[TurnAroundTime], r.end[TurnAroundTime] = uint32(i), uint32(e)
@@ -490,4 +490,15 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	r.start[SourceRegion], r.end[SourceRegion] = uint32(i), uint32(e)
 	r.n = NumFields
 	return e >= n || r.extraFields(e+1)
+}
+
+// digits returns how many of the 8 bytes of w, up to 7, are decimal
+// digits before the first that is not: each byte minus '0' (an xor, as
+// '0' is 0x30) is above 9 when adding 0x76 sets its high bit or it had
+// it already (a carry out of a byte happens only from a byte that is
+// above 9 itself, so the first such byte is found exactly). A field that
+// a space ends within w is a number when digits gives its length.
+func digits(w []byte) int {
+	x := binary.LittleEndian.Uint64(w) ^ 0x3030303030303030
+	return bits.TrailingZeros64((x+0x7676767676767676|x)&0x8080808080808080|1<<63) >> 3
 }
