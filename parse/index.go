@@ -95,9 +95,7 @@ func (s *Scanner) lineEndSlow(p int) int {
 // findNewline returns the offset of the first '\n' at or after data[p]
 // within the index window, or ixEnd when there is none.
 func (s *Scanner) findNewline(p int) int {
-	w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
-	q, _, _ := next(s.ix, mNewline, w, m)
-	return s.ixBase + int(q)
+	return s.ixBase + int(newlineAt(s.ix, uint(p-s.ixBase)))
 }
 
 // indexLine makes the index window hold the line data[p:e], which it
@@ -156,25 +154,20 @@ func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
 // bounds test.
 func chunk(p uint) uint { return p / 64 % (ixLen / mKinds) * mKinds }
 
-// seek and next walk the bits of class k of an index window in order. The
-// walk's state is a chunk w and m, the bits of chunk w not yet passed;
-// both are passed and returned by value so that they stay in registers.
-
-// seek starts a walk at window offset p.
-func seek(ix []uint64, k, p uint) (w uint, m uint64) {
-	w = p / 64
-	return w, ix[w*mKinds+k] &^ (1<<(p%64) - 1)
-}
-
-// next returns the window offset of the next bit and passes it. The end of
-// every line is marked (see Scanner.Scan), so a walk finds a bit at or
-// before the line's end.
-func next(ix []uint64, k, w uint, m uint64) (p, w2 uint, m2 uint64) {
+// newlineAt returns the window offset of the first '\n' at or after
+// window offset p. A newline is marked at the window's end (see reindex),
+// so the search stops there. It reads the newline masks as an array from
+// the first one, modulo ixLen (see chunk), so that its loop has no bounds
+// test and the class needs no add.
+func newlineAt(ix []uint64, p uint) uint {
+	a := (*[ixLen - mNewline]uint64)(ix[mNewline:])
+	w := p / 64
+	m := a[w%(ixLen/mKinds)*mKinds] &^ (1<<(p%64) - 1)
 	for m == 0 {
 		w++
-		m = ix[w*mKinds+k]
+		m = a[w%(ixLen/mKinds)*mKinds]
 	}
-	return w*64 + uint(bits.TrailingZeros64(m)), w, m & (m - 1)
+	return w*64 + uint(bits.TrailingZeros64(m))
 }
 
 // fastIndexed is fast with the line's structural index: ix is the index

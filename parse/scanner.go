@@ -214,9 +214,7 @@ func (s *Scanner) Scan() bool {
 			// newline (else lineEndSlow).
 			e = -1
 			if p >= s.ixBase && p < s.ixEnd {
-				w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
-				q, _, _ := next(s.ix, mNewline, w, m)
-				if e = s.ixBase + int(q); e >= s.ixEnd {
+				if e = s.ixBase + int(newlineAt(s.ix, uint(p-s.ixBase))); e >= s.ixEnd {
 					e = -1
 				}
 			}
