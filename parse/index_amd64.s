@@ -54,7 +54,7 @@ loop:
 	ORQ       BX, SI
 	MOVQ      SI, 16(DX)
 	ADDQ      $0x40, AX
-	ADDQ      $0x18, DX
+	ADDQ      $0x20, DX
 	DECQ      CX
 	JNZ       loop
 
@@ -97,7 +97,7 @@ loop512:
 	KMOVQ    K1, BX
 	MOVQ     BX, 16(DX)
 	ADDQ     $0x40, AX
-	ADDQ     $0x18, DX
+	ADDQ     $0x20, DX
 	DECQ     CX
 	JNZ      loop512
 
