@@ -55,9 +55,9 @@ func (s *Scanner) reindex(p, end int) {
 	n := end - p
 	full, words := n/64, (n+63)/64
 	if s.ix == nil {
-		s.ix = make([]uint64, ixLen)
+		s.ix = new(ixWin)
 	}
-	indexWords(s.data[p:p+64*full], s.ix)
+	indexWords(s.data[p:p+64*full], s.ix[:])
 	if full < words {
 		// The partial last chunk, padded with zeros (no class).
 		var pad [64]byte
@@ -165,7 +165,7 @@ func chunk(p uint) uint { return p / (64 / mKinds) % ixLen &^ (mKinds - 1) }
 // so the search stops there. It reads the newline masks as an array from
 // the first one, modulo ixLen (see chunk), so that its loop has no bounds
 // test and the class needs no add.
-func newlineAt(ix []uint64, p uint) uint {
+func newlineAt(ix *ixWin, p uint) uint {
 	a := (*[ixLen - mNewline]uint64)(ix[mNewline:])
 	m := a[chunk(p)] >> (p % 64) << (p % 64)
 	p &^= 63
@@ -176,16 +176,15 @@ func newlineAt(ix []uint64, p uint) uint {
 	return p + uint(bits.TrailingZeros64(m))
 }
 
-// fastIndexed is fast with the line's structural index: ix is the index
+// fastIndexed is fast with the line's structural index: a is the index
 // window and o the line's offset in it. It makes the same checks as fast
 // (each as soon as its field is found, not in fast's order: a line fails
 // or passes them all the same), reading each field's end from the index
 // instead of calling bytes.IndexByte, so it accepts exactly the lines fast
 // accepts with the same fields (FuzzIndexedScan compares them).
-func (r *Record) fastIndexed(ix []uint64, o uint) bool {
+func (r *Record) fastIndexed(a *ixWin, o uint) bool {
 	b := r.line
 	n := len(b)
-	a := (*ixWin)(ix)
 	// Each field is written out: a loop over the fields costs a third
 	// more. A field's end is the walk's next space, which must not end
 	// an empty field (a doubled space) or be the line's end.

@@ -61,7 +61,7 @@ type Scanner struct {
 
 	// The structural index window (see index.go): the masks of
 	// data[ixBase:ixEnd], ixWords chunks of 64 bytes, then a zero chunk.
-	ix            []uint64
+	ix            *ixWin
 	ixBase, ixEnd int
 	ixMode        int8 // 0: the index where the CPU has one; 1: always; -1: never (tests)
 }
@@ -278,10 +278,9 @@ func (s *Scanner) Scan() bool {
 			r := &s.rec
 			r.begin(line)
 			end := uint(p + len(r.line) - s.ixBase)
-			bit := uint64(1) << (end % 64)
-			m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
-			m[mSpace] |= bit
-			m[mQuote] |= bit
+			bit, c := uint64(1)<<(end%64), chunk(end)
+			s.ix[c+mSpace] |= bit
+			s.ix[c+mQuote] |= bit
 			if !r.fastIndexed(s.ix, uint(p-s.ixBase)) {
 				err = r.slow()
 			}
