@@ -22,7 +22,7 @@ const (
 )
 
 // ixWords is how many 64-byte chunks a Scanner indexes at a time: 16 KiB of
-// input, 6 KiB of index, which stays in the L1 cache while its lines are
+// input, 8 KiB of index, which stays in the L1 cache while its lines are
 // parsed. A line is parsed with the index when it fits in one window, which
 // starts at a line; longer lines take bytes.IndexByte.
 const ixWords = 256
