@@ -139,7 +139,7 @@ func walk(a *ixWin, k, o uint, i int) (base int, m uint64) {
 // Each return is where m is known not to be zero, so that the compiler
 // emits one BSF for the TrailingZeros, without the CMOV that gives 64 for
 // a zero word: one return after an "if m == 0 { for ... }" around the
-// loop hid that from it (two instructions more a step, 6 % of a scan).
+// loop hid that from it (two instructions more a step, 5 % of a scan).
 func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
 	if m != 0 {
 		return base + bits.TrailingZeros64(m), base, m & (m - 1)
