@@ -17,21 +17,23 @@ const (
 	mSpace   = iota // ' '
 	mQuote          // '"' or '[' (fastIndexed looks for both together)
 	mNewline        // '\n'
+	mPad            // not written: four words a chunk make chunk a shift and a mask
 	mKinds
 )
 
 // ixWords is how many 64-byte chunks a Scanner indexes at a time: 16 KiB of
-// input, 6 KiB of index, which stays in the L1 cache while its lines are
+// input, 8 KiB of index, which stays in the L1 cache while its lines are
 // parsed. A line is parsed with the index when it fits in one window, which
 // starts at a line; longer lines take bytes.IndexByte.
 const ixWords = 256
 
 // indexGo is the portable indexer: it writes the masks of src, a partial
 // last chunk included (its missing bytes read as no class), to dst, which
-// must hold mKinds words per started chunk.
+// must hold mKinds words per started chunk; as the kernels, it leaves
+// each chunk's mPad word as it is.
 func indexGo(src []byte, dst []uint64) {
 	for k := 0; k*64 < len(src); k++ {
-		var m [mKinds]uint64
+		var m [mPad]uint64
 		for i, c := range src[k*64 : min(len(src), k*64+64)] {
 			switch c {
 			case ' ':
@@ -53,9 +55,9 @@ func (s *Scanner) reindex(p, end int) {
 	n := end - p
 	full, words := n/64, (n+63)/64
 	if s.ix == nil {
-		s.ix = make([]uint64, ixLen)
+		s.ix = new(ixWin)
 	}
-	indexWords(s.data[p:p+64*full], s.ix)
+	indexWords(s.data[p:p+64*full], s.ix[:])
 	if full < words {
 		// The partial last chunk, padded with zeros (no class).
 		var pad [64]byte
@@ -95,9 +97,7 @@ func (s *Scanner) lineEndSlow(p int) int {
 // findNewline returns the offset of the first '\n' at or after data[p]
 // within the index window, or ixEnd when there is none.
 func (s *Scanner) findNewline(p int) int {
-	w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
-	q, _, _ := next(s.ix, mNewline, w, m)
-	return s.ixBase + int(q)
+	return s.ixBase + int(newlineAt(s.ix, uint(p-s.ixBase)))
 }
 
 // indexLine makes the index window hold the line data[p:e], which it
@@ -112,8 +112,8 @@ func (s *Scanner) indexLine(p, e int) bool {
 }
 
 // ixLen is the length of a Scanner's index: at least (ixWords+1)*mKinds
-// words, and mKinds times a power of two, so that the fast path reads it
-// modulo ixLen (see chunk), without a bounds test.
+// words, and a power of two, so that the fast path reads it modulo ixLen
+// (see chunk), without a bounds test.
 const ixLen = 512 * mKinds
 
 // ixWin is an index window as the fast path reads it.
@@ -125,63 +125,66 @@ type ixWin = [ixLen]uint64
 // starts), and m, the bits of that chunk not yet passed. Both are passed
 // by value so that they stay in registers.
 
-// walk starts a walk at line offset i.
+// walk starts a walk at line offset i. (The bits before it are cleared
+// with two shifts, one instruction fewer than with a mask.)
 func walk(a *ixWin, k, o uint, i int) (base int, m uint64) {
 	p := o + uint(i)
-	return int(p&^63) - int(o), a[chunk(p)+k] &^ (1<<(p%64) - 1)
+	return int(p&^63) - int(o), a[chunk(p)+k] >> (p % 64) << (p % 64)
 }
 
 // step returns the line offset of the walk's next bit and passes it. The
 // end of every line is marked (see Scanner.Scan), so a walk finds a bit
 // at or before the line's end.
+//
+// Each return is where m is known not to be zero, so that the compiler
+// emits one BSF for the TrailingZeros, without the CMOV that gives 64 for
+// a zero word: one return after an "if m == 0 { for ... }" around the
+// loop hid that from it (two instructions more a step, 5 % of a scan).
 func step(a *ixWin, k, o uint, base int, m uint64) (int, int, uint64) {
-	if m == 0 {
-		for {
-			base += 64
-			if m = a[chunk(uint(base)+o)+k]; m != 0 {
-				break
-			}
+	if m != 0 {
+		return base + bits.TrailingZeros64(m), base, m & (m - 1)
+	}
+	for {
+		base += 64
+		if m = a[chunk(uint(base)+o)+k]; m != 0 {
+			return base + bits.TrailingZeros64(m), base, m & (m - 1)
 		}
 	}
-	return base + bits.TrailingZeros64(m), base, m & (m - 1)
 }
 
 // chunk returns the index in a window of the masks of the chunk that
 // holds window offset p, modulo ixLen: that index plus a class needs no
-// bounds test.
-func chunk(p uint) uint { return p / 64 % (ixLen / mKinds) * mKinds }
+// bounds test. It is p / 64 * mKinds % ixLen, as one shift and one mask
+// (mKinds and ixLen are powers of two): one instruction fewer each time
+// a walk starts or goes on to the next chunk than with three words a
+// chunk, whose index took a multiply (a LEA) more.
+func chunk(p uint) uint { return p / (64 / mKinds) % ixLen &^ (mKinds - 1) }
 
-// seek and next walk the bits of class k of an index window in order. The
-// walk's state is a chunk w and m, the bits of chunk w not yet passed;
-// both are passed and returned by value so that they stay in registers.
-
-// seek starts a walk at window offset p.
-func seek(ix []uint64, k, p uint) (w uint, m uint64) {
-	w = p / 64
-	return w, ix[w*mKinds+k] &^ (1<<(p%64) - 1)
-}
-
-// next returns the window offset of the next bit and passes it. The end of
-// every line is marked (see Scanner.Scan), so a walk finds a bit at or
-// before the line's end.
-func next(ix []uint64, k, w uint, m uint64) (p, w2 uint, m2 uint64) {
+// newlineAt returns the window offset of the first '\n' at or after
+// window offset p. A newline is marked at the window's end (see reindex),
+// so the search stops there. It reads the newline masks as an array from
+// the first one, modulo ixLen (see chunk), so that its loop has no bounds
+// test and the class needs no add.
+func newlineAt(ix *ixWin, p uint) uint {
+	a := (*[ixLen - mNewline]uint64)(ix[mNewline:])
+	m := a[chunk(p)] >> (p % 64) << (p % 64)
+	p &^= 63
 	for m == 0 {
-		w++
-		m = ix[w*mKinds+k]
+		p += 64
+		m = a[chunk(p)]
 	}
-	return w*64 + uint(bits.TrailingZeros64(m)), w, m & (m - 1)
+	return p + uint(bits.TrailingZeros64(m))
 }
 
-// fastIndexed is fast with the line's structural index: ix is the index
+// fastIndexed is fast with the line's structural index: a is the index
 // window and o the line's offset in it. It makes the same checks as fast
 // (each as soon as its field is found, not in fast's order: a line fails
 // or passes them all the same), reading each field's end from the index
 // instead of calling bytes.IndexByte, so it accepts exactly the lines fast
 // accepts with the same fields (FuzzIndexedScan compares them).
-func (r *Record) fastIndexed(ix []uint64, o uint) bool {
+func (r *Record) fastIndexed(a *ixWin, o uint) bool {
 	b := r.line
 	n := len(b)
-	a := (*ixWin)(ix)
 	// Each field is written out: a loop over the fields costs a third
 	// more. A field's end is the walk's next space, which must not end
 	// an empty field (a doubled space) or be the line's end.
@@ -287,7 +290,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		return false
 	}
 	sb, sm = walk(a, mSpace, o, i)
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], true) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(e-i == 3 && i+8 <= n && digits(b[i:i+8:i+8]) == 3 || isNumberOrDash(b[i:e], true)) {
 		return false
 	}
 	r.start[HTTPStatus], r.end[HTTPStatus] = uint32(i), uint32(e)
@@ -298,22 +301,22 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	r.start[ErrorCode], r.end[ErrorCode] = uint32(i), uint32(e)
 	br = br || b[i] == '['
 	i = e + 1
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[BytesSent], r.end[BytesSent] = uint32(i), uint32(e)
 	i = e + 1
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[ObjectSize], r.end[ObjectSize] = uint32(i), uint32(e)
 	i = e + 1
-	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[TotalTime], r.end[TotalTime] = uint32(i), uint32(e)
 	i = e + 1
-	if e, _, _ = step(a, mSpace, o, sb, sm); e <= i || e >= n || !isNumberOrDash(b[i:e], false) {
+	if e, _, _ = step(a, mSpace, o, sb, sm); e <= i || e >= n || !(i+8 <= n && digits(b[i:i+8:i+8]) == e-i || isNumberOrDash(b[i:e], false)) {
 		return false
 	}
 	r.start[TurnAroundTime], r.end[TurnAroundTime] = uint32(i), uint32(e)
@@ -403,9 +406,11 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	// The fields after the User-Agent, each checked where its values are
 	// known (validTail) as it is found; the line may end after any of them.
 	// A line with an odd value in a late optional field fails too, so that
-	// the slow path keeps the record with a warning.
+	// the slow path keeps the record with a warning. The line's end is
+	// marked at n, before any trailing blanks (see Scanner.Scan), so a
+	// walk's step here is at most n, and n ends the line.
 	sb, sm = walk(a, mSpace, o, i)
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i {
 		return false
 	}
 	r.start[VersionID], r.end[VersionID] = uint32(i), uint32(e)
@@ -413,7 +418,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(VersionID) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i {
 		return false
 	}
 	r.start[HostID], r.end[HostID] = uint32(i), uint32(e)
@@ -421,7 +426,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(HostID) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isSigV(b[i:e]) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i || !isSigV(b[i:e]) {
 		return false
 	}
 	r.start[SigV], r.end[SigV] = uint32(i), uint32(e)
@@ -429,7 +434,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(SigV) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i {
 		return false
 	}
 	r.start[CipherSuite], r.end[CipherSuite] = uint32(i), uint32(e)
@@ -437,7 +442,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(CipherSuite) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isAuthType(b[i:e]) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i || !isAuthType(b[i:e]) {
 		return false
 	}
 	r.start[AuthType], r.end[AuthType] = uint32(i), uint32(e)
@@ -445,7 +450,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(AuthType) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i {
 		return false
 	}
 	r.start[HostHeader], r.end[HostHeader] = uint32(i), uint32(e)
@@ -453,7 +458,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(HostHeader) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isTLSVersion(b[i:e]) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i || !isTLSVersion(b[i:e]) {
 		return false
 	}
 	r.start[TLSVersion], r.end[TLSVersion] = uint32(i), uint32(e)
@@ -461,7 +466,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(TLSVersion) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isARN(b[i:e]) {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i || !isARN(b[i:e]) {
 		return false
 	}
 	r.start[AccessPointARN], r.end[AccessPointARN] = uint32(i), uint32(e)
@@ -469,7 +474,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(AccessPointARN) + 1
 		return true
 	}
-	if e, sb, sm = tailStep(a, o, sb, sm, n); e == i || !isDash(b[i:e]) && string(b[i:e]) != "Yes" {
+	if e, sb, sm = step(a, mSpace, o, sb, sm); e == i || !isDash(b[i:e]) && string(b[i:e]) != "Yes" {
 		return false
 	}
 	r.start[ACLRequired], r.end[ACLRequired] = uint32(i), uint32(e)
@@ -477,7 +482,7 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 		r.n = int(ACLRequired) + 1
 		return true
 	}
-	if e, _, _ = tailStep(a, o, sb, sm, n); e == i || !isRegion(b[i:e]) {
+	if e, _, _ = step(a, mSpace, o, sb, sm); e == i || !isRegion(b[i:e]) {
 		return false
 	}
 	r.start[SourceRegion], r.end[SourceRegion] = uint32(i), uint32(e)
@@ -485,10 +490,13 @@ func (r *Record) fastIndexed(ix []uint64, o uint) bool {
 	return e >= n || r.extraFields(e+1)
 }
 
-// tailStep is step over the spaces of a line of length n for the fields
-// after the User-Agent, any of which may end the line: an end at or past
-// n (the marked end of the line may follow trailing blanks) is n.
-func tailStep(a *ixWin, o uint, base int, m uint64, n int) (int, int, uint64) {
-	e, base, m := step(a, mSpace, o, base, m)
-	return min(e, n), base, m
+// digits returns how many of the 8 bytes of w, up to 7, are decimal
+// digits before the first that is not: each byte minus '0' (an xor, as
+// '0' is 0x30) is above 9 when adding 0x76 sets its high bit or it had
+// it already (a carry out of a byte happens only from a byte that is
+// above 9 itself, so the first such byte is found exactly). A field that
+// a space ends within w is a number when digits gives its length.
+func digits(w []byte) int {
+	x := binary.LittleEndian.Uint64(w) ^ 0x3030303030303030
+	return bits.TrailingZeros64((x+0x7676767676767676|x)&0x8080808080808080|1<<63) >> 3
 }

@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func indexAVX2(src []byte, dst []uint64)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2, MMX+, SSE2
 TEXT ·indexAVX2(SB), NOSPLIT, $0-48
 	MOVQ         src_base+0(FP), AX
 	MOVQ         src_len+8(FP), CX
@@ -26,44 +26,45 @@ TEXT ·indexAVX2(SB), NOSPLIT, $0-48
 	JZ           done
 
 loop:
-	VMOVDQU   (AX), Y4
-	VMOVDQU   32(AX), Y5
-	VPCMPEQB  Y4, Y0, Y6
-	VPCMPEQB  Y5, Y0, Y7
-	VPMOVMSKB Y6, BX
-	VPMOVMSKB Y7, SI
-	SHLQ      $0x20, SI
-	ORQ       BX, SI
-	MOVQ      SI, (DX)
-	VPCMPEQB  Y4, Y1, Y6
-	VPCMPEQB  Y5, Y1, Y7
-	VPCMPEQB  Y4, Y2, Y8
-	VPCMPEQB  Y5, Y2, Y9
-	VPOR      Y8, Y6, Y6
-	VPOR      Y9, Y7, Y7
-	VPMOVMSKB Y6, BX
-	VPMOVMSKB Y7, SI
-	SHLQ      $0x20, SI
-	ORQ       BX, SI
-	MOVQ      SI, 8(DX)
-	VPCMPEQB  Y4, Y3, Y4
-	VPCMPEQB  Y5, Y3, Y5
-	VPMOVMSKB Y4, BX
-	VPMOVMSKB Y5, SI
-	SHLQ      $0x20, SI
-	ORQ       BX, SI
-	MOVQ      SI, 16(DX)
-	ADDQ      $0x40, AX
-	ADDQ      $0x18, DX
-	DECQ      CX
-	JNZ       loop
+	PREFETCHT1 16384(AX)
+	VMOVDQU    (AX), Y4
+	VMOVDQU    32(AX), Y5
+	VPCMPEQB   Y4, Y0, Y6
+	VPCMPEQB   Y5, Y0, Y7
+	VPMOVMSKB  Y6, BX
+	VPMOVMSKB  Y7, SI
+	SHLQ       $0x20, SI
+	ORQ        BX, SI
+	MOVQ       SI, (DX)
+	VPCMPEQB   Y4, Y1, Y6
+	VPCMPEQB   Y5, Y1, Y7
+	VPCMPEQB   Y4, Y2, Y8
+	VPCMPEQB   Y5, Y2, Y9
+	VPOR       Y8, Y6, Y6
+	VPOR       Y9, Y7, Y7
+	VPMOVMSKB  Y6, BX
+	VPMOVMSKB  Y7, SI
+	SHLQ       $0x20, SI
+	ORQ        BX, SI
+	MOVQ       SI, 8(DX)
+	VPCMPEQB   Y4, Y3, Y4
+	VPCMPEQB   Y5, Y3, Y5
+	VPMOVMSKB  Y4, BX
+	VPMOVMSKB  Y5, SI
+	SHLQ       $0x20, SI
+	ORQ        BX, SI
+	MOVQ       SI, 16(DX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x20, DX
+	DECQ       CX
+	JNZ        loop
 
 done:
 	VZEROUPPER
 	RET
 
 // func indexAVX512(src []byte, dst []uint64)
-// Requires: AVX, AVX512BW, SSE2
+// Requires: AVX, AVX512BW, MMX+, SSE2
 TEXT ·indexAVX512(SB), NOSPLIT, $0-48
 	MOVQ         src_base+0(FP), AX
 	MOVQ         src_len+8(FP), CX
@@ -84,22 +85,23 @@ TEXT ·indexAVX512(SB), NOSPLIT, $0-48
 	JZ           done512
 
 loop512:
-	VMOVDQU8 (AX), Z4
-	VPCMPEQB Z4, Z0, K1
-	KMOVQ    K1, BX
-	MOVQ     BX, (DX)
-	VPCMPEQB Z4, Z1, K1
-	VPCMPEQB Z4, Z2, K2
-	KORQ     K2, K1, K1
-	KMOVQ    K1, BX
-	MOVQ     BX, 8(DX)
-	VPCMPEQB Z4, Z3, K1
-	KMOVQ    K1, BX
-	MOVQ     BX, 16(DX)
-	ADDQ     $0x40, AX
-	ADDQ     $0x18, DX
-	DECQ     CX
-	JNZ      loop512
+	PREFETCHT1 16384(AX)
+	VMOVDQU8   (AX), Z4
+	VPCMPEQB   Z4, Z0, K1
+	KMOVQ      K1, BX
+	MOVQ       BX, (DX)
+	VPCMPEQB   Z4, Z1, K1
+	VPCMPEQB   Z4, Z2, K2
+	KORQ       K2, K1, K1
+	KMOVQ      K1, BX
+	MOVQ       BX, 8(DX)
+	VPCMPEQB   Z4, Z3, K1
+	KMOVQ      K1, BX
+	MOVQ       BX, 16(DX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x20, DX
+	DECQ       CX
+	JNZ        loop512
 
 done512:
 	VZEROUPPER

@@ -5,10 +5,10 @@
 package parse
 
 // indexAVX2 writes the structural index of src's len(src)/64 whole
-// 64-byte chunks to dst: for chunk k, dst[3k+c] has bit i set when
-// byte 64k+i of src is of class c (a space; a quote or '['; a newline).
-// Bytes after the last whole chunk are left out. dst must hold
-// 3*(len(src)/64) words. It needs AVX2.
+// 64-byte chunks to dst: for chunk k, dst[4k+c] has bit i set when
+// byte 64k+i of src is of class c (a space; a quote or '['; a newline);
+// dst[4k+3] is left as it is. Bytes after the last whole chunk are left
+// out. dst must hold 4*(len(src)/64) words. It needs AVX2.
 //
 //go:noescape
 func indexAVX2(src []byte, dst []uint64)

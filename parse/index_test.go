@@ -374,3 +374,46 @@ func TestIndexedClock(t *testing.T) {
 	}
 	compareIndexed(t, b.Bytes())
 }
+
+// TestDigits checks the word-at-a-time count of leading digits against a
+// byte loop, over words of bytes around the digits and with every byte
+// at every position, and the numbers of the indexed fast path it checks
+// against the portable scanner: each numeric field of 1 to 9 bytes with
+// each of those bytes at each position.
+func TestDigits(t *testing.T) {
+	near := []byte("/0189:\x00 -\x80\xaf\xb0\xb9\xba\xff")
+	rng := rand.New(rand.NewPCG(9, 10))
+	w := make([]byte, 8)
+	for range 200000 {
+		for i := range w {
+			if rng.IntN(3) == 0 {
+				w[i] = near[rng.IntN(len(near))]
+			} else {
+				w[i] = '0' + byte(rng.IntN(10))
+			}
+		}
+		want := 0
+		for want < 7 && w[want] >= '0' && w[want] <= '9' {
+			want++
+		}
+		if got := digits(w); got != want {
+			t.Fatalf("digits(%q) = %d, want %d", w, got, want)
+		}
+	}
+	var b bytes.Buffer
+	// The status, bytes sent, object size, total and turn-around time:
+	// what each replaces, and what is kept before and after it.
+	for _, f := range [][3]string{{" 200 ", " ", " "}, {" 113 ", " ", " "}, {" 4096 ", " ", " "}, {" 7 5 ", " ", " 5 "}, {" 7 5 ", " 7 ", " "}} {
+		for l := 1; l <= 9; l++ {
+			num := strings.Repeat("4", l)
+			for k := 0; k < l; k++ {
+				for _, c := range near {
+					v := []byte(num)
+					v[k] = c
+					b.WriteString(strings.Replace(base, f[0], f[1]+string(v)+f[2], 1) + "\n")
+				}
+			}
+		}
+	}
+	compareIndexed(t, b.Bytes())
+}

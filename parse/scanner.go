@@ -61,7 +61,7 @@ type Scanner struct {
 
 	// The structural index window (see index.go): the masks of
 	// data[ixBase:ixEnd], ixWords chunks of 64 bytes, then a zero chunk.
-	ix            []uint64
+	ix            *ixWin
 	ixBase, ixEnd int
 	ixMode        int8 // 0: the index where the CPU has one; 1: always; -1: never (tests)
 }
@@ -214,9 +214,7 @@ func (s *Scanner) Scan() bool {
 			// newline (else lineEndSlow).
 			e = -1
 			if p >= s.ixBase && p < s.ixEnd {
-				w, m := seek(s.ix, mNewline, uint(p-s.ixBase))
-				q, _, _ := next(s.ix, mNewline, w, m)
-				if e = s.ixBase + int(q); e >= s.ixEnd {
+				if e = s.ixBase + int(newlineAt(s.ix, uint(p-s.ixBase))); e >= s.ixEnd {
 					e = -1
 				}
 			}
@@ -270,18 +268,19 @@ func (s *Scanner) Scan() bool {
 		}
 		var err error
 		if s.r == nil && s.useIndex() && (p >= s.ixBase && e <= s.ixEnd || s.indexLine(p, e)) {
-			// The window holds the line: mark its end as a space and a
-			// quote (or bracket), so that walking those bits stops there
-			// without a bounds test (e is the line's '\n' or past the
-			// data, which no other line reads), and parse it with its
+			// The window holds the line: mark its end, without its
+			// trailing blanks (Record.line), as a space and a quote (or
+			// bracket), so that walking those bits stops there without a
+			// bounds test and no field the walk finds ends past it (the
+			// bytes from there to e, the line's '\n' or past the data,
+			// are blanks that no other line reads), and parse it with its
 			// structural index (fastIndexed).
-			end := uint(e - s.ixBase)
-			bit := uint64(1) << (end % 64)
-			m := s.ix[end/64*mKinds : end/64*mKinds+mKinds]
-			m[mSpace] |= bit
-			m[mQuote] |= bit
 			r := &s.rec
 			r.begin(line)
+			end := uint(p + len(r.line) - s.ixBase)
+			bit, c := uint64(1)<<(end%64), chunk(end)
+			s.ix[c+mSpace] |= bit
+			s.ix[c+mQuote] |= bit
 			if !r.fastIndexed(s.ix, uint(p-s.ixBase)) {
 				err = r.slow()
 			}
