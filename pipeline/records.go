@@ -25,7 +25,10 @@ type Consumer interface {
 	// NewPart returns the part that collects worker w's records of o.
 	// whole reports that o was read to its end in one chunk: that part
 	// is committed on worker w right after its chunk, so it may write
-	// into worker w's state directly.
+	// into worker w's state directly. A part that is not whole needs to
+	// hold its records until Commit only where a failed object must add
+	// nothing (Config.SkipFailed): without it a failure fails the run,
+	// and a consumer may write records through as they come.
 	NewPart(w int, o *Object, whole bool) Part
 	// Commit merges p, a part of an object read to its end, into worker
 	// w's state.
