@@ -57,19 +57,29 @@ func checkCSVField(t *testing.T, s []byte) {
 // special byte, and bytes near them in value, at each place.
 func TestCSVField(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for n := 0; n <= 80; n++ {
-		for _, c := range []byte{',', '"', '\n', '\r', ' ', '-', '+', '#', '%', '!', '\t', '\f', 0x0b, 0x0e, 0xac, 0xad, 0xa2, 0x8a, 0x80, 0xff, 0} {
+	specials := []byte{',', '"', '\n', '\r', ' ', '-', '+', '#', '%', '!', '\t', '\f', 0x0b, 0x0e, 0xac, 0xad, 0xa2, 0x8a, 0x80, 0xff, 0}
+	eachPlaced(80, specials, func() byte {
+		if rng.IntN(8) == 0 {
+			return byte(rng.IntN(256))
+		}
+		return byte('a' + rng.IntN(26))
+	}, func(s []byte) { checkCSVField(t, s) })
+}
+
+// eachPlaced calls check with strings of every length up to maxLen, made
+// of bytes from filler, with each of specials at each place, three times
+// each.
+func eachPlaced(maxLen int, specials []byte, filler func() byte, check func([]byte)) {
+	for n := 0; n <= maxLen; n++ {
+		for _, c := range specials {
 			for at := range n {
 				for range 3 {
 					s := make([]byte, n)
 					for i := range s {
-						s[i] = byte('a' + rng.IntN(26))
-						if rng.IntN(8) == 0 {
-							s[i] = byte(rng.IntN(256))
-						}
+						s[i] = filler()
 					}
 					s[at] = c
-					checkCSVField(t, s)
+					check(s)
 				}
 			}
 		}
@@ -180,23 +190,13 @@ func checkJSONString(t *testing.T, s []byte) {
 // that ends a plain run, and bytes near them, at each place.
 func TestJSONString(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for n := 0; n <= 40; n++ {
-		for _, c := range []byte{'"', '\\', '\n', '\r', '\t', 0, 0x1f, ' ', '!', 0x7e, 0x7f, 0x80, 0xc3, 0xe2, 0xff, '[', ']'} {
-			for at := range n {
-				for range 3 {
-					s := make([]byte, n)
-					for i := range s {
-						s[i] = byte(' ' + rng.IntN(95))
-						if rng.IntN(10) == 0 {
-							s[i] = byte(rng.IntN(256))
-						}
-					}
-					s[at] = c
-					checkJSONString(t, s)
-				}
-			}
+	specials := []byte{'"', '\\', '\n', '\r', '\t', 0, 0x1f, ' ', '!', 0x7e, 0x7f, 0x80, 0xc3, 0xe2, 0xff, '[', ']'}
+	eachPlaced(40, specials, func() byte {
+		if rng.IntN(10) == 0 {
+			return byte(rng.IntN(256))
 		}
-	}
+		return byte(' ' + rng.IntN(95))
+	}, func(s []byte) { checkJSONString(t, s) })
 	for _, s := range []string{"é", "naïve/clé", "日本語のキー", "\U0001F600 x", "\xc3", "ab\xe2\x82", "\xed\xa0\x80"} {
 		checkJSONString(t, []byte(s))
 	}
