@@ -76,21 +76,31 @@ func chunkFiles[T any](t *testing.T, seed int64, rows []T) []string {
 	paths := lakeFiles(lake)
 	for _, v := range []int{1, 2} {
 		p := filepath.Join(dir, fmt.Sprintf("pq-v%d.parquet", v))
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := pq.NewGenericWriter[T](f, pq.DataPageVersion(v), pq.PageBufferSize(8<<10), pq.MaxRowsPerRowGroup(7000))
-		if _, err := w.Write(rows); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		paths = append(paths, p)
+		paths = append(paths, writeParquetGo(t, p, rows, pq.DataPageVersion(v), pq.PageBufferSize(8<<10), pq.MaxRowsPerRowGroup(7000)))
 	}
 	return paths
+}
+
+// writeParquetGo writes rows to a new file p with parquet-go, a writer
+// other than ours and arrow-go's, and returns p.
+func writeParquetGo[T any](t *testing.T, p string, rows []T, opts ...pq.WriterOption) string {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := pq.NewGenericWriter[T](f, opts...)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // eachChunk calls check on every column chunk of the files that want

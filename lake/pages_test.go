@@ -69,19 +69,7 @@ func pageFiles(t *testing.T) []string {
 	for i, c := range []compress.Codec{&uncompressed.Codec{}, &zstd.Codec{}, &snappy.Codec{}, &gzip.Codec{}} {
 		for _, v := range []int{1, 2} {
 			p := filepath.Join(dir, fmt.Sprintf("pq-%d-v%d.parquet", i, v))
-			f, err := os.Create(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := pq.NewGenericWriter[row](f, pq.DataPageVersion(v), pq.PageBufferSize(4<<10), pq.MaxRowsPerRowGroup(2500), pq.Compression(c))
-			if _, err := w.Write(rows); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
-			paths = append(paths, p)
+			paths = append(paths, writeParquetGo(t, p, rows, pq.DataPageVersion(v), pq.PageBufferSize(4<<10), pq.MaxRowsPerRowGroup(2500), pq.Compression(c)))
 		}
 	}
 	return paths
