@@ -90,80 +90,48 @@ func readPageHeader(b []byte, h *pageHeader) (int, error) {
 	// The headers of each page type, read apart: only the one of the
 	// page's type counts (a header may hold others).
 	data, dict, v2 := pageHeader{}, pageHeader{}, pageHeader{compressedV2: true}
-	dataFields := func(id int16, typ byte) bool { // DataPageHeader
-		switch {
-		case id == 1 && typ == tI32:
-			data.numValues, data.has = t.i32(), data.has|hasNumValues
-		case id == 2 && typ == tI32:
-			data.encoding, data.has = t.i32(), data.has|hasEncoding
-		case id == 3 && typ == tI32:
-			data.defEncoding, data.has = t.i32(), data.has|hasDefEncoding
-		case id == 4 && typ == tI32:
-			data.repEncoding, data.has = t.i32(), data.has|hasRepEncoding
-		default:
-			return false // statistics
-		}
-		return true
-	}
-	dictFields := func(id int16, typ byte) bool { // DictionaryPageHeader
-		switch {
-		case id == 1 && typ == tI32:
-			dict.numValues, dict.has = t.i32(), dict.has|hasNumValues
-		case id == 2 && typ == tI32:
-			dict.encoding, dict.has = t.i32(), dict.has|hasEncoding
-		default:
-			return false // is_sorted
-		}
-		return true
-	}
-	v2Fields := func(id int16, typ byte) bool { // DataPageHeaderV2
-		switch {
-		case id == 1 && typ == tI32:
-			v2.numValues, v2.has = t.i32(), v2.has|hasNumValues
-		case id == 2 && typ == tI32:
-			v2.numNulls, v2.has = t.i32(), v2.has|hasNumNulls
-		case id == 3 && typ == tI32:
-			v2.numRows, v2.has = t.i32(), v2.has|hasNumRows
-		case id == 4 && typ == tI32:
-			v2.encoding, v2.has = t.i32(), v2.has|hasEncoding
-		case id == 5 && typ == tI32:
-			v2.defLen, v2.has = t.i32(), v2.has|hasDefLen
-		case id == 6 && typ == tI32:
-			v2.repLen, v2.has = t.i32(), v2.has|hasRepLen
-		case id == 7 && (typ == tTrue || typ == tFalse):
+	dataFields := t.i32s(&data, // DataPageHeader; statistics skipped
+		[]*int32{&data.numValues, &data.encoding, &data.defEncoding, &data.repEncoding},
+		[]uint16{hasNumValues, hasEncoding, hasDefEncoding, hasRepEncoding}, nil)
+	dictFields := t.i32s(&dict, // DictionaryPageHeader; is_sorted skipped
+		[]*int32{&dict.numValues, &dict.encoding},
+		[]uint16{hasNumValues, hasEncoding}, nil)
+	v2Fields := t.i32s(&v2, // DataPageHeaderV2; statistics skipped
+		[]*int32{&v2.numValues, &v2.numNulls, &v2.numRows, &v2.encoding, &v2.defLen, &v2.repLen},
+		[]uint16{hasNumValues, hasNumNulls, hasNumRows, hasEncoding, hasDefLen, hasRepLen},
+		func(id int16, typ byte) bool {
+			if id != 7 || (typ != tTrue && typ != tFalse) {
+				return false
+			}
 			v2.compressedV2 = typ == tTrue
-		default:
-			return false // statistics
-		}
-		return true
-	}
-	var has uint16
-	t.fields(func(id int16, typ byte) bool {
-		switch {
-		case id == 1 && typ == tI32:
-			h.typ, has = t.i32(), has|hasType
-		case id == 2 && typ == tI32:
-			h.uncompressed, has = t.i32(), has|hasUncompressed
-		case id == 3 && typ == tI32:
-			h.compressed, has = t.i32(), has|hasCompressed
-		case id == 5 && typ == tStruct:
-			data.has |= hasDataHeader
-			t.fields(dataFields)
-		case id == 7 && typ == tStruct:
-			dict.has |= hasDictHeader
-			t.fields(dictFields)
-		case id == 8 && typ == tStruct:
-			v2.has |= hasV2Header
-			t.fields(v2Fields)
-		default:
-			return false // crc, the index page's header, fields not known here
-		}
-		return true
-	})
+			return true
+		})
+	t.fields(t.i32s(h, // PageHeader; crc, the index page's header, unknown fields skipped
+		[]*int32{&h.typ, &h.uncompressed, &h.compressed},
+		[]uint16{hasType, hasUncompressed, hasCompressed},
+		func(id int16, typ byte) bool {
+			if typ != tStruct {
+				return false
+			}
+			switch id {
+			case 5:
+				data.has |= hasDataHeader
+				t.fields(dataFields)
+			case 7:
+				dict.has |= hasDictHeader
+				t.fields(dictFields)
+			case 8:
+				v2.has |= hasV2Header
+				t.fields(v2Fields)
+			default:
+				return false
+			}
+			return true
+		}))
 	if t.err != nil {
 		return 0, t.err
 	}
-	typ, uncompressed, compressed := h.typ, h.uncompressed, h.compressed
+	typ, uncompressed, compressed, has := h.typ, h.uncompressed, h.compressed, h.has
 	switch typ {
 	case pageData:
 		*h = data
@@ -258,6 +226,19 @@ func (t *thriftReader) i32() int32 {
 		return 0
 	}
 	return int32(v)
+}
+
+// i32s returns a field reader for fields that reads a struct's i32
+// fields numbered 1 to len(into) into *into[id-1], marking bits[id-1] in
+// h.has, and hands the others to rest (nil: skip them).
+func (t *thriftReader) i32s(h *pageHeader, into []*int32, bits []uint16, rest func(id int16, typ byte) bool) func(id int16, typ byte) bool {
+	return func(id int16, typ byte) bool {
+		if k := int(id) - 1; typ == tI32 && k >= 0 && k < len(into) {
+			*into[k], h.has = t.i32(), h.has|bits[k]
+			return true
+		}
+		return rest != nil && rest(id, typ)
+	}
 }
 
 // fields reads a struct's fields up to its stop field, handing each
