@@ -424,9 +424,6 @@ func (rs *Records) AssembleGroup() {
 	}
 }
 
-// twoDigits holds the text of 00 to 99.
-const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
-
 // digits writes n's decimal text at the end of b and returns it (as
 // strconv.AppendInt, without its copy: the Assembler copies it).
 func digits(b *[20]byte, n int64) []byte {
@@ -439,12 +436,12 @@ func digits(b *[20]byte, n int64) []byte {
 		q := u / 100
 		r := (u - q*100) * 2
 		i -= 2
-		b[i], b[i+1] = twoDigits[r], twoDigits[r+1]
+		b[i], b[i+1] = parse.TwoDigits[r], parse.TwoDigits[r+1]
 		u = q
 	}
 	if u >= 10 {
 		i -= 2
-		b[i], b[i+1] = twoDigits[u*2], twoDigits[u*2+1]
+		b[i], b[i+1] = parse.TwoDigits[u*2], parse.TwoDigits[u*2+1]
 	} else {
 		i--
 		b[i] = byte('0' + u)

@@ -153,6 +153,11 @@ func AppendTime(dst []byte, unix int64) []byte {
 	return append(dst, " +0000"...)
 }
 
+// TwoDigits holds the decimal text of 00 to 99, two bytes each: n's
+// digits are TwoDigits[2n] and TwoDigits[2n+1]. Formatters of dates and
+// numbers take their digit pairs from it.
+const TwoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
 var monthNames = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 // CivilFromDays returns the proleptic Gregorian date of the day z days

@@ -424,7 +424,7 @@ type dayText struct {
 // not the day remembered, takes ~100 instructions of the ~200 (the
 // civil date and its digits); the arithmetic is unsigned (a signed
 // division by a constant costs its sign's fix-ups) and the digits come
-// two at a time from digitPairs, written in place.
+// two at a time from parse.TwoDigits, written in place.
 func (c *dayText) appendRFC3339(dst []byte, unix int64) []byte {
 	if uint64(unix) > 253402300799 { // before 1970 or after 9999-12-31T23:59:59Z
 		return time.Unix(unix, 0).UTC().AppendFormat(dst, time.RFC3339)
@@ -435,9 +435,9 @@ func (c *dayText) appendRFC3339(dst []byte, unix int64) []byte {
 		y, m, d := parse.CivilFromDays(int64(days))
 		b := &c.date
 		hi, lo := uint(y)/100*2, uint(y)%100*2
-		b[0], b[1], b[2], b[3], b[4] = digitPairs[hi], digitPairs[hi+1], digitPairs[lo], digitPairs[lo+1], '-'
-		b[5], b[6], b[7] = digitPairs[2*m], digitPairs[2*m+1], '-'
-		b[8], b[9] = digitPairs[2*d], digitPairs[2*d+1]
+		b[0], b[1], b[2], b[3], b[4] = parse.TwoDigits[hi], parse.TwoDigits[hi+1], parse.TwoDigits[lo], parse.TwoDigits[lo+1], '-'
+		b[5], b[6], b[7] = parse.TwoDigits[2*m], parse.TwoDigits[2*m+1], '-'
+		b[8], b[9] = parse.TwoDigits[2*d], parse.TwoDigits[2*d+1]
 		c.day = days + 1
 	}
 	h := sec / 3600
@@ -452,11 +452,8 @@ func (c *dayText) appendRFC3339(dst []byte, unix int64) []byte {
 	b := dst[n : n+20]
 	copy(b[:10], c.date[:])
 	b[10] = 'T'
-	b[11], b[12], b[13] = digitPairs[2*h], digitPairs[2*h+1], ':'
-	b[14], b[15], b[16] = digitPairs[2*mi], digitPairs[2*mi+1], ':'
-	b[17], b[18], b[19] = digitPairs[2*sec], digitPairs[2*sec+1], 'Z'
+	b[11], b[12], b[13] = parse.TwoDigits[2*h], parse.TwoDigits[2*h+1], ':'
+	b[14], b[15], b[16] = parse.TwoDigits[2*mi], parse.TwoDigits[2*mi+1], ':'
+	b[17], b[18], b[19] = parse.TwoDigits[2*sec], parse.TwoDigits[2*sec+1], 'Z'
 	return dst
 }
-
-// digitPairs holds the two decimal digits of each number below 100.
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
