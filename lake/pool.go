@@ -51,29 +51,31 @@ func class(n int) (int, bool) {
 }
 
 func (a *pageAllocator) Allocate(size int) []byte {
-	c, ok := class(size)
-	if !ok {
-		return make([]byte, size)
-	}
-	if p, _ := a.pools[c].Get().(*[]byte); p != nil {
-		b := (*p)[:size]
+	b, pooled := a.get(size)
+	if pooled {
 		clear(b)
-		return b
 	}
-	return make([]byte, size, 1<<(c+minPoolShift))
+	return b
 }
 
 // take is Allocate without the clearing, for a caller that overwrites
 // the buffer's bytes before it reads any.
 func (a *pageAllocator) take(size int) []byte {
+	b, _ := a.get(size)
+	return b
+}
+
+// get returns a buffer of size bytes: from the pool of its class
+// (pooled, its bytes as the last user left them), else newly made.
+func (a *pageAllocator) get(size int) (b []byte, pooled bool) {
 	c, ok := class(size)
 	if !ok {
-		return make([]byte, size)
+		return make([]byte, size), false
 	}
 	if p, _ := a.pools[c].Get().(*[]byte); p != nil {
-		return (*p)[:size]
+		return (*p)[:size], true
 	}
-	return make([]byte, size, 1<<(c+minPoolShift))
+	return make([]byte, size, 1<<(c+minPoolShift)), false
 }
 
 // regrow returns b with length n: b itself if it has room, else a buffer
