@@ -68,7 +68,8 @@ func TestSet(t *testing.T) {
 func TestSetRespectsGOGC(t *testing.T) {
 	t.Setenv("GOGC", "100")
 	before := gcPercent()
-	defer Set(64 << 20)()
+	stop := Set(64 << 20)
+	defer stop()
 	if got := gcPercent(); got != before {
 		t.Fatalf("with GOGC set, Set changed the GC percentage from %d to %d", before, got)
 	}
