@@ -51,7 +51,7 @@ tmp=$(mktemp)
 	echo "memory: $(awk '/MemTotal/ {printf "%.1f GB", $2/1e6}' /proc/meminfo)"
 	echo "kernel: $(uname -sr)"
 	echo "go:     $(go env GOVERSION)"
-	echo "binary: s3logs as released (.ci/build.sh: CGO_ENABLED=0, -trimpath, -ldflags='-s -w')"
+	echo "binary: s3logs as released, built by .ci/build.sh"
 	echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min load average when the run started)"
 	echo '```'
 	echo
