@@ -14,11 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -214,7 +212,8 @@ func (inv *inventoryStore) readCSV(ctx context.Context, f inventoryFile, row fun
 
 // readParquet reads the bucket, key, size and version columns of a
 // Parquet data file with ranged GETs: the footer, then each row group's
-// column chunks.
+// column chunks, through arrow-go's column chunk readers (not pqarrow,
+// whose imports would link gRPC into the binary).
 func (inv *inventoryStore) readParquet(ctx context.Context, f inventoryFile, row func(inventoryRow) error) error {
 	ra := &rangeio.Reader{Size: f.Size, Fill: func(p []byte, off int64) error {
 		return inv.getRange(ctx, inv.filesIn, f.Key, p, off)
@@ -228,74 +227,159 @@ func (inv *inventoryStore) readParquet(ctx context.Context, f inventoryFile, row
 	}
 	defer pf.Close()
 	sc := pf.MetaData().Schema
-	names := []string{"bucket", "key", "size", "is_latest", "is_delete_marker"}
-	var cols []int
-	pos := map[string]int{}
-	for _, n := range names {
-		if i := sc.ColumnIndexByName(n); i >= 0 {
-			pos[n] = len(cols)
-			cols = append(cols, i)
+	var cols [invColumnCount]int // leaf index of each column read, -1 for none
+	for c, n := range invNames {
+		cols[c] = sc.ColumnIndexByName(n)
+	}
+	for _, c := range []int{invBucket, invKey} {
+		if cols[c] < 0 {
+			return fmt.Errorf("%w: no %s column", ErrInventory, invNames[c])
 		}
-	}
-	if _, ok := pos["bucket"]; !ok {
-		return fmt.Errorf("%w: no bucket column", ErrInventory)
-	}
-	if _, ok := pos["key"]; !ok {
-		return fmt.Errorf("%w: no key column", ErrInventory)
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInventory, err)
-	}
-	rr, err := fr.GetRecordReader(ctx, cols, nil)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInventory, err)
-	}
-	defer rr.Release()
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		str := func(name string) func(int) string {
-			c, ok := pos[name]
-			if !ok {
-				return nil
-			}
-			switch a := rec.Column(c).(type) {
-			case *array.String:
-				return a.Value
-			case *array.Binary:
-				return func(i int) string { return string(a.Value(i)) }
-			}
-			return nil
-		}
-		bucket, key := str("bucket"), str("key")
-		if bucket == nil || key == nil {
+		if d := sc.Column(cols[c]); d.PhysicalType() != parquet.Types.ByteArray || d.MaxRepetitionLevel() > 0 {
 			return fmt.Errorf("%w: bucket and key must be strings", ErrInventory)
 		}
-		column := func(name string) arrow.Array {
-			if c, ok := pos[name]; ok {
-				return rec.Column(c)
+	}
+	// The other columns are read if they have the type S3 writes (the
+	// types pqarrow read as int64 and bool), else ignored: size an INT64,
+	// plain or a signed 64-bit INT, the flags BOOLEAN.
+	for _, c := range []int{invSize, invLatest, invDeleted} {
+		if cols[c] < 0 {
+			continue
+		}
+		d := sc.Column(cols[c])
+		lt := d.LogicalType()
+		ok := d.MaxRepetitionLevel() == 0
+		if c == invSize {
+			ok = ok && d.PhysicalType() == parquet.Types.Int64 &&
+				(lt == nil || lt.Equals(schema.NoLogicalType{}) || lt.Equals(schema.NewIntLogicalType(64, true)))
+		} else {
+			ok = ok && d.PhysicalType() == parquet.Types.Boolean
+		}
+		if !ok {
+			cols[c] = -1
+		}
+	}
+	var r invColumns
+	for g := range pf.NumRowGroups() {
+		rg := pf.RowGroup(g)
+		for c, i := range cols {
+			if i < 0 {
+				continue
 			}
+			if r.readers[c], err = rg.Column(i); err != nil {
+				return fmt.Errorf("%w: %v", ErrInventory, err)
+			}
+		}
+		if err := r.rowGroup(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The columns of a Parquet inventory file that are read, indexes of
+// invNames and of invColumns' arrays.
+const (
+	invBucket = iota
+	invKey
+	invSize
+	invLatest
+	invDeleted
+	invColumnCount
+)
+
+var invNames = [invColumnCount]string{"bucket", "key", "size", "is_latest", "is_delete_marker"}
+
+// invBatch is how many rows of a row group are read at once.
+const invBatch = 64 << 10
+
+// invColumns reads the columns of a Parquet inventory file a batch of
+// rows at a time, each column through its column chunk reader, and
+// reassembles the rows. readers[c] is nil for a column not read.
+type invColumns struct {
+	readers [invColumnCount]file.ColumnChunkReader
+	defs    [invColumnCount][]int16
+	strs    [2][]parquet.ByteArray
+	ints    []int64
+	bools   [2][]bool
+}
+
+// rowGroup emits the rows of the row group whose column readers are in
+// c.readers.
+func (c *invColumns) rowGroup(row func(inventoryRow) error) error {
+	for {
+		n := int64(-1)
+		for i, cr := range c.readers {
+			if cr == nil {
+				continue
+			}
+			if c.defs[i] == nil {
+				c.defs[i] = make([]int16, invBatch)
+			}
+			var got int64
+			var err error
+			switch r := cr.(type) {
+			case *file.ByteArrayColumnChunkReader:
+				if c.strs[i] == nil {
+					c.strs[i] = make([]parquet.ByteArray, invBatch)
+				}
+				got, _, err = r.ReadBatch(invBatch, c.strs[i], c.defs[i], nil)
+			case *file.Int64ColumnChunkReader:
+				if c.ints == nil {
+					c.ints = make([]int64, invBatch)
+				}
+				got, _, err = r.ReadBatch(invBatch, c.ints, c.defs[i], nil)
+			case *file.BooleanColumnChunkReader:
+				k := i - invLatest
+				if c.bools[k] == nil {
+					c.bools[k] = make([]bool, invBatch)
+				}
+				got, _, err = r.ReadBatch(invBatch, c.bools[k], c.defs[i], nil)
+			}
+			if err != nil {
+				return err
+			}
+			if n >= 0 && got != n {
+				return fmt.Errorf("%w: a row group's columns have different numbers of rows", ErrInventory)
+			}
+			n = got
+		}
+		if n <= 0 {
 			return nil
 		}
-		size, _ := column("size").(*array.Int64)
-		latest, _ := column("is_latest").(*array.Boolean)
-		deleted, _ := column("is_delete_marker").(*array.Boolean)
-		for i := range int(rec.NumRows()) {
-			r := inventoryRow{bucket: bucket(i), key: key(i), size: -1}
-			if size != nil && size.IsValid(i) {
-				r.size = size.Value(i)
+		// vi[i] is the index of column i's next value: its values are
+		// those of its rows that are not NULL.
+		var vi [invColumnCount]int
+		present := func(i, j int) bool {
+			if c.readers[i] == nil {
+				return false
 			}
-			r.skip = latest != nil && latest.IsValid(i) && !latest.Value(i) ||
-				deleted != nil && deleted.IsValid(i) && deleted.Value(i)
+			if c.readers[i].Descriptor().MaxDefinitionLevel() > 0 && c.defs[i][j] == 0 {
+				return false
+			}
+			vi[i]++
+			return true
+		}
+		for j := range int(n) {
+			r := inventoryRow{size: -1}
+			if present(invBucket, j) {
+				r.bucket = string(c.strs[invBucket][vi[invBucket]-1])
+			}
+			if present(invKey, j) {
+				r.key = string(c.strs[invKey][vi[invKey]-1])
+			}
+			if present(invSize, j) {
+				r.size = c.ints[vi[invSize]-1]
+			}
+			r.skip = present(invLatest, j) && !c.bools[0][vi[invLatest]-1]
+			if present(invDeleted, j) && c.bools[1][vi[invDeleted]-1] {
+				r.skip = true
+			}
 			if err := row(r); err != nil {
 				return err
 			}
 		}
 	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
 }
 
 // getAll reads a whole (small) object, retried.

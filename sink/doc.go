@@ -13,7 +13,7 @@
 //
 // Converted output is written in Parquet without Arrow arrays: rows go
 // into plain column buffers (the RowBuffer of NewRowBuffer(Parquet)), and arrow-go's low-level column writers encode them,
-// with the same schema and the Arrow schema stored as pqarrow stores it.
+// with the same schema and the Arrow schema stored as pqarrow would store it.
 // Parquet files are zstd-compressed by default (level 1), with statistics
 // (except for requestid and hostid), dictionary encoding for httpstatus
 // and every string column but the random IDs (requestid, hostid,

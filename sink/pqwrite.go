@@ -3,8 +3,6 @@ package sink
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
@@ -19,12 +17,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3logs/s3logs/parse"
 	"github.com/s3logs/s3logs/schema"
@@ -277,9 +272,8 @@ const maxPQColumnBytes = 1 << 30
 // pqWriter writes pqBatches to one Parquet file with arrow-go's low-level
 // column writers, one row group per batch.
 type pqWriter struct {
-	bw       *bufio.Writer
-	fw       *file.Writer
-	arrProps pqarrow.ArrowWriterProperties
+	bw *bufio.Writer
+	fw *file.Writer
 	// cols[i] is the scratch of the i-th goroutine writing columns: [0]
 	// for Write, the first n for WriteConcurrent(b, n).
 	cols []*pqColWriter
@@ -291,7 +285,6 @@ type pqWriter struct {
 // pqColWriter writes the column chunks of pqBatch columns, one at a time,
 // with its own scratch buffers.
 type pqColWriter struct {
-	ctx       context.Context     // pqarrow's write context, for dictionary columns
 	vals      []parquet.ByteArray // scratch for one slice of a string column
 	valid     []byte              // scratch validity bitmap
 	clean     strDict             // scratch for a dictionary with invalid UTF-8 replaced
@@ -303,35 +296,16 @@ type pqColWriter struct {
 const pqWriteBatch = 4096
 
 // newPQWriter starts a Parquet file on w with the output schema and the
-// Arrow schema stored as pqarrow stores it (ARROW:schema), so Arrow
-// readers see the same types as with pqarrow-written files.
+// Arrow schema stored as pqarrow stores it (see newParquetFile).
 func newPQWriter(w io.Writer, o tableOptions) (*pqWriter, error) {
 	if o.dictLimit <= 0 {
 		o.dictLimit = dictPageLimit
 	}
-	props, err := parquetProps(o)
+	bw, fw, err := newParquetFile(w, ArrowSchema(), o)
 	if err != nil {
 		return nil, err
 	}
-	sc := ArrowSchema()
-	arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
-	ps, err := pqarrow.ToParquet(sc, props, arrProps)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	iw := ipc.NewWriter(&buf, ipc.WithSchema(sc), ipc.WithAllocator(memory.DefaultAllocator))
-	if err := iw.Close(); err != nil {
-		return nil, err
-	}
-	meta := metadata.KeyValueMetadata{}
-	meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(buf.Bytes()))
-	bw := bufio.NewWriterSize(w, 1<<20)
-	fw, err := file.NewParquetWriterWithError(bw, ps.Root(), file.WithWriterProps(props), file.WithWriteMetadata(meta))
-	if err != nil {
-		return nil, err
-	}
-	pw := &pqWriter{bw: bw, fw: fw, arrProps: arrProps, dictLimit: o.dictLimit}
+	pw := &pqWriter{bw: bw, fw: fw, dictLimit: o.dictLimit}
 	pw.colWriters(1)
 	return pw, nil
 }
@@ -339,8 +313,7 @@ func newPQWriter(w io.Writer, o tableOptions) (*pqWriter, error) {
 // colWriters returns n column writers' scratch.
 func (pw *pqWriter) colWriters(n int) []*pqColWriter {
 	for len(pw.cols) < n {
-		pw.cols = append(pw.cols, &pqColWriter{ctx: pqarrow.NewArrowWriteContext(context.Background(), &pw.arrProps),
-			vals: make([]parquet.ByteArray, 0, pqWriteBatch), dictLimit: pw.dictLimit})
+		pw.cols = append(pw.cols, &pqColWriter{vals: make([]parquet.ByteArray, 0, pqWriteBatch), dictLimit: pw.dictLimit})
 	}
 	return pw.cols[:n]
 }
@@ -460,6 +433,13 @@ func (pw *pqColWriter) dictionary(c *pqCol) *strDict {
 // (Values that are equal once invalid UTF-8 is replaced make arrow-go fall
 // back to hashing the values, which is correct and rare.)
 func (pw *pqColWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
+	enc, ok := any(w.CurrentEncoder()).(dictPutter)
+	if !ok || enc.NumEntries() != 0 {
+		// Not a fresh dictionary encoder (a column chunk writer's first
+		// encoder always is): the values, which the encoder hashes, as
+		// pqarrow writes a dictionary array it cannot put as is.
+		return pw.writeDictValues(w, c, defs)
+	}
 	d := pw.dictionary(c)
 	n := len(c.idx)
 	var valid *memory.Buffer
@@ -474,39 +454,29 @@ func (pw *pqColWriter) writeDict(w *file.ByteArrayColumnChunkWriter, c *pqCol, d
 			valid = memory.NewBufferBytes(pw.valid)
 		}
 	}
-	values := array.NewData(arrow.BinaryTypes.String, len(d.offs)-1,
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(d.offs)), memory.NewBufferBytes(d.data)}, nil, 0, 0)
-	defer values.Release()
-	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
-	data := array.NewData(dt, n, []*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx))}, nil, nulls, 0)
-	data.SetDictionary(values)
-	defer data.Release()
-	if enc, ok := any(w.CurrentEncoder()).(dictPutter); ok && enc.NumEntries() == 0 {
-		// What pqarrow does for a dictionary array, without its
-		// statistics pass that hashes every index to find the values
-		// in use: in our dictionaries all are.
-		dict := array.NewStringData(values)
-		defer dict.Release()
-		if err := enc.PutDictionary(dict); err != nil {
+	// What pqarrow does for a dictionary array, without its statistics
+	// pass that hashes every index to find the values in use: in our
+	// dictionaries all are.
+	dict := array.NewStringData(array.NewData(arrow.BinaryTypes.String, len(d.offs)-1,
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(d.offs)), memory.NewBufferBytes(d.data)}, nil, 0, 0))
+	defer dict.Release()
+	if err := enc.PutDictionary(dict); err != nil {
+		return err
+	}
+	if enc.NumEntries() != dict.Len() { // equal values after replacing invalid UTF-8
+		return pw.writeDictPlain(w, c, defs)
+	}
+	if ps := w.PageStatistics(); ps != nil {
+		ps.IncNulls(int64(nulls))
+		ps.IncNumValues(int64(n - nulls))
+		if err := ps.UpdateFromArrow(dict, false); err != nil {
 			return err
 		}
-		if enc.NumEntries() != dict.Len() { // equal values after replacing invalid UTF-8
-			return pw.writeDictPlain(w, c, defs)
-		}
-		if ps := w.PageStatistics(); ps != nil {
-			ps.IncNulls(int64(nulls))
-			ps.IncNumValues(int64(n - nulls))
-			if err := ps.UpdateFromArrow(dict, false); err != nil {
-				return err
-			}
-		}
-		indices := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, n, data.Buffers(), nil, nulls, 0))
-		defer indices.Release()
-		return w.WriteDictIndices(indices, defs, nil)
 	}
-	arr := array.NewDictionaryData(data)
-	defer arr.Release()
-	return pqarrow.WriteArrowToColumn(pw.ctx, w, arr, defs, nil, !c.required)
+	indices := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, n,
+		[]*memory.Buffer{valid, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(c.idx))}, nil, nulls, 0))
+	defer indices.Release()
+	return w.WriteDictIndices(indices, defs, nil)
 }
 
 // packValidity sets valid (len(defs) bits, rounded up to bytes) to the
@@ -549,6 +519,12 @@ type dictPutter interface {
 // dictPageLimit as plain values.
 func (pw *pqColWriter) writeDictPlain(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	w.FallbackToPlain()
+	return pw.writeDictValues(w, c, defs)
+}
+
+// writeDictValues writes the values of a dictionary column, one per
+// non-NULL row, to the column's current encoder.
+func (pw *pqColWriter) writeDictValues(w *file.ByteArrayColumnChunkWriter, c *pqCol, defs []int16) error {
 	d := pw.dictionary(c)
 	for row := 0; row < len(c.idx); {
 		end := min(row+pqWriteBatch, len(c.idx))

@@ -1,16 +1,23 @@
 package sink
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	pqschema "github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // Format is an output file format.
@@ -146,12 +153,219 @@ func newTableWriter(w io.Writer, sc *arrow.Schema, o tableOptions) (tableWriter,
 		opts = append(opts, ipc.WithSchema(sc), ipc.WithAllocator(memory.DefaultAllocator))
 		return ipc.NewFileWriter(w, opts...)
 	}
-	props, err := parquetProps(o)
+	bw, fw, err := newParquetFile(w, sc, o)
 	if err != nil {
 		return nil, err
 	}
-	return pqarrow.NewFileWriter(sc, w, props,
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	return &pqTableWriter{bw: bw, fw: fw}, nil
+}
+
+// newParquetFile starts a Parquet file on w, buffered, with the schema
+// of sc and sc stored as pqarrow stores it (ARROW:schema, a serialised
+// IPC schema message), so Arrow readers see the same types as in a file
+// pqarrow wrote. pqarrow itself is not used: it imports arrow/flight,
+// which links gRPC and protobuf into the binary and made their package
+// initialisation part of every command's start.
+func newParquetFile(w io.Writer, sc *arrow.Schema, o tableOptions) (*bufio.Writer, *file.Writer, error) {
+	props, err := parquetProps(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	root, err := parquetSchema(sc, props)
+	if err != nil {
+		return nil, nil, err
+	}
+	var buf bytes.Buffer
+	iw := ipc.NewWriter(&buf, ipc.WithSchema(sc), ipc.WithAllocator(memory.DefaultAllocator))
+	if err := iw.Close(); err != nil {
+		return nil, nil, err
+	}
+	meta := metadata.KeyValueMetadata{}
+	meta.Append("ARROW:schema", base64.StdEncoding.EncodeToString(buf.Bytes()))
+	bw := bufio.NewWriterSize(w, 1<<20)
+	fw, err := file.NewParquetWriterWithError(bw, root, file.WithWriterProps(props), file.WithWriteMetadata(meta))
+	if err != nil {
+		return nil, nil, err
+	}
+	return bw, fw, nil
+}
+
+// parquetSchema returns the Parquet schema of sc as pqarrow.ToParquet
+// makes it, for the Arrow types of ResultType: the same physical and
+// logical types (INT32 and INT64 as signed INT logical types, a UTC
+// timestamp in microseconds with its converted type TIMESTAMP_MICROS set),
+// repetition from nullability, no field ids.
+func parquetSchema(sc *arrow.Schema, props *parquet.WriterProperties) (*pqschema.GroupNode, error) {
+	nodes := make(pqschema.FieldList, sc.NumFields())
+	for i, f := range sc.Fields() {
+		var typ parquet.Type
+		var lt pqschema.LogicalType = pqschema.NoLogicalType{}
+		switch t := f.Type.(type) {
+		case *arrow.StringType:
+			typ, lt = parquet.Types.ByteArray, pqschema.StringLogicalType{}
+		case *arrow.Int32Type:
+			typ, lt = parquet.Types.Int32, pqschema.NewIntLogicalType(32, true)
+		case *arrow.Int64Type:
+			typ, lt = parquet.Types.Int64, pqschema.NewIntLogicalType(64, true)
+		case *arrow.TimestampType:
+			if t.Unit != arrow.Microsecond {
+				return nil, fmt.Errorf("column %s: timestamps in %s are not written", f.Name, t.Unit)
+			}
+			typ, lt = parquet.Types.Int64, pqschema.NewTimestampLogicalTypeForce(t.TimeZone != "", pqschema.TimeUnitMicros)
+		case *arrow.Float64Type:
+			typ = parquet.Types.Double
+		case *arrow.BooleanType:
+			typ = parquet.Types.Boolean
+		default:
+			return nil, fmt.Errorf("column %s: type %s is not written", f.Name, f.Type)
+		}
+		rep := parquet.Repetitions.Required
+		if f.Nullable {
+			rep = parquet.Repetitions.Optional
+		}
+		n, err := pqschema.NewPrimitiveNodeLogical(f.Name, rep, lt, typ, -1, -1)
+		if err != nil {
+			return nil, err
+		}
+		nodes[i] = n
+	}
+	return pqschema.NewGroupNode(props.RootName(), props.RootRepetition(), nodes, -1)
+}
+
+// pqTableWriter writes Arrow record batches to a Parquet file, one row
+// group per batch, each column handed to its column writer as pqarrow
+// hands a flat column of these types: the values buffer as is, and
+// definition levels from the validity bitmap.
+type pqTableWriter struct {
+	bw    *bufio.Writer
+	fw    *file.Writer
+	defs  []int16
+	bools []bool
+	vals  []parquet.ByteArray
+}
+
+func (tw *pqTableWriter) Write(rec arrow.RecordBatch) error {
+	rg, err := tw.fw.AppendRowGroupChecked()
+	if err != nil {
+		return err
+	}
+	for i, arr := range rec.Columns() {
+		cw, err := rg.NextColumn()
+		if err != nil {
+			return err
+		}
+		if err := tw.writeColumn(cw, arr); err != nil {
+			return fmt.Errorf("column %s: %w", rec.ColumnName(i), err)
+		}
+	}
+	return rg.Close()
+}
+
+// writeColumn writes arr, of a type parquetSchema maps, to cw.
+func (tw *pqTableWriter) writeColumn(cw file.ColumnChunkWriter, arr arrow.Array) (err error) {
+	var defs []int16
+	spaced := false // some value is NULL: the writer skips the values' slots
+	if cw.Descr().SchemaNode().RepetitionType() == parquet.Repetitions.Optional {
+		tw.defs = tw.defs[:0]
+		for i := range arr.Len() {
+			tw.defs = append(tw.defs, int16(boolToInt(arr.IsValid(i))))
+		}
+		defs, spaced = tw.defs, arr.NullN() > 0
+	}
+	data := arr.Data()
+	valid, off := arr.NullBitmapBytes(), int64(data.Offset())
+	switch w := cw.(type) {
+	case *file.BooleanColumnChunkWriter:
+		a := arr.(*array.Boolean)
+		if !spaced {
+			_, err = w.WriteBitmapBatch(data.Buffers()[1].Bytes(), off, a.Len(), defs, nil)
+			break
+		}
+		tw.bools = tw.bools[:0]
+		for i := range a.Len() {
+			tw.bools = append(tw.bools, a.Value(i))
+		}
+		_, err = w.WriteBatchSpacedWithError(tw.bools, defs, nil, valid, off)
+	case *file.Int32ColumnChunkWriter:
+		v := arr.(*array.Int32).Int32Values()
+		if !spaced {
+			_, err = w.WriteBatch(v, defs, nil)
+		} else {
+			_, err = w.WriteBatchSpacedWithError(v, defs, nil, valid, off)
+		}
+	case *file.Int64ColumnChunkWriter:
+		var v []int64
+		switch a := arr.(type) {
+		case *array.Int64:
+			v = a.Int64Values()
+		case *array.Timestamp:
+			ts := a.TimestampValues()
+			v = unsafe.Slice((*int64)(unsafe.SliceData(ts)), len(ts))
+		}
+		if !spaced {
+			_, err = w.WriteBatch(v, defs, nil)
+		} else {
+			_, err = w.WriteBatchSpacedWithError(v, defs, nil, valid, off)
+		}
+	case *file.Float64ColumnChunkWriter:
+		v := arr.(*array.Float64).Float64Values()
+		if !spaced {
+			_, err = w.WriteBatch(v, defs, nil)
+		} else {
+			_, err = w.WriteBatchSpacedWithError(v, defs, nil, valid, off)
+		}
+	case *file.ByteArrayColumnChunkWriter:
+		err = tw.writeStrings(w, arr.(*array.String), defs, spaced)
+	default:
+		err = fmt.Errorf("unexpected column writer %T", cw)
+	}
+	return err
+}
+
+// writeStrings writes a string column: its offsets and bytes as they are
+// to an encoder that takes them (plain), else as parquet.ByteArrays (the
+// dictionary encoder).
+func (tw *pqTableWriter) writeStrings(w *file.ByteArrayColumnChunkWriter, a *array.String, defs []int16, spaced bool) (err error) {
+	valid, off := a.NullBitmapBytes(), int64(a.Data().Offset())
+	var buf []byte
+	if b := a.Data().Buffers()[2]; b != nil {
+		buf = b.Bytes()
+	}
+	offsets := a.ValueOffsets()
+	if w.SupportsArrowOffsets() {
+		if !spaced {
+			_, err = w.WriteBatchArrow(buf, offsets, defs, nil)
+		} else {
+			_, err = w.WriteBatchSpacedArrow(buf, offsets, defs, nil, valid, off)
+		}
+		return err
+	}
+	tw.vals = tw.vals[:0]
+	for i := range a.Len() {
+		tw.vals = append(tw.vals, buf[offsets[i]:offsets[i+1]])
+	}
+	if !spaced {
+		_, err = w.WriteBatch(tw.vals, defs, nil)
+	} else {
+		_, err = w.WriteBatchSpacedWithError(tw.vals, defs, nil, valid, off)
+	}
+	return err
+}
+
+// Close writes the footer and flushes the file.
+func (tw *pqTableWriter) Close() error {
+	err := tw.fw.Close()
+	if ferr := tw.bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // parquetProps returns the Parquet writer properties for o.
