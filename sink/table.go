@@ -277,6 +277,9 @@ func (tw *pqTableWriter) writeColumn(cw file.ColumnChunkWriter, arr arrow.Array)
 	switch w := cw.(type) {
 	case *file.BooleanColumnChunkWriter:
 		a := arr.(*array.Boolean)
+		if a.Len() == 0 { // an empty batch has no value buffer
+			break
+		}
 		if !spaced {
 			_, err = w.WriteBitmapBatch(data.Buffers()[1].Bytes(), off, a.Len(), defs, nil)
 			break
