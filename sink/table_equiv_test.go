@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pqschema "github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // resultBatch builds a batch of n rows over every Arrow type a query
@@ -115,4 +116,31 @@ func TestTableWriterMatchesPQArrow(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestParquetSchemaMatchesPQArrow: the Parquet schema built for convert's
+// Arrow schema is the one pqarrow.ToParquet built (types, logical types,
+// repetition, field ids).
+func TestParquetSchemaMatchesPQArrow(t *testing.T) {
+	props, err := parquetProps(tableOptions{format: Parquet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := pqarrow.ToParquet(ArrowSchema(), props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parquetSchema(ArrowSchema(), props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := pqschema.NewSchema(got); !g.Equals(want) {
+		t.Fatalf("schema differs:\n%s\npqarrow:\n%s", schemaText(g), schemaText(want))
+	}
+}
+
+func schemaText(s *pqschema.Schema) string {
+	var b bytes.Buffer
+	pqschema.PrintSchema(s.Root(), &b, 2)
+	return b.String()
 }
