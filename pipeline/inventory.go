@@ -354,7 +354,7 @@ func (c *invColumns) rowGroup(row func(inventoryRow) error) error {
 			if c.readers[i] == nil {
 				return false
 			}
-			if c.readers[i].Descriptor().MaxDefinitionLevel() > 0 && c.defs[i][j] == 0 {
+			if c.defs[i][j] < c.readers[i].Descriptor().MaxDefinitionLevel() {
 				return false
 			}
 			vi[i]++

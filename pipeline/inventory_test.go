@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -136,15 +137,183 @@ func putInventory(t *testing.T, ep, invBucket, source, format string, rows []inv
 	if format == "Parquet" {
 		schema = "message s3.inventory { required binary bucket (UTF8); required binary key (UTF8); optional binary version_id (UTF8); optional boolean is_latest; optional boolean is_delete_marker; optional int64 size; optional int64 last_modified_date (TIMESTAMP_MILLIS); optional binary storage_class (UTF8); }"
 	}
+	return putManifest(t, u, invBucket, dir, source, format, schema, files)
+}
+
+// putManifest uploads the manifest of a report whose data files are
+// uploaded, under dir of invBucket, and returns its URL.
+func putManifest(t *testing.T, u *Uploader, invBucket, dir, source, format, schema string, files []s3test.InventoryFile) string {
+	t.Helper()
 	m, err := s3test.InventoryManifest(source, invBucket, format, schema, files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := dir + "2024-03-07T00-00Z/manifest.json"
-	if err := u.Put(ctx, key, m); err != nil {
+	if err := u.Put(context.Background(), key, m); err != nil {
 		t.Fatal(err)
 	}
 	return "s3://" + invBucket + "/" + key
+}
+
+// writeParquet writes rows with parquet-go (not the reader under test), in
+// row groups of 300 rows.
+func writeParquet[T any](t *testing.T, rows []T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := pq.NewGenericWriter[T](&b, pq.MaxRowsPerRowGroup(300))
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestInventoryParquetColumns reads Parquet reports whose columns are not
+// typed as S3 writes them: required flags and size are read as S3's
+// optional ones are; a size or flag column of another type is ignored (the
+// row is read, its size unknown), as is a column in a group; bucket or key
+// missing, or not strings, is an error that says so.
+func TestInventoryParquetColumns(t *testing.T) {
+	ep := s3test.Endpoint(t, nil)
+	stamp := time.Now().UnixNano()
+	bucket, invBucket := fmt.Sprintf("s3logs-invcol-%d", stamp), fmt.Sprintf("s3logs-invc-%d", stamp)
+	objs := stampedObjects(700)
+	upload(t, ep, "s3://"+bucket+"/logs/", objs)
+	src := "s3://" + bucket + "/logs/"
+	cfg := Config{AWS: awsconf.Options{Endpoint: ep}}
+	want, _, err := collect(t, cfg, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := NewUploader(context.Background(), awsconf.Options{Endpoint: ep}, "s3://"+invBucket+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(name string, data []byte) string {
+		t.Helper()
+		dir := "inv/" + name + "/"
+		key := dir + "data/0.parquet"
+		if err := u.Put(context.Background(), key, data); err != nil {
+			t.Fatal(err)
+		}
+		return putManifest(t, u, invBucket, dir, bucket, "Parquet", "message s3.inventory {}",
+			[]s3test.InventoryFile{{Key: key, Size: len(data), MD5: "0"}})
+	}
+	all := inventoryRows(bucket, "logs/", objs)
+
+	// Required columns: old versions and delete markers still skipped.
+	type required struct {
+		Bucket         string `parquet:"bucket"`
+		Key            string `parquet:"key"`
+		IsLatest       bool   `parquet:"is_latest"`
+		IsDeleteMarker bool   `parquet:"is_delete_marker"`
+		Size           int64  `parquet:"size"`
+	}
+	var req []required
+	for _, r := range all {
+		req = append(req, required{r.bucket, r.key, r.latest, r.deleteMarker, r.size})
+	}
+	// NULL flags are read as neither an old version nor a delete marker:
+	// a reader that took the values of the rows that have them for the
+	// rows' own would skip the wrong rows.
+	type nulls struct {
+		Bucket         string `parquet:"bucket"`
+		Key            string `parquet:"key"`
+		IsLatest       *bool  `parquet:"is_latest,optional"`
+		IsDeleteMarker *bool  `parquet:"is_delete_marker,optional"`
+	}
+	var nul []nulls
+	for _, r := range all {
+		n := nulls{Bucket: r.bucket, Key: r.key}
+		if !r.latest {
+			n.IsLatest = &r.latest
+		}
+		if r.deleteMarker {
+			n.IsDeleteMarker = &r.deleteMarker
+		}
+		nul = append(nul, n)
+	}
+	// Other types (a uint64 size, string and int32 flags, a size in a
+	// group) are ignored: only latest live objects are in these reports.
+	type odd struct {
+		Bucket         string `parquet:"bucket"`
+		Key            string `parquet:"key"`
+		IsLatest       string `parquet:"is_latest"`
+		IsDeleteMarker int32  `parquet:"is_delete_marker"`
+		Size           uint64 `parquet:"size"`
+	}
+	type grouped struct {
+		Bucket string `parquet:"bucket"`
+		Key    string `parquet:"key"`
+		Meta   struct {
+			Size int64 `parquet:"size"`
+		} `parquet:"meta"`
+	}
+	var odds []odd
+	var groups []grouped
+	for _, r := range all {
+		if r.latest && !r.deleteMarker {
+			odds = append(odds, odd{r.bucket, r.key, "false", 1, uint64(r.size)})
+			g := grouped{Bucket: r.bucket, Key: r.key}
+			g.Meta.Size = r.size
+			groups = append(groups, g)
+		}
+	}
+	for name, data := range map[string][]byte{
+		"required": writeParquet(t, req),
+		"nulls":    writeParquet(t, nul),
+		"odd":      writeParquet(t, odds),
+		"grouped":  writeParquet(t, groups),
+	} {
+		c := cfg
+		c.Inventory = report(name, data)
+		got, _, err := collect(t, c, src)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		sameLines(t, name, got, want)
+	}
+
+	type noKey struct {
+		Bucket string `parquet:"bucket"`
+		Name   string `parquet:"name"`
+	}
+	type intKey struct {
+		Bucket string `parquet:"bucket"`
+		Key    int64  `parquet:"key"`
+	}
+	type listKey struct {
+		Bucket string   `parquet:"bucket"`
+		Key    []string `parquet:"key,list"`
+	}
+	for name, c := range map[string]struct {
+		data []byte
+		err  string
+	}{
+		"no key":   {writeParquet(t, []noKey{{bucket, "logs/x"}}), "no key column"},
+		"int key":  {writeParquet(t, []intKey{{bucket, 1}}), "must be strings"},
+		"list key": {writeParquet(t, []listKey{{bucket, []string{"logs/x"}}}), "no key column"},
+	} {
+		cf := cfg
+		cf.Inventory = report(strings.ReplaceAll(name, " ", "-"), c.data)
+		_, _, err := collect(t, cf, src)
+		if err == nil || !errors.Is(err, ErrInventory) || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: %v, want an inventory error saying %q", name, err, c.err)
+		}
+	}
+}
+
+// stampedObjects returns n log objects with keys of S3's layout, 7
+// minutes apart from 2024-03-01.
+func stampedObjects(n int) []testObject {
+	var objs []testObject
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		objs = append(objs, makeObject(t0.Add(time.Duration(i)*7*time.Minute).Format(keyStamp)+fmt.Sprintf("-%016X", i), 1+i%3))
+	}
+	return objs
 }
 
 // TestInventory reads a source from generated S3 Inventory reports, CSV
@@ -161,12 +330,7 @@ func TestInventory(t *testing.T) {
 	})
 	stamp := time.Now().UnixNano()
 	bucket, invBucket := fmt.Sprintf("s3logs-invsrc-%d", stamp), fmt.Sprintf("s3logs-inv-%d", stamp)
-	var objs []testObject
-	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 1500 {
-		objs = append(objs, makeObject(t0.Add(time.Duration(i)*7*time.Minute).Format(keyStamp)+fmt.Sprintf("-%016X", i), 1+i%3))
-	}
-	objs = append(objs, makeObject("notes/a b+c.txt", 2), makeObject("README", 1))
+	objs := append(stampedObjects(1500), makeObject("notes/a b+c.txt", 2), makeObject("README", 1))
 	upload(t, ep, "s3://"+bucket+"/logs/", objs)
 	upload(t, ep, "s3://"+bucket+"/elsewhere/", []testObject{makeObject("2024-03-02-00-00-00-AAAA", 1)})
 	rows := inventoryRows(bucket, "logs/", objs)
