@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -286,37 +287,41 @@ func mdAnchor(title string) string {
 // WriteHTML writes r as one self-contained HTML page: inline CSS and SVG,
 // no scripts, fonts or other network resources.
 func WriteHTML(w io.Writer, r *Report) error {
-	return pageTmpl.Execute(w, r)
+	return pageTmpl().Execute(w, r)
 }
 
-var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
-	"num":      func(n int64) string { return fmtNum(n, false) },
-	"stat":     func(s Stat) string { return fmtNum(s.Value, s.Bytes) },
-	"cell":     cellText,
-	"window":   windowText,
-	"sources":  sourcesText,
-	"ts":       utcText,
-	"findings": findings,
-	"finding":  findingText,
-	"empty":    emptyText,
-	"scope":    scopeText,
-	"svg":      func(c Chart, id string) template.HTML { return c.svg(id) },
-	"legend":   func(c Chart) []legendItem { return c.legend() },
-	"bucket":   func(c Chart, t int64) string { return c.bucketLabel(t) },
-	"at":       func(s Series, i int) int64 { return s.Values[i] },
-	"chartid":  func(sec string, i int) string { return fmt.Sprintf("%s-chart-%d", sec, i) },
-	"numeric":  func(c Column) bool { return c.Kind == "int" || c.Kind == "bytes" },
-	"colclass": colClass,
-	"wrap":     wrapCell,
-	"null":     func(v any) bool { return v == nil },
-	"more":     func(t Table) bool { return int64(len(t.Rows)) < t.Groups },
-	"exact": func(c Column, v any) string {
-		if n, ok := v.(int64); ok && c.Kind == "bytes" {
-			return fmtNum(n, false) + " bytes"
-		}
-		return ""
-	},
-}).Parse(pageHTML))
+// pageTmpl is parsed at the first page written, not at package init: every
+// s3logs process links this package, and parsing took ~2 % of a start.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"num":      func(n int64) string { return fmtNum(n, false) },
+		"stat":     func(s Stat) string { return fmtNum(s.Value, s.Bytes) },
+		"cell":     cellText,
+		"window":   windowText,
+		"sources":  sourcesText,
+		"ts":       utcText,
+		"findings": findings,
+		"finding":  findingText,
+		"empty":    emptyText,
+		"scope":    scopeText,
+		"svg":      func(c Chart, id string) template.HTML { return c.svg(id) },
+		"legend":   func(c Chart) []legendItem { return c.legend() },
+		"bucket":   func(c Chart, t int64) string { return c.bucketLabel(t) },
+		"at":       func(s Series, i int) int64 { return s.Values[i] },
+		"chartid":  func(sec string, i int) string { return fmt.Sprintf("%s-chart-%d", sec, i) },
+		"numeric":  func(c Column) bool { return c.Kind == "int" || c.Kind == "bytes" },
+		"colclass": colClass,
+		"wrap":     wrapCell,
+		"null":     func(v any) bool { return v == nil },
+		"more":     func(t Table) bool { return int64(len(t.Rows)) < t.Groups },
+		"exact": func(c Column, v any) string {
+			if n, ok := v.(int64); ok && c.Kind == "bytes" {
+				return fmtNum(n, false) + " bytes"
+			}
+			return ""
+		},
+	}).Parse(pageHTML))
+})
 
 const pageHTML = `<!DOCTYPE html>
 <html lang="en">
