@@ -244,7 +244,25 @@ type pqTableWriter struct {
 	vals  []parquet.ByteArray
 }
 
+// Write writes rec as one row group, or as several of the writer's
+// maximum row group length if it is longer (as pqarrow does).
 func (tw *pqTableWriter) Write(rec arrow.RecordBatch) error {
+	n, most := rec.NumRows(), tw.fw.Properties().MaxRowGroupLength()
+	if n <= most {
+		return tw.writeRowGroup(rec)
+	}
+	for off := int64(0); off < n; off += most {
+		part := rec.NewSlice(off, min(off+most, n))
+		err := tw.writeRowGroup(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tw *pqTableWriter) writeRowGroup(rec arrow.RecordBatch) error {
 	rg, err := tw.fw.AppendRowGroupChecked()
 	if err != nil {
 		return err

@@ -50,7 +50,8 @@ func resultBatch(sc *arrow.Schema, n, nullEvery, seed int) arrow.RecordBatch {
 // TestTableWriterMatchesPQArrow: the table writer, which writes through
 // arrow-go's parquet/file directly, produces the bytes pqarrow's
 // FileWriter produces for the same batches and properties, for every
-// result type, with and without NULLs, over several row groups.
+// result type, with and without NULLs, over several row groups, and with
+// batches split into row groups.
 func TestTableWriterMatchesPQArrow(t *testing.T) {
 	ts := &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 	for _, nullable := range []bool{false, true} {
@@ -67,8 +68,11 @@ func TestTableWriterMatchesPQArrow(t *testing.T) {
 			{format: Parquet, compression: "zstd"},
 			{format: Parquet, compression: "none", dict: []string{"s"}},
 			{format: Parquet, compression: "snappy", delta: []string{"i64"}, noStats: []string{"f"}},
+			// Batches longer than a row group, split at offsets that
+			// are not a multiple of 8 (the validity and bool bitmaps).
+			{format: Parquet, compression: "zstd", dict: []string{"s"}, rowGroupRows: 999},
 		} {
-			name := fmt.Sprintf("nullable=%v/%s/dict=%v/delta=%v", nullable, o.compression, o.dict, o.delta)
+			name := fmt.Sprintf("nullable=%v/%s/dict=%v/delta=%v/rg=%d", nullable, o.compression, o.dict, o.delta, o.rowGroupRows)
 			t.Run(name, func(t *testing.T) {
 				nullEvery := 0
 				if nullable {
